@@ -1,0 +1,37 @@
+#pragma once
+// The application interface: the stack calls these; the application answers
+// through Stack::send / close / shutdown / abort, also from inside a callback.
+#include <cstdint>
+#include <span>
+
+#include "tcp/conn.hpp"
+
+namespace synmill::tcp {
+
+class Stack;
+
+class App {
+ public:
+  virtual ~App() = default;
+  // The connection is established and accepted (passive) or connected (active).
+  virtual void on_open(Stack& stack, ConnId id) = 0;
+  // In-order bytes from the peer, valid only during the call. Returns how many
+  // the application took: the stack acknowledges only those, the peer sends
+  // the rest again (there is no receive buffer between stack and application).
+  virtual uint32_t on_data(Stack& stack, ConnId id, std::span<const uint8_t> data) = 0;
+  // Send-queue space was freed by an ACK (after a send() that took less than asked).
+  virtual void on_writable(Stack& /*stack*/, ConnId /*id*/) {}
+  // The peer sent FIN: no more data will arrive.
+  virtual void on_peer_close(Stack& stack, ConnId id) = 0;
+  // Last call for this id: the connection left the table (TIME_WAIT lives on in
+  // the compact table without the application).
+  virtual void on_closed(Stack& stack, ConnId id, CloseReason reason) = 0;
+  // How many more bytes the application can take now; the advertised window
+  // is the smaller of this and the configured receive window.
+  virtual uint32_t rcv_space(const Stack& /*stack*/, ConnId /*id*/) const { return UINT32_MAX; }
+  // Whether the application takes new connections now; while false they wait
+  // in the listener's bounded accept queue.
+  virtual bool accepting() const { return true; }
+};
+
+}  // namespace synmill::tcp

@@ -1,0 +1,152 @@
+#include "tcp/apps/http.hpp"
+
+#include <array>
+#include <string_view>
+
+#include "tcp/stack.hpp"
+
+namespace synmill::tcp {
+
+namespace {
+
+// Per-connection parser state packed in the user word:
+//   bits 0..7   position in the current line's "connection:" / value matcher
+//   bits 8..15  matcher mode
+//   bits 16..17 CR LF CR LF progress
+//   bit 18      saw "Connection: close"
+//   bit 19      saw "Connection: keep-alive"
+//   bit 20      request line says HTTP/1.0
+//   bit 21      at the start of a line
+//   bits 24..31 position in the request line's "HTTP/1.0" matcher
+//   bit 32      still in the request line
+struct ParseState {
+  uint64_t w;
+  uint32_t get(int shift, int bits) const { return static_cast<uint32_t>((w >> shift) & ((1ull << bits) - 1)); }
+  void set(int shift, int bits, uint64_t v) {
+    const uint64_t m = ((1ull << bits) - 1) << shift;
+    w = (w & ~m) | ((v << shift) & m);
+  }
+};
+
+constexpr std::string_view kHeader = "connection:";
+constexpr std::string_view kClose = "close";
+constexpr std::string_view kKeep = "keep-alive";
+constexpr std::string_view kHttp10 = "HTTP/1.0";
+constexpr uint64_t kFresh = (1ull << 21) | (1ull << 32);
+
+enum Mode : uint32_t { kName = 0, kSpace = 1, kValueClose = 2, kValueKeep = 3, kSkip = 4 };
+
+char lower(uint8_t b) { return (b >= 'A' && b <= 'Z') ? static_cast<char>(b + 32) : static_cast<char>(b); }
+
+}  // namespace
+
+HttpApp::HttpApp(std::string body) : body_(std::move(body)) {
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                           std::to_string(body_.size()) + "\r\nConnection: ";
+  keep_alive_response_ = head + "keep-alive\r\n\r\n" + body_;
+  close_response_ = head + "close\r\n\r\n" + body_;
+}
+
+void HttpApp::on_open(Stack& stack, ConnId id) { stack.user(id) = kFresh; }
+
+uint32_t HttpApp::rcv_space(const Stack& stack, ConnId id) const {
+  const uint32_t space = stack.send_space(id);
+  return space >= keep_alive_response_.size() ? space : 0;
+}
+
+bool HttpApp::respond(Stack& stack, ConnId id, bool keep_alive) {
+  const std::string& r = keep_alive ? keep_alive_response_ : close_response_;
+  if (stack.send_space(id) < r.size()) return false;
+  stack.send(id, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(r.data()), r.size()));
+  ++requests_;
+  if (!keep_alive) stack.close(id);
+  return true;
+}
+
+uint32_t HttpApp::on_data(Stack& stack, ConnId id, std::span<const uint8_t> data) {
+  ParseState st{stack.user(id)};
+  uint32_t i = 0;
+  for (; i < data.size(); ++i) {
+    const uint8_t b = data[i];
+    // Request line: look for "HTTP/1.0".
+    if (st.get(32, 1)) {
+      uint32_t p = st.get(24, 8);
+      p = (static_cast<char>(b) == kHttp10[p]) ? p + 1 : (static_cast<char>(b) == kHttp10[0] ? 1 : 0);
+      if (p == kHttp10.size()) {
+        st.set(20, 1, 1);
+        p = 0;
+      }
+      st.set(24, 8, p);
+    }
+    // End of headers: CR LF CR LF (a bare LF LF is accepted too).
+    uint32_t crlf = st.get(16, 2);
+    if (b == '\n') {
+      if (crlf == 3 || (st.get(21, 1) && crlf != 1)) {
+        const bool http10 = st.get(20, 1);
+        const bool keep = http10 ? st.get(19, 1) != 0 : st.get(18, 1) == 0;
+        stack.user(id) = kFresh;
+        if (!respond(stack, id, keep)) return i;  // no room: not taken, comes again
+        if (!keep) return static_cast<uint32_t>(data.size());  // later bytes ignored
+        st.w = kFresh;
+        continue;
+      }
+      crlf = 2;
+      st.set(32, 1, 0);
+      st.set(21, 1, 1);
+      st.set(0, 8, 0);
+      st.set(8, 8, kName);
+    } else if (b == '\r') {
+      crlf = (crlf == 2) ? 3 : 1;
+    } else {
+      crlf = 0;
+      // Header matcher: "connection:" then optional spaces then the value.
+      const bool line_start = st.get(21, 1);
+      st.set(21, 1, 0);
+      uint32_t pos = st.get(0, 8);
+      uint32_t mode = line_start ? kName : st.get(8, 8);
+      const char c = lower(b);
+      switch (mode) {
+        case kName:
+          if (!st.get(32, 1) && pos < kHeader.size() && c == kHeader[pos]) {
+            ++pos;
+            if (pos == kHeader.size()) {
+              mode = kSpace;
+              pos = 0;
+            }
+          } else {
+            mode = kSkip;
+          }
+          break;
+        case kSpace:
+          if (c == ' ' || c == '\t') break;
+          mode = (c == 'c') ? kValueClose : (c == 'k') ? kValueKeep : kSkip;
+          pos = 1;
+          break;
+        case kValueClose:
+        case kValueKeep: {
+          const std::string_view want = mode == kValueClose ? kClose : kKeep;
+          if (pos < want.size() && c == want[pos]) {
+            ++pos;
+            if (pos == want.size()) {
+              st.set(mode == kValueClose ? 18 : 19, 1, 1);
+              mode = kSkip;
+            }
+          } else {
+            mode = kSkip;
+          }
+          break;
+        }
+        default: break;
+      }
+      st.set(0, 8, pos);
+      st.set(8, 8, mode);
+    }
+    st.set(16, 2, crlf);
+  }
+  stack.user(id) = st.w;
+  return static_cast<uint32_t>(data.size());
+}
+
+void HttpApp::on_peer_close(Stack& stack, ConnId id) { stack.close(id); }
+
+}  // namespace synmill::tcp

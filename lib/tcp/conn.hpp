@@ -1,0 +1,99 @@
+#pragma once
+// One connection's state, split so the per-segment path touches one 128-byte
+// record (two cache lines) and the rest lives apart.
+#include <cstdint>
+
+#include "tcp/send_queue.hpp"
+#include "tcp/state.hpp"
+#include "tcp/types.hpp"
+
+namespace synmill::tcp {
+
+// Handle an application keeps: slot index plus a generation so a stale handle
+// to a reused slot is refused.
+struct ConnId {
+  uint32_t idx = UINT32_MAX;
+  uint32_t gen = 0;
+  friend constexpr bool operator==(ConnId, ConnId) = default;
+  bool valid() const { return idx != UINT32_MAX; }
+};
+
+enum class CloseReason : uint8_t {
+  kNormal,            // both FINs exchanged and acknowledged
+  kReset,             // the peer sent an acceptable RST
+  kRefused,           // RST in answer to our SYN
+  kAborted,           // the application called abort()
+  kTimeout,           // retransmissions exhausted (SYN, SYN-ACK, data or FIN)
+  kFinWait2Timeout,   // orphaned FIN_WAIT_2 reclaimed
+  kCloseWaitTimeout,  // the application never closed
+  kDataAfterClose,    // data arrived after the application closed: RST sent
+  kShutdown,          // the stack is shutting down
+};
+
+constexpr const char* to_string(CloseReason r) {
+  switch (r) {
+    case CloseReason::kNormal: return "normal";
+    case CloseReason::kReset: return "reset";
+    case CloseReason::kRefused: return "refused";
+    case CloseReason::kAborted: return "aborted";
+    case CloseReason::kTimeout: return "timeout";
+    case CloseReason::kFinWait2Timeout: return "fin_wait2_timeout";
+    case CloseReason::kCloseWaitTimeout: return "close_wait_timeout";
+    case CloseReason::kDataAfterClose: return "data_after_close";
+    case CloseReason::kShutdown: return "shutdown";
+  }
+  return "?";
+}
+
+namespace cflag {
+inline constexpr uint16_t kTimestamps = 1 << 0;   // RFC 7323 timestamps negotiated
+inline constexpr uint16_t kWscale = 1 << 1;       // window scaling negotiated
+inline constexpr uint16_t kSack = 1 << 2;         // SACK-permitted negotiated
+inline constexpr uint16_t kPassive = 1 << 3;      // created from a listener
+inline constexpr uint16_t kFinQueued = 1 << 4;    // application asked to close: FIN after the data
+inline constexpr uint16_t kFinSent = 1 << 5;      // our FIN occupies sequence SND.MAX - 1
+inline constexpr uint16_t kOrphan = 1 << 6;       // application closed fully: no more reads
+inline constexpr uint16_t kAccepted = 1 << 7;     // on_open delivered
+inline constexpr uint16_t kAckNow = 1 << 8;       // an ACK is owed to the peer
+inline constexpr uint16_t kRttTiming = 1 << 9;    // a segment is being timed (Karn)
+inline constexpr uint16_t kInAcceptQueue = 1 << 10;
+inline constexpr uint16_t kPeerFin = 1 << 11;     // the peer's FIN has been received
+}  // namespace cflag
+
+struct alignas(64) ConnHot {
+  FourTuple tuple;         // 12
+  State state;             // 1
+  uint8_t snd_wscale;      // shift applied to the peer's window field
+  uint16_t flags;          // cflag::*
+  Seq iss, snd_una, snd_nxt, snd_max;  // SND.MAX: highest sequence sent + 1 (SND.NXT rewinds on RTO)
+  uint32_t snd_wnd;        // peer's window, scaled
+  uint32_t max_snd_wnd;    // largest window the peer offered (RFC 5961 §5.2)
+  Seq snd_wl1, snd_wl2;
+  Seq irs, rcv_nxt;
+  Seq rcv_adv;             // right edge of the window we advertised
+  uint32_t ts_recent;      // RFC 7323 §4.3 TS.Recent
+  uint32_t cwnd, ssthresh;
+  uint32_t srtt_us, rttvar_us;  // RFC 6298, 0 = no sample yet
+  uint32_t rto_ms;
+  Seq rtt_seq;             // sequence whose ACK ends the timed sample
+  uint32_t rtt_start_us;      // low 32 bits of the send time in µs
+  uint32_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window (seconds)
+  uint16_t snd_mss;        // largest payload we put in a segment
+  uint8_t retries;         // consecutive retransmissions of the oldest segment
+  uint8_t challenge_count;
+  uint16_t listener;       // index of the listener (passive) or app slot (active)
+  uint16_t pad_;
+  Instant rtx_at;          // retransmission deadline; Instant{} = none
+  Instant state_at;        // reclaim deadline for the current state; Instant{} = none
+};
+static_assert(sizeof(ConnHot) <= 128, "hot connection state must fit two cache lines");
+
+struct ConnCold {
+  SendQueue sendq;         // bytes from SND.UNA (or ISS+1) on: unacknowledged and unsent
+  uint64_t user = 0;       // free for the application
+  uint32_t gen = 0;
+  uint16_t app = 0;
+  CloseReason reason = CloseReason::kNormal;
+};
+
+}  // namespace synmill::tcp

@@ -1,0 +1,102 @@
+#pragma once
+// Per-core counters: every event worth counting and one counter per drop
+// reason. Single writer (the owning core); readers on other cores (telemetry)
+// accept a torn-free-but-stale view of each 64-bit value.
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "tcp/state.hpp"
+
+namespace synmill::tcp {
+
+#define SYNMILL_EVENT_COUNTERS(X) \
+  X(rx_segments)                  \
+  X(tx_segments)                  \
+  X(rx_bytes)                     \
+  X(tx_bytes)                     \
+  X(syn_in)                       \
+  X(synack_out)                   \
+  X(syn_out)                      \
+  X(cookies_sent)                 \
+  X(cookies_validated)            \
+  X(cookies_rejected)             \
+  X(active_opens)                 \
+  X(passive_opens)                \
+  X(established)                  \
+  X(rst_out)                      \
+  X(rst_in)                       \
+  X(challenge_acks)               \
+  X(retransmits)                  \
+  X(syn_retransmits)              \
+  X(synack_retransmits)           \
+  X(time_wait_entered)            \
+  X(time_wait_reused)             \
+  X(closed_normal)                \
+  X(closed_reset)                 \
+  X(closed_aborted)               \
+  X(closed_timeout)               \
+  X(closed_refused)
+
+#define SYNMILL_DROP_COUNTERS(X)                                                 \
+  X(no_listener)          /* segment for no connection: answered with RST */     \
+  X(bad_flags)            /* no SYN/ACK/RST in LISTEN, SYN+FIN, ... */           \
+  X(land)                 /* source address == destination address */            \
+  X(backlog_full)         /* SYN dropped: backlog full and cookies off */        \
+  X(conn_table_full)      /* SYN or cookie ACK dropped: no connection slot */    \
+  X(accept_queue_full)    /* final ACK dropped: application not accepting */     \
+  X(out_of_window)        /* failed the RFC 9293 §3.10.7.4 acceptability test */ \
+  X(paws)                 /* RFC 7323 §5 PAWS rejected an old timestamp */       \
+  X(rst_out_of_window)    /* RST outside the window: ignored */                  \
+  X(rst_in_window)        /* RST in window but not exact: challenge ACK */       \
+  X(syn_in_sync)          /* SYN in a synchronized state: challenge ACK */       \
+  X(ack_unacceptable)     /* ACK of something not sent (RFC 5961 §5.2) */        \
+  X(ack_too_old)          /* ACK below SND.UNA - MAX.SND.WND (RFC 5961 §5.2) */  \
+  X(no_ack)               /* segment without ACK in a synchronized state */      \
+  X(out_of_order)         /* data beyond RCV.NXT: not queued in this version */  \
+  X(not_accepted)         /* data before the application accepted */            \
+  X(data_after_close)     /* data after the application closed: RST sent */      \
+  X(challenge_ack_limit)  /* challenge ACK suppressed by the per-conn limit */   \
+  X(time_wait_full)       /* TIME_WAIT table full: connection closed directly */ \
+  X(time_wait_syn_old)    /* SYN to a TIME_WAIT tuple rejected (RFC 6191) */     \
+  X(send_pool_empty)      /* application send refused: chunk pool exhausted */
+
+struct Counters {
+#define SYNMILL_DECLARE(name) uint64_t name = 0;
+  SYNMILL_EVENT_COUNTERS(SYNMILL_DECLARE)
+  struct Drops {
+    SYNMILL_DROP_COUNTERS(SYNMILL_DECLARE)
+  } drop;
+#undef SYNMILL_DECLARE
+
+  // Calls f(name, value) for every counter, drops prefixed "drop_".
+  template <class F>
+  void for_each(F&& f) const {
+#define SYNMILL_VISIT(name) f(std::string_view(#name), name);
+    SYNMILL_EVENT_COUNTERS(SYNMILL_VISIT)
+#undef SYNMILL_VISIT
+#define SYNMILL_VISIT_DROP(name) f(std::string_view("drop_" #name), drop.name);
+    SYNMILL_DROP_COUNTERS(SYNMILL_VISIT_DROP)
+#undef SYNMILL_VISIT_DROP
+  }
+
+  uint64_t total_drops() const {
+    uint64_t n = 0;
+#define SYNMILL_SUM(name) n += drop.name;
+    SYNMILL_DROP_COUNTERS(SYNMILL_SUM)
+#undef SYNMILL_SUM
+    return n;
+  }
+};
+
+// Gauges: connections per state on this core (what `ss -s` shows).
+struct StateGauges {
+  std::array<uint32_t, kNumStates> count{};
+  uint32_t operator[](State s) const { return count[static_cast<int>(s)]; }
+  void move(State from, State to) {
+    --count[static_cast<int>(from)];
+    ++count[static_cast<int>(to)];
+  }
+};
+
+}  // namespace synmill::tcp

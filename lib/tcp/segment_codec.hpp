@@ -1,0 +1,33 @@
+#pragma once
+// SegmentIn from a parsed frame, and a frame from a SegmentOut: the glue the
+// data plane and the simulation share between lib/wire and the TCP core.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "tcp/segment.hpp"
+#include "wire/frame.hpp"
+
+namespace synmill::tcp {
+
+// `f` must be FrameKind::kIpv4Tcp. The local side is the frame's destination.
+SegmentIn segment_from_frame(const wire::Frame& f);
+
+struct FrameAddrs {
+  std::array<uint8_t, 6> src_mac{};
+  std::array<uint8_t, 6> dst_mac{};
+  uint8_t ttl = 64;
+  uint16_t ip_id = 0;
+};
+
+// Writes the whole frame (headers, payload copied from the segment's source,
+// lengths, checksums unless offloaded). Returns its length, 0 if `out` is too
+// small.
+size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const FrameAddrs& addrs,
+                          bool fill_ip_csum = true, bool fill_tcp_csum = true);
+
+// Largest frame a segment can become with payload_len bytes.
+size_t frame_len_for(const SegmentOut& seg);
+
+}  // namespace synmill::tcp

@@ -1,0 +1,386 @@
+// Stack: construction, connection slots, state bookkeeping, the top-level entry
+// points and the application calls.
+#include "tcp/stack.hpp"
+
+#include <algorithm>
+
+namespace synmill::tcp {
+
+// Every public entry point opens an Entry. Connections finished while it is
+// open stay in their slot (state CLOSED) until the outermost Entry ends, so a
+// callback that aborts a connection never frees memory the caller still uses.
+struct Stack::Entry {
+  Stack& s;
+  Entry(Stack& st, Instant now) : s(st) {
+    if (s.depth_++ == 0) s.now_ = now;
+  }
+  ~Entry() {
+    if (s.depth_ == 1) {
+      s.drain_accept_queues();
+      s.reap();
+    }
+    --s.depth_;
+  }
+  Entry(const Entry&) = delete;
+  Entry& operator=(const Entry&) = delete;
+};
+
+Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, Instant start)
+    : cfg_(cfg),
+      tx_(tx),
+      isn_(secrets.isn_key),
+      cookies_(secrets.cookie_key, cfg.cookie_lifetime, start),
+      ts_offset_(secrets.ts_offset),
+      conn_pool_(cfg.max_conns),
+      table_(cfg.max_conns, secrets.table_seed),
+      hot_(std::make_unique<ConnHot[]>(cfg.max_conns)),
+      cold_(std::make_unique<ConnCold[]>(cfg.max_conns)),
+      wheel_(cfg.max_conns, cfg.timer_tick, start),
+      tw_(cfg.max_time_wait, cfg.time_wait, secrets.table_seed ^ 0x9e3779b97f4a7c15ULL, start),
+      chunks_(cfg.send_chunks, cfg.chunk_size),
+      listeners_(kMaxListeners),
+      now_(start) {
+  cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
+  reap_.reserve(cfg.max_conns);
+  apps_.reserve(16);
+  gauges_.count[static_cast<int>(State::kClosed)] = cfg.max_conns;
+}
+
+Stack::~Stack() = default;
+
+// ---- listeners --------------------------------------------------------------
+
+bool Stack::listen(uint16_t port, App& app) {
+  if (port == 0 || listener_for(port) != nullptr) return false;
+  for (auto& l : listeners_) {
+    if (l.active || l.app != nullptr) continue;  // keep stopped slots: connections may point at them
+    l.port = port;
+    l.active = true;
+    l.app = &app;
+    l.half_open = 0;
+    l.aq_head = l.aq_len = 0;
+    l.aq = std::make_unique<uint32_t[]>(std::max<uint32_t>(cfg_.accept_queue, 1));
+    app_index(app);
+    return true;
+  }
+  return false;
+}
+
+bool Stack::has_listener(uint16_t port) const {
+  return std::any_of(listeners_.begin(), listeners_.end(),
+                     [port](const Listener& l) { return l.active && l.port == port; });
+}
+
+void Stack::stop_listening() {
+  for (auto& l : listeners_) l.active = false;
+}
+
+Stack::Listener* Stack::listener_for(uint16_t port) {
+  for (auto& l : listeners_)
+    if (l.active && l.port == port) return &l;
+  return nullptr;
+}
+
+uint16_t Stack::app_index(App& app) {
+  for (size_t i = 0; i < apps_.size(); ++i)
+    if (apps_[i] == &app) return static_cast<uint16_t>(i);
+  apps_.push_back(&app);
+  return static_cast<uint16_t>(apps_.size() - 1);
+}
+
+StateGauges Stack::gauges() const {
+  StateGauges g = gauges_;
+  g.count[static_cast<int>(State::kListen)] = static_cast<uint32_t>(std::count_if(
+      listeners_.begin(), listeners_.end(), [](const Listener& l) { return l.active; }));
+  g.count[static_cast<int>(State::kTimeWait)] += tw_.size();
+  return g;
+}
+
+// ---- connection slots ---------------------------------------------------------
+
+ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App& app) {
+  const uint32_t i = conn_pool_.acquire();
+  if (i == IndexPool::kNone) {
+    ++ctr_.drop.conn_table_full;
+    return nullptr;
+  }
+  if (!table_.insert(t, i)) {
+    conn_pool_.release(i);
+    return nullptr;
+  }
+  ConnHot& c = hot_[i];
+  c = ConnHot{};
+  c.tuple = t;
+  c.state = State::kClosed;
+  set_state(c, st);
+  c.listener = listener;
+  c.rto_ms = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
+  c.snd_mss = 536;  // RFC 9293 §3.7.1 default until negotiated
+  c.ssthresh = UINT32_MAX;
+  ConnCold& k = cold_[i];
+  ++k.gen;
+  k.app = app_index(app);
+  k.user = 0;
+  k.reason = CloseReason::kNormal;
+  return &c;
+}
+
+void Stack::set_state(ConnHot& c, State s) {
+  gauges_.move(c.state, s);
+  c.state = s;
+}
+
+ConnId Stack::id_of(const ConnHot& c) const {
+  const uint32_t i = static_cast<uint32_t>(&c - hot_.get());
+  return ConnId{i, cold_[i].gen};
+}
+
+ConnHot* Stack::lookup(ConnId id) {
+  if (id.idx >= cfg_.max_conns) return nullptr;
+  ConnHot& c = hot_[id.idx];
+  if (c.state == State::kClosed || cold_[id.idx].gen != id.gen) return nullptr;
+  return &c;
+}
+
+const ConnHot* Stack::lookup(ConnId id) const {
+  return const_cast<Stack*>(this)->lookup(id);
+}
+
+App* Stack::app_of(const ConnHot& c) { return apps_[cold_[idx_of(c)].app]; }
+
+std::optional<ConnId> Stack::find(const FourTuple& t) const {
+  const uint32_t i = table_.find(t);
+  if (i == TupleMap::kNotFound || hot_[i].state == State::kClosed) return std::nullopt;
+  return id_of(hot_[i]);
+}
+
+State Stack::state_of(const FourTuple& t) const {
+  if (const auto id = find(t)) return hot_[id->idx].state;
+  if (const_cast<TimeWaitTable&>(tw_).find(t) != nullptr) return State::kTimeWait;
+  return has_listener(t.local_port) ? State::kListen : State::kClosed;
+}
+
+void Stack::finish(ConnHot& c, CloseReason why) {
+  if (c.state == State::kClosed) return;
+  const bool passive = c.listener != kNoListener;
+  if (c.state == State::kSynRcvd && passive) --listeners_[c.listener].half_open;
+  switch (why) {
+    case CloseReason::kNormal: ++ctr_.closed_normal; break;
+    case CloseReason::kReset: ++ctr_.closed_reset; break;
+    case CloseReason::kRefused: ++ctr_.closed_refused; break;
+    case CloseReason::kAborted:
+    case CloseReason::kDataAfterClose:
+    case CloseReason::kShutdown: ++ctr_.closed_aborted; break;
+    case CloseReason::kTimeout:
+    case CloseReason::kFinWait2Timeout:
+    case CloseReason::kCloseWaitTimeout: ++ctr_.closed_timeout; break;
+  }
+  cold(c).reason = why;
+  set_state(c, State::kClosed);
+  c.rtx_at = c.state_at = Instant{};
+  wheel_.cancel(idx_of(c));
+  reap_.push_back(idx_of(c));
+  // The application learns of every connection it was told about: accepted
+  // passive ones and all active ones.
+  if ((c.flags & cflag::kAccepted) || !passive) app_of(c)->on_closed(*this, id_of(c), why);
+}
+
+void Stack::reap() {
+  for (uint32_t i : reap_) {
+    ConnHot& c = hot_[i];
+    table_.erase(c.tuple);
+    wheel_.cancel(i);
+    cold_[i].sendq.clear(chunks_);
+    conn_pool_.release(i);
+  }
+  reap_.clear();
+}
+
+void Stack::established(ConnHot& c, Instant now) {
+  (void)now;
+  // A close() issued in SYN_RCVD takes effect now (RFC 9293 §3.10.4).
+  set_state(c, (c.flags & cflag::kFinQueued) ? State::kFinWait1 : State::kEstablished);
+  ++ctr_.established;
+  c.retries = 0;
+  if (c.listener == kNoListener) {
+    c.flags |= cflag::kAccepted;
+    app_of(c)->on_open(*this, id_of(c));
+    return;
+  }
+  Listener& l = listeners_[c.listener];
+  --l.half_open;
+  if (l.aq_len == 0 && l.app->accepting()) {
+    c.flags |= cflag::kAccepted;
+    l.app->on_open(*this, id_of(c));
+    return;
+  }
+  // The caller checked there is room (RFC 9293 leaves the accept queue to the
+  // implementation; a full queue drops the final ACK as Linux does).
+  const uint32_t cap = std::max<uint32_t>(cfg_.accept_queue, 1);
+  l.aq[(l.aq_head + l.aq_len) % cap] = idx_of(c);
+  ++l.aq_len;
+  c.flags |= cflag::kInAcceptQueue;
+}
+
+void Stack::drain_accept_queues() {
+  const uint32_t cap = std::max<uint32_t>(cfg_.accept_queue, 1);
+  for (auto& l : listeners_) {
+    while (l.aq_len > 0 && l.app != nullptr && l.app->accepting()) {
+      const uint32_t i = l.aq[l.aq_head];
+      l.aq_head = (l.aq_head + 1) % cap;
+      --l.aq_len;
+      ConnHot& c = hot_[i];
+      if (c.state == State::kClosed || !(c.flags & cflag::kInAcceptQueue)) continue;
+      c.flags = static_cast<uint16_t>((c.flags & ~cflag::kInAcceptQueue) | cflag::kAccepted);
+      l.app->on_open(*this, id_of(c));
+    }
+  }
+}
+
+// ---- the data path ------------------------------------------------------------
+
+void Stack::on_segment(const SegmentIn& seg, Instant now) {
+  Entry entry(*this, now);
+  ++ctr_.rx_segments;
+  if (seg.tuple.local_ip == seg.tuple.remote_ip) {  // land attack: never answered
+    ++ctr_.drop.land;
+    return;
+  }
+  const uint32_t i = table_.find(seg.tuple);
+  if (i != TupleMap::kNotFound && hot_[i].state != State::kClosed) {
+    ConnHot& c = hot_[i];
+    if (c.state == State::kSynSent)
+      input_syn_sent(c, seg, now);
+    else
+      input_sync(c, seg, now);
+    if (c.state != State::kClosed) output(c, now);
+    return;
+  }
+  if (TimeWaitEntry* tw = tw_.find(seg.tuple)) {
+    input_time_wait(*tw, seg, now);
+    return;
+  }
+  if (Listener* l = listener_for(seg.tuple.local_port)) {
+    input_listen(*l, seg, now);
+    return;
+  }
+  if (!seg.has(flag::kRst)) ++ctr_.drop.no_listener;
+  reply_rst(seg);
+}
+
+// ---- application calls ----------------------------------------------------------
+
+ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
+  Entry entry(*this, now);
+  if (table_.find(t) != TupleMap::kNotFound || tw_.find(t) != nullptr) return ConnId{};
+  ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app);
+  if (c == nullptr) return ConnId{};
+  ++ctr_.active_opens;
+  c->iss = isn_.isn(t, now);
+  c->snd_una = c->iss;
+  send_syn(*c, false, now);
+  start_rtx(*c, now);
+  return id_of(*c);
+}
+
+uint32_t Stack::send(ConnId id, std::span<const uint8_t> data) {
+  Entry entry(*this, now_);
+  ConnHot* c = lookup(id);
+  if (c == nullptr || (c->flags & cflag::kFinQueued)) return 0;
+  switch (c->state) {
+    case State::kSynSent:
+    case State::kSynRcvd:
+    case State::kEstablished:
+    case State::kCloseWait: break;
+    default: return 0;
+  }
+  const uint32_t n = cold(*c).sendq.append(chunks_, data, cfg_.send_buf);
+  if (n < data.size() && chunks_.available() == 0) ++ctr_.drop.send_pool_empty;
+  if (c->state >= State::kEstablished) output(*c, now_);
+  return n;
+}
+
+bool Stack::shutdown(ConnId id) {
+  Entry entry(*this, now_);
+  ConnHot* c = lookup(id);
+  if (c == nullptr) return false;
+  if (c->flags & cflag::kFinQueued) return true;
+  switch (c->state) {
+    case State::kSynSent:  // RFC 9293 §3.10.4: delete the TCB
+      finish(*c, CloseReason::kAborted);
+      return true;
+    case State::kSynRcvd:  // simultaneous open: FIN_WAIT_1 once our SYN is acknowledged
+      c->flags |= cflag::kFinQueued;
+      return true;
+    case State::kEstablished: set_state(*c, State::kFinWait1); break;
+    case State::kCloseWait:
+      set_state(*c, State::kLastAck);
+      c->state_at = Instant{};
+      break;
+    default: return false;
+  }
+  c->flags |= cflag::kFinQueued;
+  output(*c, now_);
+  arm_timer(*c);
+  return true;
+}
+
+bool Stack::close(ConnId id) {
+  Entry entry(*this, now_);
+  ConnHot* c = lookup(id);
+  if (c == nullptr) return false;
+  c->flags |= cflag::kOrphan;
+  if (c->state == State::kFinWait2 && cfg_.fin_wait2_timeout.count_ns() > 0) {
+    c->state_at = now_ + cfg_.fin_wait2_timeout;
+    arm_timer(*c);
+  }
+  return shutdown(id);
+}
+
+bool Stack::abort(ConnId id) {
+  Entry entry(*this, now_);
+  ConnHot* c = lookup(id);
+  if (c == nullptr) return false;
+  if (c->state != State::kSynSent) send_rst(*c, now_);
+  finish(*c, CloseReason::kAborted);
+  return true;
+}
+
+void Stack::abort_all(Instant now) {
+  Entry entry(*this, now);
+  for (uint32_t i = 0; i < cfg_.max_conns; ++i) {
+    ConnHot& c = hot_[i];
+    if (c.state == State::kClosed) continue;
+    if (c.state != State::kSynSent) send_rst(c, now);
+    finish(c, CloseReason::kShutdown);
+  }
+}
+
+uint64_t& Stack::user(ConnId id) { return cold_[id.idx].user; }
+
+uint32_t Stack::send_space(ConnId id) const {
+  const ConnHot* c = lookup(id);
+  if (c == nullptr || (c->flags & cflag::kFinQueued)) return 0;
+  const uint32_t q = cold(*c).sendq.size();
+  const uint64_t pool = static_cast<uint64_t>(chunks_.available()) * chunks_.chunk_size();
+  return static_cast<uint32_t>(std::min<uint64_t>(cfg_.send_buf > q ? cfg_.send_buf - q : 0, pool));
+}
+
+bool Stack::alive(ConnId id) const { return lookup(id) != nullptr; }
+
+std::optional<ConnInfo> Stack::info(ConnId id) const {
+  const ConnHot* c = lookup(id);
+  if (c == nullptr) return std::nullopt;
+  const uint32_t i = id.idx;
+  return ConnInfo{c->tuple, c->state, c->snd_una, c->snd_nxt, c->rcv_nxt, c->snd_wnd,
+                  cold_[i].sendq.size(), c->rto_ms, c->retries, c->rtx_at, c->state_at};
+}
+
+void Stack::advance(Instant now) {
+  Entry entry(*this, now);
+  wheel_.advance(now, [&](uint32_t id) { on_timer(hot_[id], now); });
+  tw_.expire(now, [](const TimeWaitEntry&) {});
+  cookies_.advance(now);
+}
+
+}  // namespace synmill::tcp

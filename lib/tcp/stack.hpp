@@ -1,0 +1,221 @@
+#pragma once
+// One core's TCP endpoint: connection table, TIME_WAIT table, listeners,
+// timers, SYN cookies and counters. Single-threaded; the caller passes `now`
+// to every entry point and drains emitted segments through its TxSink.
+//
+// Segment arrival follows RFC 9293 §3.10.7 in its order; the per-state rules
+// live in stack_input.cpp, output in stack_output.cpp, listener and cookie
+// handling in stack_listen.cpp, TIME_WAIT in stack_time_wait.cpp, timers in
+// stack_timers.cpp.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "tcp/app.hpp"
+#include "tcp/chunk_pool.hpp"
+#include "tcp/config.hpp"
+#include "tcp/conn.hpp"
+#include "tcp/counters.hpp"
+#include "tcp/index_pool.hpp"
+#include "tcp/isn.hpp"
+#include "tcp/segment.hpp"
+#include "tcp/siphash.hpp"
+#include "tcp/syn_cookie.hpp"
+#include "tcp/time_wait_table.hpp"
+#include "tcp/timer_wheel.hpp"
+#include "tcp/tuple_map.hpp"
+
+namespace synmill::tcp {
+
+// Secrets the caller draws from a real random source at start-up.
+struct StackSecrets {
+  SipKey isn_key{};
+  SipKey cookie_key{};
+  uint64_t table_seed = 0;
+  uint32_t ts_offset = 0;  // added to our TSval clock so it does not reveal uptime
+};
+
+struct ConnInfo {
+  FourTuple tuple;
+  State state = State::kClosed;
+  Seq snd_una, snd_nxt, rcv_nxt;
+  uint32_t snd_wnd = 0;
+  uint32_t send_queued = 0;
+  uint32_t rto_ms = 0;
+  uint8_t retries = 0;
+  Instant rtx_at, state_at;
+};
+
+class Stack {
+ public:
+  Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, Instant start);
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+  ~Stack();
+
+  // ---- set-up --------------------------------------------------------------
+  // Registers a listener on `port` served by `app`. False if the port is taken
+  // or the listener table is full.
+  bool listen(uint16_t port, App& app);
+  bool has_listener(uint16_t port) const;
+  // Stops taking new connections on every listener (SIGTERM path).
+  void stop_listening();
+
+  // ---- the data path -------------------------------------------------------
+  void on_segment(const SegmentIn& seg, Instant now);
+  // Advances timers (retransmission, reclaim, TIME_WAIT, cookie secrets).
+  void advance(Instant now);
+
+  // ---- application calls ---------------------------------------------------
+  // Active open (RFC 9293 §3.10.1). Invalid id if the tuple is in use or the
+  // table is full.
+  ConnId connect(const FourTuple& t, App& app, Instant now);
+  // Queues bytes; returns how many were taken (less than asked when the
+  // per-connection cap or the pool is reached; on_writable follows).
+  uint32_t send(ConnId id, std::span<const uint8_t> data);
+  // Full close: FIN after queued data; later data from the peer gets RST
+  // (RFC 1122 §4.2.2.13).
+  bool close(ConnId id);
+  // Half close: FIN after queued data, keep receiving.
+  bool shutdown(ConnId id);
+  // RST now, connection gone (RFC 9293 §3.10.5).
+  bool abort(ConnId id);
+  // Bytes send() would take now.
+  uint32_t send_space(ConnId id) const;
+  uint64_t& user(ConnId id);
+  bool alive(ConnId id) const;
+  std::optional<ConnInfo> info(ConnId id) const;
+  // Closes everything: FIN to established connections was the caller's job;
+  // this sends RST to whatever is left and frees every slot.
+  void abort_all(Instant now);
+
+  // ---- observation ---------------------------------------------------------
+  const Counters& counters() const { return ctr_; }
+  // Per-state counts on this core; LISTEN counts listeners, TIME_WAIT the
+  // compact table's entries.
+  StateGauges gauges() const;
+  uint32_t time_wait_count() const { return tw_.size(); }
+  uint32_t conn_count() const { return conn_pool_.in_use(); }
+  uint32_t chunks_in_use() const { return chunks_.in_use(); }
+  uint32_t timers_armed() const { return wheel_.armed_count(); }
+  const StackConfig& config() const { return cfg_; }
+  // Visits every connection (for /synmill/conns), up to `limit`.
+  template <class F>
+  void for_each_conn(uint32_t limit, F&& f) const;
+  std::optional<ConnId> find(const FourTuple& t) const;
+  // The state a segment for `t` would meet: a connection's, TIME_WAIT from the
+  // compact table, LISTEN if a listener owns the local port, else CLOSED.
+  State state_of(const FourTuple& t) const;
+
+
+ private:
+  friend struct StackTestAccess;
+  struct Listener {
+    uint16_t port = 0;
+    bool active = false;
+    App* app = nullptr;
+    uint32_t half_open = 0;
+    uint32_t aq_head = 0, aq_len = 0;  // ring of accept-queue slot indices
+    std::unique_ptr<uint32_t[]> aq;
+  };
+  static constexpr uint16_t kNoListener = UINT16_MAX;
+  static constexpr uint32_t kMaxListeners = 64;
+
+  // entry guard: connections freed during an entry point are reaped at its end
+  struct Entry;
+
+  // stack.cpp
+  ConnHot* alloc_conn(const FourTuple& t, State st, uint16_t listener, App& app);
+  uint16_t app_index(App& app);
+  void set_state(ConnHot& c, State s);
+  void finish(ConnHot& c, CloseReason why);  // -> CLOSED, on_closed, reap later
+  void reap();
+  uint32_t idx_of(const ConnHot& c) const { return static_cast<uint32_t>(&c - hot_.get()); }
+  const ConnCold& cold(const ConnHot& c) const { return cold_[idx_of(c)]; }
+  ConnCold& cold(const ConnHot& c) { return cold_[idx_of(c)]; }
+  ConnId id_of(const ConnHot& c) const;
+  ConnHot* lookup(ConnId id);
+  const ConnHot* lookup(ConnId id) const;
+  App* app_of(const ConnHot& c);
+  void established(ConnHot& c, Instant now);
+  void drain_accept_queues();
+  Listener* listener_for(uint16_t port);
+
+  // stack_input.cpp: RFC 9293 §3.10.7.3 and §3.10.7.4
+  void input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now);
+  void input_sync(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool acceptable(const ConnHot& c, const SegmentIn& seg) const;
+  bool input_rst(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool input_ack(ConnHot& c, const SegmentIn& seg, Instant now);
+  void input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now);
+  void challenge_ack(ConnHot& c, Instant now);
+  void negotiate(ConnHot& c, const wire::TcpOptions& syn_opts);
+
+  // stack_output.cpp
+  void output(ConnHot& c, Instant now);       // data/FIN the windows allow, then an owed ACK
+  void send_syn(ConnHot& c, bool with_ack, Instant now);
+  void send_ack(ConnHot& c, Instant now);
+  void send_rst(ConnHot& c, Instant now);
+  void reply_rst(const SegmentIn& seg);        // RFC 9293 §3.10.7.1 for segments with no connection
+  void fill_common(const ConnHot& c, SegmentOut& out, Instant now) const;
+  void emit(const SegmentOut& out);
+  uint16_t window_field(ConnHot& c, bool syn) const;
+  uint32_t rcv_window(const ConnHot& c) const;
+  uint32_t ts_clock(Instant now) const;
+
+  // stack_timers.cpp
+  void arm_timer(ConnHot& c);
+  void on_timer(ConnHot& c, Instant now);
+  void retransmit(ConnHot& c, Instant now);
+  void rtt_sample(ConnHot& c, uint32_t rtt_us);
+  void start_rtx(ConnHot& c, Instant now);
+
+  // stack_listen.cpp: RFC 9293 §3.10.7.2, SYN cookies
+  void input_listen(Listener& l, const SegmentIn& seg, Instant now);
+  void syn_to_listener(Listener& l, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
+  void send_cookie_synack(const SegmentIn& seg, Instant now);
+  bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
+
+  // stack_time_wait.cpp
+  void enter_time_wait(ConnHot& c, Instant now);
+  void input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now);
+
+  StackConfig cfg_;
+  TxSink& tx_;
+  IsnGenerator isn_;
+  SynCookies cookies_;
+  uint32_t ts_offset_;
+
+  IndexPool conn_pool_;
+  TupleMap table_;
+  std::unique_ptr<ConnHot[]> hot_;
+  std::unique_ptr<ConnCold[]> cold_;
+  TimerWheel wheel_;
+  TimeWaitTable tw_;
+  ChunkPool chunks_;
+  std::vector<Listener> listeners_;
+  std::vector<App*> apps_;         // every application seen; ConnCold::app indexes it
+  std::vector<uint32_t> reap_;     // slots to free at the end of the entry point
+  int depth_ = 0;
+  Instant now_;
+
+  Counters ctr_;
+  StateGauges gauges_;
+};
+
+template <class F>
+void Stack::for_each_conn(uint32_t limit, F&& f) const {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < cfg_.max_conns && n < limit; ++i) {
+    const ConnHot& c = hot_[i];
+    if (c.state == State::kClosed) continue;
+    ConnInfo ci{c.tuple, c.state, c.snd_una, c.snd_nxt, c.rcv_nxt, c.snd_wnd,
+                cold_[i].sendq.size(), c.rto_ms, c.retries, c.rtx_at, c.state_at};
+    f(ci);
+    ++n;
+  }
+}
+
+}  // namespace synmill::tcp

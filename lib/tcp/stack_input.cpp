@@ -1,0 +1,388 @@
+// Segment arrival for a connection in the table: RFC 9293 §3.10.7.3 (SYN_SENT)
+// and §3.10.7.4 (every other state), in the RFC's order, with RFC 5961
+// (blind-attack mitigations) and RFC 7323 (window scale, timestamps, PAWS).
+#include <algorithm>
+
+#include "tcp/stack.hpp"
+
+namespace synmill::tcp {
+
+namespace {
+constexpr uint16_t kMinSndMss = 64;  // deliberate floor, cf. Linux tcp_min_snd_mss / CVE-2019-11479
+}
+
+// Options from the peer's SYN (or SYN-ACK). RFC 9293 §3.7.1 (MSS, 536 when
+// absent), RFC 7323 §2.2 (window scale both ways or not at all, shift <= 14),
+// §3.2 (timestamps both ways), RFC 2018 §2 (SACK-permitted).
+void Stack::negotiate(ConnHot& c, const wire::TcpOptions& o) {
+  const uint16_t peer_mss = o.has_mss ? o.mss : 536;
+  c.snd_mss = std::max<uint16_t>(std::min(peer_mss, cfg_.mss), kMinSndMss);
+  if (o.has_wscale) {
+    c.flags |= cflag::kWscale;
+    c.snd_wscale = std::min<uint8_t>(o.wscale, 14);
+  }
+  if (cfg_.timestamps && o.has_timestamps) {
+    c.flags |= cflag::kTimestamps;
+    c.ts_recent = o.ts_val;
+  }
+  if (cfg_.sack && o.sack_permitted) c.flags |= cflag::kSack;
+  const uint32_t mss = c.snd_mss;
+  c.cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));  // RFC 6928 initial window
+}
+
+// ---- SYN_SENT, RFC 9293 §3.10.7.3 ----------------------------------------------
+
+void Stack::input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now) {
+  // First: the ACK must acknowledge our SYN.
+  if (seg.has(flag::kAck) && (seg.ack <= c.iss || seg.ack > c.snd_max)) {
+    if (!seg.has(flag::kRst)) {
+      ++ctr_.drop.ack_unacceptable;
+      reply_rst(seg);
+    }
+    return;
+  }
+  // Second: RST is acceptable only with an acceptable ACK.
+  if (seg.has(flag::kRst)) {
+    ++ctr_.rst_in;
+    if (seg.has(flag::kAck)) finish(c, CloseReason::kRefused);
+    else ++ctr_.drop.rst_out_of_window;
+    return;
+  }
+  if (!seg.has(flag::kSyn)) {
+    ++ctr_.drop.bad_flags;
+    return;
+  }
+  // Fourth: SYN.
+  c.irs = seg.seq;
+  c.rcv_nxt = seg.seq + 1;
+  c.rcv_adv = c.rcv_nxt;
+  negotiate(c, seg.opts);  // our SYN offered every option, so the peer's reply decides
+  c.snd_wnd = seg.window;  // RFC 7323 §2.2: the window in a SYN is never scaled
+  c.max_snd_wnd = c.snd_wnd;
+  c.snd_wl1 = seg.seq;
+  c.snd_wl2 = seg.ack;
+  if (seg.has(flag::kAck)) {
+    c.snd_una = seg.ack;
+    if (c.retries == 0 && (c.flags & cflag::kRttTiming))
+      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - c.rtt_start_us);
+    c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
+    c.rtx_at = Instant{};
+    arm_timer(c);
+    c.flags |= cflag::kAckNow;
+    established(c, now);  // data on a SYN-ACK is not queued (no reassembly here)
+    return;
+  }
+  // Simultaneous open: SYN_RCVD, SYN-ACK with our original ISS.
+  set_state(c, State::kSynRcvd);
+  send_syn(c, true, now);
+  start_rtx(c, now);
+}
+
+// ---- the acceptability test, RFC 9293 §3.10.7.4 first check ---------------------
+
+bool Stack::acceptable(const ConnHot& c, const SegmentIn& seg) const {
+  const uint32_t wnd = c.rcv_adv > c.rcv_nxt ? static_cast<uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
+  const uint32_t len = seg.seg_len();
+  const Seq end = c.rcv_nxt + wnd;
+  if (len == 0) return wnd == 0 ? seg.seq == c.rcv_nxt : seq_in(seg.seq, c.rcv_nxt, end);
+  if (wnd == 0) return false;
+  return seq_in(seg.seq, c.rcv_nxt, end) || seq_in(seg.seq + (len - 1), c.rcv_nxt, end);
+}
+
+void Stack::challenge_ack(ConnHot& c, Instant now) {
+  // RFC 5961 §7: rate limited, here per connection so that no counter is
+  // shared between connections (a global one is a side channel, CVE-2016-5696).
+  const uint32_t sec = static_cast<uint32_t>(now.ns() / 1000000000);
+  if (sec != c.challenge_epoch_s) {
+    c.challenge_epoch_s = sec;
+    c.challenge_count = 0;
+  }
+  if (c.challenge_count >= cfg_.challenge_acks_per_sec) {
+    ++ctr_.drop.challenge_ack_limit;
+    return;
+  }
+  ++c.challenge_count;
+  ++ctr_.challenge_acks;
+  send_ack(c, now);
+}
+
+// ---- every other state, RFC 9293 §3.10.7.4 ---------------------------------------
+
+void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
+  const bool rst = seg.has(flag::kRst);
+  // RFC 7323 §3.2: once negotiated, a non-RST segment without timestamps is
+  // dropped; §5.3 R1 (PAWS): an older TSval makes the segment unacceptable.
+  if ((c.flags & cflag::kTimestamps) && !rst) {
+    if (!seg.opts.has_timestamps) {
+      ++ctr_.drop.paws;
+      return;
+    }
+    if (static_cast<int32_t>(seg.opts.ts_val - c.ts_recent) < 0) {
+      ++ctr_.drop.paws;
+      challenge_ack(c, now);
+      return;
+    }
+  }
+  // A retransmitted SYN in SYN_RCVD gets the SYN-ACK again (as Linux does),
+  // rather than the bare ACK of the unacceptable-segment rule.
+  if (c.state == State::kSynRcvd && seg.has(flag::kSyn) && !seg.has(flag::kAck) &&
+      seg.seq == c.irs) {
+    send_syn(c, true, now);
+    return;
+  }
+  // First: sequence number.
+  if (!acceptable(c, seg)) {
+    ++ctr_.drop.out_of_window;
+    if (rst) return;
+    // Data gets its duplicate ACK; a bare out-of-window ACK is answered
+    // through the rate limiter so two confused ends cannot ACK-storm.
+    if (seg.payload.empty() && !seg.has(flag::kSyn) && !seg.has(flag::kFin))
+      challenge_ack(c, now);
+    else
+      c.flags |= cflag::kAckNow;
+    return;
+  }
+  // RFC 7323 §4.3: TS.Recent follows the segment that starts at the left edge.
+  if ((c.flags & cflag::kTimestamps) && seg.opts.has_timestamps && seg.seq <= c.rcv_nxt)
+    c.ts_recent = seg.opts.ts_val;
+  // Second: RST.
+  if (rst) {
+    input_rst(c, seg, now);
+    return;
+  }
+  // Fourth: SYN.
+  if (seg.has(flag::kSyn)) {
+    ++ctr_.drop.syn_in_sync;
+    if (c.state == State::kSynRcvd && c.listener != kNoListener) {
+      finish(c, CloseReason::kReset);  // RFC 9293: return to LISTEN
+      return;
+    }
+    challenge_ack(c, now);  // RFC 5961 §4.2
+    return;
+  }
+  // Fifth: ACK.
+  if (!seg.has(flag::kAck)) {
+    ++ctr_.drop.no_ack;
+    return;
+  }
+  if (!input_ack(c, seg, now)) return;
+  // Sixth (URG) is not supported: the urgent pointer is ignored (RFC 6093 §6).
+  // Seventh and eighth: text and FIN.
+  input_text_fin(c, seg, now);
+}
+
+// Returns false when the segment is consumed (dropped, or the connection ended).
+bool Stack::input_rst(ConnHot& c, const SegmentIn& seg, Instant now) {
+  ++ctr_.rst_in;
+  // RFC 5961 §3.2: only an RST exactly at RCV.NXT resets; any other in-window
+  // RST gets a challenge ACK.
+  if (seg.seq != c.rcv_nxt) {
+    ++ctr_.drop.rst_in_window;
+    challenge_ack(c, now);
+    return false;
+  }
+  if (c.state == State::kSynRcvd && c.listener == kNoListener)
+    finish(c, CloseReason::kRefused);
+  else
+    finish(c, CloseReason::kReset);
+  return false;
+}
+
+bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
+  if (c.state == State::kSynRcvd) {
+    if (!(c.snd_una < seg.ack && seg.ack <= c.snd_max)) {
+      ++ctr_.drop.ack_unacceptable;
+      reply_rst(seg);  // <SEQ=SEG.ACK><CTL=RST>
+      return false;
+    }
+    if (c.listener != kNoListener) {
+      const Listener& l = listeners_[c.listener];
+      const bool queue_needed = l.aq_len > 0 || !l.app->accepting();
+      if (queue_needed && l.aq_len >= std::max<uint32_t>(cfg_.accept_queue, 1)) {
+        ++ctr_.drop.accept_queue_full;  // the peer retransmits; so do we (SYN-ACK)
+        return false;
+      }
+    }
+    c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
+    c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
+    c.snd_wl1 = seg.seq;
+    c.snd_wl2 = seg.ack;
+    if (c.retries == 0 && (c.flags & cflag::kRttTiming))
+      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - c.rtt_start_us);
+    c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
+    c.snd_una = seg.ack;
+    c.snd_nxt = seq_max(c.snd_nxt, c.snd_una);
+    c.rtx_at = Instant{};
+    arm_timer(c);
+    established(c, now);
+    if (c.state == State::kClosed) return false;
+    return true;  // text and FIN riding on the final ACK are processed
+  }
+
+  // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT].
+  if (seg.ack > c.snd_max) {
+    ++ctr_.drop.ack_unacceptable;
+    challenge_ack(c, now);
+    return false;
+  }
+  if (seg.ack < c.snd_una - c.max_snd_wnd) {
+    ++ctr_.drop.ack_too_old;
+    challenge_ack(c, now);
+    return false;
+  }
+
+  const bool fin_acked_before = (c.flags & cflag::kFinSent) && c.snd_una == c.snd_max;
+  uint32_t data_acked = 0;
+  if (c.snd_una < seg.ack) {
+    const uint32_t acked = static_cast<uint32_t>(seg.ack - c.snd_una);
+    SendQueue& q = cold(c).sendq;
+    data_acked = std::min(acked, q.size());
+    q.consume(chunks_, data_acked);
+    c.snd_una = seg.ack;
+    if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
+    ctr_.tx_bytes += data_acked;
+    // RFC 6298 §3 with Karn's rule: only never-retransmitted segments are timed.
+    if ((c.flags & cflag::kRttTiming) && c.rtt_seq < seg.ack) {
+      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - c.rtt_start_us);
+      c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
+    }
+    c.retries = 0;
+    // RFC 5681 §3.1: slow start, then congestion avoidance.
+    const uint32_t mss = c.snd_mss;
+    if (c.cwnd < c.ssthresh)
+      c.cwnd += std::min(acked, mss);
+    else
+      c.cwnd += std::max(1u, mss * mss / c.cwnd);
+    // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
+    if (c.snd_una == c.snd_max) {
+      c.rtx_at = Instant{};
+      arm_timer(c);
+    } else {
+      start_rtx(c, now);
+    }
+  } else if (c.snd_wnd == 0 && seg.window != 0) {
+    c.retries = 0;  // the peer answers our window probes
+  }
+  // RFC 9293 §3.10.7.4: window update from the most recent segment.
+  if (c.snd_wl1 < seg.seq || (c.snd_wl1 == seg.seq && c.snd_wl2 <= seg.ack)) {
+    c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
+    c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
+    c.snd_wl1 = seg.seq;
+    c.snd_wl2 = seg.ack;
+  }
+
+  const bool fin_acked = (c.flags & cflag::kFinSent) && c.snd_una == c.snd_max;
+  if (fin_acked && !fin_acked_before) {
+    switch (c.state) {
+      case State::kFinWait1:
+        set_state(c, State::kFinWait2);
+        if ((c.flags & cflag::kOrphan) && cfg_.fin_wait2_timeout.count_ns() > 0) {
+          c.state_at = now + cfg_.fin_wait2_timeout;
+          arm_timer(c);
+        }
+        break;
+      case State::kClosing:
+        enter_time_wait(c, now);
+        return false;
+      case State::kLastAck:
+        finish(c, CloseReason::kNormal);
+        return false;
+      default: break;
+    }
+  }
+  if (data_acked > 0 && (c.flags & cflag::kAccepted)) {
+    if (!(c.flags & cflag::kFinQueued)) {
+      app_of(c)->on_writable(*this, id_of(c));
+      if (c.state == State::kClosed) return false;
+    }
+    // Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window
+    // that the application's progress opened by at least one MSS.
+    if (rcv_window(c) >= static_cast<uint32_t>(c.rcv_adv - c.rcv_nxt) + c.snd_mss)
+      c.flags |= cflag::kAckNow;
+  }
+  return true;
+}
+
+void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
+  std::span<const uint8_t> data = seg.payload;
+  Seq start = seg.seq;
+  const Seq fin_seq = seg.seq + static_cast<uint32_t>(seg.payload.size());
+  bool fin = seg.has(flag::kFin);
+  // Trim to the window: bytes before RCV.NXT were delivered already; bytes
+  // past the advertised right edge are not accepted (nor a FIN after them).
+  if (start < c.rcv_nxt) {
+    const uint32_t skip = static_cast<uint32_t>(c.rcv_nxt - start);
+    data = skip >= data.size() ? data.subspan(data.size()) : data.subspan(skip);
+    start = c.rcv_nxt;
+  }
+  const Seq right = seq_max(c.rcv_adv, c.rcv_nxt);
+  if (start + static_cast<uint32_t>(data.size()) > right) {
+    data = data.subspan(0, static_cast<uint32_t>(right - start));
+    fin = false;
+  }
+
+  const bool receiving = c.state == State::kEstablished || c.state == State::kFinWait1 ||
+                         c.state == State::kFinWait2;
+  if (!data.empty() && receiving) {
+    if (c.flags & cflag::kOrphan) {
+      // RFC 1122 §4.2.2.13 / RFC 9293 §3.10.4: data after a full close gets RST.
+      ++ctr_.drop.data_after_close;
+      send_rst(c, now);
+      finish(c, CloseReason::kDataAfterClose);
+      return;
+    }
+    if (!(c.flags & cflag::kAccepted)) {
+      ++ctr_.drop.not_accepted;  // unacknowledged: the peer retransmits once accepted
+      return;
+    }
+    if (start != c.rcv_nxt) {
+      ++ctr_.drop.out_of_order;  // no reassembly queue yet: duplicate ACK
+      c.flags |= cflag::kAckNow;
+      return;
+    }
+    c.flags |= cflag::kAckNow;
+    const uint32_t taken = std::min<uint32_t>(
+        app_of(c)->on_data(*this, id_of(c), data), static_cast<uint32_t>(data.size()));
+    if (c.state == State::kClosed) return;
+    c.rcv_nxt += taken;
+    ctr_.rx_bytes += taken;
+    if (taken < data.size()) return;  // the rest (and a FIN after it) comes again
+  }
+
+  // Eighth: FIN, only once everything before it has arrived.
+  if (!fin || fin_seq != c.rcv_nxt || (c.flags & cflag::kPeerFin)) return;
+  if (!(c.flags & cflag::kAccepted) && c.listener != kNoListener) {
+    ++ctr_.drop.not_accepted;
+    return;
+  }
+  c.rcv_nxt += 1;
+  c.flags |= cflag::kPeerFin | cflag::kAckNow;
+  switch (c.state) {
+    case State::kSynRcvd:
+    case State::kEstablished:
+      set_state(c, State::kCloseWait);
+      if (cfg_.close_wait_timeout.count_ns() > 0) {
+        c.state_at = now + cfg_.close_wait_timeout;
+        arm_timer(c);
+      }
+      app_of(c)->on_peer_close(*this, id_of(c));
+      break;
+    case State::kFinWait1:
+      if ((c.flags & cflag::kFinSent) && c.snd_una == c.snd_max) {
+        send_ack(c, now);
+        enter_time_wait(c, now);
+        return;
+      }
+      set_state(c, State::kClosing);
+      if (!(c.flags & cflag::kOrphan)) app_of(c)->on_peer_close(*this, id_of(c));
+      break;
+    case State::kFinWait2:
+      send_ack(c, now);
+      if (!(c.flags & cflag::kOrphan)) app_of(c)->on_peer_close(*this, id_of(c));
+      if (c.state == State::kFinWait2) enter_time_wait(c, now);
+      return;
+    default: break;
+  }
+}
+
+}  // namespace synmill::tcp

@@ -1,0 +1,185 @@
+// Segments a connection sends: SYN / SYN-ACK, data and FIN within the peer's
+// window and the congestion window, ACKs, RSTs, and RSTs for segments that
+// match no connection (RFC 9293 §3.10.7.1).
+#include <algorithm>
+
+#include "tcp/stack.hpp"
+
+namespace synmill::tcp {
+
+namespace {
+constexpr uint32_t kTimestampOptionLen = 12;  // NOP NOP TS, RFC 7323 Appendix A layout
+}
+
+uint32_t Stack::ts_clock(Instant now) const {
+  return static_cast<uint32_t>(now.ns() / 1000000) + ts_offset_;  // 1 ms ticks, RFC 7323 §5.4
+}
+
+void Stack::emit(const SegmentOut& out) {
+  ++ctr_.tx_segments;
+  if (out.flags & flag::kRst) ++ctr_.rst_out;
+  tx_.emit(out);
+}
+
+// The window field we put in a header. RFC 7323 §2.2: never scaled in a SYN;
+// RFC 9293 §3.8.6.2.2: the right edge we advertised never moves left.
+uint32_t Stack::rcv_window(const ConnHot& c) const {
+  uint32_t wnd = cfg_.rcv_wnd;
+  if (c.flags & cflag::kAccepted)
+    wnd = std::min(wnd, apps_[cold_[idx_of(c)].app]->rcv_space(*this, id_of(c)));
+  return wnd;
+}
+
+uint16_t Stack::window_field(ConnHot& c, bool syn) const {
+  const uint32_t wnd = rcv_window(c);
+  uint32_t field;
+  uint32_t shift = 0;
+  if (syn) {
+    field = std::min<uint32_t>(wnd, 65535);
+  } else {
+    shift = (c.flags & cflag::kWscale) ? cfg_.wscale : 0;
+    field = std::min<uint32_t>(wnd >> shift, 65535);
+  }
+  const Seq edge = c.rcv_nxt + (field << shift);
+  if (edge > c.rcv_adv) c.rcv_adv = edge;
+  return static_cast<uint16_t>(field);
+}
+
+void Stack::fill_common(const ConnHot& c, SegmentOut& out, Instant now) const {
+  out.tuple = c.tuple;
+  out.ack = c.rcv_nxt;
+  out.flags = flag::kAck;
+  if (c.flags & cflag::kTimestamps) {
+    out.opts.has_timestamps = true;
+    out.opts.ts_val = ts_clock(now);
+    out.opts.ts_ecr = c.ts_recent;
+  }
+}
+
+void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
+  SegmentOut out;
+  out.tuple = c.tuple;
+  out.seq = c.iss;
+  out.flags = with_ack ? (flag::kSyn | flag::kAck) : flag::kSyn;
+  out.ack = with_ack ? c.rcv_nxt : Seq{};
+  out.window = window_field(c, true);
+  out.opts.has_mss = true;
+  out.opts.mss = cfg_.mss;
+  // Active opens offer everything configured; passive ones answer what the
+  // peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
+  const bool passive = with_ack && c.state == State::kSynRcvd && c.listener != kNoListener;
+  if (!passive || (c.flags & cflag::kWscale)) {
+    out.opts.has_wscale = true;
+    out.opts.wscale = cfg_.wscale;
+  }
+  if (cfg_.sack && (!passive || (c.flags & cflag::kSack))) out.opts.sack_permitted = true;
+  if (cfg_.timestamps && (!with_ack || (c.flags & cflag::kTimestamps))) {
+    out.opts.has_timestamps = true;
+    out.opts.ts_val = ts_clock(now);
+    out.opts.ts_ecr = with_ack ? c.ts_recent : 0;
+  }
+  c.snd_nxt = c.snd_max = c.iss + 1;  // only the SYN is ever in flight in these states
+  if (c.retries == 0 && !(c.flags & cflag::kRttTiming)) {
+    c.flags |= cflag::kRttTiming;
+    c.rtt_seq = c.iss;
+    c.rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
+  }
+  if (with_ack)
+    ++ctr_.synack_out;
+  else
+    ++ctr_.syn_out;
+  emit(out);
+}
+
+void Stack::send_ack(ConnHot& c, Instant now) {
+  SegmentOut out;
+  fill_common(c, out, now);
+  out.seq = c.snd_nxt;
+  out.window = window_field(c, false);
+  c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
+  emit(out);
+}
+
+void Stack::send_rst(ConnHot& c, Instant now) {
+  SegmentOut out;
+  fill_common(c, out, now);
+  out.seq = c.snd_max;  // the peer's RCV.NXT is at most SND.MAX: an exact hit when all arrived
+  out.flags = flag::kRst | flag::kAck;
+  out.window = 0;
+  emit(out);
+}
+
+void Stack::reply_rst(const SegmentIn& seg) {
+  if (seg.has(flag::kRst)) return;  // never answer an RST
+  SegmentOut out;
+  out.tuple = seg.tuple;
+  if (seg.has(flag::kAck)) {
+    out.seq = seg.ack;  // <SEQ=SEG.ACK><CTL=RST>
+    out.flags = flag::kRst;
+  } else {
+    out.seq = Seq{0};   // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+    out.ack = seg.seq + seg.seg_len();
+    out.flags = flag::kRst | flag::kAck;
+  }
+  emit(out);
+}
+
+// Sends what the windows allow (RFC 9293 §3.8.6.2.1 usable window, RFC 5681
+// cwnd), the FIN after the last byte once the application closed, and any ACK
+// still owed. No Nagle: the application's writes go out at once.
+void Stack::output(ConnHot& c, Instant now) {
+  const bool can_send = c.state == State::kEstablished || c.state == State::kCloseWait ||
+                        c.state == State::kFinWait1 || c.state == State::kClosing ||
+                        c.state == State::kLastAck;
+  if (can_send) {
+    const SendQueue& q = cold(c).sendq;
+    const uint32_t mss_eff =
+        c.snd_mss - ((c.flags & cflag::kTimestamps) ? kTimestampOptionLen : 0);
+    for (;;) {
+      const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
+      const uint32_t queued = q.size();
+      const uint32_t unsent = sent < queued ? queued - sent : 0;
+      const uint32_t in_flight = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
+      const uint32_t wnd = std::min(c.snd_wnd, c.cwnd);
+      const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+      const uint32_t len = std::min({unsent, mss_eff, usable});
+      const bool fin_due = (c.flags & cflag::kFinQueued) && len == unsent &&
+                           (!(c.flags & cflag::kFinSent) || c.snd_nxt < c.snd_max);
+      if (len == 0 && !fin_due) break;
+      SegmentOut out;
+      fill_common(c, out, now);
+      out.seq = c.snd_nxt;
+      out.window = window_field(c, false);
+      if (len > 0) {
+        out.payload_src = &q;
+        out.payload_offset = sent;
+        out.payload_len = len;
+        if (len == unsent) out.flags |= flag::kPsh;
+      }
+      if (fin_due) out.flags |= flag::kFin;
+      const bool new_data = c.snd_nxt == c.snd_max;
+      if (!new_data) ++ctr_.retransmits;
+      c.snd_nxt += len + (fin_due ? 1u : 0u);
+      if (fin_due) c.flags |= cflag::kFinSent;
+      if (c.snd_nxt > c.snd_max) {
+        if (new_data && !(c.flags & cflag::kRttTiming)) {
+          c.flags |= cflag::kRttTiming;
+          c.rtt_seq = out.seq;
+          c.rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
+        }
+        c.snd_max = c.snd_nxt;
+      }
+      c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
+      emit(out);
+      if (c.rtx_at == Instant{}) start_rtx(c, now);
+      if (fin_due) break;
+    }
+    // Zero window with data waiting and nothing in flight: the retransmission
+    // timer doubles as the persist timer (RFC 9293 §3.8.6.1).
+    if (c.snd_wnd == 0 && q.size() > 0 && c.snd_una == c.snd_max && c.rtx_at == Instant{})
+      start_rtx(c, now);
+  }
+  if (c.flags & cflag::kAckNow) send_ack(c, now);
+}
+
+}  // namespace synmill::tcp

@@ -1,0 +1,120 @@
+// Timers: one wheel slot per connection, armed at the earlier of its
+// retransmission deadline and its state's reclaim deadline. RFC 6298 RTO with
+// exponential backoff; bounded retries per state; reclaim of stuck states.
+#include <algorithm>
+
+#include "tcp/stack.hpp"
+
+namespace synmill::tcp {
+
+void Stack::arm_timer(ConnHot& c) {
+  Instant d{};
+  if (c.rtx_at != Instant{}) d = c.rtx_at;
+  if (c.state_at != Instant{} && (d == Instant{} || c.state_at < d)) d = c.state_at;
+  if (d == Instant{})
+    wheel_.cancel(idx_of(c));
+  else
+    wheel_.arm(idx_of(c), d);
+}
+
+void Stack::start_rtx(ConnHot& c, Instant now) {
+  c.rtx_at = now + Duration::ms(c.rto_ms);
+  arm_timer(c);
+}
+
+// RFC 6298 §2: SRTT, RTTVAR and RTO from one measurement (microseconds).
+void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
+  rtt_us = std::max<uint32_t>(rtt_us, 1);
+  if (c.srtt_us == 0) {
+    c.srtt_us = rtt_us;
+    c.rttvar_us = rtt_us / 2;
+  } else {
+    const uint32_t err = c.srtt_us > rtt_us ? c.srtt_us - rtt_us : rtt_us - c.srtt_us;
+    c.rttvar_us = (3 * c.rttvar_us + err) / 4;
+    c.srtt_us = (7 * c.srtt_us + rtt_us) / 8;
+  }
+  const uint64_t granularity_us = static_cast<uint64_t>(cfg_.timer_tick.count_us());
+  const uint64_t rto_us =
+      c.srtt_us + std::max<uint64_t>(granularity_us, 4ull * c.rttvar_us);
+  const uint64_t lo = static_cast<uint64_t>(cfg_.rto_min.count_us());
+  const uint64_t hi = static_cast<uint64_t>(cfg_.rto_max.count_us());
+  c.rto_ms = static_cast<uint32_t>(std::clamp(rto_us, lo, hi) / 1000);
+}
+
+void Stack::on_timer(ConnHot& c, Instant now) {
+  if (c.state == State::kClosed) return;
+  if (c.rtx_at != Instant{} && c.rtx_at <= now) {
+    c.rtx_at = Instant{};
+    retransmit(c, now);
+    if (c.state == State::kClosed) return;
+  }
+  if (c.state_at != Instant{} && c.state_at <= now) {
+    c.state_at = Instant{};
+    switch (c.state) {
+      case State::kFinWait2:  // orphaned FIN_WAIT_2 (the peer vanished)
+        send_rst(c, now);
+        finish(c, CloseReason::kFinWait2Timeout);
+        return;
+      case State::kCloseWait:  // the application never closed
+        send_rst(c, now);
+        finish(c, CloseReason::kCloseWaitTimeout);
+        return;
+      default: break;
+    }
+  }
+  arm_timer(c);
+}
+
+void Stack::retransmit(ConnHot& c, Instant now) {
+  uint8_t limit = cfg_.data_retries;
+  switch (c.state) {
+    case State::kSynSent: limit = cfg_.syn_retries; break;
+    case State::kSynRcvd: limit = cfg_.synack_retries; break;
+    case State::kFinWait1:
+    case State::kClosing:
+    case State::kLastAck: limit = cfg_.fin_retries; break;
+    default: break;
+  }
+  if (c.retries >= limit) {
+    // Reclaims SYN_SENT, SYN_RCVD without the final ACK, FIN_WAIT_1 / CLOSING /
+    // LAST_ACK whose FIN is never acknowledged, and dead peers.
+    if (c.state != State::kSynSent && c.state != State::kSynRcvd) send_rst(c, now);
+    finish(c, CloseReason::kTimeout);
+    return;
+  }
+  ++c.retries;
+  // RFC 6298 §5.5: back off; §5.7: RTO after a SYN timeout is at least 3 s
+  // is left to rto_initial.
+  c.rto_ms = std::min<uint32_t>(c.rto_ms * 2, static_cast<uint32_t>(cfg_.rto_max.count_ms()));
+  c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);  // Karn
+  switch (c.state) {
+    case State::kSynSent:
+      ++ctr_.syn_retransmits;
+      send_syn(c, false, now);
+      break;
+    case State::kSynRcvd:
+      ++ctr_.synack_retransmits;
+      send_syn(c, true, now);
+      break;
+    default: {
+      const uint32_t in_flight = static_cast<uint32_t>(c.snd_max - c.snd_una);
+      if (in_flight == 0 && c.snd_wnd == 0 && cold(c).sendq.size() > 0) {
+        // Persist: probe the zero window with one byte (RFC 9293 §3.8.6.1).
+        c.snd_wnd = 1;
+        output(c, now);
+        c.snd_wnd = 0;
+        break;
+      }
+      // RFC 5681 §3.1 eq. 4: ssthresh after a timeout; go back to SND.UNA.
+      const uint32_t mss = c.snd_mss;
+      c.ssthresh = std::max(in_flight / 2, 2 * mss);
+      c.cwnd = mss;
+      c.snd_nxt = c.snd_una;
+      output(c, now);
+      break;
+    }
+  }
+  if (c.state != State::kClosed) start_rtx(c, now);
+}
+
+}  // namespace synmill::tcp

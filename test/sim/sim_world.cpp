@@ -1,0 +1,471 @@
+#include "sim_world.hpp"
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "tcp/segment_codec.hpp"
+#include "wire/frame.hpp"
+
+namespace synmill::sim {
+
+using tcp::CloseReason;
+using tcp::ConnId;
+using tcp::FourTuple;
+using tcp::Stack;
+
+namespace {
+
+constexpr uint32_t kServerIp = 0xC6120002;      // 198.18.0.2
+constexpr uint32_t kClientIpBase = 0xC6120010;  // 198.18.0.16 and up
+constexpr uint16_t kServerPort = 80;
+constexpr uint64_t kC2sSalt = 0x243F6A8885A308D3ULL;
+constexpr uint64_t kS2cSalt = 0x13198A2E03707344ULL;
+
+uint64_t splitmix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+// Byte k of a plan's stream in one direction.
+uint8_t stream_byte(uint64_t seed, uint64_t k) {
+  return static_cast<uint8_t>(splitmix(seed ^ ((k >> 3) * 0xD6E8FEB86659FD93ULL)) >> ((k & 7) * 8));
+}
+
+uint64_t peer_key(uint32_t ip, uint16_t port) { return (static_cast<uint64_t>(ip) << 16) | port; }
+
+struct Plan {
+  uint32_t c2s = 0, s2c = 0;
+  CloseMode mode = CloseMode::kClientFirst;
+  uint64_t seed = 0;
+  ConnId cid, sid;
+  uint64_t c_sent = 0, c_rcvd = 0, s_sent = 0, s_rcvd = 0;
+  bool c_open = false, s_open = false, c_closed = false, s_closed = false;
+  bool close_issued = false, finished = false;
+  CloseReason c_reason = CloseReason::kNormal, s_reason = CloseReason::kNormal;
+};
+
+}  // namespace
+
+class World {
+ public:
+  explicit World(const SimConfig& cfg);
+  SimResult run();
+
+ private:
+  // Transmit side of one stack.
+  class Sink final : public tcp::TxSink {
+   public:
+    Sink(World& w, bool client) : w_(w), client_(client) {}
+    void emit(const tcp::SegmentOut& seg) override { w_.transmit(client_, seg); }
+
+   private:
+    World& w_;
+    bool client_;
+  };
+
+  class ClientApp final : public tcp::App {
+   public:
+    explicit ClientApp(World& w) : w_(w) {}
+    void on_open(Stack& s, ConnId id) override;
+    uint32_t on_data(Stack& s, ConnId id, std::span<const uint8_t> d) override;
+    void on_writable(Stack& s, ConnId id) override { w_.pump(w_.plan_of(s, id), true); }
+    void on_peer_close(Stack& s, ConnId id) override;
+    void on_closed(Stack& s, ConnId id, CloseReason r) override;
+
+   private:
+    World& w_;
+  };
+
+  class ServerApp final : public tcp::App {
+   public:
+    explicit ServerApp(World& w) : w_(w) {}
+    void on_open(Stack& s, ConnId id) override;
+    uint32_t on_data(Stack& s, ConnId id, std::span<const uint8_t> d) override;
+    void on_writable(Stack& s, ConnId id) override { w_.pump(w_.plan_of(s, id), false); }
+    void on_peer_close(Stack& s, ConnId id) override;
+    void on_closed(Stack& s, ConnId id, CloseReason r) override;
+
+   private:
+    World& w_;
+  };
+
+  static tcp::StackConfig stack_config(const SimConfig& cfg);
+  static tcp::StackSecrets secrets(uint64_t seed, uint64_t salt);
+
+  void transmit(bool from_client, const tcp::SegmentOut& seg);
+  void deliver(bool to_server, const std::vector<uint8_t>& frame);
+  Plan& plan_of(Stack& s, ConnId id) { return plans_[s.user(id)]; }
+  void pump(Plan& p, bool client);
+  void check_done(Plan& p);
+  void maybe_finish(Plan& p);
+  bool start_next();
+  void run_closes();
+  void check_step_invariants();
+  void fail(const std::string& why) {
+    if (error_.empty()) error_ = why;
+  }
+
+  SimConfig cfg_;
+  Instant now_{};
+  Link c2s_, s2c_;
+  Sink client_sink_{*this, true}, server_sink_{*this, false};
+  Stack client_, server_;
+  ClientApp client_app_{*this};
+  ServerApp server_app_{*this};
+  std::vector<Plan> plans_;
+  std::unordered_map<uint64_t, uint32_t> server_plan_;  // client ip:port -> newest plan
+  std::deque<uint32_t> pending_close_;
+  std::deque<std::pair<Instant, uint32_t>> rst_fallback_;
+  uint32_t next_plan_ = 0;
+  uint32_t active_ = 0;
+  uint64_t port_cursor_ = 0;
+  std::array<uint8_t, 4096> frame_buf_{};
+  std::vector<uint8_t> rx_buf_;
+  std::vector<uint8_t> chunk_;
+  uint64_t hash_ = 0xCBF29CE484222325ULL;
+  uint64_t frames_ = 0;
+  std::string error_;
+  SimResult res_;
+};
+
+tcp::StackConfig World::stack_config(const SimConfig& cfg) {
+  tcp::StackConfig c;
+  c.max_conns = std::max<uint32_t>(4 * cfg.concurrency, 1024);
+  c.max_time_wait = 131072;
+  c.send_chunks = 8 * c.max_conns;
+  c.send_buf = 16 * 1024;
+  c.rcv_wnd = 32 * 1024;
+  c.time_wait = cfg.time_wait;
+  c.syn_retries = 10;
+  c.synack_retries = 10;
+  c.backlog = c.max_conns;
+  c.accept_queue = c.max_conns;
+  c.cookies = tcp::CookieMode::kOverflow;
+  c.close_wait_timeout = tcp::Duration::s(120);
+  c.fin_wait2_timeout = tcp::Duration::s(60);
+  return c;
+}
+
+tcp::StackSecrets World::secrets(uint64_t seed, uint64_t salt) {
+  tcp::StackSecrets s;
+  s.isn_key = {splitmix(seed ^ salt), splitmix(seed ^ salt ^ 1)};
+  s.cookie_key = {splitmix(seed ^ salt ^ 2), splitmix(seed ^ salt ^ 3)};
+  s.table_seed = splitmix(seed ^ salt ^ 4);
+  s.ts_offset = static_cast<uint32_t>(splitmix(seed ^ salt ^ 5));
+  return s;
+}
+
+World::World(const SimConfig& cfg)
+    : cfg_(cfg),
+      c2s_(cfg.link, splitmix(cfg.seed ^ 0xA)),
+      s2c_(cfg.link, splitmix(cfg.seed ^ 0xB)),
+      client_(stack_config(cfg), secrets(cfg.seed, 0x1111), client_sink_, Instant{}),
+      server_(stack_config(cfg), secrets(cfg.seed, 0x2222), server_sink_, Instant{}) {
+  server_.listen(kServerPort, server_app_);
+  plans_.resize(cfg.connections);
+  uint64_t r = splitmix(cfg.seed ^ 0xC0FFEE);
+  for (auto& p : plans_) {
+    r = splitmix(r);
+    p.c2s = static_cast<uint32_t>(r % (cfg.max_bytes + 1));
+    r = splitmix(r);
+    p.s2c = static_cast<uint32_t>(r % (cfg.max_bytes + 1));
+    r = splitmix(r);
+    p.mode = static_cast<CloseMode>(r % 4);
+    p.seed = splitmix(r);
+  }
+  chunk_.resize(4096);
+}
+
+void World::transmit(bool from_client, const tcp::SegmentOut& seg) {
+  tcp::FrameAddrs a;
+  a.src_mac = {2, 0, 0, 0, 0, static_cast<uint8_t>(from_client ? 1 : 2)};
+  a.dst_mac = {2, 0, 0, 0, 0, static_cast<uint8_t>(from_client ? 2 : 1)};
+  const size_t n = tcp::frame_from_segment(frame_buf_, seg, a);
+  if (n == 0) {
+    fail("frame_from_segment failed");
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) hash_ = (hash_ ^ frame_buf_[i]) * 0x100000001B3ULL;
+  hash_ = (hash_ ^ static_cast<uint64_t>(now_.ns())) * 0x100000001B3ULL;
+  ++frames_;
+  (from_client ? c2s_ : s2c_).send(frame_buf_.data(), n, now_);
+}
+
+void World::deliver(bool to_server, const std::vector<uint8_t>& frame) {
+  const auto f = wire::parse_frame(frame);
+  if (!f || f->kind != wire::FrameKind::kIpv4Tcp) {
+    fail("a frame the stack built does not parse");
+    return;
+  }
+  (to_server ? server_ : client_).on_segment(tcp::segment_from_frame(*f), now_);
+}
+
+void World::pump(Plan& p, bool client) {
+  Stack& s = client ? client_ : server_;
+  const ConnId id = client ? p.cid : p.sid;
+  uint64_t& sent = client ? p.c_sent : p.s_sent;
+  const uint64_t total = client ? p.c2s : p.s2c;
+  const uint64_t seed = p.seed ^ (client ? kC2sSalt : kS2cSalt);
+  while (sent < total) {
+    const auto len = static_cast<uint32_t>(std::min<uint64_t>(chunk_.size(), total - sent));
+    for (uint32_t i = 0; i < len; ++i) chunk_[i] = stream_byte(seed, sent + i);
+    const uint32_t took = s.send(id, std::span<const uint8_t>(chunk_.data(), len));
+    sent += took;
+    if (took < len) return;
+  }
+}
+
+void World::check_done(Plan& p) {
+  if (p.close_issued || !p.c_open || !p.s_open) return;
+  if (p.c_rcvd == p.s2c && p.s_rcvd == p.c2s) {
+    p.close_issued = true;
+    pending_close_.push_back(static_cast<uint32_t>(&p - plans_.data()));
+  }
+}
+
+void World::maybe_finish(Plan& p) {
+  if (p.finished || !p.c_closed || (p.s_open && !p.s_closed)) return;
+  p.finished = true;
+  --active_;
+  if (!p.c_open) {
+    ++res_.failed_connect;
+    if (cfg_.link.loss == 0 && cfg_.link.duplicate == 0) fail("connect failed on a clean link");
+    return;
+  }
+  if (p.c_rcvd != p.s2c || p.s_rcvd != p.c2s) {
+    fail("connection closed before its data arrived");
+    return;
+  }
+  ++res_.completed;
+  res_.bytes += p.c2s + p.s2c;
+  const bool graceful = p.mode != CloseMode::kClientRst;
+  if (graceful && p.c_reason == CloseReason::kNormal && p.s_reason == CloseReason::kNormal) {
+    ++res_.close_normal;
+    return;
+  }
+  ++res_.close_other;
+  if (graceful && cfg_.link.loss == 0)
+    fail(std::string("graceful close ended ") + tcp::to_string(p.c_reason) + "/" +
+         tcp::to_string(p.s_reason) + " on a clean link");
+  if (!graceful && p.c_reason != CloseReason::kAborted) fail("client abort not reported as aborted");
+}
+
+// ---- applications ------------------------------------------------------------------
+
+void World::ClientApp::on_open(Stack& s, ConnId id) {
+  Plan& p = w_.plan_of(s, id);
+  p.c_open = true;
+  w_.pump(p, true);
+  w_.check_done(p);
+}
+
+uint32_t World::ClientApp::on_data(Stack& s, ConnId id, std::span<const uint8_t> d) {
+  Plan& p = w_.plan_of(s, id);
+  const uint64_t seed = p.seed ^ kS2cSalt;
+  for (size_t i = 0; i < d.size(); ++i)
+    if (d[i] != stream_byte(seed, p.c_rcvd + i)) {
+      w_.fail("client received a wrong byte");
+      break;
+    }
+  p.c_rcvd += d.size();
+  if (p.c_rcvd > p.s2c) w_.fail("client received more bytes than sent");
+  w_.check_done(p);
+  return static_cast<uint32_t>(d.size());
+}
+
+void World::ClientApp::on_peer_close(Stack& s, ConnId id) {
+  Plan& p = w_.plan_of(s, id);
+  if (p.c_rcvd != p.s2c) w_.fail("client saw FIN before all data");
+  if (p.mode == CloseMode::kServerFirst) s.close(id);
+}
+
+void World::ClientApp::on_closed(Stack& s, ConnId id, CloseReason r) {
+  Plan& p = w_.plan_of(s, id);
+  p.c_closed = true;
+  p.c_reason = r;
+  w_.maybe_finish(p);
+}
+
+void World::ServerApp::on_open(Stack& s, ConnId id) {
+  const auto info = s.info(id);
+  const auto it = w_.server_plan_.find(peer_key(info->tuple.remote_ip, info->tuple.remote_port));
+  if (it == w_.server_plan_.end()) {
+    w_.fail("server accepted a connection nobody opened");
+    s.abort(id);
+    return;
+  }
+  s.user(id) = it->second;
+  Plan& p = w_.plans_[it->second];
+  if (p.s_open) {
+    w_.fail("server accepted the same connection twice");
+    return;
+  }
+  p.sid = id;
+  p.s_open = true;
+  w_.pump(p, false);
+  w_.check_done(p);
+}
+
+uint32_t World::ServerApp::on_data(Stack& s, ConnId id, std::span<const uint8_t> d) {
+  Plan& p = w_.plan_of(s, id);
+  const uint64_t seed = p.seed ^ kC2sSalt;
+  for (size_t i = 0; i < d.size(); ++i)
+    if (d[i] != stream_byte(seed, p.s_rcvd + i)) {
+      w_.fail("server received a wrong byte");
+      break;
+    }
+  p.s_rcvd += d.size();
+  if (p.s_rcvd > p.c2s) w_.fail("server received more bytes than sent");
+  w_.check_done(p);
+  return static_cast<uint32_t>(d.size());
+}
+
+void World::ServerApp::on_peer_close(Stack& s, ConnId id) {
+  Plan& p = w_.plan_of(s, id);
+  if (p.s_rcvd != p.c2s) w_.fail("server saw FIN before all data");
+  if (p.mode == CloseMode::kClientFirst) s.close(id);
+}
+
+void World::ServerApp::on_closed(Stack& s, ConnId id, CloseReason r) {
+  Plan& p = w_.plan_of(s, id);
+  p.s_closed = true;
+  p.s_reason = r;
+  w_.maybe_finish(p);
+}
+
+// ---- the loop ------------------------------------------------------------------------
+
+bool World::start_next() {
+  Plan& p = plans_[next_plan_];
+  for (int tries = 0; tries < 64; ++tries) {
+    const uint64_t k = port_cursor_++;
+    FourTuple t;
+    t.local_ip = kClientIpBase + static_cast<uint32_t>(k % cfg_.client_addrs);
+    t.local_port = static_cast<uint16_t>(1024 + (k / cfg_.client_addrs) % cfg_.client_ports);
+    t.remote_ip = kServerIp;
+    t.remote_port = kServerPort;
+    const ConnId id = client_.connect(t, client_app_, now_);
+    if (!id.valid()) continue;  // tuple still in use or in TIME_WAIT here
+    server_plan_[peer_key(t.local_ip, t.local_port)] = next_plan_;
+    p.cid = id;
+    client_.user(id) = next_plan_;
+    ++next_plan_;
+    ++active_;
+    return true;
+  }
+  return false;
+}
+
+void World::run_closes() {
+  const size_t n = pending_close_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t idx = pending_close_.front();
+    pending_close_.pop_front();
+    Plan& p = plans_[idx];
+    switch (p.mode) {
+      case CloseMode::kClientFirst: client_.close(p.cid); break;
+      case CloseMode::kServerFirst: server_.close(p.sid); break;
+      case CloseMode::kSimultaneous:
+        client_.close(p.cid);
+        server_.close(p.sid);
+        break;
+      case CloseMode::kClientRst: {
+        // Abort only once the server acknowledged everything, so no byte is lost to the RST.
+        const auto info = client_.info(p.cid);
+        if (info && info->send_queued > 0) {
+          pending_close_.push_back(idx);
+          break;
+        }
+        client_.abort(p.cid);
+        rst_fallback_.emplace_back(now_ + tcp::Duration::s(3), idx);
+        break;
+      }
+    }
+  }
+  // An RST can be lost: the server then closes on its own and meets the
+  // client's RST for the unknown connection, or times out.
+  while (!rst_fallback_.empty() && rst_fallback_.front().first <= now_) {
+    Plan& p = plans_[rst_fallback_.front().second];
+    rst_fallback_.pop_front();
+    if (!p.s_closed && server_.alive(p.sid)) server_.close(p.sid);
+  }
+}
+
+void World::check_step_invariants() {
+  for (const Stack* s : {&client_, &server_}) {
+    const tcp::StateGauges g = s->gauges();
+    uint32_t live = 0;
+    for (int st = 0; st < tcp::kNumStates; ++st) {
+      const auto state = static_cast<tcp::State>(st);
+      if (state != tcp::State::kClosed && state != tcp::State::kListen && state != tcp::State::kTimeWait)
+        live += g.count[st];
+    }
+    if (live != s->conn_count()) fail("per-state gauges disagree with the connection pool");
+    if (g[tcp::State::kClosed] + live != s->config().max_conns) fail("slot accounting broken");
+    if (s->timers_armed() > s->conn_count()) fail("a timer outlives its connection");
+  }
+}
+
+SimResult World::run() {
+  const Instant limit = Instant{} + cfg_.time_limit;
+  for (;;) {
+    if (!error_.empty()) break;
+    if (now_ > limit) {
+      fail("simulated time limit reached");
+      break;
+    }
+    while (next_plan_ < plans_.size() && active_ < cfg_.concurrency && start_next()) {
+    }
+    Instant next = now_ + tcp::Duration::ms(1);
+    if (!c2s_.empty()) next = std::min(next, c2s_.next_time());
+    if (!s2c_.empty()) next = std::min(next, s2c_.next_time());
+    now_ = std::max(now_, next);
+    for (;;) {
+      const bool c = !c2s_.empty() && c2s_.next_time() <= now_;
+      const bool s = !s2c_.empty() && s2c_.next_time() <= now_;
+      if (!c && !s) break;
+      const bool to_server = c && (!s || c2s_.next_time() <= s2c_.next_time());
+      (to_server ? c2s_ : s2c_).pop_due(now_, rx_buf_);
+      deliver(to_server, rx_buf_);
+    }
+    client_.advance(now_);
+    server_.advance(now_);
+    run_closes();
+    check_step_invariants();
+    ++res_.steps;
+    if (next_plan_ == plans_.size() && active_ == 0 && c2s_.empty() && s2c_.empty() &&
+        client_.conn_count() == 0 && server_.conn_count() == 0 &&
+        client_.time_wait_count() == 0 && server_.time_wait_count() == 0)
+      break;
+  }
+  if (error_.empty()) {
+    for (const Stack* s : {&client_, &server_}) {
+      if (s->chunks_in_use() != 0) fail("send chunks leaked");
+      if (s->timers_armed() != 0) fail("timers left armed");
+      if (s->conn_count() != 0) fail("connection slots leaked");
+    }
+    for (const Plan& p : plans_)
+      if (!p.finished) fail("a connection never finished");
+  }
+  res_.ok = error_.empty();
+  res_.error = error_;
+  res_.trace_hash = hash_;
+  res_.frames = frames_;
+  res_.lost = c2s_.lost() + s2c_.lost();
+  res_.sim_time = now_ - Instant{};
+  res_.client_ctr = client_.counters();
+  res_.server_ctr = server_.counters();
+  return res_;
+}
+
+SimResult run_simulation(const SimConfig& cfg) {
+  auto w = std::make_unique<World>(cfg);
+  return w->run();
+}
+
+}  // namespace synmill::sim
