@@ -1,0 +1,81 @@
+#include "dp/rss.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include "dp/rte.hpp"
+
+namespace synmill::dp {
+
+const std::array<uint8_t, 40> kDefaultRssKey{
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+std::vector<uint8_t> repeat_key(std::span<const uint8_t> pattern, size_t len) {
+  std::vector<uint8_t> key(len);
+  if (pattern.empty()) return key;
+  for (size_t i = 0; i < len; ++i) key[i] = pattern[i % pattern.size()];
+  return key;
+}
+
+RssHasher::RssHasher(std::span<const uint8_t> key, RssFunction fn) : fn_(fn) {
+  assert(key.size() >= 16);
+  const size_t n = std::min(key.size(), kRssKeyLenMax) / 4;
+  for (size_t i = 0; i < n; ++i) {
+    // rte_convert_rss_key(): big-endian bytes -> CPU-order words.
+    words_[i] = (uint32_t{key[4 * i]} << 24) | (uint32_t{key[4 * i + 1]} << 16) |
+                (uint32_t{key[4 * i + 2]} << 8) | uint32_t{key[4 * i + 3]};
+  }
+}
+
+uint32_t RssHasher::hash(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port,
+                         uint16_t dst_port) const {
+  // rte_ipv4_tuple layout: src, dst, then sport in the high and dport in the
+  // low half of the third word (the wire order sport, dport, MSB first).
+  std::array<uint32_t, 3> tuple{};
+  if (fn_ == RssFunction::kSymmetricToeplitz) {
+    const uint32_t ips = src_ip ^ dst_ip;
+    const uint32_t ports = static_cast<uint32_t>(src_port ^ dst_port);
+    tuple = {ips, ips, (ports << 16) | ports};
+  } else {
+    tuple = {src_ip, dst_ip, (uint32_t{src_port} << 16) | dst_port};
+  }
+  return rte_softrss_be(tuple.data(), static_cast<uint32_t>(tuple.size()),
+                        reinterpret_cast<const uint8_t*>(words_.data()));
+}
+
+bool RssHasher::symmetric() const {
+  for (int bit = 0; bit < 32; ++bit) {
+    const uint32_t ip = uint32_t{1} << bit;
+    if (hash(ip, 0, 0, 0) != hash(0, ip, 0, 0)) return false;
+  }
+  for (int bit = 0; bit < 16; ++bit) {
+    const auto port = static_cast<uint16_t>(1u << bit);
+    if (hash(0, 0, port, 0) != hash(0, 0, 0, port)) return false;
+  }
+  return true;
+}
+
+std::vector<uint16_t> round_robin_reta(size_t size, uint16_t queues) {
+  std::vector<uint16_t> reta(size);
+  for (size_t i = 0; i < size; ++i) reta[i] = static_cast<uint16_t>(i % std::max<uint16_t>(queues, 1));
+  return reta;
+}
+
+std::optional<uint16_t> pick_source_port(const RssHasher& hasher, std::span<const uint16_t> reta,
+                                         uint16_t queue, uint32_t local_ip, uint32_t remote_ip,
+                                         uint16_t remote_port, PortRange range, uint16_t start) {
+  if (reta.empty() || range.first > range.last) return std::nullopt;
+  const uint32_t span = uint32_t{range.last} - range.first + 1;
+  const uint32_t offset = (start >= range.first && start <= range.last) ? start - range.first : 0;
+  for (uint32_t i = 0; i < span; ++i) {
+    const auto port = static_cast<uint16_t>(range.first + (offset + i) % span);
+    // Replies travel remote -> local: that is the hash the NIC computes.
+    if (queue_for(hasher.hash(remote_ip, local_ip, remote_port, port), reta) == queue) return port;
+  }
+  return std::nullopt;
+}
+
+}  // namespace synmill::dp

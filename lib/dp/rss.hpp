@@ -1,0 +1,103 @@
+#pragma once
+// Software model of the NIC's RSS: the Toeplitz hash of an IPv4 TCP 4-tuple
+// (rte_softrss_be, rte_thash.h), the redirection table (RETA) lookup, and the
+// mTCP-style choice of a source port whose replies land on a given queue.
+//
+// Ports with RSS: a received segment lands on queue reta[hash % reta.size()],
+// and queue i is polled by worker i. Ports without RSS (software dispatch) use
+// the same hash and a round-robin table over the workers, so "which core owns
+// this flow" has one answer everywhere: queue_for(hash, reta).
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "tcp/types.hpp"
+
+namespace synmill::dp {
+
+// The symmetric key pattern: 0x6d5a repeated gives hash(a->b) == hash(b->a)
+// for the IPv4 4-tuple (Woo & Park, "Scalable TCP Session Monitoring with
+// Symmetric Receive-side Scaling", 2012).
+inline constexpr std::array<uint8_t, 2> kSymmetricKeyPattern{0x6d, 0x5a};
+
+// Microsoft's default RSS key (40 bytes), used by many PMDs when none is set.
+// It is not symmetric.
+extern const std::array<uint8_t, 40> kDefaultRssKey;
+
+// Table sizes and key lengths.
+inline constexpr size_t kRssKeyLenDefault = 40;
+inline constexpr size_t kRssKeyLenMax = 52;
+inline constexpr size_t kSoftwareRetaSize = 128;
+
+// `pattern` repeated to `len` bytes.
+std::vector<uint8_t> repeat_key(std::span<const uint8_t> pattern, size_t len);
+
+// What the hardware hashes.
+enum class RssFunction : uint8_t {
+  kToeplitz,           // Toeplitz over (src ip, dst ip, src port, dst port)
+  kSymmetricToeplitz,  // Intel's symmetric function (i40e/ice via rte_flow,
+                       // Linux "symmetric-xor"): Toeplitz over
+                       // (src^dst, src^dst, sport^dport, sport^dport)
+};
+
+// Computes the RSS hash a NIC with this key and function gives a packet.
+class RssHasher {
+ public:
+  // Precondition: key.size() >= 16 (the IPv4 4-tuple needs 12 + 4 bytes).
+  explicit RssHasher(std::span<const uint8_t> key, RssFunction fn = RssFunction::kToeplitz);
+
+  // Hash of a packet with these header fields (host byte order).
+  uint32_t hash(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port) const;
+
+  // Hash of the segments this endpoint receives on `t` (src = remote).
+  uint32_t hash_inbound(const tcp::FourTuple& t) const {
+    return hash(t.remote_ip, t.local_ip, t.remote_port, t.local_port);
+  }
+
+  // True if hash(a->b) == hash(b->a) for every IPv4 4-tuple. Toeplitz is
+  // linear over GF(2), so checking each of the 96 input bits against its
+  // mirror (src<->dst) is exact.
+  bool symmetric() const;
+
+  RssFunction function() const { return fn_; }
+
+ private:
+  // The key as big-endian 32-bit words, as rte_softrss_be() wants it.
+  std::array<uint32_t, kRssKeyLenMax / 4> words_{};
+  RssFunction fn_;
+};
+
+// The queue (RSS) or worker (software dispatch) a hash maps to.
+// Precondition: !reta.empty().
+inline uint16_t queue_for(uint32_t hash, std::span<const uint16_t> reta) {
+  return reta[hash % reta.size()];
+}
+
+// A table of `size` entries spreading hashes round-robin over `queues` (the
+// layout PMDs install by default).
+std::vector<uint16_t> round_robin_reta(size_t size, uint16_t queues);
+
+// Owner worker of a flow on a port without RSS: the same mapping as
+// queue_for(hash, round_robin_reta(kSoftwareRetaSize, workers)).
+inline uint16_t owner_for(uint32_t hash, uint16_t workers) {
+  return static_cast<uint16_t>((hash % kSoftwareRetaSize) % workers);
+}
+
+// Inclusive range of local ports an active open may use.
+struct PortRange {
+  uint16_t first = 1024;
+  uint16_t last = 65535;
+};
+
+// First local port at or after `start` (wrapping within `range`) such that the
+// replies of the connection local_ip:port -> remote_ip:remote_port land on
+// `queue`. mTCP's rss.c does the same for its per-core port pools. Callers that
+// find the port busy retry with start = port + 1. Returns nothing if no port
+// in the range maps to `queue`.
+std::optional<uint16_t> pick_source_port(const RssHasher& hasher, std::span<const uint16_t> reta,
+                                         uint16_t queue, uint32_t local_ip, uint32_t remote_ip,
+                                         uint16_t remote_port, PortRange range, uint16_t start);
+
+}  // namespace synmill::dp

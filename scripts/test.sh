@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what is needed and runs every test: unit, simulation, data-plane,
+# then the unit and simulation tests again under ASan + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+echo "== build (release)"
+scripts/build.sh release >/dev/null
+echo "== unit, simulation and data-plane tests"
+meson test -C build --print-errorlogs --num-processes 1
+
+echo "== sanitizer build (ASan + UBSan): unit and simulation tests"
+scripts/build.sh asan >/dev/null
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+SYNMILL_SIM_SCALE=${SYNMILL_SIM_SCALE_ASAN:-0.1} meson test -C build-asan --print-errorlogs --num-processes 1 unit sim
+
+echo "== all tests passed"
