@@ -58,6 +58,7 @@ inline constexpr uint16_t kAckNow = 1 << 8;       // an ACK is owed to the peer
 inline constexpr uint16_t kRttTiming = 1 << 9;    // a segment is being timed (Karn)
 inline constexpr uint16_t kInAcceptQueue = 1 << 10;
 inline constexpr uint16_t kPeerFin = 1 << 11;     // the peer's FIN has been received
+inline constexpr uint16_t kOutputPending = 1 << 12;  // output() runs when the entry point ends
 }  // namespace cflag
 
 struct alignas(64) ConnHot {

@@ -17,6 +17,7 @@ struct Stack::Entry {
   ~Entry() {
     if (s.depth_ == 1) {
       s.drain_accept_queues();
+      s.flush_pending_output();
       s.reap();
     }
     --s.depth_;
@@ -42,6 +43,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       now_(start) {
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   reap_.reserve(cfg.max_conns);
+  pending_out_.reserve(cfg.max_conns);
   apps_.reserve(16);
   gauges_.count[static_cast<int>(State::kClosed)] = cfg.max_conns;
 }
@@ -219,16 +221,39 @@ void Stack::established(ConnHot& c, Instant now) {
   const uint32_t cap = std::max<uint32_t>(cfg_.accept_queue, 1);
   l.aq[(l.aq_head + l.aq_len) % cap] = idx_of(c);
   ++l.aq_len;
+  ++queued_accepts_;
   c.flags |= cflag::kInAcceptQueue;
 }
 
+void Stack::output_soon(ConnHot& c) {
+  if (depth_ <= 1) {  // called from outside: nothing is being processed
+    output(c, now_);
+    return;
+  }
+  if (c.flags & cflag::kOutputPending) return;
+  c.flags |= cflag::kOutputPending;
+  pending_out_.push_back(idx_of(c));
+}
+
+void Stack::flush_pending_output() {
+  for (size_t k = 0; k < pending_out_.size(); ++k) {  // output() may not add more, but be safe
+    ConnHot& c = hot_[pending_out_[k]];
+    if (!(c.flags & cflag::kOutputPending)) continue;
+    c.flags &= static_cast<uint16_t>(~cflag::kOutputPending);
+    if (c.state != State::kClosed) output(c, now_);
+  }
+  pending_out_.clear();
+}
+
 void Stack::drain_accept_queues() {
+  if (queued_accepts_ == 0) return;
   const uint32_t cap = std::max<uint32_t>(cfg_.accept_queue, 1);
   for (auto& l : listeners_) {
     while (l.aq_len > 0 && l.app != nullptr && l.app->accepting()) {
       const uint32_t i = l.aq[l.aq_head];
       l.aq_head = (l.aq_head + 1) % cap;
       --l.aq_len;
+      --queued_accepts_;
       ConnHot& c = hot_[i];
       if (c.state == State::kClosed || !(c.flags & cflag::kInAcceptQueue)) continue;
       c.flags = static_cast<uint16_t>((c.flags & ~cflag::kInAcceptQueue) | cflag::kAccepted);
@@ -296,7 +321,7 @@ uint32_t Stack::send(ConnId id, std::span<const uint8_t> data) {
   }
   const uint32_t n = cold(*c).sendq.append(chunks_, data, cfg_.send_buf);
   if (n < data.size() && chunks_.available() == 0) ++ctr_.drop.send_pool_empty;
-  if (c->state >= State::kEstablished) output(*c, now_);
+  if (c->state >= State::kEstablished) output_soon(*c);
   return n;
 }
 
@@ -320,7 +345,7 @@ bool Stack::shutdown(ConnId id) {
     default: return false;
   }
   c->flags |= cflag::kFinQueued;
-  output(*c, now_);
+  output_soon(*c);
   arm_timer(*c);
   return true;
 }
@@ -353,6 +378,16 @@ void Stack::abort_all(Instant now) {
     if (c.state == State::kClosed) continue;
     if (c.state != State::kSynSent) send_rst(c, now);
     finish(c, CloseReason::kShutdown);
+  }
+}
+
+void Stack::close_all(Instant now) {
+  Entry entry(*this, now);
+  for (uint32_t i = 0; i < cfg_.max_conns; ++i) {
+    ConnHot& c = hot_[i];
+    if (c.state == State::kEstablished || c.state == State::kCloseWait ||
+        c.state == State::kSynRcvd)
+      close(id_of(c));
   }
 }
 

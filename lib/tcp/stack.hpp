@@ -90,6 +90,8 @@ class Stack {
   // Closes everything: FIN to established connections was the caller's job;
   // this sends RST to whatever is left and frees every slot.
   void abort_all(Instant now);
+  // Graceful shutdown: close() every connection the application holds.
+  void close_all(Instant now);
 
   // ---- observation ---------------------------------------------------------
   const Counters& counters() const { return ctr_; }
@@ -141,6 +143,10 @@ class Stack {
   App* app_of(const ConnHot& c);
   void established(ConnHot& c, Instant now);
   void drain_accept_queues();
+  // send/close from inside a callback: transmit once the segment being
+  // processed has advanced RCV.NXT, so the data carries the right ACK.
+  void output_soon(ConnHot& c);
+  void flush_pending_output();
   Listener* listener_for(uint16_t port);
 
   // stack_input.cpp: RFC 9293 §3.10.7.3 and §3.10.7.4
@@ -177,6 +183,7 @@ class Stack {
   void syn_to_listener(Listener& l, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
   void send_cookie_synack(const SegmentIn& seg, Instant now);
   bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
+  wire::TcpOptions cookie_view(const wire::TcpOptions& o) const;
 
   // stack_time_wait.cpp
   void enter_time_wait(ConnHot& c, Instant now);
@@ -198,7 +205,9 @@ class Stack {
   std::vector<Listener> listeners_;
   std::vector<App*> apps_;         // every application seen; ConnCold::app indexes it
   std::vector<uint32_t> reap_;     // slots to free at the end of the entry point
+  std::vector<uint32_t> pending_out_;  // connections whose output waits for the entry point's end
   int depth_ = 0;
+  uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
   Instant now_;
 
   Counters ctr_;

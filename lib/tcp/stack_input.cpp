@@ -125,10 +125,17 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
   }
   // A retransmitted SYN in SYN_RCVD gets the SYN-ACK again (as Linux does),
   // rather than the bare ACK of the unacceptable-segment rule.
-  if (c.state == State::kSynRcvd && seg.has(flag::kSyn) && !seg.has(flag::kAck) &&
-      seg.seq == c.irs) {
-    send_syn(c, true, now);
-    return;
+  if (c.state == State::kSynRcvd && seg.has(flag::kSyn) && seg.seq == c.irs) {
+    if (!seg.has(flag::kAck)) {
+      send_syn(c, true, now);
+      return;
+    }
+    // Simultaneous open (RFC 9293 Figure 8): the peer's SYN-ACK acknowledges
+    // our SYN; its SYN is a duplicate of the one that brought us here.
+    if (seg.ack == c.snd_max && c.listener == kNoListener) {
+      if (input_ack(c, seg, now)) c.flags |= cflag::kAckNow;
+      return;
+    }
   }
   // First: sequence number.
   if (!acceptable(c, seg)) {
@@ -349,8 +356,13 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
     if (taken < data.size()) return;  // the rest (and a FIN after it) comes again
   }
 
-  // Eighth: FIN, only once everything before it has arrived.
-  if (!fin || fin_seq != c.rcv_nxt || (c.flags & cflag::kPeerFin)) return;
+  // Eighth: FIN, only once everything before it has arrived; a FIN beyond a
+  // hole gets a duplicate ACK like out-of-order data (RFC 5681 §4.2).
+  if (!fin || (c.flags & cflag::kPeerFin)) return;
+  if (fin_seq != c.rcv_nxt) {
+    if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;
+    return;
+  }
   if (!(c.flags & cflag::kAccepted) && c.listener != kNoListener) {
     ++ctr_.drop.not_accepted;
     return;

@@ -64,10 +64,17 @@ void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
   start_rtx(*c, now);
 }
 
+// Timestamps switched off here are invisible to the cookie on both legs.
+wire::TcpOptions Stack::cookie_view(const wire::TcpOptions& o) const {
+  wire::TcpOptions v = o;
+  if (!cfg_.timestamps) v.has_timestamps = false;
+  return v;
+}
+
 void Stack::send_cookie_synack(const SegmentIn& seg, Instant now) {
   const uint32_t ts_now = ts_clock(now);
   const SynCookies::Encoded enc =
-      cookies_.encode(seg.tuple, seg.seq, seg.opts, cfg_.mss, ts_now, now);
+      cookies_.encode(seg.tuple, seg.seq, cookie_view(seg.opts), cfg_.mss, ts_now, now);
   SegmentOut out;
   out.tuple = seg.tuple;
   out.seq = enc.isn;
@@ -96,10 +103,9 @@ void Stack::send_cookie_synack(const SegmentIn& seg, Instant now) {
 
 // A bare ACK for a listening port: the third segment of a cookie handshake?
 bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
-  wire::TcpOptions opts = seg.opts;
-  if (!cfg_.timestamps) opts.has_timestamps = false;
+  // The same view of the options as encode() saw: "timestamps present" is MACed.
   const std::optional<CookieParams> p =
-      cookies_.check(seg.tuple, seg.seq - 1, seg.ack - 1, opts, now);
+      cookies_.check(seg.tuple, seg.seq - 1, seg.ack - 1, cookie_view(seg.opts), now);
   if (!p) {
     ++ctr_.cookies_rejected;
     return false;
@@ -122,8 +128,8 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
     c->flags |= cflag::kWscale;
     c->snd_wscale = p->wscale;
   }
-  if (p->sack_ok) c->flags |= cflag::kSack;
-  if (p->ts_ok) {
+  if (p->sack_ok && cfg_.sack) c->flags |= cflag::kSack;
+  if (p->ts_ok && cfg_.timestamps) {
     c->flags |= cflag::kTimestamps;
     c->ts_recent = seg.opts.ts_val;
   }

@@ -1,5 +1,7 @@
 // TIME_WAIT in the compact table: RFC 9293 §3.10.7.4 for the state, RFC 6191
 // for reuse by a new SYN, RFC 1337 for RSTs, RFC 7323 §5 PAWS.
+#include <algorithm>
+
 #include "tcp/stack.hpp"
 
 namespace synmill::tcp {
@@ -41,16 +43,24 @@ void Stack::input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now)
   };
   if (seg.has(flag::kRst)) {
     ++ctr_.rst_in;
-    // RFC 1337: ignore (default) or close, and only an exact hit counts (RFC 5961).
-    if (cfg_.time_wait_rst == TimeWaitRstPolicy::kClose && seg.seq == Seq{e.rcv_nxt})
-      tw_.erase(&e);
+    // RFC 1337: ignore (default). Or RFC 9293 §3.10.7.4 with RFC 5961 §3.2:
+    // an RST exactly at RCV.NXT closes, another in-window one gets an ACK.
+    if (cfg_.time_wait_rst == TimeWaitRstPolicy::kClose) {
+      const Seq rcv{e.rcv_nxt};
+      if (seg.seq == rcv)
+        tw_.erase(&e);
+      else if (seq_in(seg.seq, rcv, rcv + std::max<uint32_t>(e.rcv_wnd, 1)))
+        ack();
+    }
     return;
   }
   // RFC 6191 §2: a SYN with a newer timestamp (or, without timestamps, a
   // higher sequence number) reopens the tuple with an ISS above the old SND.NXT.
   if (seg.has(flag::kSyn) && !seg.has(flag::kAck)) {
+    // RFC 6191 §2: a newer timestamp, or an equal one with a higher sequence.
+    const int32_t ts_delta = static_cast<int32_t>(seg.opts.ts_val - e.ts_recent);
     const bool newer = (ts && seg.opts.has_timestamps)
-                           ? static_cast<int32_t>(seg.opts.ts_val - e.ts_recent) > 0
+                           ? (ts_delta > 0 || (ts_delta == 0 && Seq{e.rcv_nxt} < seg.seq))
                            : Seq{e.rcv_nxt} < seg.seq;
     Listener* l = listener_for(seg.tuple.local_port);
     if (newer && l != nullptr && !seg.has(flag::kFin)) {

@@ -1,1 +1,167 @@
 #include "wire/tcp_options.hpp"
+
+#include <algorithm>
+
+#include "wire/bytes.hpp"
+
+namespace synmill::wire {
+
+namespace {
+
+constexpr uint8_t kMssLen = 4;
+constexpr uint8_t kWscaleLen = 3;
+constexpr uint8_t kSackPermLen = 2;
+constexpr uint8_t kTimestampsLen = 10;
+constexpr size_t kSackBlockLen = 8;
+constexpr ParseError kNoError = ParseError::kCount;  // apply_option's "accepted"
+
+// Applies one option of a known kind whose length already fits the area.
+// `body` excludes kind and length bytes. Returns kNoError or the error.
+ParseError apply_option(uint8_t kind, std::span<const uint8_t> body, TcpOptions& out) {
+  const size_t len = body.size() + 2;
+  switch (kind) {
+    case tcp_opt::kMss:
+      if (len != kMssLen) return ParseError::kOptBadMssLength;
+      out.has_mss = true;
+      out.mss = load_be16(body, 0);
+      break;
+    case tcp_opt::kWscale:
+      if (len != kWscaleLen) return ParseError::kOptBadWscaleLength;
+      out.has_wscale = true;
+      out.wscale = body[0];  // > 14 kept as received (RFC 7323 §2.3)
+      break;
+    case tcp_opt::kSackPermitted:
+      if (len != kSackPermLen) return ParseError::kOptBadSackPermLength;
+      out.sack_permitted = true;
+      break;
+    case tcp_opt::kTimestamps:
+      if (len != kTimestampsLen) return ParseError::kOptBadTimestampLength;
+      out.has_timestamps = true;
+      out.ts_val = load_be32(body, 0);
+      out.ts_ecr = load_be32(body, 4);
+      break;
+    case tcp_opt::kSack: {
+      // RFC 2018 §3: length 8n + 2. The 40-byte area bounds n to 4.
+      const size_t n = body.size() / kSackBlockLen;
+      if (body.size() % kSackBlockLen != 0 || n < 1 || n > static_cast<size_t>(kMaxSackBlocks)) {
+        return ParseError::kOptBadSackLength;
+      }
+      out.sack_count = static_cast<uint8_t>(n);  // last SACK option wins
+      for (size_t b = 0; b < n; ++b) {
+        out.sack[b].left = load_be32(body, b * kSackBlockLen);
+        out.sack[b].right = load_be32(body, b * kSackBlockLen + 4);
+      }
+      for (size_t b = n; b < static_cast<size_t>(kMaxSackBlocks); ++b) out.sack[b] = SackBlock{};
+      break;
+    }
+    default:
+      break;  // unknown kind: skipped (RFC 9293 §3.2, RFC 1122 §4.2.2.5)
+  }
+  return kNoError;
+}
+
+}  // namespace
+
+Result<TcpOptions> parse_tcp_options(std::span<const uint8_t> opts) {
+  TcpOptions out;
+  size_t i = 0;
+  while (i < opts.size()) {
+    const uint8_t kind = opts[i];
+    if (kind == tcp_opt::kEol) break;
+    if (kind == tcp_opt::kNop) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= opts.size()) return ParseError::kOptOverrun;
+    const size_t len = opts[i + 1];
+    if (len < 2) return ParseError::kOptBadLength;
+    if (len > opts.size() - i) return ParseError::kOptOverrun;
+    const ParseError e = apply_option(kind, opts.subspan(i + 2, len - 2), out);
+    if (e != kNoError) return e;
+    i += len;
+  }
+  return out;
+}
+
+namespace {
+
+size_t fixed_options_len(const TcpOptions& o) {
+  size_t n = 0;
+  if (o.has_mss) n += 4;
+  if (o.has_timestamps) {
+    n += 12;  // NOP NOP TS or SACKPERM TS
+  } else if (o.sack_permitted) {
+    n += 4;  // NOP NOP SACKPERM
+  }
+  if (o.has_wscale) n += 4;  // NOP WS
+  return n;
+}
+
+}  // namespace
+
+size_t tcp_sack_blocks_that_fit(const TcpOptions& opts) {
+  const size_t wanted = std::min<size_t>(opts.sack_count, kMaxSackBlocks);
+  const size_t room = kTcpMaxOptionsLen - fixed_options_len(opts);  // fixed part <= 20
+  const size_t fit = room >= 4 ? (room - 4) / kSackBlockLen : 0;    // NOP NOP SACK len
+  return std::min(wanted, fit);
+}
+
+size_t tcp_options_len(const TcpOptions& opts) {
+  const size_t blocks = tcp_sack_blocks_that_fit(opts);
+  return fixed_options_len(opts) + (blocks > 0 ? 4 + blocks * kSackBlockLen : 0);
+}
+
+size_t write_tcp_options(std::span<uint8_t> out, const TcpOptions& opts) {
+  const size_t total = tcp_options_len(opts);
+  if (out.size() < total) return 0;
+  uint8_t* p = out.data();
+  if (opts.has_mss) {
+    p[0] = tcp_opt::kMss;
+    p[1] = kMssLen;
+    store_be16(p + 2, opts.mss);
+    p += 4;
+  }
+  if (opts.has_timestamps) {
+    if (opts.sack_permitted) {
+      p[0] = tcp_opt::kSackPermitted;
+      p[1] = kSackPermLen;
+    } else {
+      p[0] = tcp_opt::kNop;
+      p[1] = tcp_opt::kNop;
+    }
+    p[2] = tcp_opt::kTimestamps;
+    p[3] = kTimestampsLen;
+    store_be32(p + 4, opts.ts_val);
+    store_be32(p + 8, opts.ts_ecr);
+    p += 12;
+  } else if (opts.sack_permitted) {
+    p[0] = tcp_opt::kNop;
+    p[1] = tcp_opt::kNop;
+    p[2] = tcp_opt::kSackPermitted;
+    p[3] = kSackPermLen;
+    p += 4;
+  }
+  if (opts.has_wscale) {
+    p[0] = tcp_opt::kNop;
+    p[1] = tcp_opt::kWscale;
+    p[2] = kWscaleLen;
+    p[3] = opts.wscale;
+    p += 4;
+  }
+  const size_t blocks = tcp_sack_blocks_that_fit(opts);
+  if (blocks > 0) {
+    p[0] = tcp_opt::kNop;
+    p[1] = tcp_opt::kNop;
+    p[2] = tcp_opt::kSack;
+    p[3] = static_cast<uint8_t>(2 + blocks * kSackBlockLen);
+    p += 4;
+    for (size_t b = 0; b < blocks; ++b) {
+      store_be32(p, opts.sack[b].left);
+      store_be32(p + 4, opts.sack[b].right);
+      p += kSackBlockLen;
+    }
+  }
+  return total;
+}
+
+}  // namespace synmill::wire

@@ -1,6 +1,10 @@
 #pragma once
 // Parsed TCP options (RFC 9293 §3.2, RFC 7323, RFC 2018). Plain data, no allocation.
+#include <cstddef>
 #include <cstdint>
+#include <span>
+
+#include "wire/result.hpp"
 
 namespace synmill::wire {
 
@@ -23,5 +27,55 @@ struct TcpOptions {
   uint32_t ts_ecr = 0;
   SackBlock sack[kMaxSackBlocks] = {};
 };
+
+// ---- option kinds (IANA "TCP Option Kind Numbers") ---------------------------
+namespace tcp_opt {
+inline constexpr uint8_t kEol = 0;            // RFC 9293 §3.2
+inline constexpr uint8_t kNop = 1;            // RFC 9293 §3.2
+inline constexpr uint8_t kMss = 2;            // RFC 9293 §3.2, length 4
+inline constexpr uint8_t kWscale = 3;         // RFC 7323 §2.2, length 3
+inline constexpr uint8_t kSackPermitted = 4;  // RFC 2018 §2, length 2
+inline constexpr uint8_t kSack = 5;           // RFC 2018 §3, length 2 + 8n
+inline constexpr uint8_t kTimestamps = 8;     // RFC 7323 §3.2, length 10
+}  // namespace tcp_opt
+
+inline constexpr size_t kTcpMaxOptionsLen = 40;  // data offset 15 words minus the fixed 20 bytes
+
+// Parses the options area of a TCP header (the bytes between the fixed
+// header and the data offset).
+//
+// - NOP is skipped; EOL ends the list (whatever follows is padding).
+// - Unknown kinds are skipped using their length byte.
+// - Errors: a length byte that is missing or runs past the area ->
+//   kOptOverrun; a length of 0 or 1 -> kOptBadLength; then, for known kinds,
+//   kOptBadMssLength / kOptBadWscaleLength / kOptBadSackPermLength /
+//   kOptBadTimestampLength for a length other than 4 / 3 / 2 / 10, and
+//   kOptBadSackLength for a SACK length other than 2 + 8k, 1 <= k <= 4.
+// - Window scale is stored as received, even above 14 (RFC 7323 §2.3: the
+//   TCP layer clamps and may log).
+// - Duplicate options: THE LAST ONE WINS, as in Linux tcp_parse_options():
+//   a later MSS / window scale / timestamps option overwrites the earlier
+//   value, and a later SACK option replaces (does not extend) the earlier
+//   option's blocks. Every duplicate is still validated, so a malformed
+//   duplicate rejects the segment.
+Result<TcpOptions> parse_tcp_options(std::span<const uint8_t> opts);
+
+// Number of SACK blocks write_tcp_options emits: opts.sack_count (clamped to
+// kMaxSackBlocks) reduced to what fits in 40 bytes beside the other options.
+size_t tcp_sack_blocks_that_fit(const TcpOptions& opts);
+
+// Bytes write_tcp_options writes: a multiple of 4, at most 40.
+size_t tcp_options_len(const TcpOptions& opts);
+
+// Writes the options in Linux's order and packing (tcp_options_write()), each
+// group 32-bit aligned, so the result is a multiple of 4 with no trailing pad:
+//   MSS                  [2,4,mss]
+//   SACK-perm + TS       [4,2,8,10,tsval,tsecr]   or  TS alone [1,1,8,10,...]
+//   SACK-perm alone      [1,1,4,2]
+//   window scale         [1,3,3,ws]
+//   SACK blocks          [1,1,5,2+8n, blocks...]  (those that fit in 40 bytes)
+// Returns the bytes written (tcp_options_len(opts)); writes nothing and
+// returns 0 when `out` is smaller than that.
+size_t write_tcp_options(std::span<uint8_t> out, const TcpOptions& opts);
 
 }  // namespace synmill::wire

@@ -1,0 +1,24 @@
+#include "tcp/isn.hpp"
+
+namespace synmill::tcp {
+
+uint32_t IsnGenerator::timer_m(Instant now) {
+  // RFC 6528 §3 / RFC 9293 §3.4.1: "M is the 4 microsecond timer". Conversion
+  // through uint64_t makes the truncation well defined for any `now`.
+  return static_cast<uint32_t>(static_cast<uint64_t>(now.ns() / 4000));
+}
+
+uint32_t IsnGenerator::offset_f(const FourTuple& t) const {
+  // F(localip, localport, remoteip, remoteport, secretkey), RFC 6528 §3:
+  // the 12 bytes of the tuple packed into two words, one 16-byte SipHash.
+  const uint64_t ips = (uint64_t{t.local_ip} << 32) | t.remote_ip;
+  const uint64_t ports = (uint64_t{t.local_port} << 16) | t.remote_port;
+  const uint64_t h = siphash24_words(key_, ips, ports);
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+Seq IsnGenerator::isn(const FourTuple& t, Instant now) const {
+  return Seq(timer_m(now) + offset_f(t));
+}
+
+}  // namespace synmill::tcp

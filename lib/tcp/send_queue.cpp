@@ -1,0 +1,116 @@
+#include "tcp/send_queue.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace synmill::tcp {
+
+uint32_t SendQueue::append(ChunkPool& pool, std::span<const uint8_t> data, uint32_t max_size) {
+  assert(pool_ == nullptr || pool_ == &pool);
+  if (size_ >= max_size || data.empty()) return 0;
+  const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(data.size(), max_size - size_));
+  const uint32_t cs = pool.chunk_size();
+  const uint8_t* src = data.data();
+  uint32_t taken = 0;
+
+  if (tail_ != ChunkPool::kNone) {
+    // Fill the tail first. Bytes from the head's begin to the queue's end span
+    // full chunks and then the tail, which holds 1..cs bytes.
+    const uint64_t end = uint64_t{pool.begin(pool.next(tail_))} + size_;
+    const uint32_t fill = static_cast<uint32_t>((end - 1) % cs) + 1;
+    const uint32_t n = std::min(cs - fill, want);
+    std::memcpy(pool.data(tail_) + fill, src, n);
+    taken = n;
+  }
+  while (taken < want) {
+    const uint32_t c = pool.acquire();
+    if (c == ChunkPool::kNone) break;
+    const uint32_t n = std::min(cs, want - taken);
+    std::memcpy(pool.data(c), src + taken, n);
+    if (tail_ == ChunkPool::kNone) {
+      pool.set_next(c, c);  // a ring of one
+      pool.set_begin(c, 0);
+      pool_ = &pool;
+    } else {
+      pool.set_next(c, pool.next(tail_));  // new tail -> head
+      pool.set_next(tail_, c);
+    }
+    tail_ = c;
+    taken += n;
+  }
+  size_ += taken;
+  return taken;
+}
+
+void SendQueue::consume(ChunkPool& pool, uint32_t n) {
+  assert(n <= size_);
+  assert(n == 0 || pool_ == &pool);
+  if (n == 0) return;
+  if (n >= size_) {
+    clear(pool);
+    return;
+  }
+  // n < size_, so the tail chunk always survives.
+  const uint32_t cs = pool.chunk_size();
+  uint32_t head = pool.next(tail_);
+  for (;;) {
+    const uint32_t begin = pool.begin(head);
+    const uint32_t in_head = cs - begin;  // head != tail here or n < size_ stops us
+    if (n < in_head) {
+      pool.set_begin(head, begin + n);
+      size_ -= n;
+      return;
+    }
+    const uint32_t next = pool.next(head);
+    pool.set_next(tail_, next);
+    pool.release(head);
+    size_ -= in_head;
+    n -= in_head;
+    head = next;
+    pool.set_begin(head, 0);
+    if (n == 0) return;
+  }
+}
+
+void SendQueue::clear(ChunkPool& pool) {
+  if (tail_ != ChunkPool::kNone) {
+    assert(pool_ == &pool);
+    uint32_t c = pool.next(tail_);
+    for (;;) {
+      const uint32_t next = pool.next(c);
+      const bool last = c == tail_;
+      pool.release(c);
+      if (last) break;
+      c = next;
+    }
+  }
+  tail_ = ChunkPool::kNone;
+  size_ = 0;
+  pool_ = nullptr;
+}
+
+void SendQueue::copy_to(uint32_t offset, uint32_t len, uint8_t* dst) const {
+  assert(uint64_t{offset} + len <= size_);
+  if (len == 0) return;
+  const ChunkPool& pool = *pool_;
+  const uint32_t cs = pool.chunk_size();
+  uint32_t c = pool.next(tail_);
+  uint64_t pos = uint64_t{pool.begin(c)} + offset;
+  while (pos >= cs) {
+    pos -= cs;
+    c = pool.next(c);
+  }
+  auto at = static_cast<uint32_t>(pos);
+  for (;;) {
+    const uint32_t n = std::min(cs - at, len);
+    std::memcpy(dst, pool.data(c) + at, n);
+    len -= n;
+    if (len == 0) return;
+    dst += n;
+    at = 0;
+    c = pool.next(c);
+  }
+}
+
+}  // namespace synmill::tcp

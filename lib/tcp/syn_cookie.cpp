@@ -1,0 +1,159 @@
+#include "tcp/syn_cookie.hpp"
+
+#include <algorithm>
+
+namespace synmill::tcp {
+
+namespace {
+
+constexpr int kMssShift = SynCookies::kMacBits;                           // 27
+constexpr int kEpochShift = SynCookies::kMacBits + SynCookies::kMssBits;  // 30
+constexpr uint32_t kMacMask = (1u << SynCookies::kMacBits) - 1;
+constexpr uint32_t kMssMask = (1u << SynCookies::kMssBits) - 1;
+constexpr uint64_t kEpochMask = (uint64_t{1} << SynCookies::kEpochBits) - 1;
+constexpr uint32_t kSackBit = 1u << 4;  // in the TSval/TSecr low bits
+constexpr uint32_t kWscaleFieldMask = 0xf;
+
+// Domain-separation tags for the two halves of an epoch secret ("synckie0/1").
+constexpr uint64_t kSecretTag0 = 0x73796e636b696530ULL;
+constexpr uint64_t kSecretTag1 = 0x73796e636b696531ULL;
+
+// Largest table entry <= limit; index 0 (64 bytes) when none is: the
+// deliberate tiny-MSS clamp documented in the header.
+uint32_t mss_index(uint32_t limit) {
+  for (auto i = static_cast<uint32_t>(SynCookies::kMssTable.size() - 1); i > 0; --i) {
+    if (SynCookies::kMssTable[i] <= limit) return i;
+  }
+  return 0;
+}
+
+}  // namespace
+
+SynCookies::SynCookies(SipKey master, Duration lifetime, Instant start)
+    : master_(master),
+      lifetime_(lifetime > Duration{} ? lifetime : kDefaultLifetime),
+      start_(start) {
+  // Force a full refresh of the cache for the start epoch.
+  epoch_ = 0;
+  begin_ = start_;
+  end_ = start_ + lifetime_;
+  for (uint64_t i = 0; i < secrets_.size(); ++i) secrets_[i] = derive_secret(epoch_ - 1 + i);
+}
+
+uint64_t SynCookies::epoch_of(Instant now) const {
+  if (now >= begin_ && now < end_) return epoch_;  // hot path: no division
+  if (now < start_) return 0;                      // clock before start: first epoch
+  return static_cast<uint64_t>((now - start_).count_ns() / lifetime_.count_ns());
+}
+
+void SynCookies::advance(Instant now) {
+  const uint64_t e = epoch_of(now);
+  if (e == epoch_) return;
+  if (e == epoch_ + 1) {  // the usual rotation: shift by one, derive one secret
+    secrets_[0] = secrets_[1];
+    secrets_[1] = secrets_[2];
+    secrets_[2] = derive_secret(e + 1);
+  } else {
+    for (uint64_t i = 0; i < secrets_.size(); ++i) secrets_[i] = derive_secret(e - 1 + i);
+  }
+  epoch_ = e;
+  begin_ = start_ + lifetime_ * static_cast<int64_t>(e);
+  end_ = begin_ + lifetime_;
+}
+
+SipKey SynCookies::derive_secret(uint64_t epoch) const {
+  return SipKey{siphash24_words(master_, kSecretTag0, epoch),
+                siphash24_words(master_, kSecretTag1, epoch)};
+}
+
+SipKey SynCookies::secret_for(uint64_t epoch) const {
+  const uint64_t slot = epoch - epoch_ + 1;  // wraps to a huge value when out of the cache
+  if (slot < secrets_.size()) return secrets_[slot];
+  return derive_secret(epoch);  // advance() lagging behind `now`: still correct
+}
+
+uint32_t SynCookies::mac(const SipKey& secret, const FourTuple& t, Seq peer_isn, uint64_t epoch,
+                         uint32_t mss_idx, uint32_t ts_field, bool ts_ok) const {
+  // 24 bytes: the 4-tuple, the peer's ISN, and every parameter the cookie
+  // restores (see "Tampering" in the header).
+  const uint64_t a = (uint64_t{t.local_ip} << 32) | t.remote_ip;
+  const uint64_t b =
+      (uint64_t{t.local_port} << 48) | (uint64_t{t.remote_port} << 32) | peer_isn.raw();
+  const uint64_t c = (epoch << 16) | (uint64_t{mss_idx} << 8) | (uint64_t{ts_ok} << 5) | ts_field;
+  return static_cast<uint32_t>(siphash24_words(secret, a, b, c)) & kMacMask;
+}
+
+SynCookies::Encoded SynCookies::encode(const FourTuple& t, Seq peer_isn,
+                                       const wire::TcpOptions& syn_opts, uint16_t our_mss,
+                                       uint32_t ts_now, Instant now) const {
+  Encoded out;
+  // RFC 9293 §3.7.1: send no more than the peer's MSS (536 when absent), and
+  // no more than we are configured for; rounded down to the table.
+  const uint32_t peer_mss = syn_opts.has_mss ? syn_opts.mss : kDefaultPeerMss;
+  const uint32_t idx = mss_index(std::min<uint32_t>(peer_mss, our_mss));
+  out.params.mss = kMssTable[idx];
+
+  // Window scale and SACK survive only in the TSval bits (see header).
+  uint32_t ts_field = kWscaleNone;
+  if (syn_opts.has_timestamps) {
+    out.params.ts_ok = true;
+    if (syn_opts.has_wscale) {
+      out.params.has_wscale = true;
+      out.params.wscale = std::min(syn_opts.wscale, kMaxWscale);  // RFC 7323 §2.3
+      ts_field = out.params.wscale;
+    }
+    if (syn_opts.sack_permitted) {
+      out.params.sack_ok = true;
+      ts_field |= kSackBit;
+    }
+    // TSval = ts_now with the low bits replaced, never ahead of ts_now so the
+    // connection's later TSvals stay monotonic (RFC 7323 §5, PAWS). The unsigned
+    // subtraction wraps in serial-number order near 2^32.
+    uint32_t ts = (ts_now & ~kTsMask) | ts_field;
+    if (ts > ts_now) ts -= kTsSpan;
+    out.ts_val = ts;
+  }
+
+  const uint64_t e = epoch_of(now);
+  const uint32_t m = mac(secret_for(e), t, peer_isn, e, idx, ts_field, out.params.ts_ok);
+  out.isn = Seq((static_cast<uint32_t>(e & kEpochMask) << kEpochShift) | (idx << kMssShift) | m);
+  return out;
+}
+
+std::optional<CookieParams> SynCookies::check(const FourTuple& t, Seq peer_isn, Seq cookie,
+                                              const wire::TcpOptions& ack_opts, Instant now) const {
+  // Epoch: the current one or the previous one, nothing else.
+  const uint64_t cur = epoch_of(now);
+  const uint64_t bits = cookie.raw() >> kEpochShift;
+  uint64_t e = 0;
+  if (bits == (cur & kEpochMask)) {
+    e = cur;
+  } else if (cur > 0 && bits == ((cur - 1) & kEpochMask)) {
+    e = cur - 1;
+  } else {
+    return std::nullopt;  // expired (or never issued): no hash spent
+  }
+
+  CookieParams p;
+  const uint32_t idx = (cookie.raw() >> kMssShift) & kMssMask;
+  p.mss = kMssTable[idx];
+  uint32_t ts_field = kWscaleNone;
+  if (ack_opts.has_timestamps) {
+    // RFC 7323 §3.2: TSecr echoes the TSval of our SYN-ACK.
+    p.ts_ok = true;
+    ts_field = ack_opts.ts_ecr & kTsMask;
+    const uint32_t ws = ts_field & kWscaleFieldMask;
+    if (ws != kWscaleNone) {
+      p.has_wscale = true;
+      p.wscale = static_cast<uint8_t>(ws);  // 0..14 from us; 15 is "none"
+    }
+    p.sack_ok = (ts_field & kSackBit) != 0;
+  }
+
+  if (mac(secret_for(e), t, peer_isn, e, idx, ts_field, p.ts_ok) != (cookie.raw() & kMacMask)) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+}  // namespace synmill::tcp

@@ -1,0 +1,164 @@
+#include "tcp/timer_wheel.hpp"
+
+#include <bit>
+
+namespace synmill::tcp {
+namespace {
+
+// Distance (0..255) from `start` to the first set bit of a 256-bit map, going
+// round; 256 when the map is empty.
+uint32_t scan_from(const uint64_t* words, uint32_t start) {
+  uint32_t w = start >> 6;
+  uint64_t bits = words[w] & (~uint64_t{0} << (start & 63));
+  // Five steps: the start word's high part, the three other words, then the
+  // start word again in full (its bits below `start` are the wrapped tail).
+  for (int i = 0; i < 5; ++i) {
+    if (bits != 0) {
+      const uint32_t pos = w * 64 + static_cast<uint32_t>(std::countr_zero(bits));
+      return (pos - start) & (TimerWheel::kSlots - 1);
+    }
+    w = (w + 1) & 3;
+    bits = words[w];
+  }
+  return TimerWheel::kSlots;
+}
+
+}  // namespace
+
+TimerWheel::TimerWheel(uint32_t num_timers, Duration tick, Instant start)
+    : num_timers_(num_timers),
+      tick_ns_(tick.count_ns()),
+      start_(start),
+      nodes_(std::make_unique<Node[]>(num_timers)),
+      heads_(std::make_unique<uint32_t[]>(kNumLists)) {
+  assert(tick_ns_ > 0);
+  assert(num_timers < kNil);
+  for (uint32_t i = 0; i < kNumLists; ++i) heads_[i] = kNil;
+}
+
+uint64_t TimerWheel::tick_of_deadline(Instant d) const {
+  if (d <= start_) return 0;
+  const uint64_t diff = static_cast<uint64_t>(d.ns()) - static_cast<uint64_t>(start_.ns());
+  const uint64_t tick = static_cast<uint64_t>(tick_ns_);
+  return diff / tick + (diff % tick != 0 ? 1 : 0);
+}
+
+void TimerWheel::link(uint32_t id, uint32_t list) {
+  Node& n = nodes_[id];
+  n.prev = kNil;
+  n.next = heads_[list];
+  if (n.next != kNil) nodes_[n.next].prev = id;
+  heads_[list] = id;
+  n.list = list;
+  if (list < kWheelLists) {
+    occ_[list / kSlots][(list % kSlots) / 64] |= uint64_t{1} << (list % 64);
+  }
+}
+
+void TimerWheel::unlink(uint32_t id) {
+  Node& n = nodes_[id];
+  if (n.prev != kNil) {
+    nodes_[n.prev].next = n.next;
+  } else {
+    heads_[n.list] = n.next;
+    if (n.next == kNil && n.list < kWheelLists) {
+      occ_[n.list / kSlots][(n.list % kSlots) / 64] &= ~(uint64_t{1} << (n.list % 64));
+    }
+  }
+  if (n.next != kNil) nodes_[n.next].prev = n.prev;
+  n.list = kNoList;
+}
+
+void TimerWheel::place(uint32_t id) {
+  uint64_t e = nodes_[id].tick;
+  if (e < cur_) {
+    link(id, kDueList);
+    return;
+  }
+  const uint64_t delta = e - cur_;
+  uint32_t level = 0;
+  while (level + 1 < kLevels && delta >= (uint64_t{1} << (kSlotBits * (level + 1)))) ++level;
+  if (level == kLevels - 1 && delta >= (uint64_t{1} << (kSlotBits * kLevels))) {
+    // Beyond the wheel's span: park in the farthest top-level slot; it is
+    // re-placed (with the true tick) when that slot cascades.
+    e = cur_ + (uint64_t{1} << (kSlotBits * kLevels)) - 1;
+  }
+  const uint32_t slot = static_cast<uint32_t>(e >> (kSlotBits * level)) & (kSlots - 1);
+  link(id, level * kSlots + slot);
+}
+
+uint64_t TimerWheel::next_event() const {
+  uint64_t best = kNoEvent;
+  const uint32_t d0 = scan_from(occ_[0], static_cast<uint32_t>(cur_) & (kSlots - 1));
+  if (d0 < kSlots) best = cur_ + d0;
+  for (uint32_t k = 1; k < kLevels; ++k) {
+    const uint32_t shift = kSlotBits * k;
+    const uint64_t step = uint64_t{1} << shift;
+    const uint64_t first = (cur_ + step - 1) & ~(step - 1);  // first cascade tick >= cur_
+    const uint32_t d = scan_from(occ_[k], static_cast<uint32_t>(first >> shift) & (kSlots - 1));
+    if (d < kSlots) {
+      const uint64_t t = first + d * step;
+      if (t < best) best = t;
+    }
+  }
+  return best;
+}
+
+void TimerWheel::cascade(uint64_t t) {
+  // Highest level first: a timer leaving level k lands below k, never in the
+  // level-j slot (j < k) that is cascaded next, because that slot only holds
+  // ticks within 2^(8j) of t, and such timers go below j.
+  for (uint32_t k = kLevels - 1; k >= 1; --k) {
+    const uint32_t shift = kSlotBits * k;
+    if ((t & ((uint64_t{1} << shift) - 1)) != 0) continue;
+    const uint32_t list = k * kSlots + (static_cast<uint32_t>(t >> shift) & (kSlots - 1));
+    uint32_t id = heads_[list];
+    if (id == kNil) continue;
+    heads_[list] = kNil;
+    occ_[k][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
+    while (id != kNil) {
+      const uint32_t next = nodes_[id].next;
+      place(id);
+      id = next;
+    }
+  }
+}
+
+void TimerWheel::move_to_firing(uint32_t list) {
+  assert(heads_[kFiringList] == kNil);
+  const uint32_t first = heads_[list];
+  heads_[list] = kNil;
+  if (list < kWheelLists) occ_[list / kSlots][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
+  heads_[kFiringList] = first;
+  for (uint32_t id = first; id != kNil; id = nodes_[id].next) nodes_[id].list = kFiringList;
+}
+
+uint32_t TimerWheel::pop_firing() {
+  const uint32_t id = heads_[kFiringList];
+  if (id == kNil) return kNil;
+  unlink(id);
+  --armed_count_;
+  return id;
+}
+
+void TimerWheel::arm(uint32_t id, Instant deadline) {
+  assert(id < num_timers_);
+  Node& n = nodes_[id];
+  if (n.list != kNoList) {
+    unlink(id);
+  } else {
+    ++armed_count_;
+  }
+  n.deadline_ns = deadline.ns();
+  n.tick = tick_of_deadline(deadline);
+  place(id);
+}
+
+void TimerWheel::cancel(uint32_t id) {
+  assert(id < num_timers_);
+  if (nodes_[id].list == kNoList) return;
+  unlink(id);
+  --armed_count_;
+}
+
+}  // namespace synmill::tcp

@@ -1,0 +1,136 @@
+#pragma once
+// Hierarchical timing wheel for a fixed set of timer ids 0..num_timers-1 (the
+// caller maps ids to connections; a connection re-arms its one id to its
+// earliest deadline). arm() and cancel() are O(1); advance() is O(1) per
+// expired timer plus O(1) per non-empty slot it passes, so a jump of hours in
+// one call costs no more than the work actually due.
+//
+// Time is counted in ticks since `start`. A deadline d maps to tick
+// ceil((d - start) / tick) and a timer fires when advance() reaches that tick,
+// so it never fires early (now >= d) and fires at the first advance() whose now
+// is >= d + tick, i.e. at most one tick late.
+//
+// Four levels of 256 slots; level k slot s holds timers whose tick e satisfies
+// (e >> 8k) & 255 == s and e - cur < 2^(8(k+1)) (cur = next tick to process).
+// Level 0 slots are fired; level k >= 1 slots are "cascaded" (their timers
+// re-placed one level down or more) when cur reaches a multiple of 2^(8k) whose
+// index is s. Deadlines beyond 2^32 ticks are parked in the farthest level-3
+// slot and re-placed when it cascades, so any deadline works.
+//
+// Timers whose tick has already passed when armed go to a "due" list fired at
+// the start of the next advance(). Timers to fire are first moved onto a
+// "firing" list and popped one by one, so the callback may arm or cancel any
+// timer, including the one firing and its neighbours on the firing list.
+// Re-arming inside the callback to a tick that has already been processed
+// (e.g. now) fires on the next advance(), never in the same one.
+//
+// Storage: a 32-byte node per timer (intrusive doubly linked list via uint32
+// indices, tick and deadline), one head per list and a 256-bit occupancy map
+// per level for skipping empty slots. Nothing is allocated after construction.
+#include <cassert>
+#include <cstdint>
+#include <memory>
+
+#include "tcp/types.hpp"
+
+namespace synmill::tcp {
+
+class TimerWheel {
+ public:
+  static constexpr uint32_t kLevels = 4;
+  static constexpr uint32_t kSlotBits = 8;
+  static constexpr uint32_t kSlots = 1u << kSlotBits;
+
+  // tick > 0. Ticks are counted from `start`.
+  TimerWheel(uint32_t num_timers, Duration tick, Instant start);
+
+  // Re-arming an armed timer moves it; a deadline already passed fires on the
+  // next advance().
+  void arm(uint32_t id, Instant deadline);
+  // No-op if not armed.
+  void cancel(uint32_t id);
+
+  bool armed(uint32_t id) const { return nodes_[id].list != kNoList; }
+  // The last deadline given to arm(id) (meaningful while armed).
+  Instant deadline(uint32_t id) const { return Instant(nodes_[id].deadline_ns); }
+
+  // Calls on_expire(id) for every timer due by `now` (see the header comment).
+  // The callback may arm/cancel any timer but must not call advance().
+  template <class F>
+  void advance(Instant now, F&& on_expire);
+
+  uint32_t armed_count() const { return armed_count_; }
+  uint32_t num_timers() const { return num_timers_; }
+  Duration tick() const { return Duration(tick_ns_); }
+
+ private:
+  static constexpr uint32_t kNil = UINT32_MAX;
+  static constexpr uint32_t kWheelLists = kLevels * kSlots;
+  static constexpr uint32_t kDueList = kWheelLists;
+  static constexpr uint32_t kFiringList = kWheelLists + 1;
+  static constexpr uint32_t kNumLists = kWheelLists + 2;
+  static constexpr uint32_t kNoList = UINT32_MAX;
+  static constexpr uint64_t kNoEvent = UINT64_MAX;
+  static constexpr uint32_t kOccWords = kSlots / 64;
+
+  struct Node {
+    uint32_t next = kNil;
+    uint32_t prev = kNil;
+    uint32_t list = kNoList;  // which list holds the timer; kNoList = not armed
+    uint32_t reserved = 0;
+    uint64_t tick = 0;        // ceil((deadline - start) / tick)
+    int64_t deadline_ns = 0;
+  };
+  static_assert(sizeof(Node) == 32);
+
+  uint64_t tick_of_deadline(Instant d) const;
+  void link(uint32_t id, uint32_t list);
+  void unlink(uint32_t id);
+  void place(uint32_t id);                // by nodes_[id].tick relative to cur_
+  uint64_t next_event() const;            // first tick >= cur_ with work, or kNoEvent
+  void cascade(uint64_t t);               // re-place level-k slots due at tick t
+  void move_to_firing(uint32_t list);
+  uint32_t pop_firing();                  // kNil when the firing list is empty
+
+  template <class F>
+  void fire_all(F& on_expire) {
+    for (uint32_t id = pop_firing(); id != kNil; id = pop_firing()) on_expire(id);
+  }
+
+  uint32_t num_timers_;
+  uint32_t armed_count_ = 0;
+  int64_t tick_ns_;
+  Instant start_;
+  uint64_t cur_ = 0;  // next tick to process: ticks < cur_ are done (cascaded and fired)
+  std::unique_ptr<Node[]> nodes_;
+  std::unique_ptr<uint32_t[]> heads_;
+  uint64_t occ_[kLevels][kOccWords] = {};
+};
+
+template <class F>
+void TimerWheel::advance(Instant now, F&& on_expire) {
+  if (heads_[kDueList] != kNil) {
+    move_to_firing(kDueList);
+    fire_all(on_expire);
+  }
+  if (now < start_) return;
+  const uint64_t target = static_cast<uint64_t>(now.ns() - start_.ns()) / static_cast<uint64_t>(tick_ns_);
+  while (cur_ <= target) {
+    const uint64_t t = next_event();
+    if (t > target) {
+      cur_ = target + 1;
+      break;
+    }
+    cur_ = t;
+    cascade(t);
+    const uint32_t slot = static_cast<uint32_t>(t) & (kSlots - 1);
+    // Timers armed from the callbacks for tick t (or earlier) go to the due list.
+    cur_ = t + 1;
+    if (heads_[slot] != kNil) {
+      move_to_firing(slot);
+      fire_all(on_expire);
+    }
+  }
+}
+
+}  // namespace synmill::tcp

@@ -1,0 +1,40 @@
+#include "wire/tcp_header.hpp"
+
+#include "wire/bytes.hpp"
+
+namespace synmill::wire {
+
+Result<TcpView> TcpView::parse(std::span<const uint8_t> segment) {
+  if (segment.size() < kTcpMinHeaderLen) return ParseError::kTcpTruncated;
+  const size_t hlen = static_cast<size_t>(segment[tcp_off::kDataOffset] >> 4) * 4;
+  if (hlen < kTcpMinHeaderLen) return ParseError::kTcpBadDataOffset;
+  if (hlen > segment.size()) return ParseError::kTcpDataOffsetBeyondSegment;
+  return TcpView(segment);
+}
+
+uint16_t TcpView::src_port() const { return load_be16(bytes_, tcp_off::kSrcPort); }
+uint16_t TcpView::dst_port() const { return load_be16(bytes_, tcp_off::kDstPort); }
+uint32_t TcpView::seq() const { return load_be32(bytes_, tcp_off::kSeq); }
+uint32_t TcpView::ack() const { return load_be32(bytes_, tcp_off::kAck); }
+uint16_t TcpView::window() const { return load_be16(bytes_, tcp_off::kWindow); }
+uint16_t TcpView::checksum() const { return load_be16(bytes_, tcp_off::kChecksum); }
+uint16_t TcpView::urgent_ptr() const { return load_be16(bytes_, tcp_off::kUrgent); }
+
+size_t write_tcp_header(std::span<uint8_t> out, const TcpHeaderSpec& spec, const TcpOptions& opts) {
+  const size_t hlen = kTcpMinHeaderLen + tcp_options_len(opts);
+  if (out.size() < hlen) return 0;
+  uint8_t* p = out.data();
+  store_be16(p + tcp_off::kSrcPort, spec.src_port);
+  store_be16(p + tcp_off::kDstPort, spec.dst_port);
+  store_be32(p + tcp_off::kSeq, spec.seq);
+  store_be32(p + tcp_off::kAck, spec.ack);
+  p[tcp_off::kDataOffset] = static_cast<uint8_t>((hlen / 4) << 4);
+  p[tcp_off::kFlags] = spec.flags;
+  store_be16(p + tcp_off::kWindow, spec.window);
+  store_be16(p + tcp_off::kChecksum, 0);
+  store_be16(p + tcp_off::kUrgent, spec.urgent_ptr);
+  write_tcp_options(out.subspan(kTcpMinHeaderLen), opts);
+  return hlen;
+}
+
+}  // namespace synmill::wire

@@ -1,0 +1,85 @@
+#pragma once
+// TCP header (RFC 9293 §3.1). Ports in host order. The view spans the whole
+// segment (header, options, payload) as trimmed by the IP total length.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "wire/result.hpp"
+#include "wire/tcp_options.hpp"
+
+namespace synmill::wire {
+
+inline constexpr size_t kTcpMinHeaderLen = 20;
+inline constexpr size_t kTcpMaxHeaderLen = 60;
+
+// Same values as synmill::tcp::flag (lib/tcp may not be included from here).
+namespace tcp_flag {
+inline constexpr uint8_t kFin = 0x01;
+inline constexpr uint8_t kSyn = 0x02;
+inline constexpr uint8_t kRst = 0x04;
+inline constexpr uint8_t kPsh = 0x08;
+inline constexpr uint8_t kAck = 0x10;
+inline constexpr uint8_t kUrg = 0x20;
+inline constexpr uint8_t kEce = 0x40;
+inline constexpr uint8_t kCwr = 0x80;
+}  // namespace tcp_flag
+
+// Byte offsets inside the header, for in-place rewrites (checksum.hpp).
+namespace tcp_off {
+inline constexpr size_t kSrcPort = 0;
+inline constexpr size_t kDstPort = 2;
+inline constexpr size_t kSeq = 4;
+inline constexpr size_t kAck = 8;
+inline constexpr size_t kDataOffset = 12;
+inline constexpr size_t kFlags = 13;
+inline constexpr size_t kWindow = 14;
+inline constexpr size_t kChecksum = 16;
+inline constexpr size_t kUrgent = 18;
+}  // namespace tcp_off
+
+class TcpView {
+ public:
+  TcpView() = default;
+
+  // `segment` is the IP payload. kTcpTruncated (< 20 bytes),
+  // kTcpBadDataOffset (data offset < 5), kTcpDataOffsetBeyondSegment.
+  // Neither options nor the checksum are checked here.
+  static Result<TcpView> parse(std::span<const uint8_t> segment);
+
+  uint16_t src_port() const;
+  uint16_t dst_port() const;
+  uint32_t seq() const;
+  uint32_t ack() const;
+  size_t header_len() const { return static_cast<size_t>(bytes_[tcp_off::kDataOffset] >> 4) * 4; }
+  uint8_t flags() const { return bytes_[tcp_off::kFlags]; }  // CWR..FIN; reserved bits not exposed
+  bool has(uint8_t f) const { return (flags() & f) != 0; }
+  uint16_t window() const;
+  uint16_t checksum() const;
+  uint16_t urgent_ptr() const;
+
+  std::span<const uint8_t> options() const { return bytes_.subspan(kTcpMinHeaderLen, header_len() - kTcpMinHeaderLen); }
+  std::span<const uint8_t> payload() const { return bytes_.subspan(header_len()); }
+  std::span<const uint8_t> bytes() const { return bytes_; }
+
+ private:
+  explicit TcpView(std::span<const uint8_t> b) : bytes_(b) {}
+  std::span<const uint8_t> bytes_;
+};
+
+struct TcpHeaderSpec {
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  uint32_t seq = 0;
+  uint32_t ack = 0;
+  uint8_t flags = 0;
+  uint16_t window = 0;
+  uint16_t urgent_ptr = 0;
+};
+
+// Writes header + options (write_tcp_options layout) with a zero checksum.
+// Returns the header length (20 + tcp_options_len(opts)), or 0 when `out` is
+// too small (nothing written).
+size_t write_tcp_header(std::span<uint8_t> out, const TcpHeaderSpec& spec, const TcpOptions& opts);
+
+}  // namespace synmill::wire
