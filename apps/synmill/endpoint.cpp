@@ -1,0 +1,314 @@
+#include "synmill/endpoint.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "dp/eal.hpp"
+#include "dp/eal_diagnose.hpp"
+#include "dp/mbuf_pool.hpp"
+#include "dp/port.hpp"
+#include "dp/rte.hpp"
+#include "dp/telemetry.hpp"
+#include "dp/worker.hpp"
+#include "synmill/report.hpp"
+#include "synmill/secrets.hpp"
+#include "synmill/supervisor.hpp"
+#include "tcp/apps/factory.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#include <rte_pdump.h>
+#include <rte_version.h>
+#pragma GCC diagnostic pop
+
+#ifndef SYNMILL_VERSION
+#define SYNMILL_VERSION "unknown"
+#endif
+
+namespace synmill::apps {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The TCP core keeps queued payload in its own chunk pool, so a connection
+// holds no mbuf between bursts: the pool covers queues, caches and bursts.
+constexpr uint32_t kMbufsPerConnection = 0;
+constexpr uint32_t kIpTcpHeaders = 40;  // IPv4 + TCP without options
+
+int fail(std::string_view message, int code = kExitStartup) {
+  std::fflush(stdout);
+  fmt::print(stderr, "synmill: {}\n", message);
+  return code;
+}
+
+// What start-up created, released in reverse order (workers go first: they
+// are declared after this and free their mbufs into the pool).
+struct Resources {
+  std::optional<dp::Eal> eal;
+  bool pdump = false;
+  std::optional<uint16_t> port;  // configured: stop and close it
+  rte_mempool* pool = nullptr;
+
+  Resources() = default;
+  Resources(const Resources&) = delete;
+  Resources& operator=(const Resources&) = delete;
+  ~Resources() {
+    if (port) {
+      if (auto r = dp::close_port(*port); !r) fmt::print(stderr, "synmill: {}\n", r.error());
+    }
+    if (pool != nullptr) rte_mempool_free(pool);
+    if (pdump) rte_pdump_uninit();
+    if (eal) eal->cleanup();
+  }
+};
+
+struct Launch {
+  dp::Worker* worker = nullptr;
+  const std::atomic<int>* state = nullptr;
+};
+
+int launch_worker(void* arg) {
+  const auto* l = static_cast<const Launch*>(arg);
+  l->worker->run(*l->state);
+  return 0;
+}
+
+std::vector<unsigned> enabled_lcores() {
+  std::vector<unsigned> out;
+  for (unsigned id = rte_get_next_lcore(UINT_MAX, 0, 0); id < RTE_MAX_LCORE;
+       id = rte_get_next_lcore(id, 0, 0)) {
+    out.push_back(id);
+  }
+  return out;
+}
+
+std::string no_rss_message(const dp::DriverProfile& p, uint16_t port_id, size_t workers) {
+  return fmt::format(
+      "port {} ({}) has no RSS (profile {}), and this version runs one worker on such ports "
+      "(software dispatch is future work): {} workers were asked for; pass -l 0 (one lcore) or "
+      "-l 0-1 (a worker plus a status lcore)",
+      port_id, dp::driver_name_of(port_id), p.path, workers);
+}
+
+std::string mss_message(const dp::AppConfig& cfg, uint16_t mtu, std::string_view where) {
+  return fmt::format("--mss {} does not fit the port's MTU {} ({}): use --mss {} or less, or raise "
+                     "the MTU with --port-opt mtu={}",
+                     cfg.tcp.mss, mtu, where, mtu - kIpTcpHeaders, cfg.tcp.mss + kIpTcpHeaders);
+}
+
+// The pool the port will need, from the profile, before anything is configured.
+dp::MbufPoolSpec planned_pool(const dp::DriverProfile& p, const dp::AppConfig& cfg, uint16_t workers) {
+  dp::MbufPoolSpec s;
+  const bool one_queue = p.software_dispatch || p.rss == dp::RssMode::kNone;
+  s.rx_queues = one_queue ? 1u : std::min<uint32_t>(workers, p.rx_queues_max);
+  s.tx_queues = std::min<uint32_t>(workers, p.tx_queues_max);
+  s.rx_desc = p.rx_desc;
+  s.tx_desc = p.tx_desc;
+  s.lcores = workers;
+  s.connections = cfg.tcp.max_conns * uint32_t{workers};
+  s.mbufs_per_connection = kMbufsPerConnection;
+  s.count = cfg.mbufs;
+  s.mtu = p.mtu;
+  return s;
+}
+
+}  // namespace
+
+int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv) {
+  const Clock::time_point started = Clock::now();
+
+  // ---- before the EAL: everything that can be checked without it ----------
+  const std::string dir = cfg.drivers_config.empty() ? dp::default_drivers_config_dir() : cfg.drivers_config;
+  if (dir.empty()) {
+    return fail("no drivers-config directory found (looked at $SYNMILL_DRIVERS_CONFIG, "
+                "<executable>/../../drivers-config, ./drivers-config, /usr/share/synmill/drivers-config): "
+                "pass --drivers-config DIR",
+                kExitUsage);
+  }
+  if (auto all = dp::load_profile_dir(dir); !all) return fail(all.error(), kExitUsage);
+  auto secrets = draw_secrets();
+  if (!secrets) return fail(secrets.error());
+
+  const auto dashes = std::find(argv.begin(), argv.end(), "--");
+  const std::vector<std::string> eal_args(argv.begin() + (argv.empty() ? 0 : 1), dashes);
+
+  Resources res;
+  {
+    auto eal = dp::Eal::init(argv);
+    if (!eal) return fail(eal.error());
+    res.eal.emplace(std::move(eal).value());
+  }
+  res.pdump = rte_pdump_init() == 0;
+  if (!res.pdump) fmt::print(stderr, "synmill: warning: rte_pdump_init failed: dpdk-dumpcap will not see this process\n");
+
+  // ---- port, lcores, profile ------------------------------------------------
+  if (rte_eth_dev_count_avail() == 0) {
+    return fail("no DPDK port: pass e.g. --vdev=net_tap0,iface=syn0 before --");
+  }
+  if (rte_eth_dev_is_valid_port(cfg.port_id) == 0) {
+    return fail(fmt::format("--port {}: no such DPDK port ({} available, ids from 0)", cfg.port_id,
+                            rte_eth_dev_count_avail()),
+                kExitUsage);
+  }
+  const std::vector<unsigned> lcores = enabled_lcores();
+  const unsigned main_lcore = rte_get_main_lcore();
+  std::vector<unsigned> worker_lcores;
+  for (unsigned id : lcores) {
+    if (lcores.size() == 1 || id != main_lcore) worker_lcores.push_back(id);
+  }
+  const auto n = static_cast<uint16_t>(worker_lcores.size());
+  const bool main_runs_worker = lcores.size() == 1;
+
+  auto profile = dp::find_profile(dir, dp::driver_name_of(cfg.port_id));
+  if (!profile) return fail(profile.error());
+  if (!cfg.port_opts.empty()) {
+    if (auto r = dp::apply_overrides(*profile, cfg.port_opts, "--port-opt"); !r) return fail(r.error(), kExitUsage);
+  }
+  if (n > 1 && (profile->software_dispatch || profile->rss == dp::RssMode::kNone)) {
+    return fail(no_rss_message(*profile, cfg.port_id, n), kExitUsage);
+  }
+  if (cfg.tcp.mss + kIpTcpHeaders > profile->mtu) {
+    return fail(mss_message(cfg, profile->mtu, profile->path), kExitUsage);
+  }
+  if (auto budget = dp::plan_mbuf_pool(planned_pool(*profile, cfg, n)); !budget) {
+    return fail(fmt::format("--mbufs: {}", budget.error()), kExitUsage);
+  }
+
+  // ---- configure and start the port ---------------------------------------
+  dp::PortRequest request;
+  request.port_id = cfg.port_id;
+  request.workers = n;
+  auto plan = dp::configure_port(*profile, request);
+  if (!plan) return fail(plan.error());
+  res.port = cfg.port_id;
+  if (n > 1 && plan->info.software_dispatch) return fail(no_rss_message(*profile, cfg.port_id, n), kExitUsage);
+  if (plan->info.tx_queues < n) {
+    return fail(fmt::format("port {} got {} TX queues for {} workers: use fewer lcores", cfg.port_id,
+                            plan->info.tx_queues, n));
+  }
+  if (cfg.tcp.mss + kIpTcpHeaders > plan->info.mtu) {
+    return fail(mss_message(cfg, plan->info.mtu, "in effect on the port"), kExitUsage);
+  }
+  dp::MbufPoolSpec spec = dp::mbuf_pool_spec_for(plan->info, n, cfg.tcp.max_conns * uint32_t{n},
+                                                 kMbufsPerConnection);
+  spec.count = cfg.mbufs;
+  auto pool = dp::create_mbuf_pool(spec);
+  if (!pool) return fail(pool.error());
+  res.pool = *pool;
+  auto started_port = dp::start_port(*plan, res.pool);
+  if (!started_port) return fail(started_port.error());
+  const dp::PortInfo port = std::move(started_port).value();
+
+  // ---- workers and their applications --------------------------------------
+  std::vector<std::unique_ptr<tcp::App>> apps;  // outlive the workers
+  std::vector<std::unique_ptr<dp::Worker>> workers;
+  std::vector<const dp::Worker*> views;
+  for (uint16_t i = 0; i < n; ++i) {
+    dp::WorkerSettings s;
+    s.index = i;
+    s.port_id = cfg.port_id;
+    s.rx_queue = i;
+    s.tx_queue = i;
+    s.port = &port;
+    s.pool = res.pool;
+    s.addrs = cfg.addrs;
+    s.tcp = cfg.tcp;
+    s.secrets = *secrets;
+    workers.push_back(std::make_unique<dp::Worker>(s));
+    views.push_back(workers.back().get());
+    for (const dp::ListenSpec& l : cfg.listeners) {
+      std::string error;
+      auto app = tcp::make_app(l.app, error);
+      if (app == nullptr) return fail(fmt::format("--listen {}: {}", dp::format_listen(l), error), kExitUsage);
+      if (!workers.back()->listen(l.port, *app)) {
+        return fail(fmt::format("--listen {}: worker {} cannot listen on port {} (listener table full?)",
+                                dp::format_listen(l), i, l.port));
+      }
+      apps.push_back(std::move(app));
+    }
+  }
+
+  // ---- launch ----------------------------------------------------------------
+  install_signal_handlers();
+  std::atomic<int> state{static_cast<int>(dp::RunState::kRunning)};
+  dp::TelemetrySource tsrc;
+  tsrc.workers = views;
+  tsrc.start_tsc.assign(n, 0);
+  tsrc.tsc_hz = rte_get_tsc_hz();
+  tsrc.config = &cfg;
+  tsrc.port = &port;
+  tsrc.lcores = static_cast<uint16_t>(lcores.size());
+  tsrc.version = SYNMILL_VERSION;
+  std::vector<Launch> launches(n);
+  if (!main_runs_worker) {
+    for (uint16_t i = 0; i < n; ++i) {
+      launches[i] = Launch{workers[i].get(), &state};
+      tsrc.start_tsc[i] = rte_rdtsc();
+      if (const int rc = rte_eal_remote_launch(launch_worker, &launches[i], worker_lcores[i]); rc != 0) {
+        state.store(static_cast<int>(dp::RunState::kStopping));
+        rte_eal_mp_wait_lcore();
+        return fail(fmt::format("cannot launch worker {} on lcore {}: {}", i, worker_lcores[i],
+                                rte_strerror(-rc)));
+      }
+    }
+  } else {
+    tsrc.start_tsc[0] = rte_rdtsc();
+  }
+  bool telemetry = false;
+  if (cfg.telemetry) {
+    if (auto r = dp::register_telemetry(&tsrc); !r) {
+      fmt::print(stderr, "synmill: warning: {}\n", r.error());
+    } else {
+      telemetry = true;
+    }
+  }
+
+  BannerFacts facts;
+  facts.version = SYNMILL_VERSION;
+  facts.dpdk_version = rte_version();
+  facts.config = &cfg;
+  facts.port = &port;
+  facts.worker_lcores = worker_lcores;
+  facts.main_lcore = main_lcore;
+  facts.main_runs_worker = main_runs_worker;
+  facts.runtime_dir = rte_eal_get_runtime_dir();
+  facts.file_prefix = dp::eal_file_prefix(eal_args);
+  std::error_code ec;  // EAL --no-telemetry: the commands exist but no socket serves them
+  facts.telemetry = telemetry && std::filesystem::exists(facts.runtime_dir + "/dpdk_telemetry.v2", ec);
+  facts.pdump = res.pdump;
+  facts.no_huge = std::any_of(eal_args.begin(), eal_args.end(),
+                              [](const std::string& a) { return a == "--no-huge" || a == "--in-memory"; });
+  fmt::print("{}synmill: ready\n", format_banner(facts));
+  std::fflush(stdout);
+
+  // ---- run until a signal, then drain and stop --------------------------------
+  Supervisor supervisor(cfg, views, state, started);
+  if (main_runs_worker) {
+    std::thread control([&supervisor] { supervisor.run(); });
+    workers[0]->run(state);
+    control.join();
+  } else {
+    supervisor.run();
+    rte_eal_mp_wait_lcore();
+  }
+  dp::detach_telemetry();
+
+  const dp::Totals totals = dp::sum_workers(views);
+  fmt::print("{}", format_summary(totals, std::chrono::duration<double>(Clock::now() - started).count()));
+  std::fflush(stdout);
+  workers.clear();
+  apps.clear();
+  return kExitOk;
+}
+
+}  // namespace synmill::apps

@@ -1,0 +1,99 @@
+#pragma once
+// synmill's DPDK telemetry commands, answered on the EAL's telemetry socket
+// (/var/run/dpdk/<file-prefix>/dpdk_telemetry.v2; synmill-ctl and
+// dpdk-telemetry.py read it):
+//
+//   /synmill/stats            every tcp::Counters and dp::WorkerCounters value summed
+//                             over the workers, plus busy_cycles_per_packet
+//   /synmill/states           connections per state summed over the workers
+//   /synmill/conns,N[,SKIP]   up to N connections (default 100) after skipping SKIP
+//   /synmill/config           the effective settings and the port
+//
+// The callbacks run on DPDK's telemetry threads and read the workers' counters
+// and tables without locks: each 64-bit value is read whole but may be stale,
+// and a connection listed may change while it is read (diagnostics, not
+// accounting). The pure parts (sums, names, rows) are below so that tests and
+// the status line use them without the EAL.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dp/result.hpp"
+#include "dp/worker.hpp"
+#include "tcp/counters.hpp"
+#include "tcp/stack.hpp"
+
+namespace synmill::dp {
+
+struct AppConfig;
+struct PortInfo;
+
+// Totals over workers.
+struct Totals {
+  tcp::Counters tcp;
+  WorkerCounters dp;
+  tcp::StateGauges states;  // TIME_WAIT from the compact tables, LISTEN = listeners
+  uint64_t conns = 0;       // connections in the tables (not TIME_WAIT)
+};
+
+void add_to(tcp::Counters& total, const tcp::Counters& c);
+void add_to(WorkerCounters& total, const WorkerCounters& c);
+void add_to(tcp::StateGauges& total, const tcp::StateGauges& g);
+Totals sum_workers(std::span<const Worker* const> workers);
+
+using NamedValue = std::pair<std::string, uint64_t>;
+
+// /synmill/stats: tcp counters by their names (drops "drop_*"), then the
+// worker counters; a worker counter whose name a tcp counter already uses
+// (rx_bytes, tx_bytes: frame bytes vs segment payload) gets the prefix
+// "port_". Last, busy_cycles_per_packet = busy_cycles / rx_packets.
+std::vector<NamedValue> stats_entries(const Totals& t);
+
+// Connection states in RFC order from LISTEN to TIME_WAIT (CLOSED, the free
+// slots, left out), then "total": connections plus TIME_WAIT entries.
+std::vector<NamedValue> state_entries(const tcp::StateGauges& g);
+
+// Sum of drops: tcp drop counters plus the worker's drop_* counters.
+uint64_t total_drops(const Totals& t);
+
+// One row of /synmill/conns.
+struct ConnRow {
+  std::string local;   // "198.18.0.1:80"
+  std::string remote;
+  std::string state;   // "ESTABLISHED"
+  uint16_t core = 0;   // worker index
+  uint32_t snd_una = 0, snd_nxt = 0, rcv_nxt = 0;
+  uint32_t snd_wnd = 0;
+  uint32_t send_queued = 0;  // bytes unacknowledged + unsent
+  uint32_t rto_ms = 0;
+  uint32_t retries = 0;
+  int64_t rtx_in_ms = -1;    // until the retransmission timer fires; -1: not armed
+  int64_t timer_in_ms = -1;  // until the state's reclaim timer fires; -1: none
+};
+
+ConnRow conn_row(const tcp::ConnInfo& ci, uint16_t core, tcp::Instant now);
+
+// What the callbacks read. Fill it completely before register_telemetry().
+struct TelemetrySource {
+  std::vector<const Worker*> workers;
+  // Worker i's clock: Instant 0 at start_tsc[i] (taken just before the worker
+  // was launched; timers read from it are late by the launch latency, < 1 ms).
+  std::vector<uint64_t> start_tsc;
+  uint64_t tsc_hz = 0;
+  const AppConfig* config = nullptr;
+  const PortInfo* port = nullptr;
+  uint16_t lcores = 1;
+  std::string version;
+};
+
+// Registers the /synmill/* commands (once per process) and points them at
+// `source`, which must outlive detach_telemetry().
+Result<void> register_telemetry(const TelemetrySource* source);
+
+// From now on the commands answer null; returns once no callback still reads
+// the source. Call before the workers are destroyed.
+void detach_telemetry();
+
+}  // namespace synmill::dp

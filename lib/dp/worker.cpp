@@ -1,0 +1,304 @@
+// The per-core poll loop. See worker.hpp.
+#include "dp/worker.hpp"
+
+#include <algorithm>
+
+#include "dp/rte.hpp"
+#include "tcp/segment_codec.hpp"
+#include "wire/arp.hpp"
+#include "wire/checksum.hpp"
+#include "wire/ethernet.hpp"
+#include "wire/frame.hpp"
+#include "wire/icmp.hpp"
+
+namespace synmill::dp {
+
+namespace {
+
+constexpr uint16_t kBurst = 32;
+constexpr size_t kMinFrame = 60;  // Ethernet minimum without FCS
+
+bool multicast_mac(const wire::MacAddr& m) { return (m[0] & 1) != 0; }
+
+uint8_t neigh_slot(uint32_t ip) { return static_cast<uint8_t>((ip * 0x9E3779B1u) >> 24); }
+
+}  // namespace
+
+struct ArpRef {
+  const wire::ArpView& arp;
+};
+
+Worker::Worker(const WorkerSettings& s) : s_(s) {
+  stack_ = std::make_unique<tcp::Stack>(s.tcp, s.secrets, *this, tcp::Instant{});
+}
+
+Worker::~Worker() {
+  for (uint16_t i = 0; i < tx_len_; ++i) rte_pktmbuf_free(txq_[i]);
+}
+
+bool Worker::listen(uint16_t port, tcp::App& app) { return stack_->listen(port, app); }
+
+bool Worker::ours(uint32_t ip) const {
+  return std::any_of(s_.addrs.begin(), s_.addrs.end(), [ip](const Address& a) { return a.ip == ip; });
+}
+
+void Worker::learn(uint32_t ip, const std::array<uint8_t, 6>& mac) {
+  Neighbour& n = neigh_[neigh_slot(ip)];
+  if (n.ip != ip || n.mac != mac) {
+    n.ip = ip;
+    n.mac = mac;
+    ++ctr_.arp_learned;
+  }
+}
+
+const std::array<uint8_t, 6>* Worker::neighbour(uint32_t ip) const {
+  const Neighbour& n = neigh_[neigh_slot(ip)];
+  return n.ip == ip ? &n.mac : nullptr;
+}
+
+tcp::Instant Worker::now_from_tsc(uint64_t tsc) const {
+  const uint64_t d = tsc - tsc_start_;
+  const uint64_t sec = d / tsc_hz_;
+  const uint64_t rem = d % tsc_hz_;
+  return tcp::Instant(static_cast<int64_t>(sec * 1000000000ull + rem * 1000000000ull / tsc_hz_));
+}
+
+void Worker::tx(rte_mbuf* m) {
+  txq_[tx_len_++] = m;
+  if (tx_len_ == txq_.size()) flush();
+}
+
+void Worker::flush() {
+  uint16_t sent = 0;
+  while (sent < tx_len_) {
+    const uint16_t n = rte_eth_tx_burst(s_.port_id, s_.tx_queue, txq_.data() + sent,
+                                        static_cast<uint16_t>(tx_len_ - sent));
+    if (n == 0) break;
+    for (uint16_t i = sent; i < sent + n; ++i) ctr_.tx_bytes += rte_pktmbuf_pkt_len(txq_[i]);
+    sent = static_cast<uint16_t>(sent + n);
+  }
+  ctr_.tx_packets += sent;
+  for (uint16_t i = sent; i < tx_len_; ++i) {
+    rte_pktmbuf_free(txq_[i]);
+    ++ctr_.drop_tx_full;
+  }
+  tx_len_ = 0;
+}
+
+void Worker::send_gratuitous_arp() {
+  for (const Address& a : s_.addrs) {
+    rte_mbuf* m = rte_pktmbuf_alloc(s_.pool);
+    if (m == nullptr) {
+      ++ctr_.drop_no_mbuf;
+      return;
+    }
+    auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kMinFrame));
+    std::fill(p, p + kMinFrame, 0);
+    wire::build_arp_request(std::span<uint8_t>(p, kMinFrame), s_.port->mac, a.ip, a.ip);
+    tx(m);
+  }
+}
+
+// TxSink: a segment from the stack becomes a frame, built in the received
+// mbuf when that one carried no payload (a SYN, an ACK: the usual reply), or
+// in a fresh mbuf.
+void Worker::emit(const tcp::SegmentOut& seg) {
+  const size_t need = std::max(tcp::frame_len_for(seg), kMinFrame);
+  rte_mbuf* m = reuse_;
+  if (m != nullptr) {
+    reuse_ = nullptr;
+    rte_pktmbuf_reset(m);
+  } else {
+    m = rte_pktmbuf_alloc(s_.pool);
+    if (m == nullptr) {
+      ++ctr_.drop_no_mbuf;  // the retransmission timer tries again
+      return;
+    }
+  }
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(need)));
+  if (p == nullptr) {
+    ++ctr_.drop_frame_too_big;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  tcp::FrameAddrs a;
+  a.src_mac = s_.port->mac;
+  const auto* mac = neighbour(seg.tuple.remote_ip);
+  a.dst_mac = mac ? *mac : reply_mac_;
+  const bool ip_off = s_.port->tx_ip_cksum_offloaded();
+  const bool tcp_off = s_.port->tx_tcp_cksum_offloaded();
+  const size_t len = tcp::frame_from_segment(std::span<uint8_t>(p, need), seg, a, !ip_off, !tcp_off);
+  if (len == 0) {
+    ++ctr_.drop_frame_too_big;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (len < need) std::fill(p + len, p + need, 0);  // Ethernet padding
+  if (ip_off || tcp_off) {
+    m->l2_len = sizeof(rte_ether_hdr);
+    m->l3_len = sizeof(rte_ipv4_hdr);
+    m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+    if (ip_off) m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+    if (tcp_off) {
+      m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+      const uint16_t tcp_len = static_cast<uint16_t>(len - 14 - 20);
+      const uint16_t ph = wire::tcp_pseudo_header_checksum(seg.tuple.local_ip, seg.tuple.remote_ip, tcp_len);
+      p[14 + 20 + 16] = static_cast<uint8_t>(ph >> 8);
+      p[14 + 20 + 17] = static_cast<uint8_t>(ph);
+    }
+  }
+  tx(m);
+}
+
+void Worker::handle_arp(rte_mbuf* m, const ArpRef& ref) {
+  const wire::ArpView& a = ref.arp;
+  const bool for_us = ours(a.target_ip());
+  if (a.op() == 1 && for_us) {  // who-has one of our addresses
+    ++ctr_.arp_requests;
+    learn(a.sender_ip(), a.sender_mac());
+    const wire::MacAddr peer = a.sender_mac();
+    const uint32_t peer_ip = a.sender_ip();
+    const uint32_t my_ip = a.target_ip();
+    rte_pktmbuf_reset(m);
+    auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kMinFrame));
+    std::fill(p, p + kMinFrame, 0);
+    wire::build_arp_reply(std::span<uint8_t>(p, kMinFrame), s_.port->mac, my_ip, peer, peer_ip);
+    ++ctr_.arp_replies_sent;
+    tx(m);
+    return;
+  }
+  if (for_us) learn(a.sender_ip(), a.sender_mac());  // a reply (or gratuitous) addressed to us
+  rte_pktmbuf_free(m);
+}
+
+void Worker::handle(rte_mbuf* m, tcp::Instant now) {
+  ++ctr_.rx_packets;
+  ctr_.rx_bytes += rte_pktmbuf_pkt_len(m);
+  if (m->nb_segs != 1) {  // no scattered RX at our MTU
+    ++ctr_.drop_parse_error;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  // Checksums the NIC verified are not verified again; ones it found bad are dropped.
+  wire::ParseFlags pf = wire::kVerifyChecksums;
+  if (s_.port->rx_ip_cksum_offloaded()) {
+    const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+    if (st == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+      ++ctr_.drop_bad_ip_checksum;
+      rte_pktmbuf_free(m);
+      return;
+    }
+    if (st == RTE_MBUF_F_RX_IP_CKSUM_GOOD) pf.verify_ip_checksum = false;
+  }
+  if (s_.port->rx_tcp_cksum_offloaded()) {
+    const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    if (st == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+      ++ctr_.drop_bad_tcp_checksum;
+      rte_pktmbuf_free(m);
+      return;
+    }
+    if (st == RTE_MBUF_F_RX_L4_CKSUM_GOOD) pf.verify_l4_checksum = false;
+  }
+  auto* data = rte_pktmbuf_mtod(m, uint8_t*);
+  const std::span<uint8_t> frame(data, rte_pktmbuf_data_len(m));
+  const auto f = wire::parse_frame(frame, pf);
+  if (!f) {
+    switch (f.error()) {
+      case wire::ParseError::kBadIpChecksum: ++ctr_.drop_bad_ip_checksum; break;
+      case wire::ParseError::kBadTcpChecksum: ++ctr_.drop_bad_tcp_checksum; break;
+      case wire::ParseError::kIpFragment: ++ctr_.drop_ip_fragment; break;
+      default: ++ctr_.drop_parse_error; break;
+    }
+    rte_pktmbuf_free(m);
+    return;
+  }
+  switch (f->kind) {
+    case wire::FrameKind::kArp: handle_arp(m, ArpRef{f->arp}); return;
+    case wire::FrameKind::kIpv4Tcp: break;
+    case wire::FrameKind::kIpv4Icmp:
+      if (ours(f->ip.dst()) && !multicast_mac(f->eth.src())) {
+        const size_t n = wire::icmp_echo_reply_in_place(frame);
+        if (n > 0) {
+          rte_pktmbuf_data_len(m) = static_cast<uint16_t>(n);
+          rte_pktmbuf_pkt_len(m) = static_cast<uint32_t>(n);
+          m->ol_flags = 0;
+          ++ctr_.icmp_echo_replies;
+          tx(m);
+          return;
+        }
+      }
+      ++ctr_.drop_other_protocol;
+      rte_pktmbuf_free(m);
+      return;
+    case wire::FrameKind::kIpv4Other: ++ctr_.drop_other_protocol; rte_pktmbuf_free(m); return;
+    case wire::FrameKind::kOther: ++ctr_.drop_non_ip; rte_pktmbuf_free(m); return;
+  }
+  // TCP. To one of our addresses, unicast, from a plausible unicast source.
+  const uint32_t src = f->ip.src();
+  const uint32_t dst = f->ip.dst();
+  if (!ours(dst) || multicast_mac(f->eth.dst())) {
+    ++ctr_.drop_not_for_us;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  const uint8_t top = static_cast<uint8_t>(src >> 24);
+  if (src == 0 || src == 0xFFFFFFFFu || (top >= 224) || top == 127 || ours(src) ||
+      multicast_mac(f->eth.src())) {
+    ++ctr_.drop_bad_source;  // never answered, not even with RST
+    rte_pktmbuf_free(m);
+    return;
+  }
+  for (const Address& a : s_.addrs) {  // directed broadcast of one of our subnets
+    const uint32_t host_mask = a.prefix >= 32 ? 0 : (0xFFFFFFFFu >> a.prefix);
+    if (host_mask != 0 && (src & ~host_mask) == (a.ip & ~host_mask) && (src & host_mask) == host_mask) {
+      ++ctr_.drop_bad_source;
+      rte_pktmbuf_free(m);
+      return;
+    }
+  }
+  const wire::MacAddr src_mac = f->eth.src();
+  learn(src, src_mac);
+  reply_mac_ = src_mac;
+  const tcp::SegmentIn seg = tcp::segment_from_frame(*f);
+  // A reply may reuse this mbuf only if nothing still points into it.
+  reuse_ = seg.payload.empty() ? m : nullptr;
+  stack_->on_segment(seg, now);
+  if (reuse_ != nullptr || seg.payload.size() > 0) rte_pktmbuf_free(m);
+  reuse_ = nullptr;
+}
+
+void Worker::drain(tcp::Instant now) {
+  draining_ = true;
+  stack_->stop_listening();
+  stack_->close_all(now);
+}
+
+void Worker::run(const std::atomic<int>& state) {
+  tsc_hz_ = rte_get_tsc_hz();
+  tsc_start_ = rte_rdtsc();
+  if (s_.gratuitous_arp) send_gratuitous_arp();
+  std::array<rte_mbuf*, kBurst> rx{};
+  for (;;) {
+    const int st = state.load(std::memory_order_relaxed);
+    const uint64_t t0 = rte_rdtsc();
+    const tcp::Instant now = now_from_tsc(t0);
+    if (st == static_cast<int>(RunState::kStopping)) break;
+    if (st == static_cast<int>(RunState::kDraining) && !draining_) drain(now);
+    const uint16_t n = rte_eth_rx_burst(s_.port_id, s_.rx_queue, rx.data(), kBurst);
+    for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
+    stack_->advance(now);
+    flush();
+    const uint64_t t1 = rte_rdtsc();
+    ++ctr_.loops;
+    ctr_.total_cycles += t1 - t0;
+    if (n > 0) {
+      ++ctr_.busy_loops;
+      ctr_.busy_cycles += t1 - t0;
+    }
+  }
+  stack_->abort_all(now_from_tsc(rte_rdtsc()));
+  flush();
+  finished_.store(true, std::memory_order_release);
+}
+
+}  // namespace synmill::dp

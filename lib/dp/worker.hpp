@@ -1,0 +1,120 @@
+#pragma once
+// One worker core's poll loop: RX burst from its queue, classify (ARP, ICMP
+// echo, TCP to one of our addresses), feed its tcp::Stack, build replies (in
+// place in the received mbuf where possible), flush TX once per loop, advance
+// the timer wheel from the TSC. No locks, no shared atomics but the run-state
+// flag it reads, no allocation in the loop.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dp/port_info.hpp"
+#include "tcp/app.hpp"
+#include "tcp/stack.hpp"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace synmill::dp {
+
+struct Address {
+  uint32_t ip = 0;      // host order
+  uint8_t prefix = 24;
+};
+
+// What the main thread asks the workers to do.
+enum class RunState : int {
+  kRunning = 0,
+  kDraining = 1,  // stop accepting, FIN every established connection, keep serving
+  kStopping = 2,  // RST what is left, flush, leave the loop
+};
+
+#define SYNMILL_WORKER_COUNTERS(X)                                           \
+  X(rx_packets) X(tx_packets) X(rx_bytes) X(tx_bytes)                        \
+  X(arp_requests) X(arp_replies_sent) X(arp_learned) X(icmp_echo_replies)    \
+  X(drop_bad_ip_checksum) X(drop_bad_tcp_checksum) X(drop_parse_error)       \
+  X(drop_ip_fragment) X(drop_not_for_us) X(drop_bad_source) X(drop_non_ip)   \
+  X(drop_other_protocol) X(drop_tx_full) X(drop_no_mbuf) X(drop_frame_too_big) \
+  X(loops) X(busy_loops) X(busy_cycles) X(total_cycles)
+
+struct WorkerCounters {
+#define SYNMILL_DECLARE_W(name) uint64_t name = 0;
+  SYNMILL_WORKER_COUNTERS(SYNMILL_DECLARE_W)
+#undef SYNMILL_DECLARE_W
+  template <class F>
+  void for_each(F&& f) const {
+#define SYNMILL_VISIT_W(name) f(std::string_view(#name), name);
+    SYNMILL_WORKER_COUNTERS(SYNMILL_VISIT_W)
+#undef SYNMILL_VISIT_W
+  }
+};
+
+struct WorkerSettings {
+  uint16_t index = 0;   // worker number, 0..workers-1 (= RX/TX queue)
+  uint16_t port_id = 0;
+  uint16_t rx_queue = 0;
+  uint16_t tx_queue = 0;
+  const PortInfo* port = nullptr;
+  rte_mempool* pool = nullptr;
+  std::vector<Address> addrs;
+  tcp::StackConfig tcp;
+  tcp::StackSecrets secrets;
+  bool gratuitous_arp = true;  // announce our addresses when the loop starts
+};
+
+class Worker final : public tcp::TxSink {
+ public:
+  explicit Worker(const WorkerSettings& s);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Before run(): the listener on `port` served by `app` (owned by the caller,
+  // one instance per worker).
+  bool listen(uint16_t port, tcp::App& app);
+
+  // The poll loop, on this worker's lcore, until `state` says kStopping.
+  void run(const std::atomic<int>& state);
+
+  // Read by the telemetry and status threads: plain loads of values a single
+  // writer updates; a reader sees each 64-bit value whole but maybe stale.
+  const tcp::Stack& stack() const { return *stack_; }
+  const WorkerCounters& counters() const { return ctr_; }
+  uint64_t tsc_hz() const { return tsc_hz_; }
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+
+  void emit(const tcp::SegmentOut& seg) override;  // TxSink
+
+ private:
+  void handle(rte_mbuf* m, tcp::Instant now);
+  void handle_arp(rte_mbuf* m, const struct ArpRef& ref);
+  bool ours(uint32_t ip) const;
+  void learn(uint32_t ip, const std::array<uint8_t, 6>& mac);
+  const std::array<uint8_t, 6>* neighbour(uint32_t ip) const;
+  void send_gratuitous_arp();
+  void tx(rte_mbuf* m);
+  void flush();
+  tcp::Instant now_from_tsc(uint64_t tsc) const;
+  void drain(tcp::Instant now);
+
+  WorkerSettings s_;
+  std::unique_ptr<tcp::Stack> stack_;
+  WorkerCounters ctr_;
+  uint64_t tsc_hz_ = 0;
+  uint64_t tsc_start_ = 0;
+  std::array<rte_mbuf*, 64> txq_{};
+  uint16_t tx_len_ = 0;
+  rte_mbuf* reuse_ = nullptr;       // the received mbuf a reply may be built in
+  std::array<uint8_t, 6> reply_mac_{};  // the current frame's source MAC
+  struct Neighbour {
+    uint32_t ip = 0;
+    std::array<uint8_t, 6> mac{};
+  };
+  std::array<Neighbour, 256> neigh_{};  // direct-mapped by the address's low byte
+  bool draining_ = false;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace synmill::dp
