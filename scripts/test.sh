@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is needed and runs every test: unit, simulation, data-plane,
-# then the unit and simulation tests again under ASan + UBSan.
+# CLI, integration (synmill on a tap with kernel clients; needs root), then the
+# unit and simulation tests again under ASan + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,6 +10,9 @@ echo "== build (release)"
 scripts/build.sh release >/dev/null
 echo "== unit, simulation and data-plane tests"
 meson test -C build --print-errorlogs --num-processes 1
+
+echo "== integration: synmill on net_tap, the Linux kernel as peer in network namespaces"
+test/integration/run.sh build
 
 echo "== sanitizer build (ASan + UBSan): unit and simulation tests"
 scripts/build.sh asan >/dev/null

@@ -25,7 +25,9 @@ void Stack::emit(const SegmentOut& out) {
 // RFC 9293 §3.8.6.2.2: the right edge we advertised never moves left.
 uint32_t Stack::rcv_window(const ConnHot& c) const {
   uint32_t wnd = cfg_.rcv_wnd;
-  if (c.flags & cflag::kAccepted)
+  // After a full close the application reads nothing more (data gets RST),
+  // so it no longer limits the window: the peer's FIN must always fit.
+  if ((c.flags & cflag::kAccepted) && !(c.flags & cflag::kOrphan))
     wnd = std::min(wnd, apps_[cold_[idx_of(c)].app]->rcv_space(*this, id_of(c)));
   return wnd;
 }
