@@ -280,13 +280,14 @@ std::string help_text(std::string_view program) {
     std::string help(o.help);
     const std::string def = o.show(defaults);
     if (o.kind == OptionKind::kValue && !def.empty() && !o.command_line_only) {
-      help += fmt::format(" (default {})", def);
+      help += fmt::format(" (default\x01{})", def);  // \x01: a space wrap() keeps
     }
     if (left.size() >= kHelpColumn) {
       out += left + "\n";
       left.clear();
     }
-    for (const std::string& line : wrap(help, kHelpWidth - kHelpColumn)) {
+    for (std::string line : wrap(help, kHelpWidth - kHelpColumn)) {
+      std::replace(line.begin(), line.end(), '\x01', ' ');
       out += fmt::format("{:<{}}{}\n", left, kHelpColumn, line);
       left.clear();
     }

@@ -79,7 +79,8 @@ ConnRow conn_row(const tcp::ConnInfo& ci, uint16_t core, tcp::Instant now);
 struct TelemetrySource {
   std::vector<const Worker*> workers;
   // Worker i's clock: Instant 0 at start_tsc[i] (taken just before the worker
-  // was launched; timers read from it are late by the launch latency, < 1 ms).
+  // was launched; timers read from it are late by the launch latency, a few ms
+  // at most).
   std::vector<uint64_t> start_tsc;
   uint64_t tsc_hz = 0;
   const AppConfig* config = nullptr;
