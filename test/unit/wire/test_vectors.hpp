@@ -1,6 +1,6 @@
 #pragma once
 // Known-good frames generated with scapy 2.5.0 (/usr/bin/python3), bytes and
-// checksums computed by scapy, independently of lib/wire. Addresses from the
+// checksums computed by scapy, independently of lib/wire (gen_vectors.py). Addresses from the
 // benchmarking range: 198.18.0.1 (02:00:00:00:00:01, port 40000) and
 // 198.18.0.2 (02:00:00:00:00:02, port 80).
 #include <cstdint>
