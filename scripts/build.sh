@@ -8,8 +8,11 @@ case "$kind" in
   asan) dir=build-asan; opts=(--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Ddpdk=disabled) ;;
   *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
 esac
+log=$(mktemp)
 if [ ! -f "$dir/build.ninja" ]; then
-  meson setup "$dir" "${opts[@]}" >/dev/null
+  meson setup "$dir" "${opts[@]}" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
 fi
-ninja -C "$dir" >/dev/null
+# Two compile jobs: a 2-core machine with 24 GiB builds the Catch2 tests without swapping.
+ninja -C "$dir" -j 2 >"$log" 2>&1 || { grep -E -A20 'FAILED|error' "$log" | head -80 >&2; rm -f "$log"; exit 1; }
+rm -f "$log"
 echo "$dir"
