@@ -67,17 +67,9 @@ Result<DriverProfile> parse_profile(std::string_view text, std::string_view path
   p.name = std::string(name);
   p.path = std::string(path);
   std::map<std::string, size_t, std::less<>> first_line;
-  size_t line_no = 0;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
-    if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    line = text::trim(line);
-    if (line.empty()) continue;
+  for (const text::SettingLine& setting : text::setting_lines(text)) {
+    const size_t line_no = setting.no;
+    const std::string_view line = setting.text;
 
     const size_t eq = line.find('=');
     const std::string_view key = text::trim(line.substr(0, eq));

@@ -5,6 +5,23 @@
 
 namespace synmill::dp::text {
 
+std::vector<SettingLine> setting_lines(std::string_view file_text) {
+  std::vector<SettingLine> out;
+  size_t no = 0;
+  size_t pos = 0;
+  while (pos <= file_text.size()) {
+    size_t eol = file_text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = file_text.size();
+    std::string_view line = file_text.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++no;
+    if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    line = trim(line);
+    if (!line.empty()) out.push_back(SettingLine{no, line});
+  }
+  return out;
+}
+
 std::string_view trim(std::string_view s) {
   constexpr std::string_view kBlank = " \t\r\n";
   const size_t first = s.find_first_not_of(kBlank);

@@ -11,6 +11,14 @@ namespace synmill::dp::text {
 // Removes leading and trailing spaces and tabs (and a trailing '\r').
 std::string_view trim(std::string_view s);
 
+// One meaningful line of a `key = value` file: comment ('#' to the end) cut,
+// blanks trimmed, empty lines skipped; `no` counts from 1.
+struct SettingLine {
+  size_t no = 0;
+  std::string_view text;
+};
+std::vector<SettingLine> setting_lines(std::string_view file_text);
+
 // Splits a list on commas and/or blanks; empty items are dropped.
 std::vector<std::string_view> split_list(std::string_view s);
 

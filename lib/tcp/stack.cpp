@@ -158,7 +158,7 @@ std::optional<ConnId> Stack::find(const FourTuple& t) const {
 
 State Stack::state_of(const FourTuple& t) const {
   if (const auto id = find(t)) return hot_[id->idx].state;
-  if (const_cast<TimeWaitTable&>(tw_).find(t) != nullptr) return State::kTimeWait;
+  if (tw_.find(t) != nullptr) return State::kTimeWait;
   return has_listener(t.local_port) ? State::kListen : State::kClosed;
 }
 
