@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "dp/dispatch.hpp"
 #include "dp/eal.hpp"
 #include "dp/eal_diagnose.hpp"
 #include "dp/mbuf_pool.hpp"
@@ -44,6 +45,14 @@ using Clock = std::chrono::steady_clock;
 // holds no mbuf between bursts: the pool covers queues, caches and bursts.
 constexpr uint32_t kMbufsPerConnection = 0;
 constexpr uint32_t kIpTcpHeaders = 40;  // IPv4 + TCP without options
+// Segments worker 0 may park for each other worker on a port without RSS (and,
+// when the port has fewer TX queues than workers, frames parked the other way).
+constexpr uint32_t kDispatchRing = 1024;
+
+uint32_t dispatch_slots(bool software_dispatch, uint16_t workers, uint16_t tx_queues) {
+  if (!software_dispatch || workers < 2) return 0;
+  return uint32_t{workers - 1u} * kDispatchRing * (tx_queues >= workers ? 1u : 2u);
+}
 
 int fail(std::string_view message, int code = kExitStartup) {
   std::fflush(stdout);
@@ -92,14 +101,6 @@ std::vector<unsigned> enabled_lcores() {
   return out;
 }
 
-std::string no_rss_message(const dp::DriverProfile& p, uint16_t port_id, size_t workers) {
-  return fmt::format(
-      "port {} ({}) has no RSS (profile {}), and this version runs one worker on such ports "
-      "(software dispatch is future work): {} workers were asked for; pass -l 0 (one lcore) or "
-      "-l 0-1 (a worker plus a status lcore)",
-      port_id, dp::driver_name_of(port_id), p.path, workers);
-}
-
 std::string mss_message(const dp::AppConfig& cfg, uint16_t mtu, std::string_view where) {
   return fmt::format("--mss {} does not fit the port's MTU {} ({}): use --mss {} or less, or raise "
                      "the MTU with --port-opt mtu={}",
@@ -117,6 +118,7 @@ dp::MbufPoolSpec planned_pool(const dp::DriverProfile& p, const dp::AppConfig& c
   s.lcores = workers;
   s.connections = cfg.tcp.max_conns * uint32_t{workers};
   s.mbufs_per_connection = kMbufsPerConnection;
+  s.dispatch_slots = dispatch_slots(one_queue, workers, static_cast<uint16_t>(s.tx_queues));
   s.count = cfg.mbufs;
   s.mtu = p.mtu;
   return s;
@@ -174,9 +176,6 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   if (!cfg.port_opts.empty()) {
     if (auto r = dp::apply_overrides(*profile, cfg.port_opts, "--port-opt"); !r) return fail(r.error(), kExitUsage);
   }
-  if (n > 1 && (profile->software_dispatch || profile->rss == dp::RssMode::kNone)) {
-    return fail(no_rss_message(*profile, cfg.port_id, n), kExitUsage);
-  }
   if (cfg.tcp.mss + kIpTcpHeaders > profile->mtu) {
     return fail(mss_message(cfg, profile->mtu, profile->path), kExitUsage);
   }
@@ -191,8 +190,8 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   auto plan = dp::configure_port(*profile, request);
   if (!plan) return fail(plan.error());
   res.port = cfg.port_id;
-  if (n > 1 && plan->info.software_dispatch) return fail(no_rss_message(*profile, cfg.port_id, n), kExitUsage);
-  if (plan->info.tx_queues < n) {
+  const bool dispatching = n > 1 && plan->info.software_dispatch;
+  if (plan->info.tx_queues < n && !dispatching) {
     return fail(fmt::format("port {} got {} TX queues for {} workers: use fewer lcores", cfg.port_id,
                             plan->info.tx_queues, n));
   }
@@ -202,6 +201,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   dp::MbufPoolSpec spec = dp::mbuf_pool_spec_for(plan->info, n, cfg.tcp.max_conns * uint32_t{n},
                                                  kMbufsPerConnection);
   spec.count = cfg.mbufs;
+  spec.dispatch_slots = dispatch_slots(dispatching, n, plan->info.tx_queues);
   auto pool = dp::create_mbuf_pool(spec);
   if (!pool) return fail(pool.error());
   res.pool = *pool;
@@ -210,6 +210,8 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   const dp::PortInfo port = std::move(started_port).value();
 
   // ---- workers and their applications --------------------------------------
+  std::unique_ptr<dp::Dispatch> dispatch;  // outlives the workers, frees its parked mbufs
+  if (dispatching) dispatch = std::make_unique<dp::Dispatch>(n, kDispatchRing, plan->info.tx_queues >= n);
   std::vector<std::unique_ptr<tcp::App>> apps;  // outlive the workers
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<const dp::Worker*> views;
@@ -218,7 +220,8 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
     s.index = i;
     s.port_id = cfg.port_id;
     s.rx_queue = i;
-    s.tx_queue = i;
+    s.tx_queue = dispatching && plan->info.tx_queues < n ? 0 : i;
+    s.dispatch = dispatch.get();
     s.port = &port;
     s.pool = res.pool;
     s.addrs = cfg.addrs;

@@ -6,7 +6,8 @@
 //   /synmill/stats            every tcp::Counters and dp::WorkerCounters value summed
 //                             over the workers, plus busy_cycles_per_packet
 //   /synmill/states           connections per state summed over the workers
-//   /synmill/conns,N[,SKIP]   up to N connections (default 100) after skipping SKIP
+//   /synmill/conns,N[,SKIP]   up to N connections (default 100) after skipping SKIP;
+//                             per worker its connections, then its TIME_WAIT entries
 //   /synmill/config           the effective settings and the port
 //
 // The callbacks run on DPDK's telemetry threads and read the workers' counters

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dp/port_info.hpp"
+#include "dp/rss.hpp"
 #include "tcp/app.hpp"
 #include "tcp/stack.hpp"
 
@@ -37,6 +38,7 @@ enum class RunState : int {
   X(drop_bad_ip_checksum) X(drop_bad_tcp_checksum) X(drop_parse_error)       \
   X(drop_ip_fragment) X(drop_not_for_us) X(drop_bad_source) X(drop_non_ip)   \
   X(drop_other_protocol) X(drop_tx_full) X(drop_no_mbuf) X(drop_frame_too_big) \
+  X(dispatched) X(drop_dispatch_full)                                        \
   X(loops) X(busy_loops) X(busy_cycles) X(total_cycles)
 
 struct WorkerCounters {
@@ -62,6 +64,10 @@ struct WorkerSettings {
   tcp::StackConfig tcp;
   tcp::StackSecrets secrets;
   bool gratuitous_arp = true;  // announce our addresses when the loop starts
+  // Software dispatch (ports without RSS; see dispatch.hpp): worker 0 polls
+  // the port and hands flows to their owners. nullptr: this worker polls its
+  // own RX queue.
+  class Dispatch* dispatch = nullptr;
 };
 
 class Worker final : public tcp::TxSink {
@@ -89,6 +95,10 @@ class Worker final : public tcp::TxSink {
 
  private:
   void handle(rte_mbuf* m, tcp::Instant now);
+  uint16_t receive(rte_mbuf** rx, tcp::Instant now);
+  void take_neighbours();
+  void transmit_for_owners();
+  void finish_dispatch();
   void handle_arp(rte_mbuf* m, const struct ArpRef& ref);
   bool ours(uint32_t ip) const;
   void learn(uint32_t ip, const std::array<uint8_t, 6>& mac);
@@ -104,6 +114,7 @@ class Worker final : public tcp::TxSink {
   WorkerCounters ctr_;
   uint64_t tsc_hz_ = 0;
   uint64_t tsc_start_ = 0;
+  static constexpr uint16_t kBurst = 32;
   std::array<rte_mbuf*, 64> txq_{};
   uint16_t tx_len_ = 0;
   rte_mbuf* reuse_ = nullptr;       // the received mbuf a reply may be built in
@@ -112,7 +123,11 @@ class Worker final : public tcp::TxSink {
     uint32_t ip = 0;
     std::array<uint8_t, 6> mac{};
   };
-  std::array<Neighbour, 256> neigh_{};  // direct-mapped by the address's low byte
+  std::array<Neighbour, 256> neigh_{};  // direct-mapped by a hash of the address
+  Dispatch* dispatch_ = nullptr;
+  bool polls_port_ = true;   // worker 0, or every worker with RSS
+  bool transmits_ = true;    // owns a TX queue (else hands frames to worker 0)
+  RssHasher hasher_;
   bool draining_ = false;
   std::atomic<bool> finished_{false};
 };

@@ -249,11 +249,12 @@ class SynmillEnv:
     """A network namespace holding the kernel side of synmill's tap.
 
     listen: the --listen value; extra: further synmill options (list);
-    huge_dir: None for --no-huge (the default), else a hugetlbfs mount to use.
+    huge_dir: None for --no-huge (the default), else a hugetlbfs mount to use;
+    lcores: the EAL's core options (default one lcore: worker on the main lcore).
     """
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
-                 huge_dir=None, name=None):
+                 huge_dir=None, name=None, lcores=("-l", "0")):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -263,6 +264,7 @@ class SynmillEnv:
         self.listen = listen
         self.extra = list(extra)
         self.huge_dir = huge_dir
+        self.lcores = list(lcores)
         self.name = name or self.ns
         self.log_path = os.path.join(log_dir(), f"synmill-{self.tag}.log")
         self.proc = None
@@ -304,7 +306,7 @@ class SynmillEnv:
             self.ns_run(["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=False)
         self.ns_run(["ip", "link", "set", "lo", "up"])
 
-        eal = ["-l", "0", "--no-pci", "--file-prefix", self.file_prefix, f"--vdev=net_tap0,iface={self.tap}"]
+        eal = self.lcores + ["--no-pci", "--file-prefix", self.file_prefix, f"--vdev=net_tap0,iface={self.tap}"]
         if self.huge_dir is None:
             eal += ["--no-huge", "-m", "1024"]
         else:
@@ -484,13 +486,14 @@ class SynmillCase(unittest.TestCase):
     LISTEN = "80:http,7:echo,9:discard,8000:send:1048576"
     EXTRA = ("--grace", "1")
     HUGE_DIR = None
+    LCORES = ("-l", "0")
     TIMEOUT_S = 120  # per test method
     env = None
 
     @classmethod
     def setUpClass(cls):
         cls.env = cls.enterClassContext(SynmillEnv(cls.LISTEN, cls.EXTRA, huge_dir=cls.HUGE_DIR,
-                                                   name=cls.__name__))
+                                                   name=cls.__name__, lcores=cls.LCORES))
 
     @classmethod
     def tearDownClass(cls):
