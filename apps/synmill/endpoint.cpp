@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "common/dp_session.hpp"
 #include "dp/dispatch.hpp"
 #include "dp/eal.hpp"
 #include "dp/eal_diagnose.hpp"
@@ -60,47 +61,6 @@ int fail(std::string_view message, int code = kExitStartup) {
   return code;
 }
 
-// What start-up created, released in reverse order (workers go first: they
-// are declared after this and free their mbufs into the pool).
-struct Resources {
-  std::optional<dp::Eal> eal;
-  bool pdump = false;
-  std::optional<uint16_t> port;  // configured: stop and close it
-  rte_mempool* pool = nullptr;
-
-  Resources() = default;
-  Resources(const Resources&) = delete;
-  Resources& operator=(const Resources&) = delete;
-  ~Resources() {
-    if (port) {
-      if (auto r = dp::close_port(*port); !r) fmt::print(stderr, "synmill: {}\n", r.error());
-    }
-    if (pool != nullptr) rte_mempool_free(pool);
-    if (pdump) rte_pdump_uninit();
-    if (eal) eal->cleanup();
-  }
-};
-
-struct Launch {
-  dp::Worker* worker = nullptr;
-  const std::atomic<int>* state = nullptr;
-};
-
-int launch_worker(void* arg) {
-  const auto* l = static_cast<const Launch*>(arg);
-  l->worker->run(*l->state);
-  return 0;
-}
-
-std::vector<unsigned> enabled_lcores() {
-  std::vector<unsigned> out;
-  for (unsigned id = rte_get_next_lcore(UINT_MAX, 0, 0); id < RTE_MAX_LCORE;
-       id = rte_get_next_lcore(id, 0, 0)) {
-    out.push_back(id);
-  }
-  return out;
-}
-
 std::string mss_message(const dp::AppConfig& cfg, uint16_t mtu, std::string_view where) {
   return fmt::format("--mss {} does not fit the port's MTU {} ({}): use --mss {} or less, or raise "
                      "the MTU with --port-opt mtu={}",
@@ -144,7 +104,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   const auto dashes = std::find(argv.begin(), argv.end(), "--");
   const std::vector<std::string> eal_args(argv.begin() + (argv.empty() ? 0 : 1), dashes);
 
-  Resources res;
+  DpResources res;
   {
     auto eal = dp::Eal::init(argv);
     if (!eal) return fail(eal.error());
@@ -164,10 +124,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   }
   const std::vector<unsigned> lcores = enabled_lcores();
   const unsigned main_lcore = rte_get_main_lcore();
-  std::vector<unsigned> worker_lcores;
-  for (unsigned id : lcores) {
-    if (lcores.size() == 1 || id != main_lcore) worker_lcores.push_back(id);
-  }
+  const std::vector<unsigned> worker_lcores = worker_lcores_of(lcores, main_lcore);
   const auto n = static_cast<uint16_t>(worker_lcores.size());
   const bool main_runs_worker = lcores.size() == 1;
 

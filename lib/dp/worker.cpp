@@ -50,7 +50,23 @@ Worker::~Worker() {
 bool Worker::listen(uint16_t port, tcp::App& app) { return stack_->listen(port, app); }
 
 bool Worker::ours(uint32_t ip) const {
-  return std::any_of(s_.addrs.begin(), s_.addrs.end(), [ip](const Address& a) { return a.ip == ip; });
+  return std::any_of(s_.addrs.begin(), s_.addrs.end(), [ip](const Address& a) { return a.ip == ip; }) ||
+         std::any_of(s_.ranges.begin(), s_.ranges.end(),
+                     [ip](const AddrRange& r) { return ip >= r.first && ip <= r.last; });
+}
+
+bool Worker::resolve(uint32_t ip, uint32_t from_ip) {
+  if (neighbour(ip) != nullptr) return true;
+  rte_mbuf* m = rte_pktmbuf_alloc(s_.pool);
+  if (m == nullptr) {
+    ++ctr_.drop_no_mbuf;
+    return false;
+  }
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kMinFrame));
+  std::fill(p, p + kMinFrame, 0);
+  wire::build_arp_request(std::span<uint8_t>(p, kMinFrame), s_.port->mac, from_ip, ip);
+  tx(m);
+  return false;
 }
 
 void Worker::learn(uint32_t ip, const std::array<uint8_t, 6>& mac) {
@@ -274,6 +290,10 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
   learn(src, src_mac);
   reply_mac_ = src_mac;
   const tcp::SegmentIn seg = tcp::segment_from_frame(*f);
+  if (s_.driver != nullptr && s_.driver->on_tcp(*this, seg, now)) {
+    rte_pktmbuf_free(m);
+    return;
+  }
   // A reply may reuse this mbuf only if nothing still points into it.
   reuse_ = seg.payload.empty() ? m : nullptr;
   stack_->on_segment(seg, now);
@@ -366,6 +386,7 @@ void Worker::run(const std::atomic<int>& state) {
     if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
     const uint16_t n = receive(rx.data(), now);
     stack_->advance(now);
+    if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
     if (forwards) transmit_for_owners();
     flush();
     const uint64_t t1 = rte_rdtsc();
@@ -376,6 +397,7 @@ void Worker::run(const std::atomic<int>& state) {
       ctr_.busy_cycles += t1 - t0;
     }
   }
+  if (s_.driver != nullptr) s_.driver->on_stop(*this, now_from_tsc(rte_rdtsc()));
   stack_->abort_all(now_from_tsc(rte_rdtsc()));
   flush();
   if (dispatch_ != nullptr) finish_dispatch();

@@ -53,6 +53,31 @@ struct WorkerCounters {
   }
 };
 
+class Worker;
+
+// A range of local addresses (a load generator's source addresses): the
+// worker answers ARP for them and takes TCP addressed to them.
+struct AddrRange {
+  uint32_t first = 0;  // host order, inclusive
+  uint32_t last = 0;
+};
+
+// What drives a worker besides its listeners: a load generator opens
+// connections or sends raw segments from here. Runs on the worker's thread.
+class LoopDriver {
+ public:
+  // Once per loop, after the RX burst and the timers.
+  virtual void on_loop(Worker& w, tcp::Instant now) = 0;
+  // A TCP segment for one of our addresses, before the stack sees it; true if
+  // the driver consumed it (the stack never sees it, nothing is answered).
+  virtual bool on_tcp(Worker& /*w*/, const tcp::SegmentIn& /*seg*/, tcp::Instant /*now*/) { return false; }
+  // The last call, from the worker's thread, before it aborts what is left.
+  virtual void on_stop(Worker& /*w*/, tcp::Instant /*now*/) {}
+
+ protected:
+  ~LoopDriver() = default;
+};
+
 struct WorkerSettings {
   uint16_t index = 0;   // worker number, 0..workers-1 (= RX/TX queue)
   uint16_t port_id = 0;
@@ -68,6 +93,8 @@ struct WorkerSettings {
   // the port and hands flows to their owners. nullptr: this worker polls its
   // own RX queue.
   class Dispatch* dispatch = nullptr;
+  std::vector<AddrRange> ranges;  // further local addresses (see AddrRange)
+  LoopDriver* driver = nullptr;
 };
 
 class Worker final : public tcp::TxSink {
@@ -92,6 +119,14 @@ class Worker final : public tcp::TxSink {
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
   void emit(const tcp::SegmentOut& seg) override;  // TxSink
+
+  // For a LoopDriver, on this worker's thread.
+  tcp::Stack& stack_mut() { return *stack_; }
+  const WorkerSettings& settings() const { return s_; }
+  uint64_t tsc_start() const { return tsc_start_; }
+  // Whether the next hop for `ip` is known; if not, asks with an ARP request
+  // (at most once per call).
+  bool resolve(uint32_t ip, uint32_t from_ip);
 
  private:
   void handle(rte_mbuf* m, tcp::Instant now);
