@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is needed and runs every test: unit, simulation, data-plane,
-# CLI, integration (synmill on a tap with kernel clients; needs root), then the
+# CLI, integration (synmill on a tap with kernel clients; needs root), a smoke
+# of every bench scenario (synmill-gen against synmill over memif), then the
 # unit and simulation tests again under ASan + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,9 @@ meson test -C build --print-errorlogs --num-processes 1
 
 echo "== integration: synmill on net_tap, the Linux kernel as peer in network namespaces"
 test/integration/run.sh build
+
+echo "== bench smoke: every scenario for 1 s over net_memif; both sides' counters must agree"
+bench/run.py --smoke --out "${TMPDIR:-/tmp}/synmill-bench-smoke"
 
 echo "== sanitizer build (ASan + UBSan): unit and simulation tests"
 scripts/build.sh asan >/dev/null

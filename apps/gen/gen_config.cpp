@@ -1,5 +1,6 @@
 #include "gen/gen_config.hpp"
 
+#include <cstdio>
 #include <functional>
 #include <map>
 
@@ -82,6 +83,20 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          if (auto e = take(dp::parse_ipv4(v.substr(0, colon)), c.dst_ip); !e.empty()) return e;
          return take(port_value(v.substr(colon + 1)), c.dst_port);
        }},
+      {"dst-mac",
+       [](GenConfig& c, std::string_view v) -> std::string {
+         std::array<uint8_t, 6> mac{};
+         unsigned b[6];
+         char tail = 0;
+         const std::string text(v);
+         if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                         &tail) != 6 || text.size() != 17) {
+           return fmt::format("'{}': expected a MAC address like 02:00:00:00:00:01", v);
+         }
+         for (int i = 0; i < 6; ++i) mac[static_cast<size_t>(i)] = static_cast<uint8_t>(b[i]);
+         c.dst_mac = mac;
+         return {};
+       }},
       {"src-ports",
        [](GenConfig& c, std::string_view v) { return range(v, port_value, c.src_ports.first, c.src_ports.last, "port"); }},
       {"src-addrs",
@@ -111,10 +126,17 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          c.concurrency = static_cast<uint32_t>(n);
          return e;
        }},
+      {"hold",
+       [](GenConfig& c, std::string_view v) -> std::string {
+         uint64_t n = 0;
+         auto e = take(dp::parse_uint(v, 0, 16'000'000), n);
+         c.hold = static_cast<uint32_t>(n);
+         return e;
+       }},
       {"request",
        [](GenConfig& c, std::string_view v) -> std::string {
          uint64_t n = 0;
-         auto e = take(dp::parse_bytes(v, 0, 1u << 30), n);
+         auto e = take(dp::parse_bytes(v, 0, (1u << 30) - 1), n);
          c.request = static_cast<uint32_t>(n);
          return e;
        }},
@@ -211,6 +233,7 @@ dp::Parsed<GenConfig> parse_gen_args(const std::vector<std::string>& args) {
   for (const dp::Address& a : c.addrs) {
     if (a.ip == c.dst_ip) return fmt::format("--dst {} is one of the generator's own --addr", dp::format_ipv4(c.dst_ip));
   }
+  if (c.hold > 0 && c.mode != Mode::kConnect) return std::string("--hold goes with --mode connect (hold mode holds --concurrency)");
   if (c.src_addrs.first == 0) c.src_addrs = dp::AddrRange{c.addrs.front().ip, c.addrs.front().ip};
   if (c.dst_ip >= c.src_addrs.first && c.dst_ip <= c.src_addrs.last) {
     return fmt::format("--src-addrs contains the destination {}", dp::format_ipv4(c.dst_ip));
@@ -234,6 +257,7 @@ options:
   --mode M                 syn, connect or hold (required)
   --addr A/P               the generator's address and prefix (required; repeatable)
   --dst ADDR:PORT          the endpoint (required)
+  --dst-mac MAC            the next hop's MAC: no ARP (e.g. toward dpdk-testpmd macswap)
   --src-ports LO-HI        source ports (default 1024-65535); chosen so replies land on the
                            opening core (RSS-aware, as mTCP does)
   --src-addrs FIRST-LAST   source addresses (default: the first --addr); the generator answers
@@ -242,6 +266,8 @@ options:
   --duration S             seconds to generate (default 10)
   --drain S                after --duration, seconds to let open connections finish (default 2)
   --concurrency N          connect: cap on open connections; hold: connections (default 1000)
+  --hold N                 connect: first open N idle connections and hold them to the end
+                           (connections/s while holding N)
   --request BYTES          bytes sent once connected (default 0; K/M/G suffixes)
   --response BYTES         bytes expected back before closing (default 0)
   --close client|server|rst  who ends the connection: we send FIN first, we wait for the

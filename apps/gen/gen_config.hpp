@@ -4,7 +4,9 @@
 //       [--src-ports LO-HI] [--src-addrs FIRST-LAST] [--rate N|max]
 //       [--duration S] [--concurrency N] [--request BYTES] [--response BYTES]
 //       [--close client|server|rst] [--json] ...
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,7 @@ struct GenConfig {
   Mode mode = Mode::kConnect;
   std::vector<dp::Address> addrs;  // --addr: the first is the default source
   uint32_t dst_ip = 0;
+  std::optional<std::array<uint8_t, 6>> dst_mac;  // --dst-mac: no ARP for the destination
   uint16_t dst_port = 0;
   dp::PortRange src_ports{1024, 65535};
   dp::AddrRange src_addrs{};  // empty (first == 0): the first --addr
@@ -32,6 +35,7 @@ struct GenConfig {
   tcp::Duration duration = tcp::Duration::s(10);
   tcp::Duration drain = tcp::Duration::s(2);  // after the duration: wait for what is open
   uint32_t concurrency = 1000;  // connect: open at once (cap); hold: connections to open
+  uint32_t hold = 0;            // connect: idle connections opened first and held to the end
   uint32_t request = 0;         // bytes the client sends once connected
   uint32_t response = 0;        // bytes it expects back before closing
   CloseKind close = CloseKind::kClient;

@@ -9,13 +9,16 @@ namespace synmill::gen {
 
 namespace {
 
-// The connection's user word: before on_open, the TSC at connect(); after,
-// bytes received (bits 0-31), request bytes sent (bits 32-62) and whether we
+// The connection's user word: bit 62 marks a held (idle) connection for its
+// whole life; before on_open the low bits hold the TSC at connect(); after,
+// bytes received (bits 0-31), request bytes sent (bits 32-61) and whether we
 // closed first (bit 63).
 constexpr uint64_t kReceivedMask = 0xFFFFFFFFull;
 constexpr unsigned kSentShift = 32;
-constexpr uint64_t kSentMask = 0x7FFFFFFFull;
+constexpr uint64_t kSentMask = 0x3FFFFFFFull;
+constexpr uint64_t kHeld = 1ull << 62;
 constexpr uint64_t kWeClosed = 1ull << 63;
+constexpr uint64_t kTscMask = kHeld - 1;
 
 constexpr uint32_t kMaxPerLoop = 256;      // opens or SYNs per poll loop
 constexpr unsigned kIsnShift = 6;          // SYN mode: ISN = TSC >> 6 (send time, ~25 ns units)
@@ -47,6 +50,9 @@ GenDriver::GenDriver(const GenConfig& cfg, uint16_t index, uint16_t workers, con
   const uint64_t share = cfg.rate / workers;
   rate_ = cfg.rate == 0 ? 0 : std::max<uint64_t>(1, share + (index < cfg.rate % workers ? 1 : 0));
   concurrency_ = std::max<uint32_t>(1, cfg.concurrency / workers + (index < cfg.concurrency % workers ? 1 : 0));
+  const uint32_t hold_total = cfg.mode == Mode::kHold ? cfg.concurrency : cfg.hold;
+  hold_target_ = hold_total / workers + (index < hold_total % workers ? 1 : 0);
+  held_ids_.reserve(hold_target_);
   src_ip_ = cfg.src_addrs.first;
   // Spread the cores' starting points so they do not all probe the same ports.
   const uint32_t span = uint32_t{cfg.src_ports.last} - cfg.src_ports.first + 1;
@@ -111,37 +117,40 @@ void GenDriver::send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::In
   ++ctr_.syn_sent;
 }
 
-void GenDriver::open_one(dp::Worker& w, tcp::Instant now) {
+bool GenDriver::open_one(dp::Worker& w, tcp::Instant now, bool held) {
   Source src;
   if (!next_source(src, true)) {
     ++ctr_.fail_no_source_port;
-    return;
+    return false;
   }
   tcp::Stack& stack = w.stack_mut();
-  // A tuple still in our own TIME_WAIT (or open) is skipped for the next port.
-  for (int attempt = 0; attempt < 4; ++attempt) {
+  // A tuple still in our own TIME_WAIT or open (a held one) is skipped for
+  // the next port.
+  for (int attempt = 0; attempt < 1024; ++attempt) {
     const tcp::FourTuple t{src.ip, cfg_.dst_ip, src.port, cfg_.dst_port};
     const uint64_t t0 = rte_rdtsc();
     const tcp::ConnId id = stack.connect(t, *this, now);
     if (id.valid()) {
-      stack.user(id) = t0;
+      stack.user(id) = (t0 & kTscMask) | (held ? kHeld : 0);
       ++open_;
       ++ctr_.connects_started;
-      return;
+      return true;
     }
     if (stack.conn_count() >= w.settings().tcp.max_conns) {
       ++ctr_.fail_table_full;
-      return;
+      return false;
     }
     if (!next_source(src, true)) break;
   }
   ++ctr_.fail_no_source_port;
+  return false;
 }
 
 void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
   const uint64_t tsc = rte_rdtsc();
   switch (phase()) {
     case Phase::kResolve: {
+      if (cfg_.dst_mac) w.set_neighbour(cfg_.dst_ip, *cfg_.dst_mac);
       if (resolve_deadline_ == 0) resolve_deadline_ = tsc + 3 * tsc_hz_;
       if (tsc < resolve_at_) return;
       resolve_at_ = tsc + tsc_hz_ / 5;  // ask again every 200 ms
@@ -157,7 +166,8 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
     }
     case Phase::kRun: {
       if (tsc >= run_end_) {
-        if (cfg_.mode == Mode::kHold) w.stack_mut().close_all(now);
+        for (const tcp::ConnId id : held_ids_) w.stack_mut().close(id);  // stale ids are refused
+        held_ids_.clear();
         // SYN mode waits only for the SYN-ACKs in flight.
         const int64_t drain_ms = cfg_.mode == Mode::kSyn ? std::min<int64_t>(cfg_.drain.count_ms(), 500)
                                                          : cfg_.drain.count_ms();
@@ -183,13 +193,18 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
         }
         return;
       }
-      const uint32_t cap = cfg_.mode == Mode::kHold ? concurrency_ - std::min(concurrency_, hold_opened_)
-                                                    : concurrency_ - std::min(concurrency_, open_);
-      n = std::min<uint64_t>(n, cap);
-      for (; n > 0; --n, ++issued_) {
-        open_one(w, now);
-        if (cfg_.mode == Mode::kHold) ++hold_opened_;
+      // Held connections first (hold mode, connect --hold): opened once, at
+      // the rate, and kept; the connect load starts when all are established.
+      if (hold_opened_ < hold_target_) {
+        for (n = std::min<uint64_t>(n, hold_target_ - hold_opened_); n > 0; --n, ++issued_, ++hold_opened_) {
+          open_one(w, now, true);
+        }
+        return;
       }
+      if (cfg_.mode == Mode::kHold || held_ + (ctr_.fail_refused + ctr_.fail_timeout) < hold_target_) return;
+      const uint32_t busy = open_ - std::min(open_, held_);
+      n = std::min<uint64_t>(n, concurrency_ - std::min(concurrency_, busy));
+      for (; n > 0; --n, ++issued_) open_one(w, now, false);
       return;
     }
     case Phase::kDrain:
@@ -221,10 +236,15 @@ void GenDriver::on_stop(dp::Worker& w, tcp::Instant) {
 
 void GenDriver::on_open(tcp::Stack& stack, tcp::ConnId id) {
   uint64_t& u = stack.user(id);
-  connect_ns_.record(tsc_to_ns(rte_rdtsc() - u));
-  u = 0;
+  connect_ns_.record(tsc_to_ns((rte_rdtsc() - u) & kTscMask));
+  u &= kHeld;
   ++ctr_.established;
-  if (cfg_.mode == Mode::kHold) return;
+  if ((u & kHeld) != 0) {
+    ++held_;
+    if (held_ids_.size() < held_ids_.capacity()) held_ids_.push_back(id);
+    if (++ctr_.held_established == hold_target_) held_tsc_.store(rte_rdtsc(), std::memory_order_release);
+    return;
+  }
   if (cfg_.request > 0) push_request(stack, id);
   if (cfg_.request == 0 && cfg_.response == 0) finish_exchange(stack, id);
 }
@@ -254,7 +274,7 @@ uint32_t GenDriver::on_data(tcp::Stack& stack, tcp::ConnId id, std::span<const u
   const uint32_t after = before + std::min(n, UINT32_MAX - before);
   u = (u & ~kReceivedMask) | after;
   ctr_.bytes_received += n;
-  if (cfg_.mode != Mode::kHold && before < cfg_.response && after >= cfg_.response &&
+  if ((u & kHeld) == 0 && before < cfg_.response && after >= cfg_.response &&
       sent_of(u) >= cfg_.request) {
     finish_exchange(stack, id);
   }
@@ -277,16 +297,17 @@ void GenDriver::finish_exchange(tcp::Stack& stack, tcp::ConnId id) {
 void GenDriver::on_peer_close(tcp::Stack& stack, tcp::ConnId id) {
   const uint64_t u = stack.user(id);
   if ((u & kWeClosed) != 0) return;  // its FIN answers ours
-  if (cfg_.mode != Mode::kHold && received_of(u) < cfg_.response) ++ctr_.fail_short_response;
+  if ((u & kHeld) == 0 && received_of(u) < cfg_.response) ++ctr_.fail_short_response;
   stack.close(id);
 }
 
 void GenDriver::on_closed(tcp::Stack& stack, tcp::ConnId id, tcp::CloseReason reason) {
   const uint64_t u = stack.user(id);
   if (open_ > 0) --open_;
+  if ((u & kHeld) != 0 && held_ > 0 && (u & kTscMask) == 0) --held_;  // was established
   switch (reason) {
     case tcp::CloseReason::kNormal:  // hold mode closes with close_all: client-first
-      ++((u & kWeClosed) != 0 || cfg_.mode == Mode::kHold ? ctr_.closes_client : ctr_.closes_server);
+      ++((u & (kWeClosed | kHeld)) != 0 ? ctr_.closes_client : ctr_.closes_server);
       break;
     case tcp::CloseReason::kAborted:
       if (cfg_.close == CloseKind::kRst) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dp/worker.hpp"
 #include "gen/gen_config.hpp"
@@ -21,7 +22,7 @@ namespace synmill::gen {
   X(syn_sent)           /* on the wire: emitted minus those the TX ring refused */    \
   X(syn_tx_full)        /* SYNs the TX ring refused (the rate backs off) */           \
   X(synack_received) X(rst_received) X(other_received)                     \
-  X(connects_started) X(established) X(bytes_sent) X(bytes_received)                   \
+  X(connects_started) X(established) X(held_established) X(bytes_sent) X(bytes_received)                   \
   X(responses_complete) X(closes_client) X(closes_server) X(closes_rst)                \
   X(fail_refused)        /* RST in answer to our SYN */                                \
   X(fail_reset)          /* the server reset an established connection */             \
@@ -80,6 +81,9 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   const std::string& error() const { return error_; }
   // TSC when generation started on this core (0: not yet).
   uint64_t run_tsc() const { return run_tsc_.load(std::memory_order_acquire); }
+  // TSC when every held connection of this core was established (0: not yet,
+  // or nothing to hold).
+  uint64_t held_tsc() const { return held_tsc_.load(std::memory_order_acquire); }
 
  private:
   struct Source {
@@ -90,7 +94,7 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t budget(uint64_t tsc);
   bool next_source(Source& out, bool rss_aware);
   void send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::Instant now);
-  void open_one(dp::Worker& w, tcp::Instant now);
+  bool open_one(dp::Worker& w, tcp::Instant now, bool held);
   void push_request(tcp::Stack& stack, tcp::ConnId id);
   void finish_exchange(tcp::Stack& stack, tcp::ConnId id);
   uint64_t tsc_to_ns(uint64_t ticks) const;
@@ -108,6 +112,9 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint32_t per_loop_ = 64;    // SYN mode at max rate: adapts to what TX takes
   uint32_t open_ = 0;
   uint32_t hold_opened_ = 0;
+  uint32_t hold_target_ = 0;  // hold mode: --concurrency share; connect: --hold share
+  uint32_t held_ = 0;         // connect --hold: idle connections open now
+  std::vector<tcp::ConnId> held_ids_;  // reserved up front: closed at the end
   uint32_t src_ip_ = 0;
   uint32_t src_port_ = 0;     // next port to try (32 bits: wraps past 65535)
   uint64_t resolve_at_ = 0;   // next ARP request (TSC)
@@ -115,6 +122,7 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t run_end_ = 0;
   uint64_t drain_end_ = 0;
   std::atomic<uint64_t> run_tsc_{0};
+  std::atomic<uint64_t> held_tsc_{0};
   std::atomic<int> phase_{static_cast<int>(Phase::kResolve)};
   GenCounters ctr_;
   Histogram synack_ns_;

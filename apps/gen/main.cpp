@@ -48,7 +48,7 @@ int fail(std::string_view message, int code = kExitStartup) {
 // concurrency, a TIME_WAIT table for the closes the rate produces.
 tcp::StackConfig stack_config(const gen::GenConfig& cfg, uint16_t workers) {
   tcp::StackConfig t;
-  const uint32_t share = cfg.concurrency / workers + 1;
+  const uint32_t share = (cfg.concurrency + cfg.hold) / workers + 1;
   t.max_conns = std::clamp<uint32_t>(share + share / 4 + 64, 256, 1u << 24);
   t.max_time_wait = 1u << 18;
   t.time_wait = cfg.time_wait;
@@ -223,6 +223,14 @@ int main(int argc, char** argv) {
   r.workers = n;
   r.end = snapshot(drivers, workers, run_tsc, hz);
   r.run_seconds = std::min(r.end.seconds, static_cast<double>(cfg.duration.count_ns()) / 1e9);
+  uint64_t held_tsc = 0;
+  for (const auto& d : drivers) {
+    held_tsc = std::max(held_tsc, d->held_tsc());
+    if (d->held_tsc() == 0 && (cfg.hold > 0 || cfg.mode == gen::Mode::kHold)) held_tsc = UINT64_MAX;
+  }
+  if (held_tsc != 0 && held_tsc != UINT64_MAX && held_tsc > run_tsc) {
+    r.hold_ready_s = static_cast<double>(held_tsc - run_tsc) / static_cast<double>(hz);
+  }
   for (const auto& d : drivers) {
     r.synack_ns.merge(d->synack_latency());
     r.connect_ns.merge(d->connect_latency());

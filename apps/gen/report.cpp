@@ -60,6 +60,10 @@ std::string summary_text(const Result& r) {
     if (name.starts_with("fail_")) out += fmt::format(" {} {}", name.substr(5), v);
   });
   out += "\n";
+  if (r.hold_ready_s >= 0) {
+    out += fmt::format("  held connections all established after {:.2f} s ({} held)\n", r.hold_ready_s,
+                       c.held_established);
+  }
   out += latency_text("SYN -> SYN-ACK", r.synack_ns);
   out += latency_text("connect", r.connect_ns);
   out += fmt::format("  port: rx {} packets, tx {} packets, drops: tx_full {} no_mbuf {} parse {} not_for_us {}\n",
@@ -80,11 +84,11 @@ std::string summary_json(const Result& r) {
     port += fmt::format("{}\"{}\": {}", port.empty() ? "" : ", ", name, v);
   });
   return fmt::format(
-      R"({{"mode": "{}", "dst": "{}:{}", "workers": {}, "seconds": {:.3f}, "counters": {{{}}}, "failures": {}, )"
+      R"({{"mode": "{}", "dst": "{}:{}", "workers": {}, "seconds": {:.3f}, "hold_ready_s": {:.3f}, "counters": {{{}}}, "failures": {}, )"
       R"("closes": {}, "rates": {{"syn_per_s": {:.1f}, "synack_per_s": {:.1f}, "rst_per_s": {:.1f}, )"
       R"("established_per_s": {:.1f}, "closes_per_s": {:.1f}, "rx_pps": {:.1f}, "tx_pps": {:.1f}}}, )"
       R"("latency_us": {{"synack": {}, "connect": {}}}, "port": {{{}}}}})",
-      to_string(r.cfg->mode), dp::format_ipv4(r.cfg->dst_ip), r.cfg->dst_port, r.workers, s, counters, c.failures(),
+      to_string(r.cfg->mode), dp::format_ipv4(r.cfg->dst_ip), r.cfg->dst_port, r.workers, s, r.hold_ready_s, counters, c.failures(),
       closes(c), per_s(c.syn_sent, s), per_s(c.synack_received, s), per_s(c.rst_received, s), per_s(c.established, s),
       per_s(closes(c), s), per_s(r.end.dp.rx_packets, s), per_s(r.end.dp.tx_packets, s), latency_json(r.synack_ns),
       latency_json(r.connect_ns), port);

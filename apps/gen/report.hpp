@@ -27,6 +27,7 @@ struct Result {
   Histogram synack_ns;
   Histogram connect_ns;
   uint16_t workers = 1;
+  double hold_ready_s = -1;  // when the held connections were all established (-1: none)
 };
 
 std::string summary_text(const Result& r);

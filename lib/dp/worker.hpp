@@ -127,6 +127,8 @@ class Worker final : public tcp::TxSink {
   // Whether the next hop for `ip` is known; if not, asks with an ARP request
   // (at most once per call).
   bool resolve(uint32_t ip, uint32_t from_ip);
+  // A neighbour given by configuration (no ARP for it).
+  void set_neighbour(uint32_t ip, const std::array<uint8_t, 6>& mac) { learn(ip, mac); }
 
  private:
   void handle(rte_mbuf* m, tcp::Instant now);

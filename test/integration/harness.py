@@ -104,30 +104,8 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
 # ---------------------------------------------------------------------------
 # DPDK telemetry (v2 socket: SOCK_SEQPACKET, greeting JSON, one reply per command)
 
-class Telemetry:
-    def __init__(self, file_prefix, runtime_root="/var/run/dpdk"):
-        self.path = os.path.join(runtime_root, file_prefix, "dpdk_telemetry.v2")
-
-    def available(self):
-        return os.path.exists(self.path)
-
-    def query(self, command, timeout=5.0):
-        """Returns the value of the reply's single key (the command), parsed."""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        s.settimeout(timeout)
-        try:
-            s.connect(self.path)
-            greeting = json.loads(s.recv(65536).decode())
-            max_len = int(greeting.get("max_output_len", 16384))
-            s.send(command.encode())
-            raw = s.recv(max(max_len, 65536))
-        finally:
-            s.close()
-        reply = json.loads(raw.decode())
-        key = command.split(",", 1)[0]
-        if not isinstance(reply, dict) or key not in reply:
-            raise RuntimeError(f"telemetry {command!r}: unexpected reply {raw[:300]!r}")
-        return reply[key]
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from synmill_telemetry import Telemetry  # noqa: E402  (shared with bench/)
 
 
 # ---------------------------------------------------------------------------
