@@ -43,7 +43,7 @@ class Context:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(procs.REPO, "build"))
-    ap.add_argument("--duration", type=float, default=None, help="seconds per run (default 3; smoke 1)")
+    ap.add_argument("--duration", type=float, default=None, help="seconds per run (default 2; smoke 1)")
     ap.add_argument("--only", default="", help="comma-separated scenarios: " + ",".join(scenarios.SCENARIOS))
     ap.add_argument("--no-references", action="store_true")
     ap.add_argument("--smoke", action="store_true")
@@ -51,7 +51,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
     if args.duration is None:
-        args.duration = 1.0 if args.smoke else 3.0
+        args.duration = 1.0 if args.smoke else 2.0
     if os.geteuid() != 0:
         sys.exit("bench/run.py: needs root (namespaces, taps, DPDK runtime dirs)")
     for exe in ("apps/synmill", "apps/synmill-gen", "bench/kernel_server"):

@@ -3,6 +3,7 @@ reply per command), shared by the integration tests and the bench harness."""
 import json
 import os
 import socket
+import time
 
 
 class Telemetry:
@@ -13,7 +14,19 @@ class Telemetry:
         return os.path.exists(self.path)
 
     def query(self, command, timeout=5.0):
-        """Returns the value of the reply's single key (the command), parsed."""
+        """Returns the value of the reply's single key (the command), parsed.
+        A refused connect is retried until `timeout`: the telemetry thread
+        shares a CPU with busy-polling cores and its listen backlog is short."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self._query_once(command, timeout)
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _query_once(self, command, timeout):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         s.settimeout(timeout)
         try:

@@ -166,8 +166,7 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
     }
     case Phase::kRun: {
       if (tsc >= run_end_) {
-        for (const tcp::ConnId id : held_ids_) w.stack_mut().close(id);  // stale ids are refused
-        held_ids_.clear();
+        held_closed_ = 0;  // the drain closes the held ones, a batch per loop
         // SYN mode waits only for the SYN-ACKs in flight.
         const int64_t drain_ms = cfg_.mode == Mode::kSyn ? std::min<int64_t>(cfg_.drain.count_ms(), 500)
                                                          : cfg_.drain.count_ms();
@@ -195,7 +194,10 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
       }
       // Held connections first (hold mode, connect --hold): opened once, at
       // the rate, and kept; the connect load starts when all are established.
+      // At most --concurrency handshakes in flight, as for the load itself.
       if (hold_opened_ < hold_target_) {
+        const uint32_t in_flight = open_ - std::min(open_, held_);
+        n = std::min<uint64_t>(n, concurrency_ - std::min(concurrency_, in_flight));
         for (n = std::min<uint64_t>(n, hold_target_ - hold_opened_); n > 0; --n, ++issued_, ++hold_opened_) {
           open_one(w, now, true);
         }
@@ -208,6 +210,10 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
       return;
     }
     case Phase::kDrain:
+      // Held connections close --concurrency at a time (stale ids are refused).
+      for (uint32_t k = 0; k < concurrency_ && held_closed_ < held_ids_.size(); ++k) {
+        w.stack_mut().close(held_ids_[held_closed_++]);
+      }
       if ((open_ == 0 && cfg_.mode != Mode::kSyn) || tsc >= drain_end_) set_phase(Phase::kDone);
       return;
     case Phase::kDone: return;

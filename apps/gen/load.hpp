@@ -115,6 +115,7 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint32_t hold_target_ = 0;  // hold mode: --concurrency share; connect: --hold share
   uint32_t held_ = 0;         // connect --hold: idle connections open now
   std::vector<tcp::ConnId> held_ids_;  // reserved up front: closed at the end
+  size_t held_closed_ = 0;
   uint32_t src_ip_ = 0;
   uint32_t src_port_ = 0;     // next port to try (32 bits: wraps past 65535)
   uint64_t resolve_at_ = 0;   // next ARP request (TSC)

@@ -167,7 +167,7 @@ def close_active(ctx):
 def hold_and_cps(ctx, n, tag):
     """CPS while synmill holds n idle established connections; memory per held one."""
     memif_opts = ["--max-conns", str(n + 65536), "--time-wait", "1"]
-    hold_s = max(2.0, n / 50000.0)  # opening time at a few tens of thousands per second
+    hold_s = 1.0 + n / 30000.0  # opening time at a few tens of thousands per second
     memif = procs.Memif(tag)
     memif.cleanup()
     sm = procs.Synmill(ctx.build, tag, memif, ["--listen", "7:echo"] + memif_opts)
@@ -183,9 +183,10 @@ def hold_and_cps(ctx, n, tag):
         t = threading.Thread(target=probe)
         t.start()
         gen, _, _ = procs.run_gen(ctx.build, tag, memif.vdev("client"),
-                                  ["--mode", "connect", "--hold", str(n), "--dst", f"{procs.SERVER_IP}:7",
+                                  ["--mode", "connect", "--hold", str(n), "--src-addrs", SRC_RANGE,
+                                   "--dst", f"{procs.SERVER_IP}:7",
                                    "--request", "64", "--response", "64", "--concurrency", "256",
-                                   "--duration", f"{hold_s + ctx.duration:.1f}", "--drain", "5"],
+                                   "--duration", f"{hold_s + ctx.duration:.1f}", "--drain", f"{5 + n / 20000.0:.0f}"],
                                   timeout=hold_s * 4 + ctx.duration * 3 + 120)
         t.join(timeout=5)
         stats = sm.stats()
