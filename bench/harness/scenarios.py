@@ -80,6 +80,9 @@ def syn_cookies(ctx):
     check(row, "every SYN-ACK was a cookie", int(st["cookies_sent"]) == int(st["synack_out"]),
           f'{st["cookies_sent"]} cookies of {st["synack_out"]}')
     check(row, "no connection state kept", int(st.get("established", 0)) == 0, "")
+    lat = gen["latency_us"]["synack"]
+    check(row, "a SYN -> SYN-ACK latency sample per SYN-ACK, p50 <= p99 <= p99.9",
+          lat["count"] == c["synack_received"] and lat["p50"] <= lat["p99"] <= lat["p999"], str(lat))
     return row
 
 
@@ -127,6 +130,9 @@ def cps(ctx):
     check(row, "no failures", gen["failures"] == 0 or gen["failures"] <= c["established"] * 0.001,
           f'{gen["failures"]} failures')
     check(row, "synmill holds nothing afterwards", open_count(states) == 0, str(states))
+    lat = gen["latency_us"]["connect"]
+    check(row, "a connect latency sample per connection, p50 <= p99 <= p99.9",
+          lat["count"] == c["established"] and lat["p50"] <= lat["p99"] <= lat["p999"], str(lat))
     return row
 
 
