@@ -111,6 +111,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          }
          return take(dp::parse_uint(v, 1, 1'000'000'000), c.rate);
        }},
+      {"count",
+       [](GenConfig& c, std::string_view v) { return take(dp::parse_uint(v, 1, 1'000'000'000'000ull), c.count); }},
       {"duration",
        [](GenConfig& c, std::string_view v) {
          return take(dp::parse_seconds(v, tcp::Duration::ms(100), tcp::Duration::s(86400)), c.duration);
@@ -193,7 +195,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
   return m;
 }
 
-bool is_flag(std::string_view name) { return name == "json" || name == "help"; }
+bool is_flag(std::string_view name) { return name == "json" || name == "help" || name == "random"; }
 
 }  // namespace
 
@@ -214,7 +216,7 @@ dp::Parsed<GenConfig> parse_gen_args(const std::vector<std::string>& args) {
     }
     if (is_flag(name)) {
       if (inline_value) return fmt::format("--{} takes no value", name);
-      (name == "json" ? c.json : c.help) = true;
+      (name == "json" ? c.json : name == "random" ? c.random_sources : c.help) = true;
       continue;
     }
     const auto it = setters().find(name);
@@ -233,6 +235,7 @@ dp::Parsed<GenConfig> parse_gen_args(const std::vector<std::string>& args) {
   for (const dp::Address& a : c.addrs) {
     if (a.ip == c.dst_ip) return fmt::format("--dst {} is one of the generator's own --addr", dp::format_ipv4(c.dst_ip));
   }
+  if (c.random_sources && c.mode != Mode::kSyn) return std::string("--random goes with --mode syn");
   if (c.hold > 0 && c.mode != Mode::kConnect) return std::string("--hold goes with --mode connect (hold mode holds --concurrency)");
   if (c.src_addrs.first == 0) c.src_addrs = dp::AddrRange{c.addrs.front().ip, c.addrs.front().ip};
   if (c.dst_ip >= c.src_addrs.first && c.dst_ip <= c.src_addrs.last) {
@@ -264,6 +267,9 @@ options:
                            ARP for all of them
   --rate N|max             SYN/s (syn) or connections/s (connect) over all cores (default max)
   --duration S             seconds to generate (default 10)
+  --count N                stop after N SYNs or connections (over all cores), or at --duration
+  --random                 syn: draw each source address and port at random from the ranges
+                           (spoofed sources, as a flood has them)
   --drain S                after --duration, seconds to let open connections finish (default 2)
   --concurrency N          connect: cap on open connections; hold: connections (default 1000)
   --hold N                 connect: first open N idle connections and hold them to the end

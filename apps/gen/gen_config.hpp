@@ -32,6 +32,8 @@ struct GenConfig {
   dp::PortRange src_ports{1024, 65535};
   dp::AddrRange src_addrs{};  // empty (first == 0): the first --addr
   uint64_t rate = 0;          // per second over all workers; 0: as fast as possible
+  uint64_t count = 0;         // SYNs or connections in all, then stop (0: until --duration)
+  bool random_sources = false;  // syn: source address and port drawn at random from the ranges
   tcp::Duration duration = tcp::Duration::s(10);
   tcp::Duration drain = tcp::Duration::s(2);  // after the duration: wait for what is open
   uint32_t concurrency = 1000;  // connect: open at once (cap); hold: connections to open

@@ -53,6 +53,8 @@ GenDriver::GenDriver(const GenConfig& cfg, uint16_t index, uint16_t workers, con
   const uint32_t hold_total = cfg.mode == Mode::kHold ? cfg.concurrency : cfg.hold;
   hold_target_ = hold_total / workers + (index < hold_total % workers ? 1 : 0);
   held_ids_.reserve(hold_target_);
+  count_ = cfg.count == 0 ? 0 : cfg.count / workers + (index < cfg.count % workers ? 1 : 0);
+  rng_ ^= (uint64_t{index} + 1) * 0xD1B54A32D192ED03ull ^ tsc_hz;
   src_ip_ = cfg.src_addrs.first;
   // Spread the cores' starting points so they do not all probe the same ports.
   const uint32_t span = uint32_t{cfg.src_ports.last} - cfg.src_ports.first + 1;
@@ -98,6 +100,18 @@ bool GenDriver::next_source(Source& out, bool rss_aware) {
     return true;
   }
   return false;
+}
+
+// xorshift64* (Vigna): fast and good enough to spread spoofed sources.
+GenDriver::Source GenDriver::random_source() {
+  rng_ ^= rng_ >> 12;
+  rng_ ^= rng_ << 25;
+  rng_ ^= rng_ >> 27;
+  const uint64_t r = rng_ * 0x2545F4914F6CDD1Dull;
+  const uint32_t addrs = cfg_.src_addrs.last - cfg_.src_addrs.first + 1;
+  const uint32_t ports = uint32_t{cfg_.src_ports.last} - cfg_.src_ports.first + 1;
+  return Source{cfg_.src_addrs.first + static_cast<uint32_t>((r >> 32) % addrs),
+                static_cast<uint16_t>(cfg_.src_ports.first + static_cast<uint32_t>(r & 0xFFFFFFFFu) % ports)};
 }
 
 void GenDriver::send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::Instant now) {
@@ -165,7 +179,7 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
       return;
     }
     case Phase::kRun: {
-      if (tsc >= run_end_) {
+      if (tsc >= run_end_ || (count_ != 0 && issued_ >= count_)) {
         held_closed_ = 0;  // the drain closes the held ones, a batch per loop
         // SYN mode waits only for the SYN-ACKs in flight.
         const int64_t drain_ms = cfg_.mode == Mode::kSyn ? std::min<int64_t>(cfg_.drain.count_ms(), 500)
@@ -175,6 +189,7 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
         return;
       }
       uint64_t n = budget(tsc);
+      if (count_ != 0) n = std::min(n, count_ - issued_);
       if (cfg_.mode == Mode::kSyn) {
         // Frames the TX ring refused in the last flush were SYNs: not sent.
         const uint64_t refused = w.counters().drop_tx_full - tx_full_seen_;
@@ -183,11 +198,15 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
         ctr_.syn_tx_full += refused;
         if (rate_ == 0) {  // AIMD on the per-loop batch
           per_loop_ = refused > 0 ? std::max<uint32_t>(8, per_loop_ / 2) : std::min<uint32_t>(256, per_loop_ + 8);
-          n = per_loop_;
+          n = count_ != 0 ? std::min<uint64_t>(per_loop_, count_ - issued_) : per_loop_;
         }
         for (; n > 0; --n, ++issued_) {
           Source src;
-          if (!next_source(src, false)) break;
+          if (cfg_.random_sources) {
+            src = random_source();
+          } else if (!next_source(src, false)) {
+            break;
+          }
           send_syn(w, src, tsc, now);
         }
         return;

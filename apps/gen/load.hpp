@@ -93,6 +93,7 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   void set_phase(Phase p) { phase_.store(static_cast<int>(p), std::memory_order_release); }
   uint64_t budget(uint64_t tsc);
   bool next_source(Source& out, bool rss_aware);
+  Source random_source();
   void send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::Instant now);
   bool open_one(dp::Worker& w, tcp::Instant now, bool held);
   void push_request(tcp::Stack& stack, tcp::ConnId id);
@@ -110,6 +111,8 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t issued_ = 0;       // SYNs or connects since the run started
   uint64_t tx_full_seen_ = 0; // the worker's drop_tx_full at the last loop
   uint32_t per_loop_ = 64;    // SYN mode at max rate: adapts to what TX takes
+  uint64_t count_ = 0;        // this core's share of --count (0: no limit)
+  uint64_t rng_ = 0x9E3779B97F4A7C15ull;  // xorshift64* state (--random)
   uint32_t open_ = 0;
   uint32_t hold_opened_ = 0;
   uint32_t hold_target_ = 0;  // hold mode: --concurrency share; connect: --hold share

@@ -209,6 +209,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   tsrc.port = &port;
   tsrc.lcores = static_cast<uint16_t>(lcores.size());
   tsrc.version = SYNMILL_VERSION;
+  tsrc.pool = res.pool;
   std::vector<Launch> launches(n);
   if (!main_runs_worker) {
     for (uint16_t i = 0; i < n; ++i) {

@@ -66,6 +66,10 @@ int cmd_stats(const char*, const char*, rte_tel_data* d) {
   if (g_source == nullptr) return -1;
   rte_tel_data_start_dict(d);
   for (const auto& [name, v] : stats_entries(sum_workers(g_source->workers))) add_u64(d, name, v);
+  if (g_source->pool != nullptr) {
+    add_u64(d, "mbufs_in_use", rte_mempool_in_use_count(g_source->pool));
+    add_u64(d, "mbufs_total", g_source->pool->size);
+  }
   return 0;
 }
 

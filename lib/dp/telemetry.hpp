@@ -26,6 +26,8 @@
 #include "tcp/counters.hpp"
 #include "tcp/stack.hpp"
 
+struct rte_mempool;
+
 namespace synmill::dp {
 
 struct AppConfig;
@@ -88,6 +90,10 @@ struct TelemetrySource {
   const PortInfo* port = nullptr;
   uint16_t lcores = 1;
   std::string version;
+  // The packet-buffer pool: /synmill/stats reports mbufs_in_use and
+  // mbufs_total (rte_mempool_in_use_count: a leak shows as a count that does
+  // not come back once traffic stops). nullptr: not reported.
+  const rte_mempool* pool = nullptr;
 };
 
 // Registers the /synmill/* commands (once per process) and points them at

@@ -232,7 +232,7 @@ class SynmillEnv:
     """
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
-                 huge_dir=None, name=None, lcores=("-l", "0")):
+                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -243,6 +243,7 @@ class SynmillEnv:
         self.extra = list(extra)
         self.huge_dir = huge_dir
         self.lcores = list(lcores)
+        self.bridge = "smbr0" if bridge else None  # the kernel's address on a bridge the tap joins
         self.name = name or self.ns
         self.log_path = os.path.join(log_dir(), f"synmill-{self.tag}.log")
         self.proc = None
@@ -301,8 +302,14 @@ class SynmillEnv:
         # The tap exists in our namespace now; hand it to the test namespace.
         wait_until(lambda: os.path.exists(f"/sys/class/net/{self.tap}"), 5, what=f"tap {self.tap}")
         run(["ip", "link", "set", self.tap, "netns", self.ns])
-        self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", self.tap])
-        self.ns_run(["ip", "link", "set", self.tap, "up"])
+        if self.bridge:
+            self.ns_run(["ip", "link", "add", self.bridge, "type", "bridge"])
+            self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", self.bridge])
+            self.ns_run(["ip", "link", "set", self.bridge, "up"])
+            self.join_bridge(self.tap)
+        else:
+            self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", self.tap])
+            self.ns_run(["ip", "link", "set", self.tap, "up"])
         wait_until(self.telemetry.available, 10, what="telemetry socket")
 
     def _wait_ready(self):
@@ -341,6 +348,25 @@ class SynmillEnv:
         if self in LIVE:
             LIVE.remove(self)
         return self.exit_code
+
+    def join_bridge(self, iface):
+        """Moves `iface` (from our namespace, if still there) onto the bridge."""
+        if os.path.exists(f"/sys/class/net/{iface}"):
+            run(["ip", "link", "set", iface, "netns", self.ns])
+        # net_tap gives the kernel interface the DPDK port's MAC; a bridge takes
+        # its ports' MACs as its own and would deliver frames for the DPDK
+        # side to the host. Another MAC on the kernel side keeps them apart.
+        mac = "02:53:4d:" + ":".join(f"{b:02x}" for b in os.urandom(3))
+        self.ns_run(["ip", "link", "set", iface, "address", mac])
+        self.ns_run(["ip", "link", "set", iface, "master", self.bridge])
+        self.ns_run(["ip", "link", "set", iface, "up"])
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
 
     def log_text(self):
         with open(self.log_path, "rb") as f:
@@ -465,13 +491,15 @@ class SynmillCase(unittest.TestCase):
     EXTRA = ("--grace", "1")
     HUGE_DIR = None
     LCORES = ("-l", "0")
+    BRIDGE = False
     TIMEOUT_S = 120  # per test method
     env = None
 
     @classmethod
     def setUpClass(cls):
         cls.env = cls.enterClassContext(SynmillEnv(cls.LISTEN, cls.EXTRA, huge_dir=cls.HUGE_DIR,
-                                                   name=cls.__name__, lcores=cls.LCORES))
+                                                   name=cls.__name__, lcores=cls.LCORES,
+                                                   bridge=cls.BRIDGE))
 
     @classmethod
     def tearDownClass(cls):

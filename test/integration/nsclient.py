@@ -58,6 +58,30 @@ def curl_seq(p):
     out({"n": n, "ok": ok, "bad": bad, "elapsed": time.monotonic() - t0})
 
 
+def curl_par(p):
+    """n curl processes, one connection each, `parallel` at a time; each may
+    take `max_time` seconds (TCP's SYN retransmissions included)."""
+    import concurrent.futures
+    n, url = p["n"], p.get("url", f"http://{SERVER}/")
+    deadline = time.monotonic() + p.get("budget", 240)
+    expected = BODY + b"\n200"
+
+    def one(i):
+        if time.monotonic() > deadline:
+            return {"i": i, "error": "suite deadline"}
+        r = subprocess.run(["curl", "-s", "--max-time", str(p.get("max_time", 5)), "-o", "-", "-w",
+                            "\n%{http_code}", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=p.get("max_time", 5) + 10)
+        if r.returncode == 0 and r.stdout == expected:
+            return None
+        return {"i": i, "rc": r.returncode, "out": r.stdout[-200:].decode(errors="replace")}
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=p.get("parallel", 4)) as ex:
+        results = list(ex.map(one, range(n)))
+    bad = [r for r in results if r is not None]
+    out({"n": n, "ok": n - len(bad), "bad": bad[:10], "elapsed": time.monotonic() - t0})
+
+
 def curl_keepalive(p):
     """One curl process fetching n URLs: curl reuses its connection."""
     n = p["n"]
@@ -368,7 +392,7 @@ def ping(p):
     out({"tool": "raw-socket", "sent": count, "received": received, "rtt_ms": rtts, "bad": bad})
 
 
-ACTIONS = {f.__name__: f for f in (curl_seq, curl_keepalive, http_keepalive, echo, client_close,
+ACTIONS = {f.__name__: f for f in (curl_seq, curl_par, curl_keepalive, http_keepalive, echo, client_close,
                                    server_close, many, hold_open, refused, ping)}
 
 if __name__ == "__main__":
