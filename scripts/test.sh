@@ -15,6 +15,9 @@ meson test -C build --print-errorlogs --num-processes 1
 echo "== integration: synmill on net_tap, the Linux kernel as peer in network namespaces"
 test/integration/run.sh build
 
+echo "== churn: 10 million connections through synmill-gen over net_memif; no leak"
+test/endurance/churn.py
+
 echo "== bench smoke: every scenario for 1 s over net_memif; both sides' counters must agree"
 bench/run.py --smoke --out "${TMPDIR:-/tmp}/synmill-bench-smoke"
 
