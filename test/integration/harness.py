@@ -232,7 +232,7 @@ class SynmillEnv:
     """
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
-                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False):
+                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -244,6 +244,10 @@ class SynmillEnv:
         self.huge_dir = huge_dir
         self.lcores = list(lcores)
         self.bridge = "smbr0" if bridge else None  # the kernel's address on a bridge the tap joins
+        # (loss %, delay ms, reorder %): impair.py relays between the tap and a
+        # kernel-side tap that holds the kernel's address (a userspace netem).
+        self.impair = impair
+        self.impair_proc = None
         self.name = name or self.ns
         self.log_path = os.path.join(log_dir(), f"synmill-{self.tag}.log")
         self.proc = None
@@ -302,7 +306,19 @@ class SynmillEnv:
         # The tap exists in our namespace now; hand it to the test namespace.
         wait_until(lambda: os.path.exists(f"/sys/class/net/{self.tap}"), 5, what=f"tap {self.tap}")
         run(["ip", "link", "set", self.tap, "netns", self.ns])
-        if self.bridge:
+        if self.impair:
+            self.ns_run(["ip", "link", "set", self.tap, "up"])
+            loss, delay, reorder = self.impair
+            self.impair_proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns, PYTHON, os.path.join(HERE, "impair.py"), self.tap, "kimp0",
+                 str(loss), str(delay), str(reorder), "3600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True)
+            line = self.impair_proc.stdout.readline()
+            if b"ready" not in line:
+                raise RuntimeError(f"impair.py did not start: {self.impair_proc.stderr.read()[-1000:]!r}")
+            self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", "kimp0"])
+            self.ns_run(["ip", "link", "set", "kimp0", "up"])
+        elif self.bridge:
             self.ns_run(["ip", "link", "add", self.bridge, "type", "bridge"])
             self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", self.bridge])
             self.ns_run(["ip", "link", "set", self.bridge, "up"])
@@ -341,6 +357,14 @@ class SynmillEnv:
                     self.proc.wait(timeout=10)
             self.exit_code = self.proc.returncode
             self.proc = None
+        if self.impair_proc is not None:
+            self.impair_proc.terminate()
+            try:
+                self.impair_proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.impair_proc.kill()
+                self.impair_proc.wait()
+            self.impair_proc = None
         if self.ns_created:
             run(["ip", "netns", "del", self.ns], check=False)
             self.ns_created = False
@@ -492,6 +516,7 @@ class SynmillCase(unittest.TestCase):
     HUGE_DIR = None
     LCORES = ("-l", "0")
     BRIDGE = False
+    IMPAIR = None
     TIMEOUT_S = 120  # per test method
     env = None
 
@@ -499,7 +524,7 @@ class SynmillCase(unittest.TestCase):
     def setUpClass(cls):
         cls.env = cls.enterClassContext(SynmillEnv(cls.LISTEN, cls.EXTRA, huge_dir=cls.HUGE_DIR,
                                                    name=cls.__name__, lcores=cls.LCORES,
-                                                   bridge=cls.BRIDGE))
+                                                   bridge=cls.BRIDGE, impair=cls.IMPAIR))
 
     @classmethod
     def tearDownClass(cls):

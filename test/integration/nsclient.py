@@ -297,6 +297,32 @@ def many(p):
     out({"conns": conns, "sent": sent, "received": received, "bad": bad})
 
 
+def slow_reader(p):
+    """Connect to send:N, read `first` bytes, stop reading for `stall` seconds
+    (synmill meets a zero window), say {"stalled": ...} at the start of the
+    stall, then read the rest; check every byte."""
+    port, n = p["port"], p["n"]
+    s = socket.create_connection((SERVER, port), timeout=30)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, p.get("rcvbuf", 65536))
+    got = bytearray()
+    while len(got) < p["first"]:
+        chunk = s.recv(min(65536, p["first"] - len(got)))
+        if not chunk:
+            break
+        got += chunk
+    out({"stalled": addr_str(s.getsockname()), "read": len(got)})
+    time.sleep(p["stall"])
+    deadline = time.monotonic() + p.get("budget", 120)
+    while time.monotonic() < deadline:
+        chunk = s.recv(262144)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    equal = bytes(got) == pattern(0, n)
+    out({"received": len(got), "equal": equal})
+
+
 def hold_open(p):
     """Connect, say {"connected": ...}, then wait (bounded) for synmill to
     end the connection: EOF (its FIN) or an error (its RST)."""
@@ -392,7 +418,7 @@ def ping(p):
     out({"tool": "raw-socket", "sent": count, "received": received, "rtt_ms": rtts, "bad": bad})
 
 
-ACTIONS = {f.__name__: f for f in (curl_seq, curl_par, curl_keepalive, http_keepalive, echo, client_close,
+ACTIONS = {f.__name__: f for f in (curl_seq, curl_par, slow_reader, curl_keepalive, http_keepalive, echo, client_close,
                                    server_close, many, hold_open, refused, ping)}
 
 if __name__ == "__main__":
