@@ -22,6 +22,7 @@
 #include "dp/telemetry.hpp"
 #include "dp/worker.hpp"
 #include "synmill/report.hpp"
+#include "synmill/connector.hpp"
 #include "synmill/secrets.hpp"
 #include "synmill/supervisor.hpp"
 #include "tcp/apps/factory.hpp"
@@ -149,6 +150,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   std::unique_ptr<dp::Dispatch> dispatch;  // outlives the workers, frees its parked mbufs
   if (dispatching) dispatch = std::make_unique<dp::Dispatch>(n, kDispatchRing, port.tx_queues >= n);
   std::vector<std::unique_ptr<tcp::App>> apps;  // outlive the workers
+  std::vector<std::unique_ptr<Connector>> connectors;  // --connect
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<const dp::Worker*> views;
   for (uint16_t i = 0; i < n; ++i) {
@@ -159,6 +161,14 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
     s.addrs = cfg.addrs;
     s.tcp = cfg.tcp;
     s.secrets = *secrets;
+    if (!cfg.connects.empty()) {
+      std::string error;
+      auto app = tcp::make_app("echo", error);
+      connectors.push_back(
+          std::make_unique<Connector>(cfg.connects, cfg.addrs.front().ip, i, n, *app));
+      apps.push_back(std::move(app));
+      s.driver = connectors.back().get();
+    }
     workers.push_back(std::make_unique<dp::Worker>(s));
     views.push_back(workers.back().get());
     for (const dp::ListenSpec& l : cfg.listeners) {
