@@ -27,7 +27,7 @@ void Stack::negotiate(ConnHot& c, const wire::TcpOptions& o) {
   }
   if (cfg_.sack && o.sack_permitted) c.flags |= cflag::kSack;
   const uint32_t mss = c.snd_mss;
-  c.cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));  // RFC 6928 initial window
+  c.cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));  // RFC 6928 §2 initial window (10 segments of 1460)
 }
 
 // ---- SYN_SENT, RFC 9293 §3.10.7.3 ----------------------------------------------
@@ -239,14 +239,21 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
   }
 
   const bool fin_acked_before = (c.flags & cflag::kFinSent) && c.snd_una == c.snd_max;
+  ConnCold& k = cold(c);
+  // RFC 2018 §3 / RFC 6675 §4: SACK blocks update the scoreboard first.
+  bool sack_news = false;
+  if ((c.flags & cflag::kSack) && seg.opts.sack_count > 0)
+    sack_news = k.sacked.update(seg.opts, c.snd_una, c.snd_max);
+  const bool dup = is_dup_ack(c, seg, sack_news);
   uint32_t data_acked = 0;
   if (c.snd_una < seg.ack) {
     const uint32_t acked = static_cast<uint32_t>(seg.ack - c.snd_una);
-    SendQueue& q = cold(c).sendq;
+    SendQueue& q = k.sendq;
     data_acked = std::min(acked, q.size());
     q.consume(chunks_, data_acked);
     c.snd_una = seg.ack;
     if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
+    k.sacked.advance(c.snd_una);
     ctr_.tx_bytes += data_acked;
     // RFC 6298 §3 with Karn's rule: only never-retransmitted segments are timed.
     if ((c.flags & cflag::kRttTiming) && c.rtt_seq < seg.ack) {
@@ -254,21 +261,27 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
       c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
     }
     c.retries = 0;
-    // RFC 5681 §3.1: slow start, then congestion avoidance.
-    const uint32_t mss = c.snd_mss;
-    if (c.cwnd < c.ssthresh)
-      c.cwnd += std::min(acked, mss);
-    else
-      c.cwnd += std::max(1u, mss * mss / c.cwnd);
+    if (c.flags & cflag::kRecovery) {
+      on_ack_in_recovery(c, acked, now);
+    } else {
+      c.dupacks = 0;
+      // RFC 5681 §3.1: slow start, then congestion avoidance.
+      const uint32_t mss = c.snd_mss;
+      if (c.cwnd < c.ssthresh)
+        c.cwnd += std::min(acked, mss);
+      else
+        c.cwnd += std::max(1u, mss * mss / c.cwnd);
+    }
     // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
     if (c.snd_una == c.snd_max) {
       c.rtx_at = Instant{};
       arm_timer(c);
-    } else {
+    } else if (!(c.flags & cflag::kRecovery) || c.rtx_at == Instant{}) {
       start_rtx(c, now);
     }
-  } else if (c.snd_wnd == 0 && seg.window != 0) {
-    c.retries = 0;  // the peer answers our window probes
+  } else if (dup) {
+    on_dup_ack(c, now);
+    if (c.state == State::kClosed) return false;
   }
   // RFC 9293 §3.10.7.4: window update from the most recent segment.
   if (c.snd_wl1 < seg.seq || (c.snd_wl1 == seg.seq && c.snd_wl2 <= seg.ack)) {
@@ -277,6 +290,9 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     c.snd_wl1 = seg.seq;
     c.snd_wl2 = seg.ack;
   }
+  // RFC 9293 §3.8.6.1: while the peer's window is closed, an ACK answering our
+  // probes shows it alive; persisting never gives up while they come.
+  if (c.snd_wnd == 0) c.retries = 0;
 
   const bool fin_acked = (c.flags & cflag::kFinSent) && c.snd_una == c.snd_max;
   if (fin_acked && !fin_acked_before) {
@@ -302,10 +318,12 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
       app_of(c)->on_writable(*this, id_of(c));
       if (c.state == State::kClosed) return false;
     }
-    // Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window
-    // that the application's progress opened by at least one MSS.
-    if (rcv_window(c) >= static_cast<uint32_t>(c.rcv_adv - c.rcv_nxt) + c.snd_mss)
-      c.flags |= cflag::kAckNow;
+    // The application may take buffered bytes now (an echo freed by the ACK).
+    if (cold(c).rcvq.in_order(c.rcv_nxt) > 0) {
+      deliver(c);
+      if (c.state == State::kClosed) return false;
+    }
+    check_window_update(c);
   }
   return true;
 }
@@ -315,16 +333,22 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
   Seq start = seg.seq;
   const Seq fin_seq = seg.seq + static_cast<uint32_t>(seg.payload.size());
   bool fin = seg.has(flag::kFin);
-  // Trim to the window: bytes before RCV.NXT were delivered already; bytes
-  // past the advertised right edge are not accepted (nor a FIN after them).
+  // Trim to the window: bytes before RCV.NXT were delivered already (RFC 2883:
+  // reported as a D-SACK block); bytes past the advertised right edge are not
+  // accepted (nor a FIN after them).
   if (start < c.rcv_nxt) {
+    // Part of it came before: the peer retransmits (our ACK may have been
+    // lost, or it is recovering), so it gets its ACK at once.
+    c.flags |= cflag::kAckNow;
     const uint32_t skip = static_cast<uint32_t>(c.rcv_nxt - start);
+    if ((c.flags & cflag::kSack) && !data.empty())
+      cold(c).rcvq.set_dsack(start, start + std::min<uint32_t>(skip, static_cast<uint32_t>(data.size())));
     data = skip >= data.size() ? data.subspan(data.size()) : data.subspan(skip);
     start = c.rcv_nxt;
   }
   const Seq right = seq_max(c.rcv_adv, c.rcv_nxt);
   if (start + static_cast<uint32_t>(data.size()) > right) {
-    data = data.subspan(0, static_cast<uint32_t>(right - start));
+    data = data.subspan(0, start < right ? static_cast<uint32_t>(right - start) : 0);
     fin = false;
   }
 
@@ -342,59 +366,16 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
       ++ctr_.drop.not_accepted;  // unacknowledged: the peer retransmits once accepted
       return;
     }
-    if (start != c.rcv_nxt) {
-      ++ctr_.drop.out_of_order;  // no reassembly queue yet: duplicate ACK
-      c.flags |= cflag::kAckNow;
-      return;
-    }
-    c.flags |= cflag::kAckNow;
-    const uint32_t taken = std::min<uint32_t>(
-        app_of(c)->on_data(*this, id_of(c), data), static_cast<uint32_t>(data.size()));
+    receive_data(c, start, data, now);
     if (c.state == State::kClosed) return;
-    c.rcv_nxt += taken;
-    ctr_.rx_bytes += taken;
-    if (taken < data.size()) return;  // the rest (and a FIN after it) comes again
   }
 
-  // Eighth: FIN, only once everything before it has arrived; a FIN beyond a
-  // hole gets a duplicate ACK like out-of-order data (RFC 5681 §4.2).
-  if (!fin || (c.flags & cflag::kPeerFin)) return;
-  if (fin_seq != c.rcv_nxt) {
-    if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;
-    return;
-  }
-  if (!(c.flags & cflag::kAccepted) && c.listener != kNoListener) {
-    ++ctr_.drop.not_accepted;
-    return;
-  }
-  c.rcv_nxt += 1;
-  c.flags |= cflag::kPeerFin | cflag::kAckNow;
-  switch (c.state) {
-    case State::kSynRcvd:
-    case State::kEstablished:
-      set_state(c, State::kCloseWait);
-      if (cfg_.close_wait_timeout.count_ns() > 0) {
-        c.state_at = now + cfg_.close_wait_timeout;
-        arm_timer(c);
-      }
-      app_of(c)->on_peer_close(*this, id_of(c));
-      break;
-    case State::kFinWait1:
-      if ((c.flags & cflag::kFinSent) && c.snd_una == c.snd_max) {
-        send_ack(c, now);
-        enter_time_wait(c, now);
-        return;
-      }
-      set_state(c, State::kClosing);
-      if (!(c.flags & cflag::kOrphan)) app_of(c)->on_peer_close(*this, id_of(c));
-      break;
-    case State::kFinWait2:
-      send_ack(c, now);
-      if (!(c.flags & cflag::kOrphan)) app_of(c)->on_peer_close(*this, id_of(c));
-      if (c.state == State::kFinWait2) enter_time_wait(c, now);
-      return;
-    default: break;
-  }
+  // Eighth: FIN. Remembered where it lies (it may come before a hole fills)
+  // and acted on once every byte before it has arrived and been taken.
+  if (!fin || (c.flags & cflag::kPeerFin) || fin_seq < c.rcv_nxt) return;
+  cold(c).rcvq.set_fin(fin_seq);
+  if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;  // beyond a hole: duplicate ACK (RFC 5681 §4.2)
+  try_fin(c, now);
 }
 
 }  // namespace synmill::tcp
