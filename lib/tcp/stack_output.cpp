@@ -119,7 +119,10 @@ void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
 void Stack::send_ack(ConnHot& c, Instant now) {
   SegmentOut out;
   fill_common(c, out, now);
-  out.seq = c.snd_nxt;
+  // SND.MAX, not SND.NXT: after an RTO rewound SND.NXT the peer may hold
+  // everything up to SND.MAX, and would find an ACK below its RCV.NXT
+  // unacceptable (RFC 9293 §3.10.7.4) and drop the news it carries.
+  out.seq = c.snd_max;
   out.window = window_field(c, false);
   c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
   // RFC 2018 §4: SACK blocks in every ACK while data is out of order, and
@@ -184,7 +187,13 @@ void Stack::output(ConnHot& c, Instant now) {
       const uint32_t queued = q.size();
       const uint32_t unsent = sent < queued ? queued - sent : 0;
       const uint32_t flight = sack_recovery ? pipe : sent;
-      const uint32_t cwnd_room = c.cwnd > flight ? c.cwnd - flight : 0;
+      // RFC 3042 limited transmit: the first two duplicate ACKs each let one
+      // new segment out (cwnd itself unchanged), so small windows still
+      // collect the three duplicates fast retransmit needs.
+      const uint32_t limited = (c.flags & cflag::kRecovery) || c.snd_nxt != c.snd_max
+                                   ? 0
+                                   : std::min<uint32_t>(c.dupacks, 2) * mss_e;
+      const uint32_t cwnd_room = c.cwnd + limited > flight ? c.cwnd + limited - flight : 0;
       const uint32_t wnd_room = c.snd_wnd > sent ? c.snd_wnd - sent : 0;
       const uint32_t len = std::min({unsent, mss_e, cwnd_room, wnd_room});
       const bool fin_due = (c.flags & cflag::kFinQueued) && len == unsent &&
