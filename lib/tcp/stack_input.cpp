@@ -26,8 +26,10 @@ void Stack::negotiate(ConnHot& c, const wire::TcpOptions& o) {
     c.ts_recent = o.ts_val;
   }
   if (cfg_.sack && o.sack_permitted) c.flags |= cflag::kSack;
-  const uint32_t mss = c.snd_mss;
-  c.cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));  // RFC 6928 §2 initial window (10 segments of 1460)
+  // RFC 6928 §2 initial window: 10 segments up to 14600 bytes. SMSS here and
+  // in all congestion arithmetic is the payload a segment carries (mss_eff).
+  const uint32_t mss = mss_eff(c);
+  c.cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));
 }
 
 // ---- SYN_SENT, RFC 9293 §3.10.7.3 ----------------------------------------------
@@ -139,8 +141,22 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
   }
   // First: sequence number.
   if (!acceptable(c, seg)) {
+    if (rst) {
+      ++ctr_.drop.out_of_window;
+      return;
+    }
+    // RFC 9293 §3.8.6.1: data at RCV.NXT to a zero window is a window probe;
+    // the ACK below answers it with the current (zero) window.
+    if (c.rcv_adv <= c.rcv_nxt && seg.seq == c.rcv_nxt && !seg.payload.empty()) {
+      ++ctr_.drop.zero_window;
+      ++ctr_.zero_window_probes_answered;
+      c.flags |= cflag::kAckNow;
+      return;
+    }
     ++ctr_.drop.out_of_window;
-    if (rst) return;
+    // RFC 2883: an old duplicate is reported in a D-SACK block.
+    if ((c.flags & cflag::kSack) && !seg.payload.empty() && seg.seq < c.rcv_nxt)
+      cold(c).rcvq.set_dsack(seg.seq, seg.seq + static_cast<uint32_t>(seg.payload.size()));
     // Data gets its duplicate ACK; a bare out-of-window ACK is answered
     // through the rate limiter so two confused ends cannot ACK-storm.
     if (seg.payload.empty() && !seg.has(flag::kSyn) && !seg.has(flag::kFin))
@@ -266,7 +282,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     } else {
       c.dupacks = 0;
       // RFC 5681 §3.1: slow start, then congestion avoidance.
-      const uint32_t mss = c.snd_mss;
+      const uint32_t mss = mss_eff(c);
       if (c.cwnd < c.ssthresh)
         c.cwnd += std::min(acked, mss);
       else

@@ -199,6 +199,9 @@ void Stack::output(ConnHot& c, Instant now) {
       const bool fin_due = (c.flags & cflag::kFinQueued) && len == unsent &&
                            (!(c.flags & cflag::kFinSent) || c.snd_nxt < c.snd_max);
       if (len == 0 && !fin_due) break;
+      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no short segment cut by
+      // the windows while an ACK is still to come to open them further.
+      if (len < mss_e && len < unsent && !fin_due && c.snd_max != c.snd_una) break;
       // Nagle: a short segment waits while new data is unacknowledged.
       if ((c.flags & cflag::kNagle) && len < mss_e && !fin_due && c.snd_nxt == c.snd_max &&
           c.snd_una != c.snd_max)

@@ -13,6 +13,9 @@ namespace synmill::tcp {
 // whose SACK blocks report new data.
 bool Stack::is_dup_ack(const ConnHot& c, const SegmentIn& seg, bool sack_news) const {
   if (seg.ack != c.snd_una || c.snd_max == c.snd_una) return false;
+  // Answers to zero-window probes are not duplicates (nothing can be lost
+  // in a closed window).
+  if (c.snd_wnd == 0 || seg.window == 0) return false;
   if (!seg.payload.empty() || seg.has(flag::kSyn) || seg.has(flag::kFin)) return false;
   if (sack_news) return true;
   return (static_cast<uint32_t>(seg.window) << c.snd_wscale) == c.snd_wnd;
@@ -24,7 +27,7 @@ void Stack::on_dup_ack(ConnHot& c, Instant now) {
   if (c.flags & cflag::kRecovery) {
     // RFC 6582 §3.2 step 4: each further duplicate ACK inflates cwnd by one
     // segment (it left the network). With SACK the pipe estimate does this.
-    if (!(c.flags & cflag::kSack)) c.cwnd += c.snd_mss;
+    if (!(c.flags & cflag::kSack)) c.cwnd += mss_eff(c);
     return;
   }
   ConnCold& k = cold(c);
@@ -38,7 +41,7 @@ void Stack::on_dup_ack(ConnHot& c, Instant now) {
 
 void Stack::enter_recovery(ConnHot& c, Instant now) {
   ConnCold& k = cold(c);
-  const uint32_t mss = c.snd_mss;
+  const uint32_t mss = mss_eff(c);
   const auto flight = static_cast<uint32_t>(c.snd_max - c.snd_una);
   c.ssthresh = std::max(flight / 2, 2 * mss);  // RFC 5681 §3.2 eq. (4)
   k.recover = c.snd_max;
@@ -59,7 +62,7 @@ void Stack::enter_recovery(ConnHot& c, Instant now) {
 
 void Stack::on_ack_in_recovery(ConnHot& c, uint32_t acked, Instant now) {
   ConnCold& k = cold(c);
-  const uint32_t mss = c.snd_mss;
+  const uint32_t mss = mss_eff(c);
   if (c.snd_una >= k.recover) {
     // Full acknowledgment: leave recovery (RFC 6582 §3.2 step 6, option 1;
     // RFC 6675 §5 step (B) sets cwnd to ssthresh).

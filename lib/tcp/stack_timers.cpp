@@ -131,7 +131,7 @@ void Stack::retransmit(ConnHot& c, Instant now) {
       }
       c.dupacks = 0;
       const uint32_t in_flight = static_cast<uint32_t>(c.snd_max - c.snd_una);
-      const uint32_t mss = c.snd_mss;
+      const uint32_t mss = mss_eff(c);
       if (c.retries == 1) c.ssthresh = std::max(in_flight / 2, 2 * mss);
       c.cwnd = mss;
       // RFC 6582 §3.2 step 1 / RFC 6675 §5.1: no fast retransmit for what was
