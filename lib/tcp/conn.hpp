@@ -92,6 +92,7 @@ struct alignas(64) ConnHot {
   Instant rtx_at;          // retransmission or persist deadline; Instant{} = none
   Instant state_at;        // reclaim deadline for the current state; Instant{} = none
   Seq rcv_acked;           // RCV.NXT in the last ACK we sent (delayed ACK counts from it)
+  Seq rcv_wnd_edge;        // RCV.NXT + window in the last segment we sent (what the peer believes)
 };
 static_assert(sizeof(ConnHot) <= 128, "hot connection state must fit two cache lines");
 

@@ -132,7 +132,10 @@ void RecvBuffer::clear(ChunkPool& pool, Slots s) {
       s.slot[i] = ChunkPool::kNone;
     }
   }
-  reset(read_);
+  chunks_ = 0;
+  nblocks_ = 0;
+  head_seq_ = read_;
+  head_slot_ = 0;
 }
 
 void RecvBuffer::fill_sack(wire::TcpOptions& o, bool include_dsack) {

@@ -75,7 +75,13 @@ class RecvBuffer {
   std::span<const uint8_t> peek(const ChunkPool& pool, Slots s, Seq limit) const;
   // The application took n bytes from read_: release chunks left behind.
   void consume(ChunkPool& pool, Slots s, uint32_t n);
-  // Releases every chunk.
+  // Releases every chunk once nothing is held (read_ == rcv_nxt, no blocks):
+  // an idle connection keeps no buffer memory.
+  void trim(ChunkPool& pool, Slots s, Seq rcv_nxt) {
+    if (chunks_ > 0 && nblocks_ == 0 && read_ == rcv_nxt) clear(pool, s);
+  }
+  // Releases every chunk and forgets the out-of-order blocks (a remembered
+  // FIN and D-SACK stay).
   void clear(ChunkPool& pool, Slots s);
 
   // The peer's FIN, remembered until every byte before it has arrived and

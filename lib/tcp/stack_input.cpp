@@ -388,10 +388,11 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
 
   // Eighth: FIN. Remembered where it lies (it may come before a hole fills)
   // and acted on once every byte before it has arrived and been taken.
-  if (!fin || (c.flags & cflag::kPeerFin) || fin_seq < c.rcv_nxt) return;
-  cold(c).rcvq.set_fin(fin_seq);
-  if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;  // beyond a hole: duplicate ACK (RFC 5681 §4.2)
-  try_fin(c, now);
+  if (fin && !(c.flags & cflag::kPeerFin) && fin_seq >= c.rcv_nxt) {
+    cold(c).rcvq.set_fin(fin_seq);
+    if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;  // beyond a hole: duplicate ACK (RFC 5681 §4.2)
+  }
+  try_fin(c, now);  // this FIN, or one held until a hole filled
 }
 
 }  // namespace synmill::tcp

@@ -65,6 +65,7 @@ uint16_t Stack::window_field(ConnHot& c, bool syn) {
   }
   const Seq edge = c.rcv_nxt + (field << shift);
   if (edge > c.rcv_adv) c.rcv_adv = edge;
+  c.rcv_wnd_edge = edge;
   if (field == 0 && !syn) ++ctr_.zero_window_sent;
   return static_cast<uint16_t>(field);
 }

@@ -85,6 +85,7 @@ void Stack::deliver(ConnHot& c) {
     if (taken < d.size()) return;
   }
   if (c.flags & cflag::kOrphan) discard_unread(c);
+  q.trim(chunks_, s, c.rcv_nxt);
 }
 
 // Bytes the application will never read after a full close: dropped (they
@@ -100,7 +101,11 @@ void Stack::discard_unread(ConnHot& c) {
 
 void Stack::try_fin(ConnHot& c, Instant now) {
   const RecvBuffer& q = cold(c).rcvq;
-  if ((c.flags & cflag::kPeerFin) || !q.fin_at(c.rcv_nxt) || q.in_order(c.rcv_nxt) > 0) return;
+  if ((c.flags & cflag::kPeerFin) || !q.fin_at(c.rcv_nxt)) return;
+  if (q.in_order(c.rcv_nxt) > 0 && (c.flags & cflag::kAccepted)) {
+    deliver(c);  // the application may have room now
+    if (c.state == State::kClosed || q.in_order(c.rcv_nxt) > 0) return;
+  }
   if (!(c.flags & cflag::kAccepted) && c.listener != kNoListener) {
     ++ctr_.drop.not_accepted;
     return;
@@ -160,7 +165,8 @@ void Stack::ack_soon(ConnHot& c, Instant now) {
 // Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window that grew
 // by min(buffer / 2, MSS) or more beyond what the peer was last told.
 void Stack::check_window_update(ConnHot& c) {
-  const uint32_t offered = c.rcv_adv > c.rcv_nxt ? static_cast<uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
+  const uint32_t offered =
+      c.rcv_wnd_edge > c.rcv_nxt ? static_cast<uint32_t>(c.rcv_wnd_edge - c.rcv_nxt) : 0;
   const uint32_t step = std::min<uint32_t>(cfg_.rcv_wnd / 2, c.snd_mss);
   if (rcv_window(c) >= offered + step) {
     if (!(c.flags & cflag::kAckNow)) ++ctr_.window_updates;
