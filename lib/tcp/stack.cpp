@@ -214,6 +214,7 @@ void Stack::established(ConnHot& c, Instant now) {
   ++ctr_.established;
   c.retries = 0;
   cold(c).rcvq.reset(c.rcv_nxt);
+  c.rcv_acked = c.rcv_nxt;
   cold(c).recover = c.iss;  // RFC 6582 §3.2 step 1: recover starts at the ISS
   cold(c).high_rxt = c.snd_una;
   if (c.listener == kNoListener) {

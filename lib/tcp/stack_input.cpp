@@ -188,7 +188,11 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
     ++ctr_.drop.no_ack;
     return;
   }
+  const bool handshake = c.state == State::kSynRcvd;
   if (!input_ack(c, seg, now)) return;
+  // Data on the segment that completes the handshake is acknowledged at once
+  // (no delayed ACK while the connection starts, as Linux's quick-ACK mode).
+  if (handshake && !seg.payload.empty()) c.flags |= cflag::kAckNow;
   // Sixth (URG) is not supported: the urgent pointer is ignored (RFC 6093 §6).
   // Seventh and eighth: text and FIN.
   input_text_fin(c, seg, now);

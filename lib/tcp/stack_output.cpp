@@ -126,8 +126,10 @@ void Stack::send_ack(ConnHot& c, Instant now) {
   out.seq = c.snd_max;
   out.window = window_field(c, false);
   c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
-  // RFC 2018 §4: SACK blocks in every ACK while data is out of order, and
-  // RFC 2883 D-SACK for a duplicate just received.
+  // RFC 2018 §4: SACK blocks in every pure ACK while data is out of order, and
+  // RFC 2883 D-SACK for a duplicate just received. Deviation: segments that
+  // carry data carry no blocks (a full segment has no room for them beside
+  // the timestamps); output() sends the owed pure ACK ahead of the data.
   if (c.flags & cflag::kSack) {
     RecvBuffer& q = cold(c).rcvq;
     q.fill_sack(out.opts, true);
@@ -177,6 +179,10 @@ void Stack::output(ConnHot& c, Instant now) {
     ConnCold& k = cold(c);
     const SendQueue& q = k.sendq;
     const uint32_t mss_e = mss_eff(c);
+    // An ACK owed for out-of-order data (or a duplicate) goes out on its own,
+    // before any data: a duplicate ACK counts only without payload (RFC 5681
+    // §2), and only a pure ACK carries our SACK blocks.
+    if ((c.flags & cflag::kAckNow) && (k.rcvq.has_ooo() || k.rcvq.has_dsack())) send_ack(c, now);
     const bool sack_recovery = (c.flags & (cflag::kRecovery | cflag::kSack)) ==
                                (cflag::kRecovery | cflag::kSack);
     if (sack_recovery) sack_retransmit(c, now);

@@ -91,7 +91,7 @@ void Stack::deliver(ConnHot& c) {
 // Bytes the application will never read after a full close: dropped (they
 // were acknowledged; the application chose not to read them).
 void Stack::discard_unread(ConnHot& c) {
-  if (delivering_ == idx_of(c)) return;  // deliver() finishes the job
+  if (!(c.flags & cflag::kAccepted) || delivering_ == idx_of(c)) return;  // deliver() finishes the job
   RecvBuffer& q = cold(c).rcvq;
   const uint32_t n = q.in_order(c.rcv_nxt);
   if (n == 0) return;
