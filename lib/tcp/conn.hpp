@@ -63,6 +63,7 @@ inline constexpr uint16_t kPeerFin = 1 << 11;     // the peer's FIN has been rec
 inline constexpr uint16_t kOutputPending = 1 << 12;  // output() runs when the entry point ends
 inline constexpr uint16_t kNagle = 1 << 13;       // RFC 1122 §4.2.3.4: hold small segments while data is unacknowledged
 inline constexpr uint16_t kRecovery = 1 << 14;    // in fast recovery (RFC 6582 NewReno or RFC 6675 SACK)
+inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at ConnCold::ack_at
 }  // namespace cflag
 
 struct alignas(64) ConnHot {
@@ -96,17 +97,22 @@ struct alignas(64) ConnHot {
 };
 static_assert(sizeof(ConnHot) <= 128, "hot connection state must fit two cache lines");
 
+// Ordered by use: what every connection touches first (send queue, app,
+// recovery marks, the start of the receive buffer), the out-of-order blocks
+// and the SACK scoreboard (only with loss) last. Fields are reset where they
+// start to matter (established(), reap()), not on every slot allocation, so a
+// SYN touches as little of this as before.
 struct ConnCold {
   SendQueue sendq;         // bytes from SND.UNA (or ISS+1) on: unacknowledged and unsent
-  RecvBuffer rcvq;         // received, not yet taken by the application; out-of-order data
-  SackBoard sacked;        // what the peer SACKed above SND.UNA (RFC 6675 scoreboard)
-  Seq recover;             // RFC 6582 §3.2 / RFC 6675 §5: SND.MAX when recovery (or an RTO) began
-  Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
-  Instant ack_at;          // delayed-ACK deadline; Instant{} = none
   uint64_t user = 0;       // free for the application
   uint32_t gen = 0;
   uint16_t app = 0;
   CloseReason reason = CloseReason::kNormal;
+  Instant ack_at;          // delayed-ACK deadline, valid while cflag::kAckDelayed
+  Seq recover;             // RFC 6582 §3.2 / RFC 6675 §5: SND.MAX when recovery (or an RTO) began
+  Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
+  RecvBuffer rcvq;         // received, not yet taken by the application; out-of-order data
+  SackBoard sacked;        // what the peer SACKed above SND.UNA (RFC 6675 scoreboard)
 };
 
 }  // namespace synmill::tcp

@@ -125,6 +125,7 @@ void RecvBuffer::consume(ChunkPool& pool, Slots s, uint32_t n) {
 }
 
 void RecvBuffer::clear(ChunkPool& pool, Slots s) {
+  if (chunks_ == 0 && nblocks_ == 0) return;
   if (chunks_ > 0) {
     for (uint32_t i = 0; i < s.n; ++i) {
       if (s.slot[i] == ChunkPool::kNone) continue;

@@ -113,9 +113,10 @@ class RecvBuffer {
     return (head_slot_ + static_cast<uint32_t>(seq - head_seq_) / cs) % s.n;
   }
 
-  Seq read_, head_seq_;
-  uint32_t head_slot_ = 0;
+  Seq read_;
   uint32_t chunks_ = 0;
+  Seq head_seq_;
+  uint32_t head_slot_ = 0;
   uint32_t stamp_ = 0;
   uint8_t nblocks_ = 0;
   bool dsack_ = false;

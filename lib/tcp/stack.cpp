@@ -124,9 +124,6 @@ ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App&
   c.ssthresh = UINT32_MAX;
   if (cfg_.nagle) c.flags |= cflag::kNagle;
   ConnCold& k = cold_[i];
-  k.rcvq.reset(Seq{});
-  k.sacked.clear();
-  k.ack_at = Instant{};
   ++k.gen;
   k.app = app_index(app);
   k.user = 0;
@@ -201,7 +198,7 @@ void Stack::reap() {
     wheel_.cancel(i);
     cold_[i].sendq.clear(chunks_);
     cold_[i].rcvq.clear(chunks_, rcv_slots(c));
-    cold_[i].sacked.clear();
+    if (c.flags & cflag::kSack) cold_[i].sacked.clear();
     conn_pool_.release(i);
   }
   reap_.clear();

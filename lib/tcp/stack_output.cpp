@@ -50,7 +50,7 @@ uint32_t Stack::mss_eff(const ConnHot& c) const {
 // Every segment carrying our ACK resets the delayed-ACK state.
 void Stack::note_ack_sent(ConnHot& c) {
   c.rcv_acked = c.rcv_nxt;
-  cold(c).ack_at = Instant{};
+  c.flags &= static_cast<uint16_t>(~cflag::kAckDelayed);
 }
 
 uint16_t Stack::window_field(ConnHot& c, bool syn) {

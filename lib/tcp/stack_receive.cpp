@@ -155,9 +155,15 @@ void Stack::ack_soon(ConnHot& c, Instant now) {
     c.flags |= cflag::kAckNow;
     return;
   }
-  ConnCold& k = cold(c);
-  if (k.ack_at == Instant{}) {
-    k.ack_at = now + cfg_.delayed_ack;
+  // The application already queued an answer: the ACK rides on it (or goes
+  // at once if the windows hold the answer back).
+  if (c.flags & cflag::kOutputPending) {
+    c.flags |= cflag::kAckNow;
+    return;
+  }
+  if (!(c.flags & cflag::kAckDelayed)) {
+    c.flags |= cflag::kAckDelayed;
+    cold(c).ack_at = now + cfg_.delayed_ack;
     arm_timer(c);
   }
 }

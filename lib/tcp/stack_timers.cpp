@@ -11,8 +11,10 @@ void Stack::arm_timer(ConnHot& c) {
   Instant d{};
   if (c.rtx_at != Instant{}) d = c.rtx_at;
   if (c.state_at != Instant{} && (d == Instant{} || c.state_at < d)) d = c.state_at;
-  const Instant ack_at = cold(c).ack_at;
-  if (ack_at != Instant{} && (d == Instant{} || ack_at < d)) d = ack_at;
+  if (c.flags & cflag::kAckDelayed) {
+    const Instant ack_at = cold(c).ack_at;
+    if (d == Instant{} || ack_at < d) d = ack_at;
+  }
   if (d == Instant{})
     wheel_.cancel(idx_of(c));
   else
@@ -45,9 +47,8 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
 
 void Stack::on_timer(ConnHot& c, Instant now) {
   if (c.state == State::kClosed) return;
-  ConnCold& k = cold(c);
-  if (k.ack_at != Instant{} && k.ack_at <= now) {  // delayed ACK due (RFC 1122 §4.2.3.2)
-    k.ack_at = Instant{};
+  if ((c.flags & cflag::kAckDelayed) && cold(c).ack_at <= now) {  // RFC 1122 §4.2.3.2
+    c.flags &= static_cast<uint16_t>(~cflag::kAckDelayed);
     ++ctr_.delayed_acks;
     send_ack(c, now);
   }
