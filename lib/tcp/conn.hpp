@@ -66,6 +66,11 @@ inline constexpr uint16_t kRecovery = 1 << 14;    // in fast recovery (RFC 6582 
 inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at ConnCold::ack_at
 }  // namespace cflag
 
+namespace xflag {
+inline constexpr uint8_t kPureAck = 1 << 0;  // the owed ACK goes out alone, before data (dup ACK, SACK, D-SACK)
+inline constexpr uint8_t kSacked = 1 << 1;   // the SACK scoreboard holds blocks (ConnCold::sacked not empty)
+}  // namespace xflag
+
 struct alignas(64) ConnHot {
   FourTuple tuple;         // 12
   State state;             // 1
@@ -89,7 +94,7 @@ struct alignas(64) ConnHot {
   uint8_t challenge_count;
   uint16_t listener;       // index of the listener (passive) or app slot (active)
   uint8_t dupacks;         // RFC 5681 §2 duplicate ACKs in a row
-  uint8_t pad_;
+  uint8_t xflags;          // xflag::*
   Instant rtx_at;          // retransmission or persist deadline; Instant{} = none
   Instant state_at;        // reclaim deadline for the current state; Instant{} = none
   Seq rcv_acked;           // RCV.NXT in the last ACK we sent (delayed ACK counts from it)

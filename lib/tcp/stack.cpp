@@ -198,7 +198,7 @@ void Stack::reap() {
     wheel_.cancel(i);
     cold_[i].sendq.clear(chunks_);
     cold_[i].rcvq.clear(chunks_, rcv_slots(c));
-    if (c.flags & cflag::kSack) cold_[i].sacked.clear();
+    if (c.xflags & xflag::kSacked) cold_[i].sacked.clear();
     conn_pool_.release(i);
   }
   reap_.clear();

@@ -201,7 +201,10 @@ class Stack {
   void emit(const SegmentOut& out);
   uint16_t window_field(ConnHot& c, bool syn);
   uint32_t rcv_window(const ConnHot& c) const;
-  uint32_t mss_eff(const ConnHot& c) const;  // payload per segment: MSS less the timestamp option
+  // Payload per segment (SMSS of RFC 5681): MSS less the 12-byte timestamp option.
+  static uint32_t mss_eff(const ConnHot& c) {
+    return c.snd_mss - ((c.flags & cflag::kTimestamps) ? 12u : 0u);
+  }
   void note_ack_sent(ConnHot& c);
   uint32_t ts_clock(Instant now) const;
 

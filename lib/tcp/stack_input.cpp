@@ -156,7 +156,10 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
     ++ctr_.drop.out_of_window;
     // RFC 2883: an old duplicate is reported in a D-SACK block.
     if ((c.flags & cflag::kSack) && !seg.payload.empty() && seg.seq < c.rcv_nxt)
+    {
       cold(c).rcvq.set_dsack(seg.seq, seg.seq + static_cast<uint32_t>(seg.payload.size()));
+      c.xflags |= xflag::kPureAck;
+    }
     // Data gets its duplicate ACK; a bare out-of-window ACK is answered
     // through the rate limiter so two confused ends cannot ACK-storm.
     if (seg.payload.empty() && !seg.has(flag::kSyn) && !seg.has(flag::kFin))
@@ -262,8 +265,10 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
   ConnCold& k = cold(c);
   // RFC 2018 §3 / RFC 6675 §4: SACK blocks update the scoreboard first.
   bool sack_news = false;
-  if ((c.flags & cflag::kSack) && seg.opts.sack_count > 0)
+  if ((c.flags & cflag::kSack) && seg.opts.sack_count > 0) {
     sack_news = k.sacked.update(seg.opts, c.snd_una, c.snd_max);
+    if (!k.sacked.empty()) c.xflags |= xflag::kSacked;
+  }
   const bool dup = is_dup_ack(c, seg, sack_news);
   uint32_t data_acked = 0;
   if (c.snd_una < seg.ack) {
@@ -273,7 +278,10 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     q.consume(chunks_, data_acked);
     c.snd_una = seg.ack;
     if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
-    k.sacked.advance(c.snd_una);
+    if (c.xflags & xflag::kSacked) {
+      k.sacked.advance(c.snd_una);
+      if (k.sacked.empty()) c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
+    }
     ctr_.tx_bytes += data_acked;
     // RFC 6298 §3 with Karn's rule: only never-retransmitted segments are timed.
     if ((c.flags & cflag::kRttTiming) && c.rtt_seq < seg.ack) {
@@ -361,8 +369,10 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
     // lost, or it is recovering), so it gets its ACK at once.
     c.flags |= cflag::kAckNow;
     const uint32_t skip = static_cast<uint32_t>(c.rcv_nxt - start);
-    if ((c.flags & cflag::kSack) && !data.empty())
+    if ((c.flags & cflag::kSack) && !data.empty()) {
       cold(c).rcvq.set_dsack(start, start + std::min<uint32_t>(skip, static_cast<uint32_t>(data.size())));
+      c.xflags |= xflag::kPureAck;
+    }
     data = skip >= data.size() ? data.subspan(data.size()) : data.subspan(skip);
     start = c.rcv_nxt;
   }

@@ -43,10 +43,6 @@ uint32_t Stack::rcv_window(const ConnHot& c) const {
   return wnd;
 }
 
-uint32_t Stack::mss_eff(const ConnHot& c) const {
-  return c.snd_mss - ((c.flags & cflag::kTimestamps) ? kTimestampOptionLen : 0);
-}
-
 // Every segment carrying our ACK resets the delayed-ACK state.
 void Stack::note_ack_sent(ConnHot& c) {
   c.rcv_acked = c.rcv_nxt;
@@ -126,6 +122,7 @@ void Stack::send_ack(ConnHot& c, Instant now) {
   out.seq = c.snd_max;
   out.window = window_field(c, false);
   c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
+  c.xflags &= static_cast<uint8_t>(~xflag::kPureAck);
   // RFC 2018 §4: SACK blocks in every pure ACK while data is out of order, and
   // RFC 2883 D-SACK for a duplicate just received. Deviation: segments that
   // carry data carry no blocks (a full segment has no room for them beside
@@ -182,14 +179,14 @@ void Stack::output(ConnHot& c, Instant now) {
     // An ACK owed for out-of-order data (or a duplicate) goes out on its own,
     // before any data: a duplicate ACK counts only without payload (RFC 5681
     // §2), and only a pure ACK carries our SACK blocks.
-    if ((c.flags & cflag::kAckNow) && (k.rcvq.has_ooo() || k.rcvq.has_dsack())) send_ack(c, now);
+    if ((c.flags & cflag::kAckNow) && (c.xflags & xflag::kPureAck)) send_ack(c, now);
     const bool sack_recovery = (c.flags & (cflag::kRecovery | cflag::kSack)) ==
                                (cflag::kRecovery | cflag::kSack);
     if (sack_recovery) sack_retransmit(c, now);
     uint32_t pipe = sack_recovery ? k.sacked.pipe(c.snd_una, c.snd_max, k.high_rxt, mss_e) : 0;
     for (;;) {
       // Go-back-N after an RTO skips what the peer SACKed (RFC 6675 §5.1).
-      if (c.snd_nxt < c.snd_max && !k.sacked.empty()) c.snd_nxt = k.sacked.skip(c.snd_nxt);
+      if (c.snd_nxt < c.snd_max && (c.xflags & xflag::kSacked)) c.snd_nxt = k.sacked.skip(c.snd_nxt);
       const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
       const uint32_t queued = q.size();
       const uint32_t unsent = sent < queued ? queued - sent : 0;

@@ -18,6 +18,7 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
     // sequence numbers SHOULD be held"): queue it and send an immediate
     // duplicate ACK carrying SACK blocks (RFC 5681 §4.2, RFC 2018 §4).
     c.flags |= cflag::kAckNow;
+    c.xflags |= xflag::kPureAck;
     if (!q.can_add_block(start, len)) {
       ++ctr_.drop.ooo_dropped;
       return;
@@ -64,6 +65,7 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
     if (n != c.rcv_nxt) ++ctr_.ooo_filled;
     c.rcv_nxt = n;
     c.flags |= cflag::kAckNow;
+    if (q.has_ooo()) c.xflags |= xflag::kPureAck;  // still a hole: SACK blocks go with it
     if (taken == len) deliver(c);
     return;
   }

@@ -31,7 +31,7 @@ void Stack::on_dup_ack(ConnHot& c, Instant now) {
     return;
   }
   ConnCold& k = cold(c);
-  const bool sack_lost = (c.flags & cflag::kSack) && k.sacked.lost_below(c.snd_una + 1, mss_eff(c));
+  const bool sack_lost = (c.xflags & xflag::kSacked) && k.sacked.lost_below(c.snd_una + 1, mss_eff(c));
   if (c.dupacks < SackBoard::kDupThresh && !sack_lost) return;
   // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover` (no
   // second reduction for losses of one window, nor right after an RTO).

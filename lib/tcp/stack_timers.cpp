@@ -141,7 +141,10 @@ void Stack::retransmit(ConnHot& c, Instant now) {
       k.high_rxt = c.snd_una;
       // RFC 2018 §8 / RFC 6675 §5.1: the receiver may have reneged; after a
       // second timeout in a row the SACK information is no longer trusted.
-      if (c.retries >= 2) k.sacked.clear();
+      if (c.retries >= 2) {
+        k.sacked.clear();
+        c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
+      }
       c.snd_nxt = c.snd_una;
       output(c, now);
       break;
