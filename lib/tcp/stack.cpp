@@ -427,7 +427,8 @@ std::optional<ConnInfo> Stack::info(ConnId id) const {
 void Stack::resume_receive(ConnId id) {
   Entry entry(*this, now_);
   ConnHot* c = lookup(id);
-  if (c == nullptr || !(c->flags & cflag::kAccepted)) return;
+  // (From inside this connection's on_data the bytes are being offered already.)
+  if (c == nullptr || !(c->flags & cflag::kAccepted) || delivering_ == id.idx) return;
   deliver(*c);
   if (c->state == State::kClosed) return;
   try_fin(*c, now_);
