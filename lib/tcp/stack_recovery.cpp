@@ -84,7 +84,9 @@ void Stack::on_ack_in_recovery(ConnHot& c, uint32_t acked, Instant now) {
     if (acked >= mss) c.cwnd += mss;
     c.cwnd = std::max(c.cwnd, mss);
   }
-  start_rtx(c, now);  // RFC 6582 §3.2 step 5: reset the timer on a partial ACK
+  // RFC 6582 §3.2 step 5 / §4: the timer is reset on every partial ACK (the
+  // "Slow-but-Steady" variant): a long recovery is not cut short by an RTO.
+  start_rtx(c, now);
 }
 
 // RFC 6675 §5 step (C) with NextSeg() rule 1: retransmit lost ranges while
