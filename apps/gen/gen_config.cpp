@@ -278,7 +278,7 @@ options:
   --response BYTES         bytes expected back before closing (default 0)
   --close client|server|rst  who ends the connection: we send FIN first, we wait for the
                            server's FIN, or we send RST (default client)
-  --time-wait S            the generator's own TIME_WAIT (default 0.1)
+  --time-wait S            the generator's own TIME_WAIT (default 1; 2^20 entries per core)
   --report-every S         status line period (default 1)
   --json                   print the final result as one JSON object on stdout
   --port N                 DPDK port id (default 0)

@@ -42,7 +42,7 @@ struct GenConfig {
   uint32_t response = 0;        // bytes it expects back before closing
   CloseKind close = CloseKind::kClient;
   bool json = false;
-  tcp::Duration time_wait = tcp::Duration::ms(100);  // the generator's own TIME_WAIT
+  tcp::Duration time_wait = tcp::Duration::s(1);  // the generator's own TIME_WAIT
   tcp::Duration report_every = tcp::Duration::s(1);
   uint16_t port_id = 0;
   std::string drivers_config;

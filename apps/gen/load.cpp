@@ -23,6 +23,7 @@ constexpr uint64_t kTscMask = kHeld - 1;
 constexpr uint32_t kMaxPerLoop = 256;      // opens or SYNs per poll loop
 constexpr unsigned kIsnShift = 6;          // SYN mode: ISN = TSC >> 6 (send time, ~25 ns units)
 constexpr uint16_t kSynWindow = 65535;
+constexpr uint64_t kHeldClosesPerSec = 100'000;  // per core
 
 // The request's bytes: a fixed pattern, sent from this buffer.
 const std::array<uint8_t, 16384>& request_bytes() {
@@ -185,6 +186,7 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
         const int64_t drain_ms = cfg_.mode == Mode::kSyn ? std::min<int64_t>(cfg_.drain.count_ms(), 500)
                                                          : cfg_.drain.count_ms();
         drain_end_ = tsc + static_cast<uint64_t>(drain_ms) * tsc_hz_ / 1000;
+        drain_start_ = tsc;
         set_phase(Phase::kDrain);
         return;
       }
@@ -229,9 +231,11 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
       return;
     }
     case Phase::kDrain:
-      // Held connections close --concurrency at a time (stale ids are refused).
-      for (uint32_t k = 0; k < concurrency_ && held_closed_ < held_ids_.size(); ++k) {
-        w.stack_mut().close(held_ids_[held_closed_++]);
+      // Held connections close at kHeldClosesPerSec (a million FINs at once
+      // would overflow every ring on the way); stale ids are refused.
+      if (held_closed_ < held_ids_.size()) {
+        const uint64_t due = (tsc - drain_start_) * kHeldClosesPerSec / tsc_hz_ + 1;
+        while (held_closed_ < held_ids_.size() && held_closed_ < due) w.stack_mut().close(held_ids_[held_closed_++]);
       }
       if ((open_ == 0 && cfg_.mode != Mode::kSyn) || tsc >= drain_end_) set_phase(Phase::kDone);
       return;

@@ -125,6 +125,7 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t resolve_deadline_ = 0;
   uint64_t run_end_ = 0;
   uint64_t drain_end_ = 0;
+  uint64_t drain_start_ = 0;
   std::atomic<uint64_t> run_tsc_{0};
   std::atomic<uint64_t> held_tsc_{0};
   std::atomic<int> phase_{static_cast<int>(Phase::kResolve)};

@@ -50,7 +50,7 @@ tcp::StackConfig stack_config(const gen::GenConfig& cfg, uint16_t workers) {
   tcp::StackConfig t;
   const uint32_t share = (cfg.concurrency + cfg.hold) / workers + 1;
   t.max_conns = std::clamp<uint32_t>(share + share / 4 + 64, 256, 1u << 24);
-  t.max_time_wait = 1u << 18;
+  t.max_time_wait = 1u << 20;
   t.time_wait = cfg.time_wait;
   t.send_chunks = std::clamp<uint32_t>(t.max_conns * 2, 4096, 1u << 20);
   t.cookies = tcp::CookieMode::kOff;
