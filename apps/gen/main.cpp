@@ -36,7 +36,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kExitOk = 0;
 constexpr int kExitStartup = 1;
 constexpr int kExitUsage = 2;
-constexpr uint32_t kDispatchRing = 1024;
 
 int fail(std::string_view message, int code = kExitStartup) {
   std::fflush(stdout);
@@ -117,40 +116,24 @@ int main(int argc, char** argv) {
   if (!cfg.port_opts.empty()) {
     if (auto r = dp::apply_overrides(*profile, cfg.port_opts, "--port-opt"); !r) return fail(r.error(), kExitUsage);
   }
-  dp::PortRequest request;
-  request.port_id = cfg.port_id;
-  request.workers = n;
-  auto plan = dp::configure_port(*profile, request);
+  auto plan = apps::configure_for(res, *profile, cfg.port_id, n);
   if (!plan) return fail(plan.error());
-  res.port = cfg.port_id;
-  const bool dispatching = n > 1 && plan->info.software_dispatch;
-  if (plan->info.tx_queues < n && !dispatching) {
-    return fail(fmt::format("port {} got {} TX queues for {} workers: use fewer lcores", cfg.port_id,
-                            plan->info.tx_queues, n));
-  }
   dp::MbufPoolSpec spec = dp::mbuf_pool_spec_for(plan->info, n, 0, 0);
   spec.count = cfg.mbufs;
-  spec.dispatch_slots = dispatching ? uint32_t{n - 1u} * kDispatchRing * 2 : 0;
-  auto pool = dp::create_mbuf_pool(spec);
-  if (!pool) return fail(pool.error());
-  res.pool = *pool;
-  auto started_port = dp::start_port(*plan, res.pool);
+  auto started_port = apps::start_with_pool(res, *plan, spec, n);
   if (!started_port) return fail(started_port.error());
   const dp::PortInfo port = std::move(started_port).value();
+  const bool dispatching = n > 1 && port.software_dispatch;
 
   std::unique_ptr<dp::Dispatch> dispatch;
-  if (dispatching) dispatch = std::make_unique<dp::Dispatch>(n, kDispatchRing, port.tx_queues >= n);
+  if (dispatching) dispatch = std::make_unique<dp::Dispatch>(n, apps::kDispatchRing, port.tx_queues >= n);
   const uint64_t hz = rte_get_tsc_hz();
   std::vector<std::unique_ptr<gen::GenDriver>> drivers;  // outlive the workers
   std::vector<std::unique_ptr<dp::Worker>> workers;
   for (uint16_t i = 0; i < n; ++i) {
     drivers.push_back(std::make_unique<gen::GenDriver>(cfg, i, n, port, hz));
     dp::WorkerSettings s;
-    s.index = i;
-    s.port_id = cfg.port_id;
-    s.rx_queue = dispatching ? 0 : i;
-    s.tx_queue = dispatching && port.tx_queues < n ? 0 : i;
-    s.port = &port;
+    apps::assign_queues(s, i, n, port);
     s.pool = res.pool;
     s.addrs = cfg.addrs;
     s.ranges.push_back(cfg.src_addrs);

@@ -46,15 +46,6 @@ using Clock = std::chrono::steady_clock;
 // holds no mbuf between bursts: the pool covers queues, caches and bursts.
 constexpr uint32_t kMbufsPerConnection = 0;
 constexpr uint32_t kIpTcpHeaders = 40;  // IPv4 + TCP without options
-// Segments worker 0 may park for each other worker on a port without RSS (and,
-// when the port has fewer TX queues than workers, frames parked the other way).
-constexpr uint32_t kDispatchRing = 1024;
-
-uint32_t dispatch_slots(bool software_dispatch, uint16_t workers, uint16_t tx_queues) {
-  if (!software_dispatch || workers < 2) return 0;
-  return uint32_t{workers - 1u} * kDispatchRing * (tx_queues >= workers ? 1u : 2u);
-}
-
 int fail(std::string_view message, int code = kExitStartup) {
   std::fflush(stdout);
   fmt::print(stderr, "synmill: {}\n", message);
@@ -141,45 +132,29 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   }
 
   // ---- configure and start the port ---------------------------------------
-  dp::PortRequest request;
-  request.port_id = cfg.port_id;
-  request.workers = n;
-  auto plan = dp::configure_port(*profile, request);
+  auto plan = configure_for(res, *profile, cfg.port_id, n);
   if (!plan) return fail(plan.error());
-  res.port = cfg.port_id;
-  const bool dispatching = n > 1 && plan->info.software_dispatch;
-  if (plan->info.tx_queues < n && !dispatching) {
-    return fail(fmt::format("port {} got {} TX queues for {} workers: use fewer lcores", cfg.port_id,
-                            plan->info.tx_queues, n));
-  }
   if (cfg.tcp.mss + kIpTcpHeaders > plan->info.mtu) {
     return fail(mss_message(cfg, plan->info.mtu, "in effect on the port"), kExitUsage);
   }
   dp::MbufPoolSpec spec = dp::mbuf_pool_spec_for(plan->info, n, cfg.tcp.max_conns * uint32_t{n},
                                                  kMbufsPerConnection);
   spec.count = cfg.mbufs;
-  spec.dispatch_slots = dispatch_slots(dispatching, n, plan->info.tx_queues);
-  auto pool = dp::create_mbuf_pool(spec);
-  if (!pool) return fail(pool.error());
-  res.pool = *pool;
-  auto started_port = dp::start_port(*plan, res.pool);
+  auto started_port = start_with_pool(res, *plan, spec, n);
   if (!started_port) return fail(started_port.error());
   const dp::PortInfo port = std::move(started_port).value();
+  const bool dispatching = n > 1 && port.software_dispatch;
 
   // ---- workers and their applications --------------------------------------
   std::unique_ptr<dp::Dispatch> dispatch;  // outlives the workers, frees its parked mbufs
-  if (dispatching) dispatch = std::make_unique<dp::Dispatch>(n, kDispatchRing, plan->info.tx_queues >= n);
+  if (dispatching) dispatch = std::make_unique<dp::Dispatch>(n, kDispatchRing, port.tx_queues >= n);
   std::vector<std::unique_ptr<tcp::App>> apps;  // outlive the workers
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<const dp::Worker*> views;
   for (uint16_t i = 0; i < n; ++i) {
     dp::WorkerSettings s;
-    s.index = i;
-    s.port_id = cfg.port_id;
-    s.rx_queue = i;
-    s.tx_queue = dispatching && plan->info.tx_queues < n ? 0 : i;
+    assign_queues(s, i, n, port);
     s.dispatch = dispatch.get();
-    s.port = &port;
     s.pool = res.pool;
     s.addrs = cfg.addrs;
     s.tcp = cfg.tcp;

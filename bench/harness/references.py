@@ -40,7 +40,7 @@ def kernel(ctx, mode):
         else:
             peer.start_server(7, "client", ctx.duration + 30, 64, 64)
             args = ["--mode", "connect", "--dst", f"{procs.SERVER_IP}:7", "--request", "64", "--response", "64",
-                    "--close", "client", "--concurrency", "256"]
+                    "--close", "client", "--concurrency", "256", "--src-addrs", SRC_RANGE]
         busy0, total0 = procs.cpu_ticks()
         gen, gen_utime, wall = procs.run_gen(ctx.build, f"kernel-{mode}", peer.vdev(),
                                              args + ["--duration", str(ctx.duration)],

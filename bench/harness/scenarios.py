@@ -108,6 +108,8 @@ def syn_backlog(ctx):
 
 
 def connect_pair(ctx, tag, listen, gen_args, synmill_opts=()):
+    if "--src-addrs" not in gen_args:  # many sources: no tuple waits out the generator's TIME_WAIT
+        gen_args = gen_args + ["--src-addrs", SRC_RANGE]
     return run_pair(ctx, tag, ["--listen", listen] + list(synmill_opts),
                     ["--mode", "connect", "--duration", str(ctx.duration)] + gen_args, settle=True)
 
