@@ -35,7 +35,9 @@ void Stack::on_dup_ack(ConnHot& c, Instant now) {
   if (c.dupacks < SackBoard::kDupThresh && !sack_lost) return;
   // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover` (no
   // second reduction for losses of one window, nor right after an RTO).
-  if (!(c.snd_una > k.recover)) return;
+  // The RFC's recover is the highest sequence number sent, SND.MAX - 1; ours
+  // is SND.MAX, hence >=.
+  if (c.snd_una < k.recover) return;
   enter_recovery(c, now);
 }
 
