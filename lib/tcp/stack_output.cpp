@@ -123,10 +123,9 @@ void Stack::send_ack(ConnHot& c, Instant now) {
   out.window = window_field(c, false);
   c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
   c.xflags &= static_cast<uint8_t>(~xflag::kPureAck);
-  // RFC 2018 §4: SACK blocks in every pure ACK while data is out of order, and
-  // RFC 2883 D-SACK for a duplicate just received. Deviation: segments that
-  // carry data carry no blocks (a full segment has no room for them beside
-  // the timestamps); output() sends the owed pure ACK ahead of the data.
+  // RFC 2018 §4: SACK blocks in every ACK while data is out of order (data
+  // segments carry them too, see output()), and RFC 2883 D-SACK for a
+  // duplicate just received (pure ACKs only).
   if (c.flags & cflag::kSack) {
     RecvBuffer& q = cold(c).rcvq;
     q.fill_sack(out.opts, true);
