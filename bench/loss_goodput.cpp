@@ -42,7 +42,7 @@ const char* arg_value(int argc, char** argv, const char* name) {
 
 int main(int argc, char** argv) {
   const char* v = nullptr;
-  const uint32_t connections = (v = arg_value(argc, argv, "--connections")) ? std::atoi(v) : 20;
+  const uint32_t connections = (v = arg_value(argc, argv, "--connections")) ? std::atoi(v) : 100;
   const uint32_t bytes = (v = arg_value(argc, argv, "--bytes")) ? std::atoi(v) : (1u << 20);
   const int rtt_ms = (v = arg_value(argc, argv, "--rtt-ms")) ? std::atoi(v) : 2;
   const char* csv_path = arg_value(argc, argv, "--csv");

@@ -69,6 +69,7 @@ inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at Con
 namespace xflag {
 inline constexpr uint8_t kPureAck = 1 << 0;  // the owed ACK goes out alone, before data (dup ACK, SACK, D-SACK)
 inline constexpr uint8_t kSacked = 1 << 1;   // the SACK scoreboard holds blocks (ConnCold::sacked not empty)
+inline constexpr uint8_t kOooHeld = 1 << 2;  // out-of-order data held (ConnCold::rcvq has blocks)
 }  // namespace xflag
 
 struct alignas(64) ConnHot {

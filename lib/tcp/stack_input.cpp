@@ -311,6 +311,12 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     on_dup_ack(c, now);
     if (c.state == State::kClosed) return false;
   }
+  // RFC 6675 §5 step (2) on any segment whose SACK blocks report new data,
+  // not only on duplicate ACKs: in a two-way transfer the peer's SACK blocks
+  // mostly ride on its data segments (Linux counts SACKed segments the same way).
+  if (sack_news && !dup && !(c.flags & cflag::kRecovery) && c.snd_una >= k.recover &&
+      k.sacked.lost_below(c.snd_una + 1, mss_eff(c)))
+    enter_recovery(c, now);
   // RFC 9293 §3.10.7.4: window update from the most recent segment.
   if (c.snd_wl1 < seg.seq || (c.snd_wl1 == seg.seq && c.snd_wl2 <= seg.ack)) {
     c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;

@@ -123,10 +123,9 @@ void Stack::send_ack(ConnHot& c, Instant now) {
   out.window = window_field(c, false);
   c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
   c.xflags &= static_cast<uint8_t>(~xflag::kPureAck);
-  // RFC 2018 §4: SACK blocks in every pure ACK while data is out of order, and
-  // RFC 2883 D-SACK for a duplicate just received. Deviation: segments that
-  // carry data carry no blocks (a full segment has no room for them beside
-  // the timestamps); output() sends the owed pure ACK ahead of the data.
+  // RFC 2018 §4: SACK blocks in every ACK while data is out of order (data
+  // segments carry them too, see output()), and RFC 2883 D-SACK for a
+  // duplicate just received (pure ACKs only).
   if (c.flags & cflag::kSack) {
     RecvBuffer& q = cold(c).rcvq;
     q.fill_sack(out.opts, true);
@@ -184,6 +183,18 @@ void Stack::output(ConnHot& c, Instant now) {
                                (cflag::kRecovery | cflag::kSack);
     if (sack_recovery) sack_retransmit(c, now);
     uint32_t pipe = sack_recovery ? k.sacked.pipe(c.snd_una, c.snd_max, k.high_rxt, mss_e) : 0;
+    // RFC 2018 §4: while out-of-order data is held, data segments carry the
+    // SACK blocks too (the peer may be sending data, not pure ACKs), their
+    // payload shortened so the options fit in the MSS (as Linux does).
+    wire::TcpOptions sack_opts;
+    uint32_t seg_max = mss_e;
+    if ((c.xflags & xflag::kOooHeld) && (c.flags & cflag::kSack)) {
+      sack_opts.has_timestamps = (c.flags & cflag::kTimestamps) != 0;
+      k.rcvq.fill_sack(sack_opts, false);
+      const auto fit = static_cast<uint32_t>(wire::tcp_sack_blocks_that_fit(sack_opts));
+      sack_opts.sack_count = static_cast<uint8_t>(fit);
+      if (fit > 0) seg_max = mss_e - (4 + 8 * fit);
+    }
     for (;;) {
       // Go-back-N after an RTO skips what the peer SACKed (RFC 6675 §5.1).
       if (c.snd_nxt < c.snd_max && (c.xflags & xflag::kSacked)) c.snd_nxt = k.sacked.skip(c.snd_nxt);
@@ -199,21 +210,26 @@ void Stack::output(ConnHot& c, Instant now) {
                                    : std::min<uint32_t>(c.dupacks, 2) * mss_e;
       const uint32_t cwnd_room = c.cwnd + limited > flight ? c.cwnd + limited - flight : 0;
       const uint32_t wnd_room = c.snd_wnd > sent ? c.snd_wnd - sent : 0;
-      const uint32_t len = std::min({unsent, mss_e, cwnd_room, wnd_room});
+      const uint32_t len = std::min({unsent, seg_max, cwnd_room, wnd_room});
       const bool fin_due = (c.flags & cflag::kFinQueued) && len == unsent &&
                            (!(c.flags & cflag::kFinSent) || c.snd_nxt < c.snd_max);
       if (len == 0 && !fin_due) break;
       // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no short segment cut by
       // the windows while an ACK is still to come to open them further.
-      if (len < mss_e && len < unsent && !fin_due && c.snd_max != c.snd_una) break;
+      if (len < seg_max && len < unsent && !fin_due && c.snd_max != c.snd_una) break;
       // Nagle: a short segment waits while new data is unacknowledged.
-      if ((c.flags & cflag::kNagle) && len < mss_e && !fin_due && c.snd_nxt == c.snd_max &&
+      if ((c.flags & cflag::kNagle) && len < seg_max && !fin_due && c.snd_nxt == c.snd_max &&
           c.snd_una != c.snd_max)
         break;
       SegmentOut out;
       fill_common(c, out, now);
       out.seq = c.snd_nxt;
       out.window = window_field(c, false);
+      if (sack_opts.sack_count > 0) {
+        out.opts.sack_count = sack_opts.sack_count;
+        std::copy(sack_opts.sack, sack_opts.sack + sack_opts.sack_count, out.opts.sack);
+        ++ctr_.sack_blocks_sent;
+      }
       if (len > 0) {
         out.payload_src = &q;
         out.payload_offset = sent;

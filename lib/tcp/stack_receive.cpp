@@ -28,6 +28,7 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
       return;
     }
     q.add_block(start, len);
+    c.xflags |= xflag::kOooHeld;
     ++ctr_.ooo_queued;
     return;
   }
@@ -65,7 +66,10 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
     if (n != c.rcv_nxt) ++ctr_.ooo_filled;
     c.rcv_nxt = n;
     c.flags |= cflag::kAckNow;
-    if (q.has_ooo()) c.xflags |= xflag::kPureAck;  // still a hole: SACK blocks go with it
+    if (q.has_ooo())
+      c.xflags |= xflag::kPureAck;  // still a hole: SACK blocks go with it
+    else
+      c.xflags &= static_cast<uint8_t>(~xflag::kOooHeld);
     if (taken == len) deliver(c);
     return;
   }

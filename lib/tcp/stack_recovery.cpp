@@ -10,14 +10,18 @@ namespace synmill::tcp {
 
 // RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT: outstanding data, no payload, no SYN
 // or FIN, ACK == SND.UNA, window unchanged. RFC 6675 §2 also counts an ACK
-// whose SACK blocks report new data.
+// whose SACK blocks report new data; here such a segment counts even when it
+// carries data (deviation: in a two-way transfer the peer's SACK blocks ride
+// on its data, and each one still says a segment left the network; Linux
+// counts SACKed segments regardless of the carrier too).
 bool Stack::is_dup_ack(const ConnHot& c, const SegmentIn& seg, bool sack_news) const {
   if (seg.ack != c.snd_una || c.snd_max == c.snd_una) return false;
   // Answers to zero-window probes are not duplicates (nothing can be lost
   // in a closed window).
   if (c.snd_wnd == 0 || seg.window == 0) return false;
-  if (!seg.payload.empty() || seg.has(flag::kSyn) || seg.has(flag::kFin)) return false;
+  if (seg.has(flag::kSyn)) return false;
   if (sack_news) return true;
+  if (!seg.payload.empty() || seg.has(flag::kFin)) return false;
   return (static_cast<uint32_t>(seg.window) << c.snd_wscale) == c.snd_wnd;
 }
 
@@ -35,7 +39,9 @@ void Stack::on_dup_ack(ConnHot& c, Instant now) {
   if (c.dupacks < SackBoard::kDupThresh && !sack_lost) return;
   // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover` (no
   // second reduction for losses of one window, nor right after an RTO).
-  if (!(c.snd_una > k.recover)) return;
+  // The RFC's recover is the highest sequence number sent, SND.MAX - 1; ours
+  // is SND.MAX, hence >=.
+  if (c.snd_una < k.recover) return;
   enter_recovery(c, now);
 }
 
@@ -43,7 +49,9 @@ void Stack::enter_recovery(ConnHot& c, Instant now) {
   ConnCold& k = cold(c);
   const uint32_t mss = mss_eff(c);
   const auto flight = static_cast<uint32_t>(c.snd_max - c.snd_una);
-  c.ssthresh = std::max(flight / 2, 2 * mss);  // RFC 5681 §3.2 eq. (4)
+  // RFC 5681 §3.2 eq. (4), in whole segments (a fractional window would
+  // leave a sub-MSS gap that sender SWS avoidance never fills).
+  c.ssthresh = std::max(flight / 2 / mss * mss, 2 * mss);
   k.recover = c.snd_max;
   c.flags |= cflag::kRecovery;
   ++ctr_.fast_retransmits;

@@ -69,7 +69,7 @@ TEST_CASE("RFC 5681 §3.2: three duplicate ACKs retransmit the first unacknowled
   const ConnInfo i = s.info();
   CHECK(i.in_recovery);
   const uint32_t flight = 9 * s.mss;  // segments 1..9 outstanding
-  CHECK(i.ssthresh == std::max(flight / 2, 2 * s.mss));  // RFC 5681 eq. (4)
+  CHECK(i.ssthresh == std::max(flight / 2 / s.mss * s.mss, 2 * s.mss));  // RFC 5681 eq. (4), whole segments
   CHECK(i.cwnd == i.ssthresh + 3 * s.mss);               // RFC 6582 §3.2 step 3
   CHECK(cwnd_before > i.cwnd);
   // A fourth duplicate inflates cwnd by one segment (RFC 6582 §3.2 step 4).
