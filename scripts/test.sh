@@ -20,4 +20,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 SYNMILL_SIM_SCALE=${SYNMILL_SIM_SCALE_ASAN:-0.1} meson test -C build-asan --print-errorlogs --num-processes 1 unit sim
 
+echo "== fuzzing: libFuzzer targets, 60 s each (clang, ASan + UBSan)"
+scripts/fuzz.sh "${SYNMILL_FUZZ_SECONDS:-60}"
+
 echo "== all tests passed"
