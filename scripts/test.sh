@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is needed and runs every test: unit, simulation, data-plane,
 # CLI, integration (synmill on a tap with kernel clients; needs root), then the
-# unit and simulation tests again under ASan + UBSan.
+# conformance (scapy as the peer), the unit and simulation tests again under
+# ASan + UBSan, then 60 s of each libFuzzer target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -13,6 +14,9 @@ meson test -C build --print-errorlogs --num-processes 1
 
 echo "== integration: synmill on net_tap, the Linux kernel as peer in network namespaces"
 test/integration/run.sh build
+
+echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers)"
+test/conformance/run.sh build
 
 echo "== sanitizer build (ASan + UBSan): unit and simulation tests"
 scripts/build.sh asan >/dev/null
