@@ -97,11 +97,16 @@ class Sink final : public TxSink {
  public:
   std::array<PeerView, kPeers> view{};
   uint64_t emitted = 0;
+  uint16_t max_payload = 0;          // the stack's configured MSS
+  const SegmentIn* input = nullptr;  // the segment being processed, if any
   void emit(const SegmentOut& s) override {
     ++emitted;
     FUZZ_CHECK(s.tuple.local_ip != s.tuple.remote_ip);  // never answer a land packet
-    FUZZ_CHECK(s.payload_len <= 65535);
-    FUZZ_CHECK(!(s.flags & flag::kSyn) || !(s.flags & flag::kFin) || true);
+    FUZZ_CHECK(s.payload_len <= max_payload);
+    FUZZ_CHECK(!((s.flags & flag::kSyn) && (s.flags & flag::kRst)));
+    FUZZ_CHECK(s.payload_len == 0 || !(s.flags & (flag::kSyn | flag::kRst)));
+    // RFC 9293 §3.10.7: an RST is never answered with an RST.
+    if (input != nullptr && (input->flags & flag::kRst) && s.tuple == input->tuple) FUZZ_CHECK(!(s.flags & flag::kRst));
     if (s.payload_len > 0) {
       FUZZ_CHECK(s.payload_src != nullptr);
       buf_.resize(s.payload_len);
@@ -121,6 +126,22 @@ class Sink final : public TxSink {
 
  private:
   std::vector<uint8_t> buf_;
+};
+
+Sink* g_sink = nullptr;
+
+// Segments the application causes from inside a callback (abort -> RST) are
+// its own, not an answer to the segment being processed.
+struct AppCall {
+  const SegmentIn* saved;
+  AppCall() : saved(g_sink ? g_sink->input : nullptr) {
+    if (g_sink) g_sink->input = nullptr;
+  }
+  ~AppCall() {
+    if (g_sink) g_sink->input = saved;
+  }
+  AppCall(const AppCall&) = delete;
+  AppCall& operator=(const AppCall&) = delete;
 };
 
 // An application whose behaviour the input chooses; it records the ids it
@@ -148,6 +169,7 @@ class FuzzApp final : public App {
       live[id.idx] = id;
     }
     static const uint8_t hello[64] = {1, 2, 3};
+    const AppCall call;
     switch (on_open_mode) {
       case 1: s.send(id, hello); break;
       case 2: s.close(id); break;
@@ -161,6 +183,7 @@ class FuzzApp final : public App {
     volatile uint8_t sink = 0;
     for (uint8_t b : d) sink = static_cast<uint8_t>(sink + b);  // ASan: the bytes are readable
     uint32_t n = static_cast<uint32_t>(d.size());
+    const AppCall call;
     switch (on_data_mode) {
       case 1: n = std::min(n, take); break;
       case 2: s.send(id, d.first(n)); break;
@@ -175,6 +198,7 @@ class FuzzApp final : public App {
   void on_peer_close(Stack& s, ConnId id) override {
     check_live(s, id);
     static const uint8_t bye[3] = {'b', 'y', 'e'};
+    const AppCall call;
     switch (on_peer_close_mode) {
       case 1: s.close(id); break;
       case 2: s.abort(id); break;
@@ -307,6 +331,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sec.table_seed = 5;
   sec.ts_offset = 6;
   Sink sink;
+  sink.max_payload = cfg.mss;
+  g_sink = &sink;
   Instant now{1'000'000'000'000};
   FuzzApp app_a, app_b;
   uint32_t listeners = 0;
@@ -357,10 +383,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             // An exactly sized copy: ASan sees reads past the payload.
             std::vector<uint8_t> exact(payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(len));
             s.payload = exact;
+            sink.input = &s;
             st.on_segment(s, now);
           } else {
+            sink.input = &s;
             st.on_segment(s, now);
           }
+          sink.input = nullptr;
           peer_nxt[p] = s.seq + s.seg_len();
           break;
         }
@@ -413,7 +442,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           s.seq = Seq{in.ConsumeIntegral<uint32_t>()};
           s.ack = Seq{in.ConsumeIntegral<uint32_t>()};
           s.window = in.ConsumeIntegral<uint16_t>();
+          sink.input = &s;
           st.on_segment(s, now);
+          sink.input = nullptr;
           break;
         }
         case 14: {
@@ -446,5 +477,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(st.chunks_in_use() == 0);
     FUZZ_CHECK(st.time_wait_count() == 0);
   }
+  g_sink = nullptr;
   return 0;
 }
