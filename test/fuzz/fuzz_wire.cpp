@@ -127,6 +127,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(static_cast<bool>(trusted) && trusted->kind == verified->kind);  // verifying only removes
   }
 
+  // The ICMP echo responder works in place on the received frame: a valid
+  // request must become a valid reply (RFC 1624 incremental checksums).
+  if (verified && verified->kind == wire::FrameKind::kIpv4Icmp && verified->icmp.is_echo_request()) {
+    std::vector<uint8_t> copy(frame);
+    const size_t n = wire::icmp_echo_reply_in_place(copy, 64);
+    FUZZ_CHECK(n > 0 && n <= copy.size());
+    const auto reply = wire::parse_frame(std::span<const uint8_t>(copy.data(), n));
+    FUZZ_CHECK(static_cast<bool>(reply));
+    FUZZ_CHECK(reply->kind == wire::FrameKind::kIpv4Icmp);
+    FUZZ_CHECK(reply->icmp.type() == 0 && reply->icmp.code() == 0);
+    FUZZ_CHECK(reply->ip.src() == verified->ip.dst() && reply->ip.dst() == verified->ip.src());
+    FUZZ_CHECK(reply->icmp.echo_id() == verified->icmp.echo_id());
+    FUZZ_CHECK(reply->icmp.echo_seq() == verified->icmp.echo_seq());
+    FUZZ_CHECK(reply->payload.size() == verified->payload.size());
+    FUZZ_CHECK(reply->payload.empty() ||
+               std::memcmp(reply->payload.data(), verified->payload.data(), reply->payload.size()) == 0);
+  }
+
   // The options parser alone, on a prefix of at most 40 bytes.
   const size_t olen = size < wire::kTcpMaxOptionsLen ? size : wire::kTcpMaxOptionsLen;
   std::vector<uint8_t> optbuf(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(olen));
