@@ -8,6 +8,7 @@ reading as test/unit/tcp/state_matrix_test.cpp); cells where synmill deviates
 by design are reported as expected deviations with their citation.
 """
 import random
+import time
 
 from peer import SYNMILL_IP, Conn, describe, fl, sgt, wait_for  # noqa: F401
 
@@ -237,10 +238,21 @@ def run(sm, report, next_port, only=None):
             opts = [("MSS", 1460)] if "S" in flags else []
             c.send(flags, seq=seq, ack=ack if "A" in flags else 0, window=8192, options=opts)
             probes.append((kind, pos, c, before, {"seq": seq, "ack": ack}))
-        net.pump(0.4)
+        # Wait for every expected reply (bounded), and at least 0.3 s for unexpected ones.
+        got = {c.sport: [] for c in conns}
+        t0 = time.monotonic()
+        while True:
+            net.pump(0.05)
+            for c in conns:
+                got[c.sport] += c.take()
+            waited = time.monotonic() - t0
+            missing = [1 for kind, pos, c, _, _ in probes
+                       if expect(state, kind, pos)[0] not in ("NONE", "ANY") and not got[c.sport]]
+            if waited >= 3.0 or (waited >= 0.3 and not missing):
+                break
         for kind, pos, c, before, probe in probes:
             cid = f"state {state} {kind} @{pos}"
-            replies = c.take()
+            replies = got[c.sport]
             got_state = sm.state(c.sport, c.dport)
             exp = expect(state, kind, pos)
             pre = reached[c.sport]
