@@ -241,16 +241,26 @@ def sgt(a, b):
 class Conn:
     """One connection as this peer sees it. snd_nxt: our next sequence number;
     their_nxt: synmill's SND.NXT (highest SEQ+LEN it sent); their_ack/their_win:
-    the last ACK and window synmill advertised (its RCV.NXT and RCV.WND)."""
+    the last ACK and window field synmill sent (its RCV.NXT; its RCV.WND is
+    their_wnd, the field scaled when window scaling is on).
 
-    def __init__(self, net, sport, dport, iss):
+    ts=True: our SYN offers window scale 7, SACK-permitted and timestamps;
+    every segment but an RST then carries a timestamp (TSval +1 each time,
+    TSecr = synmill's last TSval), as RFC 7323 wants once negotiated."""
+
+    def __init__(self, net, sport, dport, iss, ts=False):
         self.net, self.sport, self.dport = net, sport, dport
         self.iss = iss
         self.snd_nxt = iss
+        self.ts = ts
+        self.tsval = 1000
+        self.their_ts = 0
+        self.their_shift = 0  # synmill's window-scale shift, once both offered it
         self.their_iss = None
         self.their_nxt = None
         self.their_ack = None
         self.their_win = None
+        self.their_wnd = None
         self.fin_seq = None   # sequence number of synmill's FIN, once seen
         self.seen = []
 
@@ -258,11 +268,16 @@ class Conn:
         for t in segs:
             self.seen.append(t)
             f = int(t.flags)
+            opts = dict((o[0], o[1]) for o in t.options if isinstance(o, tuple) and len(o) == 2)
+            if "Timestamp" in opts:
+                self.their_ts = opts["Timestamp"][0]
             if f & 0x04:
                 continue
             if f & 0x02:
                 self.their_iss = t.seq
                 self.their_nxt = (t.seq + seg_len(t)) & M32
+                if self.ts and "WScale" in opts:
+                    self.their_shift = min(int(opts["WScale"]), 14)
             else:
                 end = (t.seq + seg_len(t)) & M32
                 if self.their_nxt is None or sgt(end, self.their_nxt):
@@ -272,12 +287,27 @@ class Conn:
             if f & 0x10:
                 self.their_ack = t.ack
                 self.their_win = t.window
+                self.their_wnd = t.window << (0 if f & 0x02 else self.their_shift)
 
-    def send(self, flags, seq=None, ack=None, payload=b"", **kw):
+    def options(self, flags, extra=None):
+        if extra is not None:
+            return extra
+        opts = []
+        if "S" in flags:
+            opts = [("MSS", 1460)]
+            if self.ts:
+                opts += [("WScale", 7), ("SAckOK", b"")]
+        if self.ts and "R" not in flags:
+            self.tsval += 1
+            opts.append(("Timestamp", (self.tsval, self.their_ts if "A" in flags else 0)))
+        return opts
+
+    def send(self, flags, seq=None, ack=None, payload=b"", options=None, **kw):
         seq = self.snd_nxt if seq is None else seq
         if ack is None:
             ack = self.their_nxt if "A" in flags and self.their_nxt is not None else 0
-        self.net.send(self.net.tcp(self.sport, self.dport, flags, seq, ack, payload, **kw))
+        self.net.send(self.net.tcp(self.sport, self.dport, flags, seq, ack, payload,
+                                   options=self.options(flags, options), **kw))
 
     def take(self):
         segs = self.net.take(self.sport)

@@ -41,7 +41,7 @@ DSF = ("RFC 9293 §3.10.7.2 third: a SYN is processed whatever else is set (the 
        "SYN+FIN to a listener (drop_bad_flags), as FreeBSD's net.inet.tcp.drop_synfin, lib/tcp/stack_listen.cpp")
 
 
-def deviation(state, kind, pos):
+def deviation(state, kind, pos, ts=False):
     if state == "SYN_RCVD" and kind == "SYN-FIN" and pos == "RCV.NXT-1":
         return DRS
     if state == "TIME_WAIT":
@@ -49,14 +49,14 @@ def deviation(state, kind, pos):
             return D2
         if kind == "FIN" and pos in ("RCV.NXT", "RCV.NXT+RCV.WND-1"):
             return D2
-        if kind == "SYN" and pos == "RCV.NXT":
+        if kind == "SYN" and pos == "RCV.NXT" and not ts:
             return D3
     if state == "LISTEN" and kind == "SYN-FIN":
         return DSF
     return None
 
 
-def expect(state, kind, pos):
+def expect(state, kind, pos, ts=False):
     """(reply, next state, RCV.NXT advance). Replies: NONE, ACK (<SEQ=SND.NXT><ACK=RCV.NXT+adv>),
     SYNACK, SYNACK_NEW (new incarnation, ISS above the old SND.NXT), RST_SEGACK (<SEQ=SEG.ACK><RST>),
     ANY (no rule fixes it: at most one segment)."""
@@ -71,8 +71,10 @@ def expect(state, kind, pos):
         if syn:
             return "SYNACK", "SYN_RCVD", 0      # third: SYN -> SYN-RECEIVED
         return "NONE", "LISTEN", 0              # fourth: other text or control: drop
-    if state == "TIME_WAIT" and flags == "S":   # RFC 9293 §3.10.7.4 fourth, RFC 6191 §2 (no timestamps)
-        if pos != "RCV.NXT-1":
+    if state == "TIME_WAIT" and flags == "S":   # RFC 9293 §3.10.7.4 fourth, RFC 6191 §2
+        # With timestamps a SYN with a newer TSval reopens whatever its sequence number;
+        # without, one above the last sequence number seen (the FIN at RCV.NXT-1).
+        if ts or pos != "RCV.NXT-1":
             return "SYNACK_NEW", "SYN_RCVD", 0
         return "ACK", "TIME_WAIT", 0
     if not in_window:                           # first: acceptability
@@ -109,7 +111,7 @@ def expect(state, kind, pos):
 
 def handshake(net, conns, complete=True):
     for c in conns:
-        c.send("S", window=8192, options=[("MSS", 1460)])
+        c.send("S", window=8192)
         c.snd_nxt += 1
     missing = wait_for(net, conns, lambda c: c.their_iss is not None)
     if missing:
@@ -187,7 +189,12 @@ def check_reply(exp, replies, before, probe):
         want = {"flags": "A", "seq": before["snd_nxt"], "ack": (before["rcv_nxt"] + adv) & 0xFFFFFFFF,
                 "win": before["win"]}
         got = {"flags": f, "seq": t.seq, "ack": t.ack, "win": t.window}
-        return "" if want == got else f"expected ACK {want}"
+        if want != got:
+            return f"expected ACK {want}"
+        has_ts = any(isinstance(o, tuple) and o[0] == "Timestamp" for o in t.options)
+        if has_ts != before.get("ts", False):
+            return "timestamps option " + ("missing (RFC 7323 §3.2)" if not has_ts else "not negotiated")
+        return ""
     if reply == "RST_SEGACK":
         return "" if f == "R" and t.seq == probe["ack"] else f"expected <SEQ={probe['ack']}><CTL=RST>"
     if reply == "SYNACK":
@@ -202,22 +209,29 @@ def check_reply(exp, replies, before, probe):
 
 
 def run(sm, report, next_port, only=None):
-    """Runs every (state, kind, position) case on synmill `sm`; calls report(id, status, detail)."""
+    """Runs every (state, kind, position) case on synmill `sm`, without options ("state ...") and
+    with window scale + SACK-permitted + timestamps ("state+ts ..."); calls report(id, status, detail)."""
+    for ts in (False, True):
+        run_variant(sm, report, next_port, only, ts)
+
+
+def run_variant(sm, report, next_port, only, ts):
     net = sm.net
-    rng = random.Random(9293)
+    rng = random.Random(9293 + ts)
+    label = "state+ts" if ts else "state"
     for state in STATES:
         cases = [(k, p) for k, _ in KINDS for p in POSITIONS
-                 if not only or any(s in f"state {state} {k} @{p}" for s in only)]
+                 if not only or any(s in f"{label} {state} {k} @{p}" for s in only)]
         if not cases:
             continue
         conns = []
         for _ in cases:
-            conns.append(Conn(net, next_port(), state_port(state), rng.randrange(1 << 32)))
+            conns.append(Conn(net, next_port(), state_port(state), rng.randrange(1 << 32), ts=ts))
         try:
             drive(net, conns, state)
         except AssertionError as e:
             for (k, p) in cases:
-                report(f"state {state} {k} @{p}", "FAIL", f"could not reach {state}: {e}")
+                report(f"{label} {state} {k} @{p}", "FAIL", f"could not reach {state}: {e}")
             continue
         net.pump(0.05)
         for c in conns:
@@ -229,14 +243,15 @@ def run(sm, report, next_port, only=None):
                 base, win, ack = c.iss, 8192, rng.randrange(1 << 32)
                 before = {"snd_nxt": None, "rcv_nxt": base, "win": win, "iss": None}
             else:
-                base, win, ack = c.their_ack, c.their_win, c.their_nxt
-                before = {"snd_nxt": c.their_nxt, "rcv_nxt": c.their_ack, "win": c.their_win,
+                base, win, ack = c.their_ack, c.their_wnd, c.their_nxt
+                # The window field synmill's next non-SYN segment carries (scaled once negotiated).
+                before = {"snd_nxt": c.their_nxt, "rcv_nxt": c.their_ack, "win": c.their_wnd >> c.their_shift,
+                          "ts": ts,
                           "iss": c.their_iss if state == "SYN_RCVD" else None}
             seq = {"RCV.NXT-1": base - 1, "RCV.NXT": base, "RCV.NXT+RCV.WND-1": base + win - 1,
                    "RCV.NXT+RCV.WND": base + win}[pos] & 0xFFFFFFFF
             flags = dict(KINDS)[kind]
-            opts = [("MSS", 1460)] if "S" in flags else []
-            c.send(flags, seq=seq, ack=ack if "A" in flags else 0, window=8192, options=opts)
+            c.send(flags, seq=seq, ack=ack if "A" in flags else 0, window=8192)
             probes.append((kind, pos, c, before, {"seq": seq, "ack": ack}))
         # Wait for every expected reply (bounded), and at least 0.3 s for unexpected ones.
         got = {c.sport: [] for c in conns}
@@ -247,14 +262,14 @@ def run(sm, report, next_port, only=None):
                 got[c.sport] += c.take()
             waited = time.monotonic() - t0
             missing = [1 for kind, pos, c, _, _ in probes
-                       if expect(state, kind, pos)[0] not in ("NONE", "ANY") and not got[c.sport]]
+                       if expect(state, kind, pos, ts)[0] not in ("NONE", "ANY") and not got[c.sport]]
             if waited >= 3.0 or (waited >= 0.3 and not missing):
                 break
         for kind, pos, c, before, probe in probes:
-            cid = f"state {state} {kind} @{pos}"
+            cid = f"{label} {state} {kind} @{pos}"
             replies = got[c.sport]
             got_state = sm.state(c.sport, c.dport)
-            exp = expect(state, kind, pos)
+            exp = expect(state, kind, pos, ts)
             pre = reached[c.sport]
             if pre != state and not (state == "LISTEN" and pre in NO_TCB):
                 report(cid, "FAIL", f"setup reached {pre}, not {state}")
@@ -270,7 +285,7 @@ def run(sm, report, next_port, only=None):
                       f"{' ack=' + str(probe['ack']) if 'A' in dict(KINDS)[kind] else ''}>; "
                       f"got {describe(replies)}, state {got_state}; expected {exp[0]}"
                       f"{'+' + str(exp[2]) if exp[2] else ''}, {exp_state}")
-            dev = deviation(state, kind, pos)
+            dev = deviation(state, kind, pos, ts)
             if not problems:
                 report(cid, "PASS", detail + ("  (documented deviation did not show)" if dev else ""))
             elif dev:
