@@ -278,7 +278,63 @@ def run_plain(sm, report, next_port, only):
                c.sport, rst, {"drop_data_after_close": 1, "rst_out": 1},
                extra=lambda: "" if sm.state(c.sport, PORT_SEND0) == "LISTEN" else "connection still there")
 
+    # ---- more framing
+    p = next_port()
+    x.case("hostile IP options on a SYN (IHL 6): accepted, the reply has none",
+           [frame(net, syn_seg(p), options=b"\x01\x01\x01\x00")], p, syn_ack_to(SEQ), {"syn_in": 1})
+    net.send(frame(net, tcp_bytes(p, PORT_HOLD, SEQ + 1, 0, "R")))
+    p = next_port()
+    vlan = raw(net.eth())[:12] + b"\x81\x00\x00\x05" + raw(net.eth())[12:14] + \
+        raw(IP(src=PEER_IP, dst=SYNMILL_IP, proto=6) / Raw(syn_seg(p)))
+    x.case("hostile VLAN-tagged frame: not IPv4 for synmill, dropped", [vlan], p, None,
+           {"drop_non_ip": 1, "syn_in": 0})
+
+    # ---- RFC 5961 §7: challenge ACKs are rate limited (10 per second per connection)
+    if x.selected("hostile RST flood in the window"):
+        c = x.established(PORT_HOLD)
+        rsts = [frame(net, tcp_bytes(c.sport, PORT_HOLD, c.snd_nxt + 100 + i, 0, "R")) for i in range(20)]
+
+        def ten_acks(segs):
+            # 10 per second; the 20 RSTs take a few ms, but may straddle a second boundary.
+            acks = [t for t in segs if fl(t) == "A"]
+            ok = len(acks) == len(segs) and 10 <= len(acks) < 20
+            return "" if ok else f"expected 10 (at most 19 across a second boundary) challenge ACKs, got {len(segs)}"
+        x.case("hostile RST flood in the window: 10 challenge ACKs per second, the rest dropped (RFC 5961 §7)",
+               rsts, c.sport, ten_acks, {"challenge_acks": (">=", 10), "drop_challenge_ack_limit": (">=", 1),
+                                         "drop_rst_in_window": 20},
+               extra=lambda: "" if sm.state(c.sport, PORT_HOLD) == "ESTABLISHED" else "connection lost")
+        c.send("R")
+
+    # ---- RFC 7323 §5 PAWS: an old timestamp makes a segment unacceptable
+    if x.selected("hostile PAWS"):
+        c = Conn(net, next_port(), PORT_ECHO, 0x09000000, ts=True)
+        c.tsval = 50000
+        c.send("S")
+        c.snd_nxt += 1
+        wait_for(net, [c], lambda z: z.their_iss is not None)
+        c.send("A")
+        net.pump(0.05)
+        c.take()
+        old_ts = [("NOP", None), ("NOP", None), ("Timestamp", (40000, c.their_ts))]
+        f = raw(net.tcp(c.sport, PORT_ECHO, "PA", c.snd_nxt, c.their_nxt, b"old", options=old_ts))
+
+        def dup_ack(segs):
+            ok = len(segs) == 1 and fl(segs[0]) == "A" and segs[0].ack == c.snd_nxt
+            return "" if ok else f"expected one ACK <ACK={c.snd_nxt}> (data not taken)"
+        x.case("hostile PAWS: data with an older TSval is dropped and ACKed (RFC 7323 §5.3)", [f], c.sport, dup_ack,
+               {"drop_paws": 1, "rx_bytes": 0})
+        c.send("R")
+
     # ---- options
+    if x.selected("hostile duplicate window scale"):
+        c = x.established(PORT_HOLD, opts=[("MSS", 1460), ("WScale", 3), ("WScale", 9)])
+        c.send("A", window=1)
+        net.pump(0.1)
+        row = sm.conn_row(c.sport, PORT_HOLD) or {}
+        got = int(row.get("snd_wnd", -1))
+        report("hostile duplicate window scale 3 then 9: the last wins",
+               "PASS" if got == 1 << 9 else "FAIL", f"window field 1 -> SND.WND {got}, expected {1 << 9}")
+        c.send("R")
     if x.selected("hostile window scale 15"):
         c = x.established(PORT_HOLD, opts=[("MSS", 1460), ("WScale", 15)])
         c.send("A", window=1)

@@ -237,6 +237,13 @@ def run_variant(sm, report, next_port, only, ts):
         for c in conns:
             c.take()
         reached = {c.sport: sm.state(c.sport, c.dport) for c in conns}
+        for _ in range(20):  # our last segments may still be on their way (bounded: 1 s)
+            if state == "LISTEN" or all(v == state for v in reached.values()):
+                break
+            net.pump(0.05)
+            for c in conns:
+                c.take()
+            reached = {c.sport: sm.state(c.sport, c.dport) for c in conns}
         probes = []
         for (kind, pos), c in zip(cases, conns):
             if state == "LISTEN":

@@ -80,8 +80,13 @@ def run(sm, report, next_port, only):
         except AssertionError as e:
             report(cid, "FAIL", f"could not reach {state}: {e}")
             continue
-        reached_at = time.monotonic()
         got = sm.state(c.sport, port)
+        for _ in range(20):  # our last segment may still be on its way (bounded: 1 s)
+            if got == state:
+                break
+            net.pump(0.05)
+            got = sm.state(c.sport, port)
+        reached_at = time.monotonic()
         if got != state:
             report(cid, "FAIL", f"reached {got}, not {state}")
             continue
