@@ -5,7 +5,7 @@
 //   opens (flags, SEQ/ACK relative to what the stack sent or arbitrary,
 //   window, options, payload), application calls (send / close / shutdown /
 //   abort / connect, accepting on or off, partial takes), callbacks that call
-//   back into the stack, time steps (ms to minutes), stop_listening,
+//   back into the stack, time steps (us to days), stop_listening,
 //   close_all.
 //
 // After every step the bookkeeping must agree with itself (FUZZ_CHECK aborts):
@@ -324,6 +324,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.synack_retries = 2;
   cfg.data_retries = 3;
   cfg.fin_retries = 2;
+  const uint8_t knobs2 = in.ConsumeIntegral<uint8_t>();  // tight pools and odd sizes
+  if (knobs2 & 1) cfg.max_time_wait = 1;
+  if (knobs2 & 2) cfg.backlog = 1;
+  if (knobs2 & 4) cfg.accept_queue = 1;
+  if (knobs2 & 8) cfg.send_chunks = 2;
+  if (knobs2 & 16) cfg.rcv_wnd = 512;
+  if (knobs2 & 32) cfg.chunk_size = 64;
+  if (knobs2 & 64) cfg.challenge_acks_per_sec = 1;
 
   StackSecrets sec;
   sec.isn_key = SipKey{1, 2};
@@ -407,6 +415,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           const uint16_t amount = in.ConsumeIntegral<uint16_t>();
           Duration d = (unit & 1) ? Duration::ms(amount % 5000) : Duration::us(amount);
           if ((unit & 6) == 6) d = Duration::s(amount % 400);
+          if ((unit & 0xF8) == 0xF8) d = Duration::s(static_cast<int64_t>(amount) * 60);  // up to 45 days
           now = now + d;
           st.advance(now);
           break;

@@ -58,8 +58,8 @@ def wire_seeds():
 
 
 # fuzz_stack step encoding (see fuzz_stack.cpp: Reader, one byte per small range)
-def knobs(v):
-    return bytes([v])
+def knobs(v, v2=0):
+    return bytes([v, v2])
 
 
 def seg(peer, flags, mode=0, dseq=0, dack=0, extra=b""):
@@ -93,6 +93,9 @@ def stack_seeds():
         knobs(0x01) + bytes([11, 4]) + seg(4, S | A_) + send(4, 3000) + step_time(3000),  # active open
         knobs(0x81) + hs + seg(0, F | A_) + step_time(4000),                   # CLOSE_WAIT timeout
         knobs(0x01) + hs + bytes([12, 1, 3, 1, 0, 10, 1, 1]) + seg(0, A_ | P, mode=32, extra=payload(50)),
+        knobs(0x01, 0x3F) + hs + send(0, 1000) + seg(0, A_) + seg(0, F | A_) + step_time(100),  # tight pools
+        knobs(0x01, 0x01) + hs + bytes([7, 0]) + seg(0, A_) + seg(0, F | A_)                  # TIME_WAIT full
+        + seg(1, S) + seg(1, A_) + bytes([7, 1]) + seg(1, A_) + seg(1, F | A_),
     ]
     return seeds
 
