@@ -18,8 +18,12 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import Telemetry  # noqa: E402
+try:  # main moves the telemetry client to scripts/synmill_telemetry.py; before that it is in harness.py
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+    from synmill_telemetry import Telemetry  # noqa: E402
+except ImportError:
+    sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+    from harness import Telemetry  # noqa: E402
 
 from scapy.all import ARP, IP, TCP, Ether, Raw, raw  # noqa: E402,F401
 from scapy.config import conf  # noqa: E402
