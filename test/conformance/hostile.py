@@ -278,6 +278,29 @@ def run_plain(sm, report, next_port, only):
                c.sport, rst, {"drop_data_after_close": 1, "rst_out": 1},
                extra=lambda: "" if sm.state(c.sport, PORT_SEND0) == "LISTEN" else "connection still there")
 
+    # ---- segments that carry more than usual
+    if x.selected("hostile data on the handshake's final ACK"):
+        c = Conn(net, next_port(), PORT_ECHO, 0x0B000000)
+        c.send("S", options=[("MSS", 1460)])
+        c.snd_nxt += 1
+        wait_for(net, [c], lambda z: z.their_iss is not None)
+        c.take()
+
+        def echoed(segs):
+            data = b"".join(t.data for t in segs)
+            return "" if data == b"ping" else f"expected the echo 'ping', got {data!r}"
+        x.case("hostile data on the handshake's final ACK: ESTABLISHED and delivered (RFC 9293 §3.10.7.4)",
+               [raw(net.tcp(c.sport, PORT_ECHO, "PA", c.snd_nxt, c.their_nxt, b"ping"))], c.sport, echoed,
+               {"established": 1, "rx_bytes": 4},
+               extra=lambda: "" if sm.state(c.sport, PORT_ECHO) == "ESTABLISHED" else "not ESTABLISHED")
+        c.send("R", seq=c.snd_nxt + 4)
+    if x.selected("hostile RST carrying data"):
+        c = x.established(PORT_HOLD)
+        x.case("hostile RST carrying data at RCV.NXT: resets (RFC 9293 §3.5.3: RST may carry diagnostic data)",
+               [frame(net, tcp_bytes(c.sport, PORT_HOLD, c.snd_nxt, 0, "R", payload=b"diagnostic"))], c.sport,
+               None, {"closed_reset": 1, "rst_out": 0},
+               extra=lambda: "" if sm.state(c.sport, PORT_HOLD) == "LISTEN" else "connection still there")
+
     # ---- more framing
     p = next_port()
     x.case("hostile IP options on a SYN (IHL 6): accepted, the reply has none",
