@@ -226,7 +226,8 @@ def run_plain(sm, report, next_port, only):
 
     # ---- TCP flags on a listener
     p = next_port()
-    x.case("hostile SYN with data: SYN-ACK acknowledges the SYN only (data not queued; RFC 9293 §3.10.7.2 allows it)",
+    x.case(("hostile SYN with data: SYN-ACK acknowledges the SYN only (by design: no reassembly queue, the data "
+            "is not queued as RFC 9293 §3.10.7.2 says it should be; the peer sends it again)"),
            [frame(net, syn_seg(p, payload=b"hello"))], p, syn_ack_to(SEQ), {"syn_in": 1})
     net.send(frame(net, tcp_bytes(p, PORT_HOLD, SEQ + 1, 0, "R")))
     p = next_port()
