@@ -7,7 +7,9 @@
 //
 // Invariants (abort on violation): every span the parser hands out lies inside
 // the input; the TCP payload ends where the IP total length says; the options
-// area is at most 40 bytes; at most 4 SACK blocks; a rebuilt frame parses.
+// area is at most 40 bytes; at most 4 SACK blocks; a rebuilt frame parses;
+// a valid ICMP echo request becomes a valid reply in place; where
+// wire/flow_peek.hpp exists, peek_tcp_flow() agrees with the full parse.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +20,10 @@
 #include "tcp/segment_codec.hpp"
 #include "wire/frame.hpp"
 #include "wire/tcp_frame.hpp"
+#if __has_include("wire/flow_peek.hpp")  // the software dispatcher's tuple peek (main)
+#include "wire/flow_peek.hpp"
+#define SYNMILL_FUZZ_FLOW_PEEK 1
+#endif
 
 using namespace synmill;
 
@@ -126,6 +132,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_frame(*verified, frame.data(), frame.size());
     FUZZ_CHECK(static_cast<bool>(trusted) && trusted->kind == verified->kind);  // verifying only removes
   }
+
+#ifdef SYNMILL_FUZZ_FLOW_PEEK
+  // The dispatcher picks the owner core from peek_tcp_flow() before the owner
+  // parses the frame: whatever the full parse accepts as IPv4 TCP must peek to
+  // the same 4-tuple, or the flow lands on a core that does not own it.
+  if (trusted && trusted->kind == wire::FrameKind::kIpv4Tcp) {
+    const auto peek = wire::peek_tcp_flow(in);
+    FUZZ_CHECK(peek.has_value());
+    FUZZ_CHECK(peek->src_ip == trusted->ip.src() && peek->dst_ip == trusted->ip.dst());
+    FUZZ_CHECK(peek->src_port == trusted->tcp.src_port() && peek->dst_port == trusted->tcp.dst_port());
+  }
+#endif
 
   // The ICMP echo responder works in place on the received frame: a valid
   // request must become a valid reply (RFC 1624 incremental checksums).
