@@ -8,7 +8,8 @@
 // Invariants (abort on violation): every span the parser hands out lies inside
 // the input; the TCP payload ends where the IP total length says; the options
 // area is at most 40 bytes; at most 4 SACK blocks; a rebuilt frame parses;
-// a valid ICMP echo request becomes a valid reply in place; where
+// a valid ICMP echo request becomes a valid reply in place, an ARP request a
+// parsable reply; where
 // wire/flow_peek.hpp exists, peek_tcp_flow() agrees with the full parse.
 #include <cstddef>
 #include <cstdint>
@@ -161,6 +162,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(reply->payload.size() == verified->payload.size());
     FUZZ_CHECK(reply->payload.empty() ||
                std::memcmp(reply->payload.data(), verified->payload.data(), reply->payload.size()) == 0);
+  }
+
+  // An ARP request is answered with a frame that parses back to the reply.
+  if (verified && verified->kind == wire::FrameKind::kArp && verified->arp.op() == wire::arp_op::kRequest) {
+    const wire::MacAddr mine{0x02, 0, 0, 0, 0, 0x02};
+    uint8_t out[wire::kArpFrameLen];
+    FUZZ_CHECK(wire::build_arp_reply(out, mine, verified->arp.target_ip(), verified->arp.sender_mac(),
+                                     verified->arp.sender_ip()) == wire::kArpFrameLen);
+    const auto r = wire::parse_frame(std::span<const uint8_t>(out, sizeof out));
+    FUZZ_CHECK(static_cast<bool>(r) && r->kind == wire::FrameKind::kArp);
+    FUZZ_CHECK(r->arp.op() == wire::arp_op::kReply);
+    FUZZ_CHECK(r->arp.sender_ip() == verified->arp.target_ip() && r->arp.sender_mac() == mine);
+    FUZZ_CHECK(r->arp.target_ip() == verified->arp.sender_ip());
+    FUZZ_CHECK(r->arp.target_mac() == verified->arp.sender_mac());
+    FUZZ_CHECK(r->eth.dst() == verified->arp.sender_mac());
   }
 
   // The options parser alone, on a prefix of at most 40 bytes.
