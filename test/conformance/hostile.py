@@ -5,7 +5,7 @@ and checks what synmill sent back (on the wire) and which counters moved
 import struct
 import time
 
-from peer import IP, PEER_IP, SYNMILL_IP, TCP, Conn, Ether, Raw, describe, fl, raw, wait_for  # noqa: F401
+from peer import IP, PEER_IP, SYNMILL_IP, Conn, Raw, describe, fl, raw, wait_for
 
 PORT_ECHO, PORT_SEND = 7, 8002        # on the state-table synmill (states.LISTEN_ARGS)
 PORT_HOLD, PORT_SEND0 = 7000, 8001

@@ -10,7 +10,7 @@ by design are reported as expected deviations with their citation.
 import random
 import time
 
-from peer import SYNMILL_IP, Conn, describe, fl, sgt, wait_for  # noqa: F401
+from peer import Conn, describe, fl, sgt, wait_for
 
 KINDS = [("SYN", "S"), ("SYN-ACK", "SA"), ("SYN-FIN", "SF"), ("ACK", "A"), ("FIN", "F"),
          ("FIN-ACK", "FA"), ("RST", "R"), ("RST-ACK", "RA")]
