@@ -18,6 +18,7 @@ TEST_CASE("apps: hold takes bytes, never closes; CLOSE_WAIT is reclaimed after c
   open_passive(h, p);
 
   h.deliver(p.data("abc"));
+  h.advance_by(Duration::ms(200));  // the delayed ACK (RFC 1122 §4.2.3.2) is due
   auto out = h.take();
   p.observe(out);
   REQUIRE(out.size() == 1);
