@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is needed and runs every test: unit, simulation, data-plane,
-# CLI, integration (synmill on a tap with kernel clients; needs root), a smoke
-# of every bench scenario (synmill-gen against synmill over memif), then the
-# unit and simulation tests again under ASan + UBSan.
+# CLI, integration (synmill on a tap with kernel clients; needs root), the
+# conformance suite (scapy as the peer), 10 million connections of churn and a
+# smoke of every bench scenario (synmill-gen against synmill over memif), the
+# unit and simulation tests again under ASan + UBSan, then 60 s of each
+# libFuzzer target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,10 +12,15 @@ scripts/setup.sh
 echo "== build (release)"
 scripts/build.sh release >/dev/null
 echo "== unit, simulation and data-plane tests"
+# Every suite, 'sim-long' included: 10,000 connections x 1 MiB both ways at
+# 1/5/20 % loss (about 3.5 CPU-minutes; SYNMILL_SIM_SCALE scales it).
 meson test -C build --print-errorlogs --num-processes 1
 
 echo "== integration: synmill on net_tap, the Linux kernel as peer in network namespaces"
 test/integration/run.sh build
+
+echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers)"
+test/conformance/run.sh build
 
 echo "== churn: 10 million connections through synmill-gen over net_memif; no leak"
 test/endurance/churn.py
@@ -26,5 +33,8 @@ scripts/build.sh asan >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 SYNMILL_SIM_SCALE=${SYNMILL_SIM_SCALE_ASAN:-0.1} meson test -C build-asan --print-errorlogs --num-processes 1 unit sim
+
+echo "== fuzzing: libFuzzer targets, 60 s each (clang, ASan + UBSan)"
+scripts/fuzz.sh "${SYNMILL_FUZZ_SECONDS:-60}"
 
 echo "== all tests passed"

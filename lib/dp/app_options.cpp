@@ -257,7 +257,7 @@ const std::array kOptions = std::to_array<AppOption>({
     {"addr", "A.B.C.D/P", "a local IPv4 address and its prefix length (repeatable; at least one)",
      kServe, K::kList, set_addr, show_addr, [](AppConfig& c) { c.addrs.clear(); }},
     {"listen", "PORT:APP[,...]",
-     "serve APP on TCP PORT (repeatable; at least one); APP: echo, discard, http, send:N", kServe,
+     "serve APP on TCP PORT (repeatable; at least one); APP: echo, discard, http, hold (never closes), send:N", kServe,
      K::kList, set_listen, show_listen, [](AppConfig& c) { c.listeners.clear(); }},
     {"connect", "ADDR:PORT[xN]",
      "at start, open N connections (default 1) to ADDR:PORT from ports 40000 up, served by echo "
@@ -267,6 +267,9 @@ const std::array kOptions = std::to_array<AppOption>({
     {"syncookies", "off|overflow|always",
      "SYN cookies: never, when a listener's backlog is full, or for every SYN", kSyn, K::kValue,
      set_cookies, show_cookies},
+    {"cookie-lifetime", "SECONDS",
+     "SYN-cookie secret rotation period: a cookie is accepted for one to two of these", kSyn,
+     K::kValue, set_seconds<&S::cookie_lifetime, 100, 86400000>, show_seconds<&S::cookie_lifetime>},
     {"backlog", "N", "half-open (SYN_RCVD) connections per listener", kSyn, K::kValue,
      set_uint<&S::backlog, 1, k24>, show_uint<&S::backlog>},
     {"accept-queue", "N", "established connections waiting for the application, per listener", kSyn,

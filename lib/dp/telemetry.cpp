@@ -178,6 +178,58 @@ int cmd_conns(const char*, const char* params, rte_tel_data* d) {
   return 0;
 }
 
+// "A.B.C.D:PORT" -> host-order address and port; false on anything else.
+bool parse_endpoint(std::string_view s, uint32_t& ip, uint16_t& port) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  const auto num = [](std::string_view t, uint32_t max, uint32_t& out) {
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc{} && end == t.data() + t.size() && !t.empty() && out <= max;
+  };
+  uint32_t p = 0;
+  if (!num(s.substr(colon + 1), 65535, p)) return false;
+  std::string_view a = s.substr(0, colon);
+  ip = 0;
+  for (int i = 0; i < 4; ++i) {
+    const size_t dot = i < 3 ? a.find('.') : a.size();
+    if (dot == std::string_view::npos) return false;
+    uint32_t octet = 0;
+    if (!num(a.substr(0, dot), 255, octet)) return false;
+    ip = (ip << 8) | octet;
+    a = i < 3 ? a.substr(dot + 1) : std::string_view{};
+  }
+  port = static_cast<uint16_t>(p);
+  return true;
+}
+
+// /synmill/state,LOCAL:PORT,REMOTE:PORT: the state a segment for that 4-tuple
+// would meet (Stack::state_of): a connection's state, TIME_WAIT from the
+// compact table (which /synmill/conns does not list), LISTEN or CLOSED.
+int cmd_state(const char*, const char* params, rte_tel_data* d) {
+  if (params == nullptr) return -1;
+  const std::string_view p(params);
+  const size_t comma = p.find(',');
+  if (comma == std::string_view::npos) return -1;
+  tcp::FourTuple t;
+  if (!parse_endpoint(p.substr(0, comma), t.local_ip, t.local_port) ||
+      !parse_endpoint(p.substr(comma + 1), t.remote_ip, t.remote_port))
+    return -1;
+  std::lock_guard lock(g_mutex);
+  if (g_source == nullptr) return -1;
+  tcp::State st = tcp::State::kClosed;
+  for (const Worker* w : g_source->workers) {
+    const tcp::State s = w->stack().state_of(t);
+    if (s != tcp::State::kClosed && s != tcp::State::kListen) {
+      st = s;
+      break;
+    }
+    if (s == tcp::State::kListen) st = s;
+  }
+  rte_tel_data_start_dict(d);
+  add_str(d, "state", std::string(tcp::to_string(st)));
+  return 0;
+}
+
 int cmd_config(const char*, const char*, rte_tel_data* d) {
   std::lock_guard lock(g_mutex);
   if (g_source == nullptr) return -1;
@@ -228,6 +280,7 @@ constexpr Command kCommands[] = {
     {"/synmill/stats", cmd_stats, "synmill counters summed over workers"},
     {"/synmill/states", cmd_states, "synmill connections per TCP state"},
     {"/synmill/conns", cmd_conns, "synmill connections. Parameters: N[,SKIP]"},
+    {"/synmill/state", cmd_state, "state of one 4-tuple. Parameters: LOCAL:PORT,REMOTE:PORT"},
     {"/synmill/config", cmd_config, "synmill effective settings"},
 };
 

@@ -16,8 +16,10 @@ class App {
   // The connection is established and accepted (passive) or connected (active).
   virtual void on_open(Stack& stack, ConnId id) = 0;
   // In-order bytes from the peer, valid only during the call. Returns how many
-  // the application took: the stack acknowledges only those, the peer sends
-  // the rest again (there is no receive buffer between stack and application).
+  // the application took. The stack holds the rest (acknowledged, in the
+  // connection's receive buffer, which shrinks the advertised window) and
+  // offers it again, first, on the next segment, after on_writable, or when
+  // the application calls Stack::resume_receive.
   virtual uint32_t on_data(Stack& stack, ConnId id, std::span<const uint8_t> data) = 0;
   // Send-queue space was freed by an ACK (after a send() that took less than asked).
   virtual void on_writable(Stack& /*stack*/, ConnId /*id*/) {}
@@ -27,7 +29,8 @@ class App {
   // the compact table without the application).
   virtual void on_closed(Stack& stack, ConnId id, CloseReason reason) = 0;
   // How many more bytes the application can take now; the advertised window
-  // is the smaller of this and the configured receive window.
+  // is the smaller of this and what the receive buffer can still hold
+  // (zero tells the peer to stop: RFC 9293 §3.8.6, it then probes).
   virtual uint32_t rcv_space(const Stack& /*stack*/, ConnId /*id*/) const { return UINT32_MAX; }
   // Whether the application takes new connections now; while false they wait
   // in the listener's bounded accept queue.

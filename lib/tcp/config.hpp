@@ -23,10 +23,13 @@ struct StackConfig {
   // capacities (pools sized at start-up)
   uint32_t max_conns = 65536;
   uint32_t max_time_wait = 65536;
-  uint32_t send_chunks = 65536;   // chunks in the per-core send pool
+  uint32_t send_chunks = 65536;   // chunks in the per-core pool: send queues and receive buffers
   uint32_t chunk_size = 2048;
   uint32_t send_buf = 64 * 1024;  // per-connection cap on unacknowledged + unsent bytes
-  uint32_t rcv_wnd = 64 * 1024;   // receive window we advertise
+  // Receive window we advertise, and the per-connection cap on buffered
+  // received bytes (in order but not taken by the application, plus out of
+  // order): the window shrinks as the buffer fills (zero when it is full).
+  uint32_t rcv_wnd = 64 * 1024;
   uint8_t wscale = 7;             // our window-scale shift (RFC 7323 §2.2)
   uint16_t mss = 1460;            // our MSS (advertised, and cap on what we send)
   bool timestamps = true;         // RFC 7323
@@ -52,6 +55,18 @@ struct StackConfig {
   Duration close_wait_timeout = Duration::s(300);  // app never closes; 0 = never
   Duration time_wait = Duration::s(60);          // 2 x MSL (RFC 9293 §3.4.2: MSL 30 s here)
   TimeWaitRstPolicy time_wait_rst = TimeWaitRstPolicy::kIgnore;
+
+  // receiving: RFC 1122 §4.2.3.2 / RFC 5681 §4.2 delayed ACK: an ACK for at
+  // least every second full-sized segment, and none later than this after the
+  // data it acknowledges (must stay below 500 ms). Zero: ACK every segment.
+  // Out-of-order data, a filled hole, FIN and handshakes are acknowledged at once.
+  Duration delayed_ack = Duration::ms(40);
+
+  // sending: Nagle (RFC 1122 §4.2.3.4) is off by default: the built-in apps
+  // write whole requests/responses and want them on the wire at once.
+  // Stack::set_nodelay(id, false) turns it on for one connection; this turns
+  // it on for every new connection.
+  bool nagle = false;
 
   // RFC 5961 §7: challenge ACKs are rate limited; here per connection
   uint8_t challenge_acks_per_sec = 10;

@@ -3,6 +3,8 @@
 // record (two cache lines) and the rest lives apart.
 #include <cstdint>
 
+#include "tcp/recv_buffer.hpp"
+#include "tcp/sack_board.hpp"
 #include "tcp/send_queue.hpp"
 #include "tcp/state.hpp"
 #include "tcp/types.hpp"
@@ -59,7 +61,16 @@ inline constexpr uint16_t kRttTiming = 1 << 9;    // a segment is being timed (K
 inline constexpr uint16_t kInAcceptQueue = 1 << 10;
 inline constexpr uint16_t kPeerFin = 1 << 11;     // the peer's FIN has been received
 inline constexpr uint16_t kOutputPending = 1 << 12;  // output() runs when the entry point ends
+inline constexpr uint16_t kNagle = 1 << 13;       // RFC 1122 §4.2.3.4: hold small segments while data is unacknowledged
+inline constexpr uint16_t kRecovery = 1 << 14;    // in fast recovery (RFC 6582 NewReno or RFC 6675 SACK)
+inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at ConnCold::ack_at
 }  // namespace cflag
+
+namespace xflag {
+inline constexpr uint8_t kPureAck = 1 << 0;  // the owed ACK goes out alone, before data (dup ACK, SACK, D-SACK)
+inline constexpr uint8_t kSacked = 1 << 1;   // the SACK scoreboard holds blocks (ConnCold::sacked not empty)
+inline constexpr uint8_t kOooHeld = 1 << 2;  // out-of-order data held (ConnCold::rcvq has blocks)
+}  // namespace xflag
 
 struct alignas(64) ConnHot {
   FourTuple tuple;         // 12
@@ -83,18 +94,31 @@ struct alignas(64) ConnHot {
   uint8_t retries;         // consecutive retransmissions of the oldest segment
   uint8_t challenge_count;
   uint16_t listener;       // index of the listener (passive) or app slot (active)
-  uint16_t pad_;
-  Instant rtx_at;          // retransmission deadline; Instant{} = none
+  uint8_t dupacks;         // RFC 5681 §2 duplicate ACKs in a row
+  uint8_t xflags;          // xflag::*
+  Instant rtx_at;          // retransmission or persist deadline; Instant{} = none
   Instant state_at;        // reclaim deadline for the current state; Instant{} = none
+  Seq rcv_acked;           // RCV.NXT in the last ACK we sent (delayed ACK counts from it)
+  Seq rcv_wnd_edge;        // RCV.NXT + window in the last segment we sent (what the peer believes)
 };
 static_assert(sizeof(ConnHot) <= 128, "hot connection state must fit two cache lines");
 
+// Ordered by use: what every connection touches first (send queue, app,
+// recovery marks, the start of the receive buffer), the out-of-order blocks
+// and the SACK scoreboard (only with loss) last. Fields are reset where they
+// start to matter (established(), reap()), not on every slot allocation, so a
+// SYN touches as little of this as before.
 struct ConnCold {
   SendQueue sendq;         // bytes from SND.UNA (or ISS+1) on: unacknowledged and unsent
   uint64_t user = 0;       // free for the application
   uint32_t gen = 0;
   uint16_t app = 0;
   CloseReason reason = CloseReason::kNormal;
+  Instant ack_at;          // delayed-ACK deadline, valid while cflag::kAckDelayed
+  Seq recover;             // RFC 6582 §3.2 / RFC 6675 §5: SND.MAX when recovery (or an RTO) began
+  Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
+  RecvBuffer rcvq;         // received, not yet taken by the application; out-of-order data
+  SackBoard sacked;        // what the peer SACKed above SND.UNA (RFC 6675 scoreboard)
 };
 
 }  // namespace synmill::tcp

@@ -36,7 +36,22 @@ namespace synmill::tcp {
   X(closed_reset)                 \
   X(closed_aborted)               \
   X(closed_timeout)               \
-  X(closed_refused)
+  X(closed_refused)               \
+  X(delayed_acks)                 \
+  X(dup_acks)                     \
+  X(fast_retransmits)             \
+  X(sack_recoveries)              \
+  X(partial_acks)                 \
+  X(rto_timeouts)                 \
+  X(rto_after_recovery)           \
+  X(ooo_queued)                   \
+  X(ooo_filled)                   \
+  X(sack_blocks_sent)             \
+  X(dsack_sent)                   \
+  X(zero_window_sent)             \
+  X(zero_window_probes)           \
+  X(zero_window_probes_answered)  \
+  X(window_updates)
 
 #define SYNMILL_DROP_COUNTERS(X)                                                 \
   X(no_listener)          /* segment for no connection: answered with RST */     \
@@ -53,8 +68,11 @@ namespace synmill::tcp {
   X(ack_unacceptable)     /* ACK of something not sent (RFC 5961 §5.2) */        \
   X(ack_too_old)          /* ACK below SND.UNA - MAX.SND.WND (RFC 5961 §5.2) */  \
   X(no_ack)               /* segment without ACK in a synchronized state */      \
-  X(out_of_order)         /* data beyond RCV.NXT: not queued in this version */  \
-  X(not_accepted)         /* data before the application accepted */            \
+  X(ooo_dropped)          /* out-of-order data not queued: block list full */    \
+  X(rcv_buffer_full)      /* in-window data not stored: chunk pool empty */      \
+  X(zero_window)          /* data to a zero window (a probe): ACKed */           \
+  X(unread_on_close)      /* unread bytes discarded by close() (were ACKed) */   \
+  X(not_accepted)         /* data before the application accepted */             \
   X(data_after_close)     /* data after the application closed: RST sent */      \
   X(challenge_ack_limit)  /* challenge ACK suppressed by the per-conn limit */   \
   X(time_wait_full)       /* TIME_WAIT table full: connection closed directly */ \

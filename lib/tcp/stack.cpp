@@ -39,9 +39,12 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       wheel_(cfg.max_conns, cfg.timer_tick, start),
       tw_(cfg.max_time_wait, cfg.time_wait, secrets.table_seed ^ 0x9e3779b97f4a7c15ULL, start),
       chunks_(cfg.send_chunks, cfg.chunk_size),
+      rcv_nslots_((cfg.rcv_wnd + cfg.chunk_size - 1) / cfg.chunk_size + 2),
+      rcv_slots_(std::make_unique<uint32_t[]>(static_cast<size_t>(cfg.max_conns) * rcv_nslots_)),
       listeners_(kMaxListeners),
       now_(start) {
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
+  std::fill_n(rcv_slots_.get(), static_cast<size_t>(cfg.max_conns) * rcv_nslots_, ChunkPool::kNone);
   reap_.reserve(cfg.max_conns);
   pending_out_.reserve(cfg.max_conns);
   apps_.reserve(16);
@@ -119,6 +122,7 @@ ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App&
   c.rto_ms = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
   c.snd_mss = 536;  // RFC 9293 §3.7.1 default until negotiated
   c.ssthresh = UINT32_MAX;
+  if (cfg_.nagle) c.flags |= cflag::kNagle;
   ConnCold& k = cold_[i];
   ++k.gen;
   k.app = app_index(app);
@@ -193,6 +197,8 @@ void Stack::reap() {
     table_.erase(c.tuple);
     wheel_.cancel(i);
     cold_[i].sendq.clear(chunks_);
+    cold_[i].rcvq.clear(chunks_, rcv_slots(c));
+    if (c.xflags & xflag::kSacked) cold_[i].sacked.clear();
     conn_pool_.release(i);
   }
   reap_.clear();
@@ -204,6 +210,10 @@ void Stack::established(ConnHot& c, Instant now) {
   set_state(c, (c.flags & cflag::kFinQueued) ? State::kFinWait1 : State::kEstablished);
   ++ctr_.established;
   c.retries = 0;
+  cold(c).rcvq.reset(c.rcv_nxt);
+  c.rcv_acked = c.rcv_nxt;
+  cold(c).recover = c.iss;  // RFC 6582 §3.2 step 1: recover starts at the ISS
+  cold(c).high_rxt = c.snd_una;
   if (c.listener == kNoListener) {
     c.flags |= cflag::kAccepted;
     app_of(c)->on_open(*this, id_of(c));
@@ -355,6 +365,7 @@ bool Stack::close(ConnId id) {
   ConnHot* c = lookup(id);
   if (c == nullptr) return false;
   c->flags |= cflag::kOrphan;
+  discard_unread(*c);
   if (c->state == State::kFinWait2 && cfg_.fin_wait2_timeout.count_ns() > 0) {
     c->state_at = now_ + cfg_.fin_wait2_timeout;
     arm_timer(*c);
@@ -408,7 +419,32 @@ std::optional<ConnInfo> Stack::info(ConnId id) const {
   if (c == nullptr) return std::nullopt;
   const uint32_t i = id.idx;
   return ConnInfo{c->tuple, c->state, c->snd_una, c->snd_nxt, c->rcv_nxt, c->snd_wnd,
-                  cold_[i].sendq.size(), c->rto_ms, c->retries, c->rtx_at, c->state_at};
+                  cold_[i].sendq.size(), c->rto_ms, c->retries, c->rtx_at, c->state_at,
+                  c->cwnd, c->ssthresh, cold_[i].rcvq.chunks() * chunks_.chunk_size(),
+                  (c->flags & cflag::kRecovery) != 0};
+}
+
+void Stack::resume_receive(ConnId id) {
+  Entry entry(*this, now_);
+  ConnHot* c = lookup(id);
+  // (From inside this connection's on_data the bytes are being offered already.)
+  if (c == nullptr || !(c->flags & cflag::kAccepted) || delivering_ == id.idx) return;
+  deliver(*c);
+  if (c->state == State::kClosed) return;
+  try_fin(*c, now_);
+  if (c->state == State::kClosed) return;
+  check_window_update(*c);
+  output_soon(*c);
+}
+
+bool Stack::set_nodelay(ConnId id, bool on) {
+  ConnHot* c = lookup(id);
+  if (c == nullptr) return false;
+  if (on)
+    c->flags &= static_cast<uint16_t>(~cflag::kNagle);
+  else
+    c->flags |= cflag::kNagle;
+  return true;
 }
 
 void Stack::advance(Instant now) {

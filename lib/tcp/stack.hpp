@@ -46,6 +46,9 @@ struct ConnInfo {
   uint32_t rto_ms = 0;
   uint8_t retries = 0;
   Instant rtx_at, state_at;
+  uint32_t cwnd = 0, ssthresh = 0;
+  uint32_t rcv_queued = 0;  // received bytes the application has not taken (in order + out of order chunks)
+  bool in_recovery = false;
 };
 
 class Stack {
@@ -84,6 +87,15 @@ class Stack {
   bool abort(ConnId id);
   // Bytes send() would take now.
   uint32_t send_space(ConnId id) const;
+  // The application can take data again (after on_data took less than it was
+  // offered, or rcv_space() grew): bytes the stack holds are offered through
+  // on_data now, a FIN behind them is delivered, and the opened window is
+  // announced (RFC 9293 §3.8.6.2.2). The stack also retries on its own when a
+  // segment arrives for the connection and after on_writable.
+  void resume_receive(ConnId id);
+  // Nagle's algorithm (RFC 1122 §4.2.3.4) off (true, the default unless
+  // StackConfig::nagle) or on (false) for one connection.
+  bool set_nodelay(ConnId id, bool on);
   uint64_t& user(ConnId id);
   bool alive(ConnId id) const;
   std::optional<ConnInfo> info(ConnId id) const;
@@ -160,6 +172,26 @@ class Stack {
   bool input_rst(ConnHot& c, const SegmentIn& seg, Instant now);
   bool input_ack(ConnHot& c, const SegmentIn& seg, Instant now);
   void input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now);
+
+  // stack_receive.cpp: receive buffer, out-of-order queue, delayed ACK, FIN
+  RecvBuffer::Slots rcv_slots(const ConnHot& c) const {
+    return RecvBuffer::Slots{rcv_slots_.get() + static_cast<size_t>(idx_of(c)) * rcv_nslots_, rcv_nslots_};
+  }
+  void receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, Instant now);
+  void deliver(ConnHot& c);                 // buffered in-order bytes to on_data
+  void try_fin(ConnHot& c, Instant now);    // the peer's FIN once every byte before it was taken
+  void accept_fin(ConnHot& c, Instant now);
+  void ack_soon(ConnHot& c, Instant now);   // RFC 1122 §4.2.3.2 delayed ACK
+  void check_window_update(ConnHot& c);
+  void discard_unread(ConnHot& c);
+
+  // stack_recovery.cpp: RFC 5681 §3.2, RFC 6582 NewReno, RFC 6675 SACK recovery
+  bool is_dup_ack(const ConnHot& c, const SegmentIn& seg, bool sack_news) const;
+  void on_dup_ack(ConnHot& c, Instant now);
+  void enter_recovery(ConnHot& c, Instant now);
+  void on_ack_in_recovery(ConnHot& c, uint32_t acked, Instant now);
+  void sack_retransmit(ConnHot& c, Instant now);
+  uint32_t send_range(ConnHot& c, Seq left, uint32_t len, Instant now);
   void challenge_ack(ConnHot& c, Instant now);
   void negotiate(ConnHot& c, const wire::TcpOptions& syn_opts);
 
@@ -171,8 +203,13 @@ class Stack {
   void reply_rst(const SegmentIn& seg);        // RFC 9293 §3.10.7.1 for segments with no connection
   void fill_common(const ConnHot& c, SegmentOut& out, Instant now) const;
   void emit(const SegmentOut& out);
-  uint16_t window_field(ConnHot& c, bool syn) const;
+  uint16_t window_field(ConnHot& c, bool syn);
   uint32_t rcv_window(const ConnHot& c) const;
+  // Payload per segment (SMSS of RFC 5681): MSS less the 12-byte timestamp option.
+  static uint32_t mss_eff(const ConnHot& c) {
+    return c.snd_mss - ((c.flags & cflag::kTimestamps) ? 12u : 0u);
+  }
+  void note_ack_sent(ConnHot& c);
   uint32_t ts_clock(Instant now) const;
 
   // stack_timers.cpp
@@ -206,6 +243,9 @@ class Stack {
   TimerWheel wheel_;
   TimeWaitTable tw_;
   ChunkPool chunks_;
+  uint32_t rcv_nslots_;                    // receive-buffer chunk slots per connection
+  std::unique_ptr<uint32_t[]> rcv_slots_;  // max_conns * rcv_nslots_ chunk indices
+  uint32_t delivering_ = UINT32_MAX;       // connection inside deliver() (close() leaves its buffer alone)
   std::vector<Listener> listeners_;
   std::vector<App*> apps_;         // every application seen; ConnCold::app indexes it
   std::vector<uint32_t> reap_;     // slots to free at the end of the entry point
@@ -225,7 +265,9 @@ void Stack::for_each_conn(uint32_t limit, F&& f) const {
     const ConnHot& c = hot_[i];
     if (c.state == State::kClosed) continue;
     ConnInfo ci{c.tuple, c.state, c.snd_una, c.snd_nxt, c.rcv_nxt, c.snd_wnd,
-                cold_[i].sendq.size(), c.rto_ms, c.retries, c.rtx_at, c.state_at};
+                cold_[i].sendq.size(), c.rto_ms, c.retries, c.rtx_at, c.state_at,
+                c.cwnd, c.ssthresh, cold_[i].rcvq.chunks() * chunks_.chunk_size(),
+                (c.flags & cflag::kRecovery) != 0};
     f(ci);
     ++n;
   }

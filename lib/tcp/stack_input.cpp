@@ -26,8 +26,10 @@ void Stack::negotiate(ConnHot& c, const wire::TcpOptions& o) {
     c.ts_recent = o.ts_val;
   }
   if (cfg_.sack && o.sack_permitted) c.flags |= cflag::kSack;
-  const uint32_t mss = c.snd_mss;
-  c.cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));  // RFC 6928 initial window
+  // RFC 6928 §2 initial window: 10 segments up to 14600 bytes. SMSS here and
+  // in all congestion arithmetic is the payload a segment carries (mss_eff).
+  const uint32_t mss = mss_eff(c);
+  c.cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));
 }
 
 // ---- SYN_SENT, RFC 9293 §3.10.7.3 ----------------------------------------------
@@ -139,8 +141,25 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
   }
   // First: sequence number.
   if (!acceptable(c, seg)) {
+    if (rst) {
+      ++ctr_.drop.out_of_window;
+      return;
+    }
+    // RFC 9293 §3.8.6.1: data at RCV.NXT to a zero window is a window probe;
+    // the ACK below answers it with the current (zero) window.
+    if (c.rcv_adv <= c.rcv_nxt && seg.seq == c.rcv_nxt && !seg.payload.empty()) {
+      ++ctr_.drop.zero_window;
+      ++ctr_.zero_window_probes_answered;
+      c.flags |= cflag::kAckNow;
+      return;
+    }
     ++ctr_.drop.out_of_window;
-    if (rst) return;
+    // RFC 2883: an old duplicate is reported in a D-SACK block.
+    if ((c.flags & cflag::kSack) && !seg.payload.empty() && seg.seq < c.rcv_nxt)
+    {
+      cold(c).rcvq.set_dsack(seg.seq, seg.seq + static_cast<uint32_t>(seg.payload.size()));
+      c.xflags |= xflag::kPureAck;
+    }
     // Data gets its duplicate ACK; a bare out-of-window ACK is answered
     // through the rate limiter so two confused ends cannot ACK-storm.
     if (seg.payload.empty() && !seg.has(flag::kSyn) && !seg.has(flag::kFin))
@@ -172,7 +191,11 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
     ++ctr_.drop.no_ack;
     return;
   }
+  const bool handshake = c.state == State::kSynRcvd;
   if (!input_ack(c, seg, now)) return;
+  // Data on the segment that completes the handshake is acknowledged at once
+  // (no delayed ACK while the connection starts, as Linux's quick-ACK mode).
+  if (handshake && !seg.payload.empty()) c.flags |= cflag::kAckNow;
   // Sixth (URG) is not supported: the urgent pointer is ignored (RFC 6093 §6).
   // Seventh and eighth: text and FIN.
   input_text_fin(c, seg, now);
@@ -239,14 +262,26 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
   }
 
   const bool fin_acked_before = (c.flags & cflag::kFinSent) && c.snd_una == c.snd_max;
+  ConnCold& k = cold(c);
+  // RFC 2018 §3 / RFC 6675 §4: SACK blocks update the scoreboard first.
+  bool sack_news = false;
+  if ((c.flags & cflag::kSack) && seg.opts.sack_count > 0) {
+    sack_news = k.sacked.update(seg.opts, c.snd_una, c.snd_max);
+    if (!k.sacked.empty()) c.xflags |= xflag::kSacked;
+  }
+  const bool dup = is_dup_ack(c, seg, sack_news);
   uint32_t data_acked = 0;
   if (c.snd_una < seg.ack) {
     const uint32_t acked = static_cast<uint32_t>(seg.ack - c.snd_una);
-    SendQueue& q = cold(c).sendq;
+    SendQueue& q = k.sendq;
     data_acked = std::min(acked, q.size());
     q.consume(chunks_, data_acked);
     c.snd_una = seg.ack;
     if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
+    if (c.xflags & xflag::kSacked) {
+      k.sacked.advance(c.snd_una);
+      if (k.sacked.empty()) c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
+    }
     ctr_.tx_bytes += data_acked;
     // RFC 6298 §3 with Karn's rule: only never-retransmitted segments are timed.
     if ((c.flags & cflag::kRttTiming) && c.rtt_seq < seg.ack) {
@@ -254,22 +289,34 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
       c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
     }
     c.retries = 0;
-    // RFC 5681 §3.1: slow start, then congestion avoidance.
-    const uint32_t mss = c.snd_mss;
-    if (c.cwnd < c.ssthresh)
-      c.cwnd += std::min(acked, mss);
-    else
-      c.cwnd += std::max(1u, mss * mss / c.cwnd);
+    if (c.flags & cflag::kRecovery) {
+      on_ack_in_recovery(c, acked, now);
+    } else {
+      c.dupacks = 0;
+      // RFC 5681 §3.1: slow start, then congestion avoidance.
+      const uint32_t mss = mss_eff(c);
+      if (c.cwnd < c.ssthresh)
+        c.cwnd += std::min(acked, mss);
+      else
+        c.cwnd += std::max(1u, mss * mss / c.cwnd);
+    }
     // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
     if (c.snd_una == c.snd_max) {
       c.rtx_at = Instant{};
       arm_timer(c);
-    } else {
+    } else if (!(c.flags & cflag::kRecovery) || c.rtx_at == Instant{}) {
       start_rtx(c, now);
     }
-  } else if (c.snd_wnd == 0 && seg.window != 0) {
-    c.retries = 0;  // the peer answers our window probes
+  } else if (dup) {
+    on_dup_ack(c, now);
+    if (c.state == State::kClosed) return false;
   }
+  // RFC 6675 §5 step (2) on any segment whose SACK blocks report new data,
+  // not only on duplicate ACKs: in a two-way transfer the peer's SACK blocks
+  // mostly ride on its data segments (Linux counts SACKed segments the same way).
+  if (sack_news && !dup && !(c.flags & cflag::kRecovery) && c.snd_una >= k.recover &&
+      k.sacked.lost_below(c.snd_una + 1, mss_eff(c)))
+    enter_recovery(c, now);
   // RFC 9293 §3.10.7.4: window update from the most recent segment.
   if (c.snd_wl1 < seg.seq || (c.snd_wl1 == seg.seq && c.snd_wl2 <= seg.ack)) {
     c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
@@ -277,6 +324,9 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     c.snd_wl1 = seg.seq;
     c.snd_wl2 = seg.ack;
   }
+  // RFC 9293 §3.8.6.1: while the peer's window is closed, an ACK answering our
+  // probes shows it alive; persisting never gives up while they come.
+  if (c.snd_wnd == 0) c.retries = 0;
 
   const bool fin_acked = (c.flags & cflag::kFinSent) && c.snd_una == c.snd_max;
   if (fin_acked && !fin_acked_before) {
@@ -302,10 +352,12 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
       app_of(c)->on_writable(*this, id_of(c));
       if (c.state == State::kClosed) return false;
     }
-    // Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window
-    // that the application's progress opened by at least one MSS.
-    if (rcv_window(c) >= static_cast<uint32_t>(c.rcv_adv - c.rcv_nxt) + c.snd_mss)
-      c.flags |= cflag::kAckNow;
+    // The application may take buffered bytes now (an echo freed by the ACK).
+    if (cold(c).rcvq.in_order(c.rcv_nxt) > 0) {
+      deliver(c);
+      if (c.state == State::kClosed) return false;
+    }
+    check_window_update(c);
   }
   return true;
 }
@@ -315,16 +367,24 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
   Seq start = seg.seq;
   const Seq fin_seq = seg.seq + static_cast<uint32_t>(seg.payload.size());
   bool fin = seg.has(flag::kFin);
-  // Trim to the window: bytes before RCV.NXT were delivered already; bytes
-  // past the advertised right edge are not accepted (nor a FIN after them).
+  // Trim to the window: bytes before RCV.NXT were delivered already (RFC 2883:
+  // reported as a D-SACK block); bytes past the advertised right edge are not
+  // accepted (nor a FIN after them).
   if (start < c.rcv_nxt) {
+    // Part of it came before: the peer retransmits (our ACK may have been
+    // lost, or it is recovering), so it gets its ACK at once.
+    c.flags |= cflag::kAckNow;
     const uint32_t skip = static_cast<uint32_t>(c.rcv_nxt - start);
+    if ((c.flags & cflag::kSack) && !data.empty()) {
+      cold(c).rcvq.set_dsack(start, start + std::min<uint32_t>(skip, static_cast<uint32_t>(data.size())));
+      c.xflags |= xflag::kPureAck;
+    }
     data = skip >= data.size() ? data.subspan(data.size()) : data.subspan(skip);
     start = c.rcv_nxt;
   }
   const Seq right = seq_max(c.rcv_adv, c.rcv_nxt);
   if (start + static_cast<uint32_t>(data.size()) > right) {
-    data = data.subspan(0, static_cast<uint32_t>(right - start));
+    data = data.subspan(0, start < right ? static_cast<uint32_t>(right - start) : 0);
     fin = false;
   }
 
@@ -342,59 +402,17 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
       ++ctr_.drop.not_accepted;  // unacknowledged: the peer retransmits once accepted
       return;
     }
-    if (start != c.rcv_nxt) {
-      ++ctr_.drop.out_of_order;  // no reassembly queue yet: duplicate ACK
-      c.flags |= cflag::kAckNow;
-      return;
-    }
-    c.flags |= cflag::kAckNow;
-    const uint32_t taken = std::min<uint32_t>(
-        app_of(c)->on_data(*this, id_of(c), data), static_cast<uint32_t>(data.size()));
+    receive_data(c, start, data, now);
     if (c.state == State::kClosed) return;
-    c.rcv_nxt += taken;
-    ctr_.rx_bytes += taken;
-    if (taken < data.size()) return;  // the rest (and a FIN after it) comes again
   }
 
-  // Eighth: FIN, only once everything before it has arrived; a FIN beyond a
-  // hole gets a duplicate ACK like out-of-order data (RFC 5681 §4.2).
-  if (!fin || (c.flags & cflag::kPeerFin)) return;
-  if (fin_seq != c.rcv_nxt) {
-    if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;
-    return;
+  // Eighth: FIN. Remembered where it lies (it may come before a hole fills)
+  // and acted on once every byte before it has arrived and been taken.
+  if (fin && !(c.flags & cflag::kPeerFin) && fin_seq >= c.rcv_nxt) {
+    cold(c).rcvq.set_fin(fin_seq);
+    if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;  // beyond a hole: duplicate ACK (RFC 5681 §4.2)
   }
-  if (!(c.flags & cflag::kAccepted) && c.listener != kNoListener) {
-    ++ctr_.drop.not_accepted;
-    return;
-  }
-  c.rcv_nxt += 1;
-  c.flags |= cflag::kPeerFin | cflag::kAckNow;
-  switch (c.state) {
-    case State::kSynRcvd:
-    case State::kEstablished:
-      set_state(c, State::kCloseWait);
-      if (cfg_.close_wait_timeout.count_ns() > 0) {
-        c.state_at = now + cfg_.close_wait_timeout;
-        arm_timer(c);
-      }
-      app_of(c)->on_peer_close(*this, id_of(c));
-      break;
-    case State::kFinWait1:
-      if ((c.flags & cflag::kFinSent) && c.snd_una == c.snd_max) {
-        send_ack(c, now);
-        enter_time_wait(c, now);
-        return;
-      }
-      set_state(c, State::kClosing);
-      if (!(c.flags & cflag::kOrphan)) app_of(c)->on_peer_close(*this, id_of(c));
-      break;
-    case State::kFinWait2:
-      send_ack(c, now);
-      if (!(c.flags & cflag::kOrphan)) app_of(c)->on_peer_close(*this, id_of(c));
-      if (c.state == State::kFinWait2) enter_time_wait(c, now);
-      return;
-    default: break;
-  }
+  try_fin(c, now);  // this FIN, or one held until a hole filled
 }
 
 }  // namespace synmill::tcp

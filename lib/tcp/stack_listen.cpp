@@ -133,8 +133,8 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
     c->flags |= cflag::kTimestamps;
     c->ts_recent = seg.opts.ts_val;
   }
-  const uint32_t mss = c->snd_mss;
-  c->cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));
+  const uint32_t mss = mss_eff(*c);
+  c->cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));  // RFC 6928 §2
   c->snd_wl1 = seg.seq;
   start_rtx(*c, now);  // if the accept queue refuses this ACK, the SYN-ACK is retransmitted
   // Complete the handshake with this very segment: data or FIN on it is kept.

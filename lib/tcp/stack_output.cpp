@@ -23,16 +23,33 @@ void Stack::emit(const SegmentOut& out) {
 
 // The window field we put in a header. RFC 7323 §2.2: never scaled in a SYN;
 // RFC 9293 §3.8.6.2.2: the right edge we advertised never moves left.
+//
+// The window is what the receive buffer can still hold: the configured cap
+// less the bytes waiting for the application, no more than the application's
+// rcv_space() and than the pool's free chunks can store (a connection out of
+// buffer space stops opening its window; it never drops what it acknowledged).
 uint32_t Stack::rcv_window(const ConnHot& c) const {
   uint32_t wnd = cfg_.rcv_wnd;
   // After a full close the application reads nothing more (data gets RST),
   // so it no longer limits the window: the peer's FIN must always fit.
-  if ((c.flags & cflag::kAccepted) && !(c.flags & cflag::kOrphan))
-    wnd = std::min(wnd, apps_[cold_[idx_of(c)].app]->rcv_space(*this, id_of(c)));
+  if ((c.flags & cflag::kAccepted) && !(c.flags & cflag::kOrphan)) {
+    const ConnCold& k = cold_[idx_of(c)];
+    const uint32_t held = k.rcvq.in_order(c.rcv_nxt);
+    wnd = wnd > held ? wnd - held : 0;
+    wnd = std::min(wnd, apps_[k.app]->rcv_space(*this, id_of(c)));
+    const uint64_t pool = static_cast<uint64_t>(chunks_.available()) * chunks_.chunk_size();
+    wnd = static_cast<uint32_t>(std::min<uint64_t>(wnd, pool));
+  }
   return wnd;
 }
 
-uint16_t Stack::window_field(ConnHot& c, bool syn) const {
+// Every segment carrying our ACK resets the delayed-ACK state.
+void Stack::note_ack_sent(ConnHot& c) {
+  c.rcv_acked = c.rcv_nxt;
+  c.flags &= static_cast<uint16_t>(~cflag::kAckDelayed);
+}
+
+uint16_t Stack::window_field(ConnHot& c, bool syn) {
   const uint32_t wnd = rcv_window(c);
   uint32_t field;
   uint32_t shift = 0;
@@ -44,6 +61,8 @@ uint16_t Stack::window_field(ConnHot& c, bool syn) const {
   }
   const Seq edge = c.rcv_nxt + (field << shift);
   if (edge > c.rcv_adv) c.rcv_adv = edge;
+  c.rcv_wnd_edge = edge;
+  if (field == 0 && !syn) ++ctr_.zero_window_sent;
   return static_cast<uint16_t>(field);
 }
 
@@ -81,6 +100,7 @@ void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
     out.opts.ts_ecr = with_ack ? c.ts_recent : 0;
   }
   c.snd_nxt = c.snd_max = c.iss + 1;  // only the SYN is ever in flight in these states
+  if (with_ack) note_ack_sent(c);
   if (c.retries == 0 && !(c.flags & cflag::kRttTiming)) {
     c.flags |= cflag::kRttTiming;
     c.rtt_seq = c.iss;
@@ -96,9 +116,26 @@ void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
 void Stack::send_ack(ConnHot& c, Instant now) {
   SegmentOut out;
   fill_common(c, out, now);
-  out.seq = c.snd_nxt;
+  // SND.MAX, not SND.NXT: after an RTO rewound SND.NXT the peer may hold
+  // everything up to SND.MAX, and would find an ACK below its RCV.NXT
+  // unacceptable (RFC 9293 §3.10.7.4) and drop the news it carries.
+  out.seq = c.snd_max;
   out.window = window_field(c, false);
   c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
+  c.xflags &= static_cast<uint8_t>(~xflag::kPureAck);
+  // RFC 2018 §4: SACK blocks in every ACK while data is out of order (data
+  // segments carry them too, see output()), and RFC 2883 D-SACK for a
+  // duplicate just received (pure ACKs only).
+  if (c.flags & cflag::kSack) {
+    RecvBuffer& q = cold(c).rcvq;
+    q.fill_sack(out.opts, true);
+    if (out.opts.sack_count > 0) {
+      ++ctr_.sack_blocks_sent;
+      if (q.has_dsack()) ++ctr_.dsack_sent;
+    }
+    q.clear_dsack();
+  }
+  note_ack_sent(c);
   emit(out);
 }
 
@@ -127,31 +164,72 @@ void Stack::reply_rst(const SegmentIn& seg) {
 }
 
 // Sends what the windows allow (RFC 9293 §3.8.6.2.1 usable window, RFC 5681
-// cwnd), the FIN after the last byte once the application closed, and any ACK
-// still owed. No Nagle: the application's writes go out at once.
+// cwnd; in SACK recovery RFC 6675 pipe instead of SND.NXT - SND.UNA), the FIN
+// after the last byte once the application closed, and any ACK still owed.
+// Nagle (RFC 1122 §4.2.3.4) only where the connection asked for it.
 void Stack::output(ConnHot& c, Instant now) {
   const bool can_send = c.state == State::kEstablished || c.state == State::kCloseWait ||
                         c.state == State::kFinWait1 || c.state == State::kClosing ||
                         c.state == State::kLastAck;
   if (can_send) {
-    const SendQueue& q = cold(c).sendq;
-    const uint32_t mss_eff =
-        c.snd_mss - ((c.flags & cflag::kTimestamps) ? kTimestampOptionLen : 0);
+    ConnCold& k = cold(c);
+    const SendQueue& q = k.sendq;
+    const uint32_t mss_e = mss_eff(c);
+    // An ACK owed for out-of-order data (or a duplicate) goes out on its own,
+    // before any data: a duplicate ACK counts only without payload (RFC 5681
+    // §2), and only a pure ACK carries our SACK blocks.
+    if ((c.flags & cflag::kAckNow) && (c.xflags & xflag::kPureAck)) send_ack(c, now);
+    const bool sack_recovery = (c.flags & (cflag::kRecovery | cflag::kSack)) ==
+                               (cflag::kRecovery | cflag::kSack);
+    if (sack_recovery) sack_retransmit(c, now);
+    uint32_t pipe = sack_recovery ? k.sacked.pipe(c.snd_una, c.snd_max, k.high_rxt, mss_e) : 0;
+    // RFC 2018 §4: while out-of-order data is held, data segments carry the
+    // SACK blocks too (the peer may be sending data, not pure ACKs), their
+    // payload shortened so the options fit in the MSS (as Linux does).
+    wire::TcpOptions sack_opts;
+    uint32_t seg_max = mss_e;
+    if ((c.xflags & xflag::kOooHeld) && (c.flags & cflag::kSack)) {
+      sack_opts.has_timestamps = (c.flags & cflag::kTimestamps) != 0;
+      k.rcvq.fill_sack(sack_opts, false);
+      const auto fit = static_cast<uint32_t>(wire::tcp_sack_blocks_that_fit(sack_opts));
+      sack_opts.sack_count = static_cast<uint8_t>(fit);
+      if (fit > 0) seg_max = mss_e - (4 + 8 * fit);
+    }
     for (;;) {
+      // Go-back-N after an RTO skips what the peer SACKed (RFC 6675 §5.1).
+      if (c.snd_nxt < c.snd_max && (c.xflags & xflag::kSacked)) c.snd_nxt = k.sacked.skip(c.snd_nxt);
       const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
       const uint32_t queued = q.size();
       const uint32_t unsent = sent < queued ? queued - sent : 0;
-      const uint32_t in_flight = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
-      const uint32_t wnd = std::min(c.snd_wnd, c.cwnd);
-      const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
-      const uint32_t len = std::min({unsent, mss_eff, usable});
+      const uint32_t flight = sack_recovery ? pipe : sent;
+      // RFC 3042 limited transmit: the first two duplicate ACKs each let one
+      // new segment out (cwnd itself unchanged), so small windows still
+      // collect the three duplicates fast retransmit needs.
+      const uint32_t limited = (c.flags & cflag::kRecovery) || c.snd_nxt != c.snd_max
+                                   ? 0
+                                   : std::min<uint32_t>(c.dupacks, 2) * mss_e;
+      const uint32_t cwnd_room = c.cwnd + limited > flight ? c.cwnd + limited - flight : 0;
+      const uint32_t wnd_room = c.snd_wnd > sent ? c.snd_wnd - sent : 0;
+      const uint32_t len = std::min({unsent, seg_max, cwnd_room, wnd_room});
       const bool fin_due = (c.flags & cflag::kFinQueued) && len == unsent &&
                            (!(c.flags & cflag::kFinSent) || c.snd_nxt < c.snd_max);
       if (len == 0 && !fin_due) break;
+      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no short segment cut by
+      // the windows while an ACK is still to come to open them further.
+      if (len < seg_max && len < unsent && !fin_due && c.snd_max != c.snd_una) break;
+      // Nagle: a short segment waits while new data is unacknowledged.
+      if ((c.flags & cflag::kNagle) && len < seg_max && !fin_due && c.snd_nxt == c.snd_max &&
+          c.snd_una != c.snd_max)
+        break;
       SegmentOut out;
       fill_common(c, out, now);
       out.seq = c.snd_nxt;
       out.window = window_field(c, false);
+      if (sack_opts.sack_count > 0) {
+        out.opts.sack_count = sack_opts.sack_count;
+        std::copy(sack_opts.sack, sack_opts.sack + sack_opts.sack_count, out.opts.sack);
+        ++ctr_.sack_blocks_sent;
+      }
       if (len > 0) {
         out.payload_src = &q;
         out.payload_offset = sent;
@@ -162,6 +240,7 @@ void Stack::output(ConnHot& c, Instant now) {
       const bool new_data = c.snd_nxt == c.snd_max;
       if (!new_data) ++ctr_.retransmits;
       c.snd_nxt += len + (fin_due ? 1u : 0u);
+      pipe += len + (fin_due ? 1u : 0u);
       if (fin_due) c.flags |= cflag::kFinSent;
       if (c.snd_nxt > c.snd_max) {
         if (new_data && !(c.flags & cflag::kRttTiming)) {
@@ -172,6 +251,7 @@ void Stack::output(ConnHot& c, Instant now) {
         c.snd_max = c.snd_nxt;
       }
       c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
+      note_ack_sent(c);
       emit(out);
       if (c.rtx_at == Instant{}) start_rtx(c, now);
       if (fin_due) break;

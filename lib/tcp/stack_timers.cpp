@@ -11,6 +11,10 @@ void Stack::arm_timer(ConnHot& c) {
   Instant d{};
   if (c.rtx_at != Instant{}) d = c.rtx_at;
   if (c.state_at != Instant{} && (d == Instant{} || c.state_at < d)) d = c.state_at;
+  if (c.flags & cflag::kAckDelayed) {
+    const Instant ack_at = cold(c).ack_at;
+    if (d == Instant{} || ack_at < d) d = ack_at;
+  }
   if (d == Instant{})
     wheel_.cancel(idx_of(c));
   else
@@ -43,6 +47,11 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
 
 void Stack::on_timer(ConnHot& c, Instant now) {
   if (c.state == State::kClosed) return;
+  if ((c.flags & cflag::kAckDelayed) && cold(c).ack_at <= now) {  // RFC 1122 §4.2.3.2
+    c.flags &= static_cast<uint16_t>(~cflag::kAckDelayed);
+    ++ctr_.delayed_acks;
+    send_ack(c, now);
+  }
   if (c.rtx_at != Instant{} && c.rtx_at <= now) {
     c.rtx_at = Instant{};
     retransmit(c, now);
@@ -97,18 +106,45 @@ void Stack::retransmit(ConnHot& c, Instant now) {
       send_syn(c, true, now);
       break;
     default: {
-      const uint32_t in_flight = static_cast<uint32_t>(c.snd_max - c.snd_una);
-      if (in_flight == 0 && c.snd_wnd == 0 && cold(c).sendq.size() > 0) {
-        // Persist: probe the zero window with one byte (RFC 9293 §3.8.6.1).
-        c.snd_wnd = 1;
-        output(c, now);
-        c.snd_wnd = 0;
+      ConnCold& k = cold(c);
+      if (c.snd_wnd == 0 && k.sendq.size() > 0) {
+        // Persist (RFC 9293 §3.8.6.1): probe the zero window with one byte,
+        // the first unacknowledged one; no congestion response. The probes
+        // back off like the RTO and go on as long as the peer answers them
+        // (input_ack resets the retry count).
+        ++ctr_.zero_window_probes;
+        if (c.snd_max != c.snd_una) {
+          send_range(c, c.snd_una, 1, now);
+        } else {
+          c.snd_wnd = 1;
+          output(c, now);
+          c.snd_wnd = 0;
+        }
         break;
       }
-      // RFC 5681 §3.1 eq. 4: ssthresh after a timeout; go back to SND.UNA.
-      const uint32_t mss = c.snd_mss;
-      c.ssthresh = std::max(in_flight / 2, 2 * mss);
+      // RFC 6298 §5.4-5.6: timeout. RFC 5681 §3.1 eq. (4): ssthresh from the
+      // flight size, held constant on repeated timeouts of the same segment;
+      // cwnd to the loss window; go back to SND.UNA.
+      ++ctr_.rto_timeouts;
+      if (c.flags & cflag::kRecovery) {
+        ++ctr_.rto_after_recovery;
+        c.flags &= static_cast<uint16_t>(~cflag::kRecovery);
+      }
+      c.dupacks = 0;
+      const uint32_t in_flight = static_cast<uint32_t>(c.snd_max - c.snd_una);
+      const uint32_t mss = mss_eff(c);
+      if (c.retries == 1) c.ssthresh = std::max(in_flight / 2, 2 * mss);
       c.cwnd = mss;
+      // RFC 6582 §3.2 step 1 / RFC 6675 §5.1: no fast retransmit for what was
+      // outstanding at the timeout.
+      k.recover = c.snd_max;
+      k.high_rxt = c.snd_una;
+      // RFC 2018 §8 / RFC 6675 §5.1: the receiver may have reneged; after a
+      // second timeout in a row the SACK information is no longer trusted.
+      if (c.retries >= 2) {
+        k.sacked.clear();
+        c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
+      }
       c.snd_nxt = c.snd_una;
       output(c, now);
       break;

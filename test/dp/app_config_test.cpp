@@ -98,6 +98,9 @@ TEST_CASE("app options: every option maps onto its setting", "[dp][app]") {
        }},
       {{"--syncookies", "always"}, [](const AppConfig& c) { return c.tcp.cookies == tcp::CookieMode::kAlways; }},
       {{"--syncookies", "off"}, [](const AppConfig& c) { return c.tcp.cookies == tcp::CookieMode::kOff; }},
+      {{"--cookie-lifetime", "2.5"},
+       [](const AppConfig& c) { return c.tcp.cookie_lifetime == tcp::Duration::ms(2500); }},
+      {{"--listen", "7:hold"}, [](const AppConfig& c) { return c.listeners.back().app == "hold"; }},
       {{"--backlog", "77"}, [](const AppConfig& c) { return c.tcp.backlog == 77; }},
       {{"--accept-queue", "78"}, [](const AppConfig& c) { return c.tcp.accept_queue == 78; }},
       {{"--max-conns", "1000"}, [](const AppConfig& c) { return c.tcp.max_conns == 1000; }},
@@ -237,7 +240,7 @@ TEST_CASE("app options: listeners", "[dp][app]") {
   CHECK(parse_error({"--addr", "198.18.0.1/24", "--listen", "80:http,80:echo"}) ==
         "--listen: port conflict: port 80 is given twice (80:http and 80:echo)");
   CHECK(parse_error(with_base({"--listen", "81:ftp"})) ==
-        "--listen: bad listener '81:ftp': unknown application 'ftp': use echo, discard, http or send:N");
+        "--listen: bad listener '81:ftp': unknown application 'ftp': use echo, discard, http, hold or send:N");
   CHECK(parse_error(with_base({"--listen", "81:send:x"})) ==
         "--listen: bad listener '81:send:x': bad byte count in 'send:x': use send:N with N a whole number of bytes");
   CHECK(parse_error(with_base({"--listen", "0:echo"})) ==

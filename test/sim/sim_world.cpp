@@ -1,6 +1,10 @@
 #include "sim_world.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <span>
 #include <array>
 #include <deque>
 #include <memory>
@@ -31,10 +35,27 @@ uint64_t splitmix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Byte k of a plan's stream in one direction.
-uint8_t stream_byte(uint64_t seed, uint64_t k) {
-  return static_cast<uint8_t>(splitmix(seed ^ ((k >> 3) * 0xD6E8FEB86659FD93ULL)) >> ((k & 7) * 8));
+// Bytes [k, k + out.size()) of the stream: one splitmix per 8 bytes.
+void stream_fill(uint64_t seed, uint64_t k, std::span<uint8_t> out) {
+  size_t i = 0;
+  while (i < out.size()) {
+    const uint64_t w = splitmix(seed ^ ((k >> 3) * 0xD6E8FEB86659FD93ULL));
+    for (uint32_t b = static_cast<uint32_t>(k & 7); b < 8 && i < out.size(); ++b, ++i, ++k)
+      out[i] = static_cast<uint8_t>(w >> (b * 8));
+  }
 }
+
+// Whether `d` equals bytes [k, k + d.size()) of the stream.
+bool stream_equal(uint64_t seed, uint64_t k, std::span<const uint8_t> d) {
+  std::array<uint8_t, 512> buf;
+  for (size_t i = 0; i < d.size(); i += buf.size()) {
+    const size_t n = std::min(buf.size(), d.size() - i);
+    stream_fill(seed, k + i, std::span<uint8_t>(buf.data(), n));
+    if (std::memcmp(buf.data(), d.data() + i, n) != 0) return false;
+  }
+  return true;
+}
+
 
 uint64_t peer_key(uint32_t ip, uint16_t port) { return (static_cast<uint64_t>(ip) << 16) | port; }
 
@@ -46,6 +67,7 @@ struct Plan {
   uint64_t c_sent = 0, c_rcvd = 0, s_sent = 0, s_rcvd = 0;
   bool c_open = false, s_open = false, c_closed = false, s_closed = false;
   bool close_issued = false, finished = false;
+  tcp::Instant opened_at{}, done_at{};
   CloseReason c_reason = CloseReason::kNormal, s_reason = CloseReason::kNormal;
 };
 
@@ -128,6 +150,7 @@ class World {
   std::vector<uint8_t> rx_buf_;
   std::vector<uint8_t> chunk_;
   uint64_t hash_ = 0xCBF29CE484222325ULL;
+  bool trace_ = std::getenv("SYNMILL_SIM_TRACE") != nullptr;
   uint64_t frames_ = 0;
   std::string error_;
   SimResult res_;
@@ -137,9 +160,11 @@ tcp::StackConfig World::stack_config(const SimConfig& cfg) {
   tcp::StackConfig c;
   c.max_conns = std::max<uint32_t>(4 * cfg.concurrency, 1024);
   c.max_time_wait = 131072;
-  c.send_chunks = 8 * c.max_conns;
-  c.send_buf = 16 * 1024;
-  c.rcv_wnd = 32 * 1024;
+  c.send_buf = cfg.send_buf;
+  c.rcv_wnd = cfg.rcv_wnd;
+  c.sack = cfg.sack;
+  // chunks for every slot's send queue and receive buffer
+  c.send_chunks = (cfg.concurrency + 16) * ((c.send_buf + c.rcv_wnd) / c.chunk_size + 4);
   c.time_wait = cfg.time_wait;
   c.syn_retries = 10;
   c.synack_retries = 10;
@@ -171,9 +196,10 @@ World::World(const SimConfig& cfg)
   uint64_t r = splitmix(cfg.seed ^ 0xC0FFEE);
   for (auto& p : plans_) {
     r = splitmix(r);
-    p.c2s = static_cast<uint32_t>(r % (cfg.max_bytes + 1));
+    const uint32_t span = cfg.max_bytes - std::min(cfg.min_bytes, cfg.max_bytes) + 1;
+    p.c2s = cfg.min_bytes + static_cast<uint32_t>(r % span);
     r = splitmix(r);
-    p.s2c = static_cast<uint32_t>(r % (cfg.max_bytes + 1));
+    p.s2c = cfg.min_bytes + static_cast<uint32_t>(r % span);
     r = splitmix(r);
     p.mode = static_cast<CloseMode>(r % 4);
     p.seed = splitmix(r);
@@ -190,7 +216,19 @@ void World::transmit(bool from_client, const tcp::SegmentOut& seg) {
     fail("frame_from_segment failed");
     return;
   }
-  for (size_t i = 0; i < n; ++i) hash_ = (hash_ ^ frame_buf_[i]) * 0x100000001B3ULL;
+  if (trace_)  // SYNMILL_SIM_TRACE=1: one line per frame on stderr, for debugging
+    std::fprintf(stderr, "%lld %c port=%u seq=%u ack=%u len=%u fl=%x win=%u sack=%u\n",
+                 static_cast<long long>(now_.ns() / 1000), from_client ? 'C' : 'S',
+                 from_client ? seg.tuple.local_port : seg.tuple.remote_port, seg.seq.raw(),
+                 seg.ack.raw(), seg.payload_len, seg.flags, seg.window, seg.opts.sack_count);
+  // FNV-style over 8-byte words (the trace hash only has to be deterministic).
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, frame_buf_.data() + i, 8);
+    hash_ = (hash_ ^ w) * 0x100000001B3ULL;
+  }
+  for (; i < n; ++i) hash_ = (hash_ ^ frame_buf_[i]) * 0x100000001B3ULL;
   hash_ = (hash_ ^ static_cast<uint64_t>(now_.ns())) * 0x100000001B3ULL;
   ++frames_;
   (from_client ? c2s_ : s2c_).send(frame_buf_.data(), n, now_);
@@ -212,8 +250,9 @@ void World::pump(Plan& p, bool client) {
   const uint64_t total = client ? p.c2s : p.s2c;
   const uint64_t seed = p.seed ^ (client ? kC2sSalt : kS2cSalt);
   while (sent < total) {
-    const auto len = static_cast<uint32_t>(std::min<uint64_t>(chunk_.size(), total - sent));
-    for (uint32_t i = 0; i < len; ++i) chunk_[i] = stream_byte(seed, sent + i);
+    const uint64_t room = std::max<uint32_t>(s.send_space(id), 1);  // generate only what fits
+    const auto len = static_cast<uint32_t>(std::min<uint64_t>({chunk_.size(), total - sent, room}));
+    stream_fill(seed, sent, std::span<uint8_t>(chunk_.data(), len));
     const uint32_t took = s.send(id, std::span<const uint8_t>(chunk_.data(), len));
     sent += took;
     if (took < len) return;
@@ -224,6 +263,7 @@ void World::check_done(Plan& p) {
   if (p.close_issued || !p.c_open || !p.s_open) return;
   if (p.c_rcvd == p.s2c && p.s_rcvd == p.c2s) {
     p.close_issued = true;
+    p.done_at = now_;
     pending_close_.push_back(static_cast<uint32_t>(&p - plans_.data()));
   }
 }
@@ -238,11 +278,15 @@ void World::maybe_finish(Plan& p) {
     return;
   }
   if (p.c_rcvd != p.s2c || p.s_rcvd != p.c2s) {
-    fail("connection closed before its data arrived");
+    fail(std::string("connection closed before its data arrived (") + tcp::to_string(p.c_reason) + "/" +
+         tcp::to_string(p.s_reason) + ", client got " + std::to_string(p.c_rcvd) + " of " +
+         std::to_string(p.s2c) + ", server got " + std::to_string(p.s_rcvd) + " of " +
+         std::to_string(p.c2s) + ")");
     return;
   }
   ++res_.completed;
   res_.bytes += p.c2s + p.s2c;
+  res_.transfer_time = res_.transfer_time + (p.done_at - p.opened_at);
   const bool graceful = p.mode != CloseMode::kClientRst;
   if (graceful && p.c_reason == CloseReason::kNormal && p.s_reason == CloseReason::kNormal) {
     ++res_.close_normal;
@@ -267,11 +311,7 @@ void World::ClientApp::on_open(Stack& s, ConnId id) {
 uint32_t World::ClientApp::on_data(Stack& s, ConnId id, std::span<const uint8_t> d) {
   Plan& p = w_.plan_of(s, id);
   const uint64_t seed = p.seed ^ kS2cSalt;
-  for (size_t i = 0; i < d.size(); ++i)
-    if (d[i] != stream_byte(seed, p.c_rcvd + i)) {
-      w_.fail("client received a wrong byte");
-      break;
-    }
+  if (!stream_equal(seed, p.c_rcvd, d)) w_.fail("client received a wrong byte");
   p.c_rcvd += d.size();
   if (p.c_rcvd > p.s2c) w_.fail("client received more bytes than sent");
   w_.check_done(p);
@@ -314,11 +354,7 @@ void World::ServerApp::on_open(Stack& s, ConnId id) {
 uint32_t World::ServerApp::on_data(Stack& s, ConnId id, std::span<const uint8_t> d) {
   Plan& p = w_.plan_of(s, id);
   const uint64_t seed = p.seed ^ kC2sSalt;
-  for (size_t i = 0; i < d.size(); ++i)
-    if (d[i] != stream_byte(seed, p.s_rcvd + i)) {
-      w_.fail("server received a wrong byte");
-      break;
-    }
+  if (!stream_equal(seed, p.s_rcvd, d)) w_.fail("server received a wrong byte");
   p.s_rcvd += d.size();
   if (p.s_rcvd > p.c2s) w_.fail("server received more bytes than sent");
   w_.check_done(p);
@@ -353,6 +389,7 @@ bool World::start_next() {
     if (!id.valid()) continue;  // tuple still in use or in TIME_WAIT here
     server_plan_[peer_key(t.local_ip, t.local_port)] = next_plan_;
     p.cid = id;
+    p.opened_at = now_;
     client_.user(id) = next_plan_;
     ++next_plan_;
     ++active_;

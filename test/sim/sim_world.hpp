@@ -21,7 +21,11 @@ struct SimConfig {
   uint64_t seed = 1;
   uint32_t connections = 1000;
   uint32_t concurrency = 200;
-  uint32_t max_bytes = 8192;  // per direction, uniform in [0, max_bytes]
+  uint32_t min_bytes = 0;
+  uint32_t max_bytes = 8192;  // per direction, uniform in [min_bytes, max_bytes]
+  bool sack = true;           // offer SACK-permitted (RFC 2018): RFC 6675 recovery, else NewReno
+  uint32_t send_buf = 16 * 1024;
+  uint32_t rcv_wnd = 32 * 1024;
   LinkParams link;
   tcp::Duration time_limit = tcp::Duration::s(3600);  // simulated
   tcp::Duration time_wait = tcp::Duration::s(5);
@@ -42,6 +46,7 @@ struct SimResult {
   uint64_t bytes = 0;
   uint64_t steps = 0;
   tcp::Duration sim_time;
+  tcp::Duration transfer_time;  // sum over completed connections of open -> last byte delivered
   tcp::Counters client_ctr, server_ctr;
 };
 

@@ -4,6 +4,7 @@
 
 #include "tcp/apps/discard.hpp"
 #include "tcp/apps/echo.hpp"
+#include "tcp/apps/hold.hpp"
 #include "tcp/apps/http.hpp"
 #include "tcp/apps/send_n.hpp"
 
@@ -13,6 +14,7 @@ std::unique_ptr<App> make_app(std::string_view spec, std::string& error) {
   if (spec == "echo") return std::make_unique<EchoApp>();
   if (spec == "discard") return std::make_unique<DiscardApp>();
   if (spec == "http") return std::make_unique<HttpApp>();
+  if (spec == "hold") return std::make_unique<HoldApp>();
   if (spec.starts_with("send:")) {
     const std::string_view n = spec.substr(5);
     uint64_t v = 0;
@@ -21,7 +23,7 @@ std::unique_ptr<App> make_app(std::string_view spec, std::string& error) {
     error = "bad byte count in '" + std::string(spec) + "': use send:N with N a whole number of bytes";
     return nullptr;
   }
-  error = "unknown application '" + std::string(spec) + "': use echo, discard, http or send:N";
+  error = "unknown application '" + std::string(spec) + "': use echo, discard, http, hold or send:N";
   return nullptr;
 }
 

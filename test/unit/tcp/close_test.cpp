@@ -66,7 +66,7 @@ TEST_CASE("RFC 9293 §3.5: simultaneous open, SYN-SENT -> SYN-RECEIVED -> ESTABL
   CHECK(sc.send(sc.peer.ack()).empty());
   CHECK(str(sc.state()) == str(State::kEstablished));
   CHECK(sc.h.app.count(K::kOpen) == 1);
-  const auto out = sc.send(sc.peer.data("hi"));
+  const auto out = sc.send_data(sc.peer.data("hi"));
   REQUIRE(out.size() == 1);
   CHECK(out[0].seg.ack.raw() == (sc.peer.nxt).raw());
 }
@@ -215,11 +215,11 @@ TEST_CASE("half close: after shutdown() data keeps arriving in FIN-WAIT-1/2", "[
   REQUIRE(sc.h.stack.shutdown(sc.id));
   sc.collect();
   CHECK(str(sc.state()) == str(State::kFinWait1));
-  auto out = sc.send(sc.peer.data("one"));  // also acknowledges our FIN
+  auto out = sc.send_data(sc.peer.data("one"));  // also acknowledges our FIN
   REQUIRE(out.size() == 1);
   CHECK(out[0].seg.ack.raw() == (sc.peer.nxt).raw());
   CHECK(str(sc.state()) == str(State::kFinWait2));
-  out = sc.send(sc.peer.data("two"));
+  out = sc.send_data(sc.peer.data("two"));
   REQUIRE(out.size() == 1);
   CHECK(std::string(sc.h.app.received.begin(), sc.h.app.received.end()) == "onetwo");
   // A half-closed FIN-WAIT-2 is not orphaned: no reclaim timer.

@@ -59,7 +59,7 @@ TEST_CASE("cookies always: a SYN gets a SYN-ACK and no state; the valid ACK comp
   CHECK(sc.h.stack.counters().cookies_validated == 1);
   CHECK(sc.h.stack.conn_count() == 1);
   // It works as any connection: data both ways.
-  const auto out = sc.send(sc.peer.data("ping"));
+  const auto out = sc.send_data(sc.peer.data("ping"));
   REQUIRE(out.size() == 1);
   CHECK(out[0].seg.ack.raw() == (sc.peer.nxt).raw());
   CHECK(out[0].seg.seq.raw() == (synack.seg.seq + 1).raw());

@@ -428,6 +428,17 @@ class Scenario {
     h.deliver(s);
     return collect();
   }
+  // Delivers a segment carrying data; when the stack delays its ACK (RFC 1122
+  // §4.2.3.2, RFC 5681 §4.2) waits for the delayed-ACK timer and returns what
+  // it sent then.
+  std::vector<Sent> send_data(const SegmentIn& s) {
+    std::vector<Sent> out = send(s);
+    if (out.empty()) {
+      h.advance_by(h.stack.config().delayed_ack);
+      out = collect();
+    }
+    return out;
+  }
   std::vector<Sent> collect() {
     std::vector<Sent> out = h.take();
     peer.observe(out);

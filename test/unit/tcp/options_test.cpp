@@ -35,7 +35,7 @@ TEST_CASE("RFC 7323 §5.3 R1: PAWS drops a segment with an older TSval and sends
   // The same bytes with TSval = TS.Recent are fine (not older).
   SegmentIn again = sc.peer.make(flag::kAck | flag::kPsh, sc.peer.nxt, sc.peer.stack_nxt, Peer::bytes("new"));
   again.opts.ts_val = recent;
-  const auto out2 = sc.send(again);
+  const auto out2 = sc.send_data(again);
   REQUIRE(out2.size() == 1);
   CHECK(out2[0].seg.ack.raw() == (sc.peer.nxt + 3).raw());
   CHECK(sc.h.app.received.size() == 3);
@@ -92,7 +92,7 @@ TEST_CASE("RFC 7323 §5.2: TSval comparison is serial, across 2^32", "[tcp][opti
   Scenario sc(po);
   sc.to(State::kEstablished);
   for (int i = 0; i < 10; ++i) {
-    const auto out = sc.send(sc.peer.data("d"));
+    const auto out = sc.send_data(sc.peer.data("d"));
     REQUIRE(out.size() == 1);
   }
   CHECK(sc.peer.ts_clock < 100);  // wrapped
@@ -107,13 +107,15 @@ TEST_CASE("RFC 7323 §5.4: the stack's TSval is a 1 ms clock offset by the secre
   const auto ts_at = [&](Instant t) {
     return static_cast<uint32_t>(t.ns() / 1000000) + test_secrets().ts_offset;
   };
-  const auto a = sc.send(sc.peer.data("a"));
+  const auto a = sc.send_data(sc.peer.data("a"));
   REQUIRE(a.size() == 1);
   CHECK(a[0].seg.opts.ts_val == ts_at(sc.h.now));
   sc.h.advance_by(Duration::ms(7));
-  const auto b = sc.send(sc.peer.data("b"));
+  const auto b = sc.send_data(sc.peer.data("b"));
   REQUIRE(b.size() == 1);
-  CHECK(b[0].seg.opts.ts_val == a[0].seg.opts.ts_val + 7);
+  // 7 ms of clock plus the delayed-ACK wait before each ACK (RFC 1122 §4.2.3.2)
+  CHECK(b[0].seg.opts.ts_val ==
+        a[0].seg.opts.ts_val + 7 + static_cast<uint32_t>(sc.h.stack.config().delayed_ack.count_ms()));
 }
 
 // ---- window scale --------------------------------------------------------------------
@@ -138,6 +140,7 @@ TEST_CASE("RFC 7323 §2.3: our own shift above 14 is clamped to 14", "[tcp][opti
   StackConfig cfg = small_config();
   cfg.wscale = 20;
   cfg.rcv_wnd = 1u << 20;
+  cfg.send_chunks = 1024;  // the pool must hold the whole 1 MiB window, or the window shrinks to it
   PeerOptions po = plain_peer();
   po.wscale = true;
   Scenario sc(po, Origin::kPassive, cfg);
@@ -145,7 +148,7 @@ TEST_CASE("RFC 7323 §2.3: our own shift above 14 is clamped to 14", "[tcp][opti
   // (the SYN-ACK was checked by the builder; look at what the peer learned)
   CHECK(sc.peer.stack_offered_ws);
   CHECK(sc.peer.stack_ws == 14);
-  const auto out = sc.send(sc.peer.data("x"));  // completes the handshake and carries a byte
+  const auto out = sc.send_data(sc.peer.data("x"));  // completes the handshake and carries a byte
   REQUIRE(out.size() == 1);
   CHECK(out[0].seg.window == ((1u << 20) >> 14));
 }
@@ -165,7 +168,7 @@ TEST_CASE("RFC 7323 §2.2: window scale applies only when both sides sent the op
     sc.send(sc.peer.ack());
     const auto info = sc.h.stack.info(*sc.h.stack.find(sc.peer.tuple));
     CHECK(info->snd_wnd == 1000);
-    const auto out = sc.send(sc.peer.data("x"));
+    const auto out = sc.send_data(sc.peer.data("x"));
     REQUIRE(out.size() == 1);
     CHECK(out[0].seg.window == 65535);
   }
@@ -193,7 +196,7 @@ TEST_CASE("RFC 7323 §2.2: window scale applies only when both sides sent the op
     CHECK(sc.peer.stack_offered_ws);
     CHECK(sc.peer.stack_ws == 7);
     sc.send(sc.peer.synack());
-    const auto out = sc.send(sc.peer.data("x"));
+    const auto out = sc.send_data(sc.peer.data("x"));
     REQUIRE(out.size() == 1);
     CHECK(out[0].seg.window == 65535);
   }

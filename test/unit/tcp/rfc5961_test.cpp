@@ -46,7 +46,7 @@ TEST_CASE("RFC 5961 §5.2: acceptable ACKs span [SND.UNA - MAX.SND.WND, SND.NXT]
   sc.to(State::kEstablished);
   const Seq una = sc.peer.stack_nxt;  // nothing outstanding: SND.UNA = SND.NXT
   SECTION("SEG.ACK = SND.UNA - MAX.SND.WND is acceptable: the data is taken") {
-    const auto out = sc.send(sc.peer.make(flag::kAck, sc.peer.nxt, una - 65535, Peer::bytes("hi")));
+    const auto out = sc.send_data(sc.peer.make(flag::kAck, sc.peer.nxt, una - 65535, Peer::bytes("hi")));
     REQUIRE(out.size() == 1);
     CHECK(out[0].seg.ack.raw() == (sc.peer.nxt + 2).raw());
     CHECK(sc.h.app.received.size() == 2);

@@ -174,7 +174,13 @@ void run_sync_case(State s, Kind k, Pos p, bool ts, Origin origin = Origin::kPas
   REQUIRE(sc.peer.rcv_wnd() == 8192);
   const Before b = snapshot(sc, ts ? kWindowScaled : kWindowPlain);
   const SegmentIn seg = build(sc.peer, k, position(sc.peer, p));
-  const auto out = sc.send(seg);
+  auto out = sc.send(seg);
+  // RFC 1122 §4.2.3.2 / RFC 5681 §4.2: a lone in-order data segment is
+  // acknowledged when the delayed-ACK timer fires, not at once.
+  if (out.empty() && e.reply == Reply::kAck && e.delivered > 0) {
+    sc.h.advance_by(sc.h.stack.config().delayed_ack);
+    out = sc.collect();
+  }
   check_reply(seg, out, e, b);
   check_next(sc, e, b);
 }

@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""Writes the seed corpora: test/fuzz/corpus/fuzz_wire/ (frames built with
+scapy: SYNs with every option, data, FIN, RST, ARP, ICMP, fragments, IP
+options, bad checksums, padding) and test/fuzz/corpus/fuzz_stack/ (step
+scripts in fuzz_stack.cpp's front-to-back encoding: handshakes, data, closes
+from both sides, time steps). Run with Debian's python3 (scapy):
+
+    /usr/bin/python3 test/fuzz/make_corpus.py
+"""
+import hashlib
+import os
+import struct
+
+from scapy.all import ARP, ICMP, IP, TCP, Ether, Raw, raw  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+A, B = "198.18.0.1", "198.18.0.2"
+MA, MB = "02:00:00:00:00:01", "02:00:00:00:00:02"
+
+
+def write(target, blobs):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for b in blobs:
+        name = hashlib.sha1(b).hexdigest()[:16]
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(b)
+
+
+def wire_seeds():
+    e = Ether(src=MA, dst=MB)
+    ip = IP(src=A, dst=B)
+    opts_all = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)]
+    frames = [
+        e / ip / TCP(sport=40000, dport=80, flags="S", seq=1000, options=opts_all),
+        e / ip / TCP(sport=40000, dport=80, flags="SA", seq=1000, ack=5, options=[("MSS", 536), ("WScale", 14)]),
+        e / ip / TCP(sport=40000, dport=80, flags="PA", seq=1001, ack=5) / Raw(b"GET / HTTP/1.1\r\n\r\n"),
+        e / ip / TCP(sport=40000, dport=80, flags="A", seq=1001, ack=5,
+                     options=[("NOP", None), ("NOP", None), ("SAck", (10, 20, 30, 40, 50, 60))]),
+        e / ip / TCP(sport=40000, dport=80, flags="A", seq=1001, ack=5,
+                     options=[("NOP", None), ("NOP", None), ("Timestamp", (7, 8)), ("SAck", (10, 20, 30, 40, 50, 60))]),
+        e / ip / TCP(sport=40000, dport=80, flags="FA", seq=1001, ack=5),
+        e / ip / TCP(sport=40000, dport=80, flags="R", seq=1001),
+        e / ip / TCP(sport=40000, dport=80, flags="S", seq=1, options=[("MSS", 0), ("MSS", 65535), ("WScale", 15)]),
+        e / ip / TCP(sport=40000, dport=80, flags="S", seq=1, options=[(99, b"xy"), ("EOL", None)]),
+        e / IP(src=A, dst=B, flags="MF") / TCP(sport=1, dport=80, flags="S"),
+        e / IP(src=A, dst=B, options=b"\x01\x01\x01\x00") / TCP(sport=1, dport=80, flags="S"),
+        e / IP(src=A, dst=B, chksum=0x1234) / TCP(sport=1, dport=80, flags="S"),
+        e / ip / TCP(sport=1, dport=80, flags="S", chksum=0x1234),
+        e / ip / ICMP(type=8, id=1, seq=1) / Raw(b"ping"),
+        Ether(src=MA, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=MA, psrc=A, pdst=B),
+        e / ip / TCP(sport=40000, dport=80, flags="S", dataofs=15, options=[("NOP", None)] * 40),
+    ]
+    blobs = [raw(f) for f in frames]
+    blobs.append(raw(e / ip / TCP(sport=2, dport=80, flags="S")) + b"\x00" * 6)  # Ethernet padding
+    blobs.append(bytes(range(40)))  # options parser alone
+    return blobs
+
+
+# fuzz_stack step encoding (see fuzz_stack.cpp: Reader, one byte per small range)
+def knobs(v, v2=0):
+    return bytes([v, v2])
+
+
+def seg(peer, flags, mode=0, dseq=0, dack=0, extra=b""):
+    # op 0: segment; peer; flags; mode; dseq in -4..4 (+4); dack (+4); then what mode asks for
+    return bytes([0, peer, flags, mode, dseq + 4, dack + 4]) + extra
+
+
+def payload(n):
+    return struct.pack(">H", n)  # ConsumeIntegralInRange(0, 1600): two bytes
+
+
+def step_time(ms):
+    return bytes([10, 0, 1]) + struct.pack(">H", ms)
+
+
+def send(peer, n):
+    return bytes([6, peer]) + payload(n)
+
+
+S, A_, F, R, P = 0x02, 0x10, 0x01, 0x04, 0x08
+
+
+def stack_seeds():
+    hs = seg(0, S) + seg(0, A_)
+    seeds = [
+        knobs(0x01) + hs,
+        knobs(0x01) + hs + seg(0, A_ | P, mode=32, extra=payload(100)) + seg(0, F | A_),
+        knobs(0x01) + hs + send(0, 1000) + seg(0, A_) + bytes([7, 0]) + seg(0, A_) + seg(0, F | A_) + step_time(1500),
+        knobs(0x02) + seg(1, S) + seg(1, A_) + seg(1, R),                      # cookies always
+        knobs(0x0D) + hs + seg(0, S) + seg(0, R, dseq=1),                      # timestamps + SACK
+        knobs(0x01) + bytes([11, 4]) + seg(4, S | A_) + send(4, 3000) + step_time(3000),  # active open
+        knobs(0x81) + hs + seg(0, F | A_) + step_time(4000),                   # CLOSE_WAIT timeout
+        knobs(0x01) + hs + bytes([12, 1, 3, 1, 0, 10, 1, 1]) + seg(0, A_ | P, mode=32, extra=payload(50)),
+        knobs(0x01, 0x3F) + hs + send(0, 1000) + seg(0, A_) + seg(0, F | A_) + step_time(100),  # tight pools
+        knobs(0x01, 0x01) + hs + bytes([7, 0]) + seg(0, A_) + seg(0, F | A_)                  # TIME_WAIT full
+        + seg(1, S) + seg(1, A_) + bytes([7, 1]) + seg(1, A_) + seg(1, F | A_),
+    ]
+    return seeds
+
+
+if __name__ == "__main__":
+    write("fuzz_wire", wire_seeds())
+    write("fuzz_stack", stack_seeds())
+    print("corpus written under", os.path.join(HERE, "corpus"))
