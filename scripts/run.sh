@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Installs what is needed and runs the main job on a machine with no NIC:
-# synmill on a tap in a network namespace serving kernel clients (curl, a
-# Python echo client) with its per-state counts, then the core benchmark
-# (SYN -> cookie SYN-ACK, full connections per core) and a simulation over a
-# lossy in-memory link.
+# Installs what is needed and runs the main job on a machine with no NIC: the
+# bench suite (about a minute): synmill and synmill-gen as two DPDK processes
+# over net_memif, every scenario (cookie SYN-ACKs/s, SYNs into the backlog,
+# connections/s, passive and active closes/s, held connections, table
+# occupancy), the references measured in the same run (dpdk-testpmd macswap
+# ceiling, the Linux kernel in a namespace), the counters of both sides
+# checked against each other; prints the table and writes
+# bench/results/<timestamp>.{json,md,png}. Then the single-core TCP-core
+# benchmark. `scripts/demo_tap.sh build` shows synmill serving kernel clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh release >/dev/null
-echo "== synmill on a tap, the Linux kernel as client"
-scripts/demo_tap.sh build
+echo "== bench: synmill vs synmill-gen over net_memif, with references"
+bench/run.py "$@"
 echo
-echo "== core benchmark"
-./build/bench/core_bench
-echo
-echo "== simulation: client and server stacks over a 1% lossy, reordering link"
-./build/test/sim/sim_tests "sim: 1% loss*" -s 2>&1 | grep -A3 'loss1:' | head -4
+echo "== TCP core, one core, no DPDK"
+SYNMILL_BENCH_N=${SYNMILL_BENCH_N:-100000} ./build/bench/core_bench

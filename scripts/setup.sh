@@ -7,7 +7,7 @@ packages=(
   build-essential g++ meson ninja-build pkg-config cmake
   libdpdk-dev dpdk libboost-dev catch2 libfmt-dev
   clang-14 libclang-rt-14-dev
-  python3-scapy iproute2 iputils-ping curl wrk tshark procps
+  python3-scapy python3-matplotlib iproute2 iputils-ping curl wrk tshark procps
 )
 
 missing=()

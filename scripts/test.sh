@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is needed and runs every test: unit, simulation, data-plane,
-# CLI, integration (synmill on a tap with kernel clients; needs root), then the
-# conformance (scapy as the peer), the unit and simulation tests again under
-# ASan + UBSan, then 60 s of each libFuzzer target.
+# CLI, integration (synmill on a tap with kernel clients; needs root), the
+# conformance (scapy as the peer), churn, a smoke of every bench scenario
+# (synmill-gen against synmill over memif), then the unit and simulation tests
+# again under ASan + UBSan, then 60 s of each libFuzzer target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -17,6 +18,12 @@ test/integration/run.sh build
 
 echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers)"
 test/conformance/run.sh build
+
+echo "== churn: 10 million connections through synmill-gen over net_memif; no leak"
+test/endurance/churn.py
+
+echo "== bench smoke: every scenario for 1 s over net_memif; both sides' counters must agree"
+bench/run.py --smoke --out "${TMPDIR:-/tmp}/synmill-bench-smoke"
 
 echo "== sanitizer build (ASan + UBSan): unit and simulation tests"
 scripts/build.sh asan >/dev/null

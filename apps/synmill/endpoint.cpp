@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "common/dp_session.hpp"
+#include "dp/dispatch.hpp"
 #include "dp/eal.hpp"
 #include "dp/eal_diagnose.hpp"
 #include "dp/mbuf_pool.hpp"
@@ -20,6 +22,7 @@
 #include "dp/telemetry.hpp"
 #include "dp/worker.hpp"
 #include "synmill/report.hpp"
+#include "synmill/connector.hpp"
 #include "synmill/secrets.hpp"
 #include "synmill/supervisor.hpp"
 #include "tcp/apps/factory.hpp"
@@ -44,60 +47,10 @@ using Clock = std::chrono::steady_clock;
 // holds no mbuf between bursts: the pool covers queues, caches and bursts.
 constexpr uint32_t kMbufsPerConnection = 0;
 constexpr uint32_t kIpTcpHeaders = 40;  // IPv4 + TCP without options
-
 int fail(std::string_view message, int code = kExitStartup) {
   std::fflush(stdout);
   fmt::print(stderr, "synmill: {}\n", message);
   return code;
-}
-
-// What start-up created, released in reverse order (workers go first: they
-// are declared after this and free their mbufs into the pool).
-struct Resources {
-  std::optional<dp::Eal> eal;
-  bool pdump = false;
-  std::optional<uint16_t> port;  // configured: stop and close it
-  rte_mempool* pool = nullptr;
-
-  Resources() = default;
-  Resources(const Resources&) = delete;
-  Resources& operator=(const Resources&) = delete;
-  ~Resources() {
-    if (port) {
-      if (auto r = dp::close_port(*port); !r) fmt::print(stderr, "synmill: {}\n", r.error());
-    }
-    if (pool != nullptr) rte_mempool_free(pool);
-    if (pdump) rte_pdump_uninit();
-    if (eal) eal->cleanup();
-  }
-};
-
-struct Launch {
-  dp::Worker* worker = nullptr;
-  const std::atomic<int>* state = nullptr;
-};
-
-int launch_worker(void* arg) {
-  const auto* l = static_cast<const Launch*>(arg);
-  l->worker->run(*l->state);
-  return 0;
-}
-
-std::vector<unsigned> enabled_lcores() {
-  std::vector<unsigned> out;
-  for (unsigned id = rte_get_next_lcore(UINT_MAX, 0, 0); id < RTE_MAX_LCORE;
-       id = rte_get_next_lcore(id, 0, 0)) {
-    out.push_back(id);
-  }
-  return out;
-}
-
-std::string no_rss_message(const dp::DriverProfile& p, uint16_t port_id, size_t workers) {
-  return fmt::format(
-      "port {} ({}) has no RSS (profile {}), and this version runs one worker on such ports "
-      "(software dispatch is future work): {} workers were asked for; pass -l 0 (one lcore) or "
-      "-l 0-1 (a worker plus a status lcore)",
-      port_id, dp::driver_name_of(port_id), p.path, workers);
 }
 
 std::string mss_message(const dp::AppConfig& cfg, uint16_t mtu, std::string_view where) {
@@ -117,6 +70,7 @@ dp::MbufPoolSpec planned_pool(const dp::DriverProfile& p, const dp::AppConfig& c
   s.lcores = workers;
   s.connections = cfg.tcp.max_conns * uint32_t{workers};
   s.mbufs_per_connection = kMbufsPerConnection;
+  s.dispatch_slots = dispatch_slots(one_queue, workers, static_cast<uint16_t>(s.tx_queues));
   s.count = cfg.mbufs;
   s.mtu = p.mtu;
   return s;
@@ -142,7 +96,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   const auto dashes = std::find(argv.begin(), argv.end(), "--");
   const std::vector<std::string> eal_args(argv.begin() + (argv.empty() ? 0 : 1), dashes);
 
-  Resources res;
+  DpResources res;
   {
     auto eal = dp::Eal::init(argv);
     if (!eal) return fail(eal.error());
@@ -162,10 +116,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   }
   const std::vector<unsigned> lcores = enabled_lcores();
   const unsigned main_lcore = rte_get_main_lcore();
-  std::vector<unsigned> worker_lcores;
-  for (unsigned id : lcores) {
-    if (lcores.size() == 1 || id != main_lcore) worker_lcores.push_back(id);
-  }
+  const std::vector<unsigned> worker_lcores = worker_lcores_of(lcores, main_lcore);
   const auto n = static_cast<uint16_t>(worker_lcores.size());
   const bool main_runs_worker = lcores.size() == 1;
 
@@ -173,9 +124,6 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   if (!profile) return fail(profile.error());
   if (!cfg.port_opts.empty()) {
     if (auto r = dp::apply_overrides(*profile, cfg.port_opts, "--port-opt"); !r) return fail(r.error(), kExitUsage);
-  }
-  if (n > 1 && (profile->software_dispatch || profile->rss == dp::RssMode::kNone)) {
-    return fail(no_rss_message(*profile, cfg.port_id, n), kExitUsage);
   }
   if (cfg.tcp.mss + kIpTcpHeaders > profile->mtu) {
     return fail(mss_message(cfg, profile->mtu, profile->path), kExitUsage);
@@ -185,45 +133,42 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   }
 
   // ---- configure and start the port ---------------------------------------
-  dp::PortRequest request;
-  request.port_id = cfg.port_id;
-  request.workers = n;
-  auto plan = dp::configure_port(*profile, request);
+  auto plan = configure_for(res, *profile, cfg.port_id, n);
   if (!plan) return fail(plan.error());
-  res.port = cfg.port_id;
-  if (n > 1 && plan->info.software_dispatch) return fail(no_rss_message(*profile, cfg.port_id, n), kExitUsage);
-  if (plan->info.tx_queues < n) {
-    return fail(fmt::format("port {} got {} TX queues for {} workers: use fewer lcores", cfg.port_id,
-                            plan->info.tx_queues, n));
-  }
   if (cfg.tcp.mss + kIpTcpHeaders > plan->info.mtu) {
     return fail(mss_message(cfg, plan->info.mtu, "in effect on the port"), kExitUsage);
   }
   dp::MbufPoolSpec spec = dp::mbuf_pool_spec_for(plan->info, n, cfg.tcp.max_conns * uint32_t{n},
                                                  kMbufsPerConnection);
   spec.count = cfg.mbufs;
-  auto pool = dp::create_mbuf_pool(spec);
-  if (!pool) return fail(pool.error());
-  res.pool = *pool;
-  auto started_port = dp::start_port(*plan, res.pool);
+  auto started_port = start_with_pool(res, *plan, spec, n);
   if (!started_port) return fail(started_port.error());
   const dp::PortInfo port = std::move(started_port).value();
+  const bool dispatching = n > 1 && port.software_dispatch;
 
   // ---- workers and their applications --------------------------------------
+  std::unique_ptr<dp::Dispatch> dispatch;  // outlives the workers, frees its parked mbufs
+  if (dispatching) dispatch = std::make_unique<dp::Dispatch>(n, kDispatchRing, port.tx_queues >= n);
   std::vector<std::unique_ptr<tcp::App>> apps;  // outlive the workers
+  std::vector<std::unique_ptr<Connector>> connectors;  // --connect
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<const dp::Worker*> views;
   for (uint16_t i = 0; i < n; ++i) {
     dp::WorkerSettings s;
-    s.index = i;
-    s.port_id = cfg.port_id;
-    s.rx_queue = i;
-    s.tx_queue = i;
-    s.port = &port;
+    assign_queues(s, i, n, port);
+    s.dispatch = dispatch.get();
     s.pool = res.pool;
     s.addrs = cfg.addrs;
     s.tcp = cfg.tcp;
     s.secrets = *secrets;
+    if (!cfg.connects.empty()) {
+      std::string error;
+      auto app = tcp::make_app("echo", error);
+      connectors.push_back(
+          std::make_unique<Connector>(cfg.connects, cfg.addrs.front().ip, i, n, *app));
+      apps.push_back(std::move(app));
+      s.driver = connectors.back().get();
+    }
     workers.push_back(std::make_unique<dp::Worker>(s));
     views.push_back(workers.back().get());
     for (const dp::ListenSpec& l : cfg.listeners) {
@@ -249,6 +194,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   tsrc.port = &port;
   tsrc.lcores = static_cast<uint16_t>(lcores.size());
   tsrc.version = SYNMILL_VERSION;
+  tsrc.pool = res.pool;
   std::vector<Launch> launches(n);
   if (!main_runs_worker) {
     for (uint16_t i = 0; i < n; ++i) {

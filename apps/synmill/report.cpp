@@ -45,10 +45,16 @@ std::string format_banner(const BannerFacts& f) {
     out += fmt::format("workers: {} on lcores {} (main lcore {}: status and signals)\n",
                        f.worker_lcores.size(), join_lcores(f.worker_lcores), f.main_lcore);
   }
-  out += fmt::format("flow steering: {}\n",
-                     f.port->software_dispatch
-                         ? std::string("none (one RX queue, one worker)")
-                         : fmt::format("RSS {} over {} queues", to_string(f.port->rss), f.port->rx_queues));
+  std::string steering = fmt::format("RSS {} over {} queues", to_string(f.port->rss), f.port->rx_queues);
+  if (f.port->software_dispatch) {
+    steering = f.worker_lcores.size() < 2
+                   ? std::string("none (one RX queue, one worker)")
+                   : fmt::format("software dispatch: worker 0 polls the RX queue and hands each flow to its "
+                                 "owner over SPSC rings; {}",
+                                 f.port->tx_queues >= f.worker_lcores.size() ? "owners transmit on their own TX queue"
+                                                                          : "worker 0 transmits for all");
+  }
+  out += fmt::format("flow steering: {}\n", steering);
   std::string addrs;
   for (const dp::Address& a : c.addrs) addrs += fmt::format("{}{}", addrs.empty() ? "" : ", ", dp::format_address(a));
   out += fmt::format("addresses: {}\n", addrs);

@@ -1,7 +1,5 @@
 #include "synmill/supervisor.hpp"
 
-#include <signal.h>
-
 #include <cstdio>
 #include <thread>
 
@@ -18,11 +16,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kTick = std::chrono::milliseconds(20);
 constexpr auto kStopWait = std::chrono::seconds(5);  // workers leave their loop in microseconds
 
-std::atomic<int> g_signals{0};
-static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free counter");
-
-extern "C" void on_signal(int) { g_signals.fetch_add(1, std::memory_order_relaxed); }
-
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -30,17 +23,6 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 Clock::duration to_clock(tcp::Duration d) { return std::chrono::nanoseconds(d.count_ns()); }
 
 }  // namespace
-
-void install_signal_handlers() {
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
-int signals_received() { return g_signals.load(std::memory_order_relaxed); }
 
 Supervisor::Supervisor(const dp::AppConfig& cfg, std::span<const dp::Worker* const> workers,
                        std::atomic<int>& state, Clock::time_point started)

@@ -10,17 +10,12 @@
 #include <chrono>
 #include <span>
 
+#include "common/signals.hpp"
 #include "dp/app_config.hpp"
 #include "dp/telemetry.hpp"
 #include "dp/worker.hpp"
 
 namespace synmill::apps {
-
-// Installs the SIGINT/SIGTERM handlers (the handler only counts signals).
-void install_signal_handlers();
-
-// Signals received so far.
-int signals_received();
 
 class Supervisor {
  public:

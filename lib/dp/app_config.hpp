@@ -28,6 +28,7 @@ namespace synmill::dp {
 struct AppConfig {
   std::vector<Address> addrs;
   std::vector<ListenSpec> listeners;
+  std::vector<ConnectSpec> connects;  // --connect: active opens at start-up
   tcp::StackConfig tcp;
 
   uint16_t port_id = 0;

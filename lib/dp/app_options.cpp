@@ -119,6 +119,19 @@ std::string show_listen(const AppConfig& c) {
   return out;
 }
 
+SetResult set_connect(AppConfig& c, std::string_view v) {
+  const auto p = parse_connect(v);
+  if (!parsed_ok(p)) return std::get<1>(p);
+  c.connects.push_back(std::get<0>(p));
+  return std::nullopt;
+}
+
+std::string show_connect(const AppConfig& c) {
+  std::string out;
+  for (const ConnectSpec& x : c.connects) out += (out.empty() ? "" : ",") + format_connect(x);
+  return out;
+}
+
 SetResult set_cookies(AppConfig& c, std::string_view v) {
   if (v == "off") {
     c.tcp.cookies = tcp::CookieMode::kOff;
@@ -246,6 +259,10 @@ const std::array kOptions = std::to_array<AppOption>({
     {"listen", "PORT:APP[,...]",
      "serve APP on TCP PORT (repeatable; at least one); APP: echo, discard, http, hold (never closes), send:N", kServe,
      K::kList, set_listen, show_listen, [](AppConfig& c) { c.listeners.clear(); }},
+    {"connect", "ADDR:PORT[xN]",
+     "at start, open N connections (default 1) to ADDR:PORT from ports 40000 up, served by echo "
+     "(repeatable; tests use it to drive SYN_SENT and the client side)",
+     kServe, K::kList, set_connect, show_connect, [](AppConfig& c) { c.connects.clear(); }},
 
     {"syncookies", "off|overflow|always",
      "SYN cookies: never, when a listener's backlog is full, or for every SYN", kSyn, K::kValue,

@@ -184,6 +184,31 @@ std::string format_address(const Address& a) { return fmt::format("{}/{}", forma
 
 std::string format_listen(const ListenSpec& l) { return fmt::format("{}:{}", l.port, l.app); }
 
+Parsed<ConnectSpec> parse_connect(std::string_view text) {
+  ConnectSpec c;
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return fmt::format("'{}': expected ADDR:PORT[xN], e.g. 198.18.0.1:7x8", text);
+  const auto ip = parse_ipv4(text.substr(0, colon));
+  if (!parsed_ok(ip)) return std::get<1>(ip);
+  c.ip = std::get<0>(ip);
+  std::string_view rest = text.substr(colon + 1);
+  const size_t x = rest.find('x');
+  const auto port = parse_uint(rest.substr(0, x), 1, 65535);
+  if (!parsed_ok(port)) return std::get<1>(port);
+  c.port = static_cast<uint16_t>(std::get<0>(port));
+  if (x != std::string_view::npos) {
+    const auto n = parse_uint(rest.substr(x + 1), 1, 65536);
+    if (!parsed_ok(n)) return std::get<1>(n);
+    c.count = static_cast<uint32_t>(std::get<0>(n));
+  }
+  return c;
+}
+
+std::string format_connect(const ConnectSpec& c) {
+  return c.count == 1 ? fmt::format("{}:{}", format_ipv4(c.ip), c.port)
+                      : fmt::format("{}:{}x{}", format_ipv4(c.ip), c.port, c.count);
+}
+
 std::string format_seconds(tcp::Duration d) {
   const int64_t ms = d.count_ms();
   if (ms % 1000 == 0) return fmt::format("{}", ms / 1000);

@@ -31,6 +31,20 @@ struct ListenSpec {
   friend bool operator==(const ListenSpec&, const ListenSpec&) = default;
 };
 
+// An active open at start-up: `count` connections to ip:port, each served by
+// `app` (tests drive SYN_SENT and the client side with these).
+struct ConnectSpec {
+  uint32_t ip = 0;  // host order
+  uint16_t port = 0;
+  uint32_t count = 1;
+  std::string app = "echo";
+  friend bool operator==(const ConnectSpec&, const ConnectSpec&) = default;
+};
+
+// "A.B.C.D:PORT[xN]" with N in 1..65536.
+Parsed<ConnectSpec> parse_connect(std::string_view text);
+std::string format_connect(const ConnectSpec& c);  // "198.18.0.1:7x32"
+
 // Whole decimal number in lo..hi.
 Parsed<uint64_t> parse_uint(std::string_view text, uint64_t lo, uint64_t hi);
 

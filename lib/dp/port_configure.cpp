@@ -67,7 +67,7 @@ Result<void> plan_queues(const DriverProfile& profile, const PortRequest& req,
   info.rss_types = rss_on ? profile.rss_types : 0;
   info.tx_queues = std::min({req.workers, profile.tx_queues_max, dev.max_tx_queues});
   if (info.tx_queues < req.workers) {
-    info.notes.push_back(fmt::format("{} TX queues for {} workers: workers share TX queues",
+    info.notes.push_back(fmt::format("{} TX queues for {} workers: the others hand their frames to worker 0",
                                      info.tx_queues, req.workers));
   }
   return {};

@@ -66,6 +66,10 @@ int cmd_stats(const char*, const char*, rte_tel_data* d) {
   if (g_source == nullptr) return -1;
   rte_tel_data_start_dict(d);
   for (const auto& [name, v] : stats_entries(sum_workers(g_source->workers))) add_u64(d, name, v);
+  if (g_source->pool != nullptr) {
+    add_u64(d, "mbufs_in_use", rte_mempool_in_use_count(g_source->pool));
+    add_u64(d, "mbufs_total", g_source->pool->size);
+  }
   return 0;
 }
 
@@ -154,7 +158,7 @@ int cmd_conns(const char*, const char* params, rte_tel_data* d) {
     const uint64_t hz = src.tsc_hz == 0 ? 1 : src.tsc_hz;
     const tcp::Instant now(static_cast<int64_t>(ticks / hz * 1000000000ull + ticks % hz * 1000000000ull / hz));
     const uint32_t limit = skip > seen ? skip - seen + want - added : want - added;
-    src.workers[i]->stack().for_each_conn(limit, [&](const tcp::ConnInfo& ci) {
+    const auto visit = [&](const tcp::ConnInfo& ci) {
       if (seen++ < skip || added >= want || bytes >= kReplyBudget) return;
       const std::vector<std::string> values = conn_values(conn_row(ci, static_cast<uint16_t>(i), now));
       size_t row_bytes = 3;
@@ -165,7 +169,11 @@ int cmd_conns(const char*, const char* params, rte_tel_data* d) {
       }
       bytes += add_row(d, values);
       ++added;
-    });
+    };
+    const tcp::Stack& stack = src.workers[i]->stack();
+    stack.for_each_conn(limit, visit);
+    const uint32_t left = skip > seen ? skip - seen + want - added : want - added;
+    if (added < want && bytes < kReplyBudget) stack.for_each_time_wait(left, visit);
   }
   return 0;
 }

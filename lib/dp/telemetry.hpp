@@ -6,7 +6,8 @@
 //   /synmill/stats            every tcp::Counters and dp::WorkerCounters value summed
 //                             over the workers, plus busy_cycles_per_packet
 //   /synmill/states           connections per state summed over the workers
-//   /synmill/conns,N[,SKIP]   up to N connections (default 100) after skipping SKIP
+//   /synmill/conns,N[,SKIP]   up to N connections (default 100) after skipping SKIP;
+//                             per worker its connections, then its TIME_WAIT entries
 //   /synmill/config           the effective settings and the port
 //
 // The callbacks run on DPDK's telemetry threads and read the workers' counters
@@ -24,6 +25,8 @@
 #include "dp/worker.hpp"
 #include "tcp/counters.hpp"
 #include "tcp/stack.hpp"
+
+struct rte_mempool;
 
 namespace synmill::dp {
 
@@ -87,6 +90,10 @@ struct TelemetrySource {
   const PortInfo* port = nullptr;
   uint16_t lcores = 1;
   std::string version;
+  // The packet-buffer pool: /synmill/stats reports mbufs_in_use and
+  // mbufs_total (rte_mempool_in_use_count: a leak shows as a count that does
+  // not come back once traffic stops). nullptr: not reported.
+  const rte_mempool* pool = nullptr;
 };
 
 // Registers the /synmill/* commands (once per process) and points them at

@@ -3,11 +3,13 @@
 
 #include <algorithm>
 
+#include "dp/dispatch.hpp"
 #include "dp/rte.hpp"
 #include "tcp/segment_codec.hpp"
 #include "wire/arp.hpp"
 #include "wire/checksum.hpp"
 #include "wire/ethernet.hpp"
+#include "wire/flow_peek.hpp"
 #include "wire/frame.hpp"
 #include "wire/icmp.hpp"
 
@@ -15,12 +17,16 @@ namespace synmill::dp {
 
 namespace {
 
-constexpr uint16_t kBurst = 32;
 constexpr size_t kMinFrame = 60;  // Ethernet minimum without FCS
 
 bool multicast_mac(const wire::MacAddr& m) { return (m[0] & 1) != 0; }
 
 uint8_t neigh_slot(uint32_t ip) { return static_cast<uint8_t>((ip * 0x9E3779B1u) >> 24); }
+
+std::span<const uint8_t> hash_key(const WorkerSettings& s) {
+  if (s.port != nullptr && s.port->rss_key.size() >= 16) return s.port->rss_key;
+  return kDefaultRssKey;
+}
 
 }  // namespace
 
@@ -28,7 +34,12 @@ struct ArpRef {
   const wire::ArpView& arp;
 };
 
-Worker::Worker(const WorkerSettings& s) : s_(s) {
+Worker::Worker(const WorkerSettings& s)
+    : s_(s),
+      dispatch_(s.dispatch),
+      polls_port_(s.dispatch == nullptr || s.index == 0),
+      transmits_(s.dispatch == nullptr || s.index == 0 || s.dispatch->owners_transmit()),
+      hasher_(hash_key(s), s.port != nullptr ? s.port->rss_function : RssFunction::kToeplitz) {
   stack_ = std::make_unique<tcp::Stack>(s.tcp, s.secrets, *this, tcp::Instant{});
 }
 
@@ -39,7 +50,23 @@ Worker::~Worker() {
 bool Worker::listen(uint16_t port, tcp::App& app) { return stack_->listen(port, app); }
 
 bool Worker::ours(uint32_t ip) const {
-  return std::any_of(s_.addrs.begin(), s_.addrs.end(), [ip](const Address& a) { return a.ip == ip; });
+  return std::any_of(s_.addrs.begin(), s_.addrs.end(), [ip](const Address& a) { return a.ip == ip; }) ||
+         std::any_of(s_.ranges.begin(), s_.ranges.end(),
+                     [ip](const AddrRange& r) { return ip >= r.first && ip <= r.last; });
+}
+
+bool Worker::resolve(uint32_t ip, uint32_t from_ip) {
+  if (neighbour(ip) != nullptr) return true;
+  rte_mbuf* m = rte_pktmbuf_alloc(s_.pool);
+  if (m == nullptr) {
+    ++ctr_.drop_no_mbuf;
+    return false;
+  }
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kMinFrame));
+  std::fill(p, p + kMinFrame, 0);
+  wire::build_arp_request(std::span<uint8_t>(p, kMinFrame), s_.port->mac, from_ip, ip);
+  tx(m);
+  return false;
 }
 
 void Worker::learn(uint32_t ip, const std::array<uint8_t, 6>& mac) {
@@ -48,6 +75,7 @@ void Worker::learn(uint32_t ip, const std::array<uint8_t, 6>& mac) {
     n.ip = ip;
     n.mac = mac;
     ++ctr_.arp_learned;
+    if (dispatch_ != nullptr && s_.index == 0) dispatch_->announce(NeighbourNote{ip, mac});
   }
 }
 
@@ -71,7 +99,9 @@ void Worker::tx(rte_mbuf* m) {
 void Worker::flush() {
   uint16_t sent = 0;
   while (sent < tx_len_) {
-    const uint16_t n = rte_eth_tx_burst(s_.port_id, s_.tx_queue, txq_.data() + sent,
+    const uint16_t n = !transmits_
+        ? dispatch_->to_transmitter(s_.index, txq_.data() + sent, static_cast<uint16_t>(tx_len_ - sent))
+        : rte_eth_tx_burst(s_.port_id, s_.tx_queue, txq_.data() + sent,
                                         static_cast<uint16_t>(tx_len_ - sent));
     if (n == 0) break;
     for (uint16_t i = sent; i < sent + n; ++i) ctr_.tx_bytes += rte_pktmbuf_pkt_len(txq_[i]);
@@ -260,6 +290,10 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
   learn(src, src_mac);
   reply_mac_ = src_mac;
   const tcp::SegmentIn seg = tcp::segment_from_frame(*f);
+  if (s_.driver != nullptr && s_.driver->on_tcp(*this, seg, now)) {
+    rte_pktmbuf_free(m);
+    return;
+  }
   // A reply may reuse this mbuf only if nothing still points into it.
   reuse_ = seg.payload.empty() ? m : nullptr;
   stack_->on_segment(seg, now);
@@ -273,10 +307,75 @@ void Worker::drain(tcp::Instant now) {
   stack_->close_all(now);
 }
 
+// Worker 0 of a dispatching port: segments of flows other workers own go to
+// them; the rest (its own flows, ARP, ICMP, anything unreadable) it handles.
+// Owners take what worker 0 handed them. Returns the packets handled here.
+uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
+  if (!polls_port_) {
+    const uint16_t n = dispatch_->from_dispatcher(s_.index, rx, kBurst);
+    for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
+    return n;
+  }
+  const uint16_t n = rte_eth_rx_burst(s_.port_id, s_.rx_queue, rx, kBurst);
+  if (dispatch_ == nullptr) {
+    for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
+    return n;
+  }
+  const uint16_t workers = dispatch_->workers();
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = rx[i];
+    const auto flow = wire::peek_tcp_flow(
+        std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)));
+    const uint16_t owner =
+        flow ? owner_for(hasher_.hash(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers) : 0;
+    if (owner == s_.index) {
+      handle(m, now);
+    } else if (dispatch_->to_owner(owner, m)) {
+      ++ctr_.dispatched;
+    } else {
+      ++ctr_.drop_dispatch_full;
+      rte_pktmbuf_free(m);
+    }
+  }
+  return n;
+}
+
+void Worker::take_neighbours() {
+  NeighbourNote note;
+  while (dispatch_->next_neighbour(s_.index, note)) learn(note.ip, note.mac);
+}
+
+// Worker 0 transmits what owners without a TX queue of their own handed over.
+void Worker::transmit_for_owners() {
+  std::array<rte_mbuf*, kBurst> batch{};
+  for (uint16_t o = 1; o < dispatch_->workers(); ++o) {
+    const uint16_t n = dispatch_->from_owner(o, batch.data(), kBurst);
+    for (uint16_t i = 0; i < n; ++i) tx(batch[i]);
+  }
+}
+
+// At stop: owners report their last flush; worker 0 keeps forwarding their
+// frames (their RSTs) until all have, for at most a second.
+void Worker::finish_dispatch() {
+  if (s_.index != 0) {
+    dispatch_->owner_done();
+    return;
+  }
+  if (dispatch_->owners_transmit()) return;
+  const uint64_t give_up = rte_rdtsc() + tsc_hz_;
+  for (;;) {
+    const bool done = dispatch_->owners_done();  // read before the last drain
+    transmit_for_owners();
+    flush();
+    if (done || rte_rdtsc() > give_up) break;
+  }
+}
+
 void Worker::run(const std::atomic<int>& state) {
   tsc_hz_ = rte_get_tsc_hz();
   tsc_start_ = rte_rdtsc();
-  if (s_.gratuitous_arp) send_gratuitous_arp();
+  if (s_.gratuitous_arp && polls_port_) send_gratuitous_arp();
+  const bool forwards = dispatch_ != nullptr && s_.index == 0 && !dispatch_->owners_transmit();
   std::array<rte_mbuf*, kBurst> rx{};
   for (;;) {
     const int st = state.load(std::memory_order_relaxed);
@@ -284,9 +383,11 @@ void Worker::run(const std::atomic<int>& state) {
     const tcp::Instant now = now_from_tsc(t0);
     if (st == static_cast<int>(RunState::kStopping)) break;
     if (st == static_cast<int>(RunState::kDraining) && !draining_) drain(now);
-    const uint16_t n = rte_eth_rx_burst(s_.port_id, s_.rx_queue, rx.data(), kBurst);
-    for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
+    if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
+    const uint16_t n = receive(rx.data(), now);
     stack_->advance(now);
+    if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
+    if (forwards) transmit_for_owners();
     flush();
     const uint64_t t1 = rte_rdtsc();
     ++ctr_.loops;
@@ -296,8 +397,10 @@ void Worker::run(const std::atomic<int>& state) {
       ctr_.busy_cycles += t1 - t0;
     }
   }
+  if (s_.driver != nullptr) s_.driver->on_stop(*this, now_from_tsc(rte_rdtsc()));
   stack_->abort_all(now_from_tsc(rte_rdtsc()));
   flush();
+  if (dispatch_ != nullptr) finish_dispatch();
   finished_.store(true, std::memory_order_release);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dp/port_info.hpp"
+#include "dp/rss.hpp"
 #include "tcp/app.hpp"
 #include "tcp/stack.hpp"
 
@@ -37,6 +38,7 @@ enum class RunState : int {
   X(drop_bad_ip_checksum) X(drop_bad_tcp_checksum) X(drop_parse_error)       \
   X(drop_ip_fragment) X(drop_not_for_us) X(drop_bad_source) X(drop_non_ip)   \
   X(drop_other_protocol) X(drop_tx_full) X(drop_no_mbuf) X(drop_frame_too_big) \
+  X(dispatched) X(drop_dispatch_full)                                        \
   X(loops) X(busy_loops) X(busy_cycles) X(total_cycles)
 
 struct WorkerCounters {
@@ -51,6 +53,31 @@ struct WorkerCounters {
   }
 };
 
+class Worker;
+
+// A range of local addresses (a load generator's source addresses): the
+// worker answers ARP for them and takes TCP addressed to them.
+struct AddrRange {
+  uint32_t first = 0;  // host order, inclusive
+  uint32_t last = 0;
+};
+
+// What drives a worker besides its listeners: a load generator opens
+// connections or sends raw segments from here. Runs on the worker's thread.
+class LoopDriver {
+ public:
+  // Once per loop, after the RX burst and the timers.
+  virtual void on_loop(Worker& w, tcp::Instant now) = 0;
+  // A TCP segment for one of our addresses, before the stack sees it; true if
+  // the driver consumed it (the stack never sees it, nothing is answered).
+  virtual bool on_tcp(Worker& /*w*/, const tcp::SegmentIn& /*seg*/, tcp::Instant /*now*/) { return false; }
+  // The last call, from the worker's thread, before it aborts what is left.
+  virtual void on_stop(Worker& /*w*/, tcp::Instant /*now*/) {}
+
+ protected:
+  ~LoopDriver() = default;
+};
+
 struct WorkerSettings {
   uint16_t index = 0;   // worker number, 0..workers-1 (= RX/TX queue)
   uint16_t port_id = 0;
@@ -62,6 +89,12 @@ struct WorkerSettings {
   tcp::StackConfig tcp;
   tcp::StackSecrets secrets;
   bool gratuitous_arp = true;  // announce our addresses when the loop starts
+  // Software dispatch (ports without RSS; see dispatch.hpp): worker 0 polls
+  // the port and hands flows to their owners. nullptr: this worker polls its
+  // own RX queue.
+  class Dispatch* dispatch = nullptr;
+  std::vector<AddrRange> ranges;  // further local addresses (see AddrRange)
+  LoopDriver* driver = nullptr;
 };
 
 class Worker final : public tcp::TxSink {
@@ -87,8 +120,22 @@ class Worker final : public tcp::TxSink {
 
   void emit(const tcp::SegmentOut& seg) override;  // TxSink
 
+  // For a LoopDriver, on this worker's thread.
+  tcp::Stack& stack_mut() { return *stack_; }
+  const WorkerSettings& settings() const { return s_; }
+  uint64_t tsc_start() const { return tsc_start_; }
+  // Whether the next hop for `ip` is known; if not, asks with an ARP request
+  // (at most once per call).
+  bool resolve(uint32_t ip, uint32_t from_ip);
+  // A neighbour given by configuration (no ARP for it).
+  void set_neighbour(uint32_t ip, const std::array<uint8_t, 6>& mac) { learn(ip, mac); }
+
  private:
   void handle(rte_mbuf* m, tcp::Instant now);
+  uint16_t receive(rte_mbuf** rx, tcp::Instant now);
+  void take_neighbours();
+  void transmit_for_owners();
+  void finish_dispatch();
   void handle_arp(rte_mbuf* m, const struct ArpRef& ref);
   bool ours(uint32_t ip) const;
   void learn(uint32_t ip, const std::array<uint8_t, 6>& mac);
@@ -104,6 +151,7 @@ class Worker final : public tcp::TxSink {
   WorkerCounters ctr_;
   uint64_t tsc_hz_ = 0;
   uint64_t tsc_start_ = 0;
+  static constexpr uint16_t kBurst = 32;
   std::array<rte_mbuf*, 64> txq_{};
   uint16_t tx_len_ = 0;
   rte_mbuf* reuse_ = nullptr;       // the received mbuf a reply may be built in
@@ -112,7 +160,11 @@ class Worker final : public tcp::TxSink {
     uint32_t ip = 0;
     std::array<uint8_t, 6> mac{};
   };
-  std::array<Neighbour, 256> neigh_{};  // direct-mapped by the address's low byte
+  std::array<Neighbour, 256> neigh_{};  // direct-mapped by a hash of the address
+  Dispatch* dispatch_ = nullptr;
+  bool polls_port_ = true;   // worker 0, or every worker with RSS
+  bool transmits_ = true;    // owns a TX queue (else hands frames to worker 0)
+  RssHasher hasher_;
   bool draining_ = false;
   std::atomic<bool> finished_{false};
 };

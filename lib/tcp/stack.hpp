@@ -106,6 +106,10 @@ class Stack {
   // Visits every connection (for /synmill/conns), up to `limit`.
   template <class F>
   void for_each_conn(uint32_t limit, F&& f) const;
+  // The same for up to `limit` TIME_WAIT entries (state kTimeWait, state_at =
+  // when the entry expires).
+  template <class F>
+  void for_each_time_wait(uint32_t limit, F&& f) const;
   std::optional<ConnId> find(const FourTuple& t) const;
   // The state a segment for `t` would meet: a connection's, TIME_WAIT from the
   // compact table, LISTEN if a listener owns the local port, else CLOSED.
@@ -225,6 +229,20 @@ void Stack::for_each_conn(uint32_t limit, F&& f) const {
     f(ci);
     ++n;
   }
+}
+
+template <class F>
+void Stack::for_each_time_wait(uint32_t limit, F&& f) const {
+  tw_.for_each(limit, [&f](const TimeWaitEntry& e, Instant expires) {
+    ConnInfo ci{};
+    ci.tuple = e.tuple;
+    ci.state = State::kTimeWait;
+    ci.snd_una = Seq(e.snd_nxt);
+    ci.snd_nxt = Seq(e.snd_nxt);
+    ci.rcv_nxt = Seq(e.rcv_nxt);
+    ci.state_at = expires;
+    f(ci);
+  });
 }
 
 }  // namespace synmill::tcp

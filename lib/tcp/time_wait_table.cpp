@@ -1,5 +1,7 @@
 #include "tcp/time_wait_table.hpp"
 
+#include <algorithm>
+
 namespace synmill::tcp {
 
 TimeWaitTable::TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t seed, Instant start)
@@ -34,7 +36,7 @@ void TimeWaitTable::restart(TimeWaitEntry* e, Instant now) {
 
 void TimeWaitTable::push_back(uint32_t idx, Instant now) {
   Link& l = links_[idx];
-  l.expire_ns = (now + time_wait_).ns();
+  l.expire_ns = std::max<int64_t>(1, (now + time_wait_).ns());  // 0 marks a free slot
   // Keep the FIFO sorted even if `now` went backwards: never expire early.
   if (tail_ != kNil && links_[tail_].expire_ns > l.expire_ns) l.expire_ns = links_[tail_].expire_ns;
   l.prev = tail_;
@@ -63,6 +65,7 @@ void TimeWaitTable::unlink(uint32_t idx) {
 
 void TimeWaitTable::remove(uint32_t idx) {
   unlink(idx);
+  links_[idx].expire_ns = 0;  // free (see for_each)
   const bool erased = map_.erase(entries_[idx].tuple);
   assert(erased);
   (void)erased;

@@ -64,6 +64,12 @@ class TimeWaitTable {
   template <class F>
   void expire(Instant now, F&& on_expire);
 
+  // Visits up to `limit` live entries in slot order: f(entry, expiry). For
+  // diagnostics; it walks the slot array (free slots have expire_ns == 0), never
+  // the FIFO's links, so a reader racing the owner sees stale rows at worst.
+  template <class F>
+  void for_each(uint32_t limit, F&& f) const;
+
   // When `e` expires.
   Instant expiry(const TimeWaitEntry* e) const { return Instant(links_[index_of(e)].expire_ns); }
 
@@ -104,6 +110,17 @@ void TimeWaitTable::expire(Instant now, F&& on_expire) {
     const uint32_t idx = head_;
     on_expire(static_cast<const TimeWaitEntry&>(entries_[idx]));
     remove(idx);
+  }
+}
+
+template <class F>
+void TimeWaitTable::for_each(uint32_t limit, F&& f) const {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < capacity_ && n < limit; ++i) {
+    const int64_t at = links_[i].expire_ns;
+    if (at == 0) continue;
+    f(static_cast<const TimeWaitEntry&>(entries_[i]), Instant(at));
+    ++n;
   }
 }
 

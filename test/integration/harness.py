@@ -104,30 +104,8 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
 # ---------------------------------------------------------------------------
 # DPDK telemetry (v2 socket: SOCK_SEQPACKET, greeting JSON, one reply per command)
 
-class Telemetry:
-    def __init__(self, file_prefix, runtime_root="/var/run/dpdk"):
-        self.path = os.path.join(runtime_root, file_prefix, "dpdk_telemetry.v2")
-
-    def available(self):
-        return os.path.exists(self.path)
-
-    def query(self, command, timeout=5.0):
-        """Returns the value of the reply's single key (the command), parsed."""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        s.settimeout(timeout)
-        try:
-            s.connect(self.path)
-            greeting = json.loads(s.recv(65536).decode())
-            max_len = int(greeting.get("max_output_len", 16384))
-            s.send(command.encode())
-            raw = s.recv(max(max_len, 65536))
-        finally:
-            s.close()
-        reply = json.loads(raw.decode())
-        key = command.split(",", 1)[0]
-        if not isinstance(reply, dict) or key not in reply:
-            raise RuntimeError(f"telemetry {command!r}: unexpected reply {raw[:300]!r}")
-        return reply[key]
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from synmill_telemetry import Telemetry  # noqa: E402  (shared with bench/)
 
 
 # ---------------------------------------------------------------------------
@@ -249,11 +227,12 @@ class SynmillEnv:
     """A network namespace holding the kernel side of synmill's tap.
 
     listen: the --listen value; extra: further synmill options (list);
-    huge_dir: None for --no-huge (the default), else a hugetlbfs mount to use.
+    huge_dir: None for --no-huge (the default), else a hugetlbfs mount to use;
+    lcores: the EAL's core options (default one lcore: worker on the main lcore).
     """
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
-                 huge_dir=None, name=None):
+                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -263,6 +242,12 @@ class SynmillEnv:
         self.listen = listen
         self.extra = list(extra)
         self.huge_dir = huge_dir
+        self.lcores = list(lcores)
+        self.bridge = "smbr0" if bridge else None  # the kernel's address on a bridge the tap joins
+        # (loss %, delay ms, reorder %): impair.py relays between the tap and a
+        # kernel-side tap that holds the kernel's address (a userspace netem).
+        self.impair = impair
+        self.impair_proc = None
         self.name = name or self.ns
         self.log_path = os.path.join(log_dir(), f"synmill-{self.tag}.log")
         self.proc = None
@@ -304,7 +289,7 @@ class SynmillEnv:
             self.ns_run(["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=False)
         self.ns_run(["ip", "link", "set", "lo", "up"])
 
-        eal = ["-l", "0", "--no-pci", "--file-prefix", self.file_prefix, f"--vdev=net_tap0,iface={self.tap}"]
+        eal = self.lcores + ["--no-pci", "--file-prefix", self.file_prefix, f"--vdev=net_tap0,iface={self.tap}"]
         if self.huge_dir is None:
             eal += ["--no-huge", "-m", "1024"]
         else:
@@ -321,8 +306,26 @@ class SynmillEnv:
         # The tap exists in our namespace now; hand it to the test namespace.
         wait_until(lambda: os.path.exists(f"/sys/class/net/{self.tap}"), 5, what=f"tap {self.tap}")
         run(["ip", "link", "set", self.tap, "netns", self.ns])
-        self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", self.tap])
-        self.ns_run(["ip", "link", "set", self.tap, "up"])
+        if self.impair:
+            self.ns_run(["ip", "link", "set", self.tap, "up"])
+            loss, delay, reorder = self.impair
+            self.impair_proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns, PYTHON, os.path.join(HERE, "impair.py"), self.tap, "kimp0",
+                 str(loss), str(delay), str(reorder), "3600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True)
+            line = self.impair_proc.stdout.readline()
+            if b"ready" not in line:
+                raise RuntimeError(f"impair.py did not start: {self.impair_proc.stderr.read()[-1000:]!r}")
+            self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", "kimp0"])
+            self.ns_run(["ip", "link", "set", "kimp0", "up"])
+        elif self.bridge:
+            self.ns_run(["ip", "link", "add", self.bridge, "type", "bridge"])
+            self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", self.bridge])
+            self.ns_run(["ip", "link", "set", self.bridge, "up"])
+            self.join_bridge(self.tap)
+        else:
+            self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", self.tap])
+            self.ns_run(["ip", "link", "set", self.tap, "up"])
         wait_until(self.telemetry.available, 10, what="telemetry socket")
 
     def _wait_ready(self):
@@ -354,6 +357,14 @@ class SynmillEnv:
                     self.proc.wait(timeout=10)
             self.exit_code = self.proc.returncode
             self.proc = None
+        if self.impair_proc is not None:
+            self.impair_proc.terminate()
+            try:
+                self.impair_proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.impair_proc.kill()
+                self.impair_proc.wait()
+            self.impair_proc = None
         if self.ns_created:
             run(["ip", "netns", "del", self.ns], check=False)
             self.ns_created = False
@@ -361,6 +372,25 @@ class SynmillEnv:
         if self in LIVE:
             LIVE.remove(self)
         return self.exit_code
+
+    def join_bridge(self, iface):
+        """Moves `iface` (from our namespace, if still there) onto the bridge."""
+        if os.path.exists(f"/sys/class/net/{iface}"):
+            run(["ip", "link", "set", iface, "netns", self.ns])
+        # net_tap gives the kernel interface the DPDK port's MAC; a bridge takes
+        # its ports' MACs as its own and would deliver frames for the DPDK
+        # side to the host. Another MAC on the kernel side keeps them apart.
+        mac = "02:53:4d:" + ":".join(f"{b:02x}" for b in os.urandom(3))
+        self.ns_run(["ip", "link", "set", iface, "address", mac])
+        self.ns_run(["ip", "link", "set", iface, "master", self.bridge])
+        self.ns_run(["ip", "link", "set", iface, "up"])
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
 
     def log_text(self):
         with open(self.log_path, "rb") as f:
@@ -484,13 +514,17 @@ class SynmillCase(unittest.TestCase):
     LISTEN = "80:http,7:echo,9:discard,8000:send:1048576"
     EXTRA = ("--grace", "1")
     HUGE_DIR = None
+    LCORES = ("-l", "0")
+    BRIDGE = False
+    IMPAIR = None
     TIMEOUT_S = 120  # per test method
     env = None
 
     @classmethod
     def setUpClass(cls):
         cls.env = cls.enterClassContext(SynmillEnv(cls.LISTEN, cls.EXTRA, huge_dir=cls.HUGE_DIR,
-                                                   name=cls.__name__))
+                                                   name=cls.__name__, lcores=cls.LCORES,
+                                                   bridge=cls.BRIDGE, impair=cls.IMPAIR))
 
     @classmethod
     def tearDownClass(cls):

@@ -58,6 +58,30 @@ def curl_seq(p):
     out({"n": n, "ok": ok, "bad": bad, "elapsed": time.monotonic() - t0})
 
 
+def curl_par(p):
+    """n curl processes, one connection each, `parallel` at a time; each may
+    take `max_time` seconds (TCP's SYN retransmissions included)."""
+    import concurrent.futures
+    n, url = p["n"], p.get("url", f"http://{SERVER}/")
+    deadline = time.monotonic() + p.get("budget", 240)
+    expected = BODY + b"\n200"
+
+    def one(i):
+        if time.monotonic() > deadline:
+            return {"i": i, "error": "suite deadline"}
+        r = subprocess.run(["curl", "-s", "--max-time", str(p.get("max_time", 5)), "-o", "-", "-w",
+                            "\n%{http_code}", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=p.get("max_time", 5) + 10)
+        if r.returncode == 0 and r.stdout == expected:
+            return None
+        return {"i": i, "rc": r.returncode, "out": r.stdout[-200:].decode(errors="replace")}
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=p.get("parallel", 4)) as ex:
+        results = list(ex.map(one, range(n)))
+    bad = [r for r in results if r is not None]
+    out({"n": n, "ok": n - len(bad), "bad": bad[:10], "elapsed": time.monotonic() - t0})
+
+
 def curl_keepalive(p):
     """One curl process fetching n URLs: curl reuses its connection."""
     n = p["n"]
@@ -273,6 +297,32 @@ def many(p):
     out({"conns": conns, "sent": sent, "received": received, "bad": bad})
 
 
+def slow_reader(p):
+    """Connect to send:N, read `first` bytes, stop reading for `stall` seconds
+    (synmill meets a zero window), say {"stalled": ...} at the start of the
+    stall, then read the rest; check every byte."""
+    port, n = p["port"], p["n"]
+    s = socket.create_connection((SERVER, port), timeout=30)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, p.get("rcvbuf", 65536))
+    got = bytearray()
+    while len(got) < p["first"]:
+        chunk = s.recv(min(65536, p["first"] - len(got)))
+        if not chunk:
+            break
+        got += chunk
+    out({"stalled": addr_str(s.getsockname()), "read": len(got)})
+    time.sleep(p["stall"])
+    deadline = time.monotonic() + p.get("budget", 120)
+    while time.monotonic() < deadline:
+        chunk = s.recv(262144)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    equal = bytes(got) == pattern(0, n)
+    out({"received": len(got), "equal": equal})
+
+
 def hold_open(p):
     """Connect, say {"connected": ...}, then wait (bounded) for synmill to
     end the connection: EOF (its FIN) or an error (its RST)."""
@@ -368,7 +418,7 @@ def ping(p):
     out({"tool": "raw-socket", "sent": count, "received": received, "rtt_ms": rtts, "bad": bad})
 
 
-ACTIONS = {f.__name__: f for f in (curl_seq, curl_keepalive, http_keepalive, echo, client_close,
+ACTIONS = {f.__name__: f for f in (curl_seq, curl_par, slow_reader, curl_keepalive, http_keepalive, echo, client_close,
                                    server_close, many, hold_open, refused, ping)}
 
 if __name__ == "__main__":

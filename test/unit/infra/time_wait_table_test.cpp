@@ -185,3 +185,26 @@ TEST_CASE("TimeWaitTable randomized against std::map", "[infra]") {
   REQUIRE(model.empty());
   REQUIRE(t.size() == 0);
 }
+
+TEST_CASE("TimeWaitTable for_each visits live entries only, up to a limit", "[infra]") {
+  TimeWaitTable t(4, kTw, 78, kStart);
+  const auto collect = [&t](uint32_t limit) {
+    std::map<uint16_t, int64_t> seen;
+    t.for_each(limit, [&seen](const TimeWaitEntry& e, Instant at) { seen[e.tuple.remote_port] = at.ns(); });
+    return seen;
+  };
+  REQUIRE(collect(10).empty());
+  REQUIRE(t.insert(entry_for(1), kStart) != nullptr);
+  REQUIRE(t.insert(entry_for(2), kStart + Duration::s(1)) != nullptr);
+  REQUIRE(t.insert(entry_for(3), kStart + Duration::s(2)) != nullptr);
+  t.erase(t.find(entry_for(2).tuple));
+  auto seen = collect(10);
+  REQUIRE(seen.size() == 2);
+  REQUIRE(seen.at(1) == (kStart + kTw).ns());
+  REQUIRE(seen.at(3) == (kStart + Duration::s(2) + kTw).ns());
+  REQUIRE(collect(1).size() == 1);
+  t.expire(kStart + kTw, [](const TimeWaitEntry&) {});
+  seen = collect(10);
+  REQUIRE(seen.size() == 1);
+  REQUIRE(seen.count(3) == 1);
+}

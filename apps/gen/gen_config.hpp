@@ -1,0 +1,59 @@
+#pragma once
+// synmill-gen's settings and their command line:
+//   synmill-gen [EAL args] -- --mode syn|connect|hold --addr A/P --dst ADDR:PORT
+//       [--src-ports LO-HI] [--src-addrs FIRST-LAST] [--rate N|max]
+//       [--duration S] [--concurrency N] [--request BYTES] [--response BYTES]
+//       [--close client|server|rst] [--json] ...
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dp/app_values.hpp"
+#include "dp/rss.hpp"
+#include "dp/worker.hpp"
+#include "tcp/types.hpp"
+
+namespace synmill::gen {
+
+enum class Mode : uint8_t { kSyn, kConnect, kHold };
+enum class CloseKind : uint8_t { kClient, kServer, kRst };
+
+const char* to_string(Mode m);
+const char* to_string(CloseKind c);
+
+struct GenConfig {
+  Mode mode = Mode::kConnect;
+  std::vector<dp::Address> addrs;  // --addr: the first is the default source
+  uint32_t dst_ip = 0;
+  std::optional<std::array<uint8_t, 6>> dst_mac;  // --dst-mac: no ARP for the destination
+  uint16_t dst_port = 0;
+  dp::PortRange src_ports{1024, 65535};
+  dp::AddrRange src_addrs{};  // empty (first == 0): the first --addr
+  uint64_t rate = 0;          // per second over all workers; 0: as fast as possible
+  uint64_t count = 0;         // SYNs or connections in all, then stop (0: until --duration)
+  bool random_sources = false;  // syn: source address and port drawn at random from the ranges
+  tcp::Duration duration = tcp::Duration::s(10);
+  tcp::Duration drain = tcp::Duration::s(2);  // after the duration: wait for what is open
+  uint32_t concurrency = 1000;  // connect: open at once (cap); hold: connections to open
+  uint32_t hold = 0;            // connect: idle connections opened first and held to the end
+  uint32_t request = 0;         // bytes the client sends once connected
+  uint32_t response = 0;        // bytes it expects back before closing
+  CloseKind close = CloseKind::kClient;
+  bool json = false;
+  tcp::Duration time_wait = tcp::Duration::s(1);  // the generator's own TIME_WAIT
+  tcp::Duration report_every = tcp::Duration::s(1);
+  uint16_t port_id = 0;
+  std::string drivers_config;
+  std::vector<std::pair<std::string, std::string>> port_opts;
+  uint32_t mbufs = 0;
+  bool help = false;
+};
+
+// Parses the options after "--". Fails with one line naming the option.
+dp::Parsed<GenConfig> parse_gen_args(const std::vector<std::string>& args);
+
+std::string gen_help_text();
+
+}  // namespace synmill::gen

@@ -1,0 +1,356 @@
+#include "gen/load.hpp"
+
+#include <algorithm>
+
+#include "dp/rte.hpp"
+#include "tcp/stack.hpp"
+
+namespace synmill::gen {
+
+namespace {
+
+// The connection's user word: bit 62 marks a held (idle) connection for its
+// whole life; before on_open the low bits hold the TSC at connect(); after,
+// bytes received (bits 0-31), request bytes sent (bits 32-61) and whether we
+// closed first (bit 63).
+constexpr uint64_t kReceivedMask = 0xFFFFFFFFull;
+constexpr unsigned kSentShift = 32;
+constexpr uint64_t kSentMask = 0x3FFFFFFFull;
+constexpr uint64_t kHeld = 1ull << 62;
+constexpr uint64_t kWeClosed = 1ull << 63;
+constexpr uint64_t kTscMask = kHeld - 1;
+
+constexpr uint32_t kMaxPerLoop = 256;      // opens or SYNs per poll loop
+constexpr unsigned kIsnShift = 6;          // SYN mode: ISN = TSC >> 6 (send time, ~25 ns units)
+constexpr uint16_t kSynWindow = 65535;
+constexpr uint64_t kHeldClosesPerSec = 100'000;  // per core
+
+// The request's bytes: a fixed pattern, sent from this buffer.
+const std::array<uint8_t, 16384>& request_bytes() {
+  static const std::array<uint8_t, 16384> b = [] {
+    std::array<uint8_t, 16384> a{};
+    for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>('a' + i % 26);
+    return a;
+  }();
+  return b;
+}
+
+uint32_t received_of(uint64_t u) { return static_cast<uint32_t>(u & kReceivedMask); }
+uint32_t sent_of(uint64_t u) { return static_cast<uint32_t>((u >> kSentShift) & kSentMask); }
+
+}  // namespace
+
+GenDriver::GenDriver(const GenConfig& cfg, uint16_t index, uint16_t workers, const dp::PortInfo& port,
+                     uint64_t tsc_hz)
+    : cfg_(cfg),
+      index_(index),
+      workers_(workers),
+      port_(port),
+      hasher_(port.hasher()),
+      tsc_hz_(tsc_hz == 0 ? 1 : tsc_hz) {
+  const uint64_t share = cfg.rate / workers;
+  rate_ = cfg.rate == 0 ? 0 : std::max<uint64_t>(1, share + (index < cfg.rate % workers ? 1 : 0));
+  concurrency_ = std::max<uint32_t>(1, cfg.concurrency / workers + (index < cfg.concurrency % workers ? 1 : 0));
+  const uint32_t hold_total = cfg.mode == Mode::kHold ? cfg.concurrency : cfg.hold;
+  hold_target_ = hold_total / workers + (index < hold_total % workers ? 1 : 0);
+  held_ids_.reserve(hold_target_);
+  count_ = cfg.count == 0 ? 0 : cfg.count / workers + (index < cfg.count % workers ? 1 : 0);
+  rng_ ^= (uint64_t{index} + 1) * 0xD1B54A32D192ED03ull ^ tsc_hz;
+  src_ip_ = cfg.src_addrs.first;
+  // Spread the cores' starting points so they do not all probe the same ports.
+  const uint32_t span = uint32_t{cfg.src_ports.last} - cfg.src_ports.first + 1;
+  src_port_ = cfg.src_ports.first + static_cast<uint32_t>(uint64_t{span} * index / workers);
+  (void)request_bytes();  // built before the loop runs
+}
+
+uint64_t GenDriver::tsc_to_ns(uint64_t ticks) const {
+  return ticks / tsc_hz_ * 1'000'000'000ull + ticks % tsc_hz_ * 1'000'000'000ull / tsc_hz_;
+}
+
+// How many opens (or SYNs) the rate allows now.
+uint64_t GenDriver::budget(uint64_t tsc) {
+  if (rate_ == 0) return kMaxPerLoop;
+  const uint64_t elapsed = tsc - run_tsc_.load(std::memory_order_relaxed);
+  const auto due = static_cast<uint64_t>(static_cast<double>(elapsed) / static_cast<double>(tsc_hz_) *
+                                         static_cast<double>(rate_));
+  return due > issued_ ? std::min<uint64_t>(due - issued_, kMaxPerLoop) : 0;
+}
+
+// The next source address and port; with rss_aware, only ports whose replies
+// land on this core (mTCP's rss.c). False when a full sweep found none.
+bool GenDriver::next_source(Source& out, bool rss_aware) {
+  const dp::PortRange range = cfg_.src_ports;
+  const uint32_t addrs = cfg_.src_addrs.last - cfg_.src_addrs.first + 1;
+  for (uint32_t tries = 0; tries <= addrs; ++tries) {
+    if (src_port_ > range.last) {
+      src_port_ = range.first;
+      src_ip_ = src_ip_ >= cfg_.src_addrs.last ? cfg_.src_addrs.first : src_ip_ + 1;
+    }
+    uint16_t port = static_cast<uint16_t>(src_port_);
+    if (rss_aware && workers_ > 1) {
+      const dp::PortRange rest{port, range.last};
+      const auto p = dp::pick_source_port(hasher_, port_.reta, index_, src_ip_, cfg_.dst_ip, cfg_.dst_port, rest, port);
+      if (!p || *p < port) {  // none left at this address: the next one
+        src_port_ = uint32_t{range.last} + 1;
+        continue;
+      }
+      port = *p;
+    }
+    src_port_ = uint32_t{port} + 1;
+    out = Source{src_ip_, port};
+    return true;
+  }
+  return false;
+}
+
+// xorshift64* (Vigna): fast and good enough to spread spoofed sources.
+GenDriver::Source GenDriver::random_source() {
+  rng_ ^= rng_ >> 12;
+  rng_ ^= rng_ << 25;
+  rng_ ^= rng_ >> 27;
+  const uint64_t r = rng_ * 0x2545F4914F6CDD1Dull;
+  const uint32_t addrs = cfg_.src_addrs.last - cfg_.src_addrs.first + 1;
+  const uint32_t ports = uint32_t{cfg_.src_ports.last} - cfg_.src_ports.first + 1;
+  return Source{cfg_.src_addrs.first + static_cast<uint32_t>((r >> 32) % addrs),
+                static_cast<uint16_t>(cfg_.src_ports.first + static_cast<uint32_t>(r & 0xFFFFFFFFu) % ports)};
+}
+
+void GenDriver::send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::Instant now) {
+  tcp::SegmentOut seg;
+  seg.tuple = tcp::FourTuple{src.ip, cfg_.dst_ip, src.port, cfg_.dst_port};
+  seg.seq = tcp::Seq(static_cast<uint32_t>(tsc >> kIsnShift));
+  seg.flags = tcp::flag::kSyn;
+  seg.window = kSynWindow;
+  seg.opts.has_mss = true;
+  seg.opts.mss = 1460;
+  seg.opts.has_wscale = true;
+  seg.opts.wscale = 7;
+  seg.opts.sack_permitted = true;
+  seg.opts.has_timestamps = true;
+  seg.opts.ts_val = static_cast<uint32_t>(now.ns() / 1'000'000);
+  w.emit(seg);
+  ++ctr_.syn_sent;
+}
+
+bool GenDriver::open_one(dp::Worker& w, tcp::Instant now, bool held) {
+  Source src;
+  if (!next_source(src, true)) {
+    ++ctr_.fail_no_source_port;
+    return false;
+  }
+  tcp::Stack& stack = w.stack_mut();
+  // A tuple still in our own TIME_WAIT or open (a held one) is skipped for
+  // the next port.
+  for (int attempt = 0; attempt < 1024; ++attempt) {
+    const tcp::FourTuple t{src.ip, cfg_.dst_ip, src.port, cfg_.dst_port};
+    const uint64_t t0 = rte_rdtsc();
+    const tcp::ConnId id = stack.connect(t, *this, now);
+    if (id.valid()) {
+      stack.user(id) = (t0 & kTscMask) | (held ? kHeld : 0);
+      ++open_;
+      ++ctr_.connects_started;
+      return true;
+    }
+    if (stack.conn_count() >= w.settings().tcp.max_conns) {
+      ++ctr_.fail_table_full;
+      return false;
+    }
+    if (!next_source(src, true)) break;
+  }
+  ++ctr_.fail_no_source_port;
+  return false;
+}
+
+void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
+  const uint64_t tsc = rte_rdtsc();
+  switch (phase()) {
+    case Phase::kResolve: {
+      if (cfg_.dst_mac) w.set_neighbour(cfg_.dst_ip, *cfg_.dst_mac);
+      if (resolve_deadline_ == 0) resolve_deadline_ = tsc + 3 * tsc_hz_;
+      if (tsc < resolve_at_) return;
+      resolve_at_ = tsc + tsc_hz_ / 5;  // ask again every 200 ms
+      if (w.resolve(cfg_.dst_ip, cfg_.addrs.front().ip)) {
+        run_tsc_.store(tsc, std::memory_order_release);
+        run_end_ = tsc + static_cast<uint64_t>(cfg_.duration.count_ms()) * tsc_hz_ / 1000;
+        set_phase(Phase::kRun);
+      } else if (tsc > resolve_deadline_) {
+        error_ = "no ARP reply from the destination within 3 s";
+        set_phase(Phase::kDone);
+      }
+      return;
+    }
+    case Phase::kRun: {
+      if (tsc >= run_end_ || (count_ != 0 && issued_ >= count_)) {
+        held_closed_ = 0;  // the drain closes the held ones, a batch per loop
+        // SYN mode waits only for the SYN-ACKs in flight.
+        const int64_t drain_ms = cfg_.mode == Mode::kSyn ? std::min<int64_t>(cfg_.drain.count_ms(), 500)
+                                                         : cfg_.drain.count_ms();
+        drain_end_ = tsc + static_cast<uint64_t>(drain_ms) * tsc_hz_ / 1000;
+        drain_start_ = tsc;
+        set_phase(Phase::kDrain);
+        return;
+      }
+      uint64_t n = budget(tsc);
+      if (count_ != 0) n = std::min(n, count_ - issued_);
+      if (cfg_.mode == Mode::kSyn) {
+        // Frames the TX ring refused in the last flush were SYNs: not sent.
+        const uint64_t refused = w.counters().drop_tx_full - tx_full_seen_;
+        tx_full_seen_ += refused;
+        ctr_.syn_sent -= std::min(ctr_.syn_sent, refused);
+        ctr_.syn_tx_full += refused;
+        if (rate_ == 0) {  // AIMD on the per-loop batch
+          per_loop_ = refused > 0 ? std::max<uint32_t>(8, per_loop_ / 2) : std::min<uint32_t>(256, per_loop_ + 8);
+          n = count_ != 0 ? std::min<uint64_t>(per_loop_, count_ - issued_) : per_loop_;
+        }
+        for (; n > 0; --n, ++issued_) {
+          Source src;
+          if (cfg_.random_sources) {
+            src = random_source();
+          } else if (!next_source(src, false)) {
+            break;
+          }
+          send_syn(w, src, tsc, now);
+        }
+        return;
+      }
+      // Held connections first (hold mode, connect --hold): opened once, at
+      // the rate, and kept; the connect load starts when all are established.
+      // At most --concurrency handshakes in flight, as for the load itself.
+      if (hold_opened_ < hold_target_) {
+        const uint32_t in_flight = open_ - std::min(open_, held_);
+        n = std::min<uint64_t>(n, concurrency_ - std::min(concurrency_, in_flight));
+        for (n = std::min<uint64_t>(n, hold_target_ - hold_opened_); n > 0; --n, ++issued_, ++hold_opened_) {
+          open_one(w, now, true);
+        }
+        return;
+      }
+      if (cfg_.mode == Mode::kHold || held_ + (ctr_.fail_refused + ctr_.fail_timeout) < hold_target_) return;
+      const uint32_t busy = open_ - std::min(open_, held_);
+      n = std::min<uint64_t>(n, concurrency_ - std::min(concurrency_, busy));
+      for (; n > 0; --n, ++issued_) open_one(w, now, false);
+      return;
+    }
+    case Phase::kDrain:
+      // Held connections close at kHeldClosesPerSec (a million FINs at once
+      // would overflow every ring on the way); stale ids are refused.
+      if (held_closed_ < held_ids_.size()) {
+        const uint64_t due = (tsc - drain_start_) * kHeldClosesPerSec / tsc_hz_ + 1;
+        while (held_closed_ < held_ids_.size() && held_closed_ < due) w.stack_mut().close(held_ids_[held_closed_++]);
+      }
+      if ((open_ == 0 && cfg_.mode != Mode::kSyn) || tsc >= drain_end_) set_phase(Phase::kDone);
+      return;
+    case Phase::kDone: return;
+  }
+}
+
+bool GenDriver::on_tcp(dp::Worker&, const tcp::SegmentIn& seg, tcp::Instant) {
+  if (cfg_.mode != Mode::kSyn) return false;
+  const uint64_t tsc = rte_rdtsc();
+  if ((seg.flags & tcp::flag::kRst) != 0) {
+    ++ctr_.rst_received;
+  } else if ((seg.flags & (tcp::flag::kSyn | tcp::flag::kAck)) == (tcp::flag::kSyn | tcp::flag::kAck)) {
+    ++ctr_.synack_received;
+    const uint32_t sent = seg.ack.raw() - 1;
+    const uint32_t elapsed = static_cast<uint32_t>(tsc >> kIsnShift) - sent;
+    synack_ns_.record(tsc_to_ns(uint64_t{elapsed} << kIsnShift));
+  } else {
+    ++ctr_.other_received;
+  }
+  return true;  // answer nothing: the endpoint keeps (or, with cookies, drops) the half-open state
+}
+
+void GenDriver::on_stop(dp::Worker& w, tcp::Instant) {
+  ctr_.fail_unfinished += w.stack().conn_count();
+}
+
+void GenDriver::on_open(tcp::Stack& stack, tcp::ConnId id) {
+  uint64_t& u = stack.user(id);
+  connect_ns_.record(tsc_to_ns((rte_rdtsc() - u) & kTscMask));
+  u &= kHeld;
+  ++ctr_.established;
+  if ((u & kHeld) != 0) {
+    ++held_;
+    if (held_ids_.size() < held_ids_.capacity()) held_ids_.push_back(id);
+    if (++ctr_.held_established == hold_target_) held_tsc_.store(rte_rdtsc(), std::memory_order_release);
+    return;
+  }
+  if (cfg_.request > 0) push_request(stack, id);
+  if (cfg_.request == 0 && cfg_.response == 0) finish_exchange(stack, id);
+}
+
+void GenDriver::push_request(tcp::Stack& stack, tcp::ConnId id) {
+  uint64_t& u = stack.user(id);
+  uint32_t sent = sent_of(u);
+  const auto& bytes = request_bytes();
+  while (sent < cfg_.request) {
+    const uint32_t want = std::min<uint32_t>(cfg_.request - sent, static_cast<uint32_t>(bytes.size()));
+    const uint32_t took = stack.send(id, std::span<const uint8_t>(bytes.data(), want));
+    sent += took;
+    ctr_.bytes_sent += took;
+    if (took < want) break;  // on_writable continues
+  }
+  u = (u & ~(kSentMask << kSentShift)) | (uint64_t{sent} << kSentShift);
+}
+
+void GenDriver::on_writable(tcp::Stack& stack, tcp::ConnId id) {
+  if (sent_of(stack.user(id)) < cfg_.request) push_request(stack, id);
+}
+
+uint32_t GenDriver::on_data(tcp::Stack& stack, tcp::ConnId id, std::span<const uint8_t> data) {
+  uint64_t& u = stack.user(id);
+  const uint32_t before = received_of(u);
+  const auto n = static_cast<uint32_t>(data.size());
+  const uint32_t after = before + std::min(n, UINT32_MAX - before);
+  u = (u & ~kReceivedMask) | after;
+  ctr_.bytes_received += n;
+  if ((u & kHeld) == 0 && before < cfg_.response && after >= cfg_.response &&
+      sent_of(u) >= cfg_.request) {
+    finish_exchange(stack, id);
+  }
+  return n;
+}
+
+// The exchange is complete: end the connection the way --close says.
+void GenDriver::finish_exchange(tcp::Stack& stack, tcp::ConnId id) {
+  ++ctr_.responses_complete;
+  switch (cfg_.close) {
+    case CloseKind::kClient:
+      stack.user(id) |= kWeClosed;
+      stack.close(id);
+      break;
+    case CloseKind::kRst: stack.abort(id); break;
+    case CloseKind::kServer: break;  // on_peer_close answers the server's FIN
+  }
+}
+
+void GenDriver::on_peer_close(tcp::Stack& stack, tcp::ConnId id) {
+  const uint64_t u = stack.user(id);
+  if ((u & kWeClosed) != 0) return;  // its FIN answers ours
+  if ((u & kHeld) == 0 && received_of(u) < cfg_.response) ++ctr_.fail_short_response;
+  stack.close(id);
+}
+
+void GenDriver::on_closed(tcp::Stack& stack, tcp::ConnId id, tcp::CloseReason reason) {
+  const uint64_t u = stack.user(id);
+  if (open_ > 0) --open_;
+  if ((u & kHeld) != 0 && held_ > 0 && (u & kTscMask) == 0) --held_;  // was established
+  switch (reason) {
+    case tcp::CloseReason::kNormal:  // hold mode closes with close_all: client-first
+      ++((u & (kWeClosed | kHeld)) != 0 ? ctr_.closes_client : ctr_.closes_server);
+      break;
+    case tcp::CloseReason::kAborted:
+      if (cfg_.close == CloseKind::kRst) {
+        ++ctr_.closes_rst;
+      } else {
+        ++ctr_.fail_other;
+      }
+      break;
+    case tcp::CloseReason::kRefused: ++ctr_.fail_refused; break;
+    case tcp::CloseReason::kReset: ++ctr_.fail_reset; break;
+    case tcp::CloseReason::kTimeout: ++ctr_.fail_timeout; break;
+    case tcp::CloseReason::kShutdown: break;  // counted as unfinished in on_stop
+    default: ++ctr_.fail_other; break;
+  }
+}
+
+}  // namespace synmill::gen

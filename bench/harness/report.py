@@ -1,0 +1,85 @@
+"""The bench's outputs: JSON, a Markdown table, and a PNG of rates."""
+import json
+import os
+
+
+def fmt_rate(v):
+    if v is None:
+        return "-"
+    if v >= 1e6:
+        return f"{v / 1e6:.2f} M"
+    if v >= 1e3:
+        return f"{v / 1e3:.1f} K"
+    return f"{v:.0f}"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "-"
+
+
+def markdown(result):
+    refs = result["references"]
+    ceiling = refs.get("ceiling", {}).get("pps")
+    k_syn = refs.get("kernel-syn", {}).get("rate_per_cpu")
+    k_cps = refs.get("kernel-cps", {}).get("rate_per_cpu")
+    lines = [f"# synmill bench {result['timestamp']} ({result['mode']}, {result['duration_s']} s per run)", "",
+             "| scenario | metric | synmill | / ceiling | / kernel per CPU | cycles/pkt | extra | checks |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        kern = k_syn if r["scenario"] == "syn" else k_cps if r["scenario"] == "cps" else None
+        extra = []
+        for key in ("syn_rcvd_held", "memory_held_kib", "time_wait_entries", "bytes_per_slot", "bytes_per_held_conn", "held"):
+            if key in r:
+                extra.append(f"{key}={r[key]}")
+        ok = sum(1 for c in r["checks"] if c[1])
+        lines.append(f"| {r['scenario']} | {r['metric']} | {fmt_rate(r['value'])} | "
+                     f"{ratio(r['value'], ceiling) if r['scenario'] in ('syn', 'cps') else '-'} | "
+                     f"{ratio(r['value'], kern) if kern else '-'} | {r['busy_cycles_per_packet']} | "
+                     f"{' '.join(extra)} | {ok}/{len(r['checks'])} |")
+    lines += ["", "References (same invocation):", ""]
+    for name, ref in refs.items():
+        lines.append(f"- {name}: {json.dumps(ref)}")
+    failed = [(r["scenario"], c) for r in result["rows"] for c in r["checks"] if not c[1]]
+    lines += ["", f"Counter checks: {sum(len(r['checks']) for r in result['rows']) - len(failed)} agree, "
+              f"{len(failed)} disagree."]
+    for scen, c in failed:
+        lines.append(f"- DISAGREE {scen}: {c[0]} ({c[2]})")
+    return "\n".join(lines) + "\n"
+
+
+def plot(result, path):
+    """A bar chart of each scenario's rate; returns False without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    rows = result["rows"]
+    names = [r["scenario"] for r in rows]
+    values = [r["value"] for r in rows]
+    fig, ax = plt.subplots(figsize=(max(6, len(rows) * 1.1), 4))
+    ax.bar(names, values, color="#3b6ea5")
+    ceiling = result["references"].get("ceiling", {}).get("pps")
+    if ceiling:
+        ax.axhline(ceiling, color="#a53b3b", linestyle="--", label=f"macswap ceiling {fmt_rate(ceiling)} pps")
+        ax.legend()
+    ax.set_ylabel("per second")
+    ax.set_title(f"synmill bench {result['timestamp']}")
+    plt.xticks(rotation=30, ha="right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def write(result, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    base = os.path.join(out_dir, result["timestamp"])
+    with open(base + ".json", "w") as f:
+        json.dump(result, f, indent=2)
+    md = markdown(result)
+    with open(base + ".md", "w") as f:
+        f.write(md)
+    png = plot(result, base + ".png")
+    return base, md, png

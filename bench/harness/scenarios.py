@@ -1,0 +1,255 @@
+"""The bench scenarios. Each runs synmill and synmill-gen over net_memif,
+reads both sides' counters, checks they agree, and returns one row:
+
+    {"scenario", "metric", "unit", "value", "checks": [[what, ok, detail]], ...}
+
+A check compares two independent counts (the generator's and synmill's);
+in-flight packets at the end are allowed for with a small tolerance where a
+link can hold some."""
+import threading
+import time
+
+import procs
+
+SRC_RANGE = "198.18.1.1-198.18.1.254"  # syn floods: many sources, no repeats
+
+
+def agree(a, b, rel=0.0, slack=0):
+    return abs(a - b) <= max(slack, rel * max(a, b))
+
+
+def check(row, what, ok, detail):
+    row["checks"].append([what, bool(ok), detail])
+
+
+def run_pair(ctx, tag, synmill_opts, gen_args, settle=False):
+    """synmill + gen on one memif link; returns (gen result, synmill stats,
+    synmill states, extra) with synmill's counters read after the gen ended
+    (and, with settle, after synmill's connections closed)."""
+    memif = procs.Memif(tag)
+    memif.cleanup()
+    sm = procs.Synmill(ctx.build, tag, memif, synmill_opts)
+    extra = {}
+    try:
+        extra["rss_kib_before"] = sm.rss_kib()
+        gen, _, _ = procs.run_gen(ctx.build, tag, memif.vdev("client"), gen_args, timeout=ctx.duration * 3 + 60)
+        if settle:
+            wait_states(sm, lambda s: open_count(s) == 0, 5)
+        stats, states = sm.stats(), sm.states()
+        extra["rss_kib_after"] = sm.rss_kib()
+    finally:
+        rc = sm.stop()
+        memif.cleanup()
+    if rc != 0:
+        raise RuntimeError(f"synmill {tag} exited {rc}")
+    return gen, stats, states, extra
+
+
+def wait_states(sm, pred, timeout):
+    deadline = time.monotonic() + timeout
+    states = sm.states()
+    while not pred(states) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        states = sm.states()
+    return states
+
+
+def open_count(states):
+    return sum(int(v) for k, v in states.items() if k not in ("LISTEN", "TIME_WAIT", "total"))
+
+
+def base_row(name, metric, unit, value, gen, stats):
+    return {"scenario": name, "metric": metric, "unit": unit, "value": value, "checks": [],
+            "busy_cycles_per_packet": int(stats.get("busy_cycles_per_packet", 0)),
+            "gen_latency_us": gen.get("latency_us"), "gen": gen["counters"]}
+
+
+def syn_cookies(ctx):
+    d = ctx.duration
+    gen, st, _, _ = run_pair(ctx, "syn-cookies", ["--listen", "80:http", "--syncookies", "always"],
+                             ["--mode", "syn", "--dst", f"{procs.SERVER_IP}:80", "--src-addrs", SRC_RANGE,
+                              "--duration", str(d)])
+    c = gen["counters"]
+    row = base_row("syn", "cookie SYN-ACKs/s", "1/s", gen["rates"]["synack_per_s"], gen, st)
+    row["synmill_synack_out_per_s"] = int(st["synack_out"]) / d
+    check(row, "SYNs the gen sent = SYNs synmill received", agree(c["syn_sent"], int(st["syn_in"]), 0.005, 4),
+          f'{c["syn_sent"]} vs {st["syn_in"]}')
+    on_wire = int(st["synack_out"]) - int(st["drop_tx_full"])
+    check(row, "SYN-ACKs the gen counted = SYN-ACKs synmill put on the link",
+          agree(c["synack_received"], on_wire, 0.001, 2), f'{c["synack_received"]} vs {on_wire}')
+    check(row, "every SYN-ACK was a cookie", int(st["cookies_sent"]) == int(st["synack_out"]),
+          f'{st["cookies_sent"]} cookies of {st["synack_out"]}')
+    check(row, "no connection state kept", int(st.get("established", 0)) == 0, "")
+    lat = gen["latency_us"]["synack"]
+    check(row, "a SYN -> SYN-ACK latency sample per SYN-ACK, p50 <= p99 <= p99.9",
+          lat["count"] == c["synack_received"] and lat["p50"] <= lat["p99"] <= lat["p999"], str(lat))
+    return row
+
+
+def syn_backlog(ctx):
+    d = ctx.duration
+    backlog = 1024
+    gen, st, states, extra = run_pair(
+        ctx, "syn-backlog", ["--listen", "80:http", "--syncookies", "off", "--backlog", str(backlog)],
+        ["--mode", "syn", "--dst", f"{procs.SERVER_IP}:80", "--src-addrs", SRC_RANGE, "--duration", str(d)])
+    c = gen["counters"]
+    row = base_row("syn-backlog", "SYNs/s into the backlog", "1/s", int(st["syn_in"]) / d, gen, st)
+    held = int(states.get("SYN_RCVD", 0))
+    row["syn_rcvd_held"] = held
+    row["memory_held_kib"] = extra["rss_kib_after"] - extra["rss_kib_before"]
+    check(row, "SYNs the gen sent = SYNs synmill received", agree(c["syn_sent"], int(st["syn_in"]), 0.005, 4),
+          f'{c["syn_sent"]} vs {st["syn_in"]}')
+    check(row, "SYN_RCVD held <= backlog", 0 < held <= backlog, f"{held} of {backlog}")
+    check(row, "SYNs = SYN_RCVD entries + backlog_full drops",
+          int(st["syn_in"]) == held + int(st["drop_backlog_full"]),
+          f'{st["syn_in"]} = {held} + {st["drop_backlog_full"]}')
+    check(row, "no cookies with cookies off", int(st["cookies_sent"]) == 0, "")
+    return row
+
+
+def connect_pair(ctx, tag, listen, gen_args, synmill_opts=()):
+    if "--src-addrs" not in gen_args:  # many sources: no tuple waits out the generator's TIME_WAIT
+        gen_args = gen_args + ["--src-addrs", SRC_RANGE]
+    return run_pair(ctx, tag, ["--listen", listen] + list(synmill_opts),
+                    ["--mode", "connect", "--duration", str(ctx.duration)] + gen_args, settle=True)
+
+
+def cps(ctx):
+    gen, st, states, _ = connect_pair(ctx, "cps", "7:echo", ["--dst", f"{procs.SERVER_IP}:7", "--request", "64",
+                                                             "--response", "64", "--close", "client",
+                                                             "--concurrency", "256"])
+    c = gen["counters"]
+    row = base_row("cps", "connections/s (open, 64 B request/response, client closes)", "1/s",
+                   gen["rates"]["established_per_s"], gen, st)
+    check(row, "established: gen = synmill", c["established"] == int(st["established"]),
+          f'{c["established"]} vs {st["established"]}')
+    check(row, "closes: gen client-first = synmill normal closes", c["closes_client"] == int(st["closed_normal"]),
+          f'{c["closes_client"]} vs {st["closed_normal"]}')
+    check(row, "request bytes: gen sent = synmill received", c["bytes_sent"] == int(st["rx_bytes"]),
+          f'{c["bytes_sent"]} vs {st["rx_bytes"]}')
+    check(row, "response bytes: synmill sent = gen received", c["bytes_received"] == int(st["tx_bytes"]),
+          f'{c["bytes_received"]} vs {st["tx_bytes"]}')
+    check(row, "no failures", gen["failures"] == 0 or gen["failures"] <= c["established"] * 0.001,
+          f'{gen["failures"]} failures')
+    check(row, "synmill holds nothing afterwards", open_count(states) == 0, str(states))
+    lat = gen["latency_us"]["connect"]
+    check(row, "a connect latency sample per connection, p50 <= p99 <= p99.9",
+          lat["count"] == c["established"] and lat["p50"] <= lat["p99"] <= lat["p999"], str(lat))
+    return row
+
+
+def close_passive(ctx):
+    gen, st, states, _ = connect_pair(ctx, "close-passive", "9:discard",
+                                      ["--dst", f"{procs.SERVER_IP}:9", "--close", "client", "--concurrency", "256"])
+    c = gen["counters"]
+    row = base_row("close-passive", "closes/s (synmill CLOSE_WAIT -> LAST_ACK)", "1/s",
+                   gen["rates"]["closes_per_s"], gen, st)
+    check(row, "closes: gen client-first = synmill normal closes", c["closes_client"] == int(st["closed_normal"]),
+          f'{c["closes_client"]} vs {st["closed_normal"]}')
+    check(row, "synmill entered no TIME_WAIT (passive close)", int(st["time_wait_entered"]) == 0,
+          f'{st["time_wait_entered"]}')
+    check(row, "synmill holds nothing afterwards", open_count(states) == 0, str(states))
+    return row
+
+
+def close_active(ctx):
+    gen, st, states, _ = connect_pair(ctx, "close-active", "8000:send:64",
+                                      ["--dst", f"{procs.SERVER_IP}:8000", "--response", "64", "--close",
+                                       "server", "--concurrency", "256", "--src-addrs", SRC_RANGE],
+                                      synmill_opts=["--time-wait", "60", "--max-time-wait", "4194304"])
+    c = gen["counters"]
+    row = base_row("close-active", "closes/s (synmill FIN_WAIT -> TIME_WAIT)", "1/s",
+                   gen["rates"]["closes_per_s"], gen, st)
+    tw = int(states.get("TIME_WAIT", 0))
+    row["time_wait_entries"] = tw
+    check(row, "closes: gen server-first = synmill TIME_WAIT entered",
+          c["closes_server"] == int(st["time_wait_entered"]), f'{c["closes_server"]} vs {st["time_wait_entered"]}')
+    live = int(st["time_wait_entered"]) - int(st["time_wait_reused"])
+    check(row, "TIME_WAIT entries = entered - reused by new SYNs (none expire within 60 s)", tw == live,
+          f'{tw} vs {st["time_wait_entered"]} - {st["time_wait_reused"]}')
+    check(row, "response bytes: synmill sent = gen received", c["bytes_received"] == int(st["tx_bytes"]),
+          f'{c["bytes_received"]} vs {st["tx_bytes"]}')
+    return row
+
+
+def hold_and_cps(ctx, n, tag):
+    """CPS while synmill holds n idle established connections; memory per held one."""
+    slots = n + 65536
+    memif_opts = ["--max-conns", str(slots), "--time-wait", "1"]
+    # The tables are allocated and zeroed at start-up, so growth while holding
+    # misses them: weigh a synmill with a 1024-slot table first.
+    base_memif = procs.Memif(tag + "-base")
+    base_memif.cleanup()
+    base = procs.Synmill(ctx.build, tag + "-base", base_memif, ["--listen", "7:echo", "--max-conns", "1024",
+                                                                "--time-wait", "1"])
+    base_kib = base.rss_kib()
+    base.stop()
+    base_memif.cleanup()
+    hold_s = 1.0 + n / 30000.0  # opening time at a few tens of thousands per second
+    memif = procs.Memif(tag)
+    memif.cleanup()
+    sm = procs.Synmill(ctx.build, tag, memif, ["--listen", "7:echo"] + memif_opts)
+    extra = {}
+    try:
+        rss0 = sm.rss_kib()
+
+        def probe():
+            # Beside the gen run: wait for the held set, then weigh synmill.
+            states = wait_states(sm, lambda s: int(s.get("ESTABLISHED", 0)) >= n, hold_s * 4 + 30)
+            extra["held_seen"] = int(states.get("ESTABLISHED", 0))
+            extra["rss_kib_held"] = sm.rss_kib()
+        t = threading.Thread(target=probe)
+        t.start()
+        gen, _, _ = procs.run_gen(ctx.build, tag, memif.vdev("client"),
+                                  ["--mode", "connect", "--hold", str(n), "--src-addrs", SRC_RANGE,
+                                   "--dst", f"{procs.SERVER_IP}:7",
+                                   "--request", "64", "--response", "64", "--concurrency", "256",
+                                   "--duration", f"{hold_s + ctx.duration:.1f}", "--drain", f"{5 + n / 20000.0:.0f}"],
+                                  timeout=hold_s * 4 + ctx.duration * 3 + 120)
+        t.join(timeout=5)
+        stats = sm.stats()
+        states = wait_states(sm, lambda s: open_count(s) == 0, 10)
+    finally:
+        rc = sm.stop()
+        memif.cleanup()
+    if rc != 0:
+        raise RuntimeError(f"synmill {tag} exited {rc}")
+    c = gen["counters"]
+    ready = gen.get("hold_ready_s", -1)
+    busy_s = gen["seconds"] - ready if ready >= 0 else 0
+    cps_value = (c["established"] - c["held_established"]) / busy_s if busy_s > 0 else 0.0
+    row = base_row(tag, f"connections/s while holding {n}", "1/s", cps_value, gen, stats)
+    row["held"] = n
+    row["held_seen_by_synmill"] = extra.get("held_seen", 0)
+    held_kib = extra.get("rss_kib_held", rss0) - rss0
+    per_slot = (rss0 - base_kib) * 1024 / (slots - 1024)
+    row["bytes_per_slot"] = round(per_slot, 1)
+    row["bytes_per_held_conn"] = round(per_slot + held_kib * 1024 / n, 1) if n else 0
+    check(row, "synmill saw every held connection established", extra.get("held_seen", 0) >= n,
+          f'{extra.get("held_seen", 0)} of {n}')
+    check(row, "held: gen established them all", c["held_established"] == n, f'{c["held_established"]} of {n}')
+    check(row, "established: gen = synmill", c["established"] == int(stats["established"]),
+          f'{c["established"]} vs {stats["established"]}')
+    check(row, "synmill holds nothing afterwards", open_count(states) == 0, str(states))
+    return row
+
+
+def hold(ctx):
+    row = hold_and_cps(ctx, ctx.hold, "hold")
+    row["scenario"] = "hold"
+    return row
+
+
+def scale(ctx):
+    return [hold_and_cps(ctx, n, f"scale-{n}") for n in ctx.scale]
+
+
+SCENARIOS = {
+    "syn": syn_cookies,
+    "syn-backlog": syn_backlog,
+    "cps": cps,
+    "close-passive": close_passive,
+    "close-active": close_active,
+    "hold": hold,
+    "scale": scale,
+}
