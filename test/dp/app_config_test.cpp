@@ -101,6 +101,12 @@ TEST_CASE("app options: every option maps onto its setting", "[dp][app]") {
       {{"--cookie-lifetime", "2.5"},
        [](const AppConfig& c) { return c.tcp.cookie_lifetime == tcp::Duration::ms(2500); }},
       {{"--listen", "7:hold"}, [](const AppConfig& c) { return c.listeners.back().app == "hold"; }},
+      {{"--connect", "198.18.0.9:7x3", "--connect=198.18.0.10:80"},
+       [](const AppConfig& c) {
+         return c.connects.size() == 2 && c.connects[0].ip == 0xC6120009u && c.connects[0].port == 7 &&
+                c.connects[0].count == 3 && c.connects[1].count == 1 && c.connects[1].port == 80 &&
+                format_connect(c.connects[0]) == "198.18.0.9:7x3";
+       }},
       {{"--backlog", "77"}, [](const AppConfig& c) { return c.tcp.backlog == 77; }},
       {{"--accept-queue", "78"}, [](const AppConfig& c) { return c.tcp.accept_queue == 78; }},
       {{"--max-conns", "1000"}, [](const AppConfig& c) { return c.tcp.max_conns == 1000; }},
@@ -205,6 +211,9 @@ TEST_CASE("app options: error messages name the option", "[dp][app]") {
         "--time-wait-rst: bad value 'drop': expected ignore or close");
   CHECK(parse_error(with_base({"--port-opt", "512"})) ==
         "--port-opt: override '512': expected key=value (e.g. rx_desc=512)");
+  CHECK(parse_error(with_base({"--connect", "198.18.0.9"})).find("--connect: '198.18.0.9': expected ADDR:PORT") == 0);
+  CHECK(parse_error(with_base({"--connect", "198.18.0.9:7x0"})).find("--connect: ") == 0);
+  CHECK(parse_error(with_base({"--connect", "198.18.0.9:0"})).find("--connect: ") == 0);
 }
 
 TEST_CASE("app options: addresses", "[dp][app]") {
