@@ -49,6 +49,8 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--scale", default="", help="comma-separated table occupancies for the scale scenario "
+                    "(default 1000,10000,100000; --full 1000,100000,1000000,10000000)")
     args = ap.parse_args()
     if args.duration is None:
         args.duration = 1.0 if args.smoke else 2.0
@@ -64,6 +66,8 @@ def main():
     atexit.register(procs.stop_all)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     ctx = Context(args)
+    if args.scale:
+        ctx.scale = [int(x) for x in args.scale.split(",") if x]
     t0 = time.monotonic()
     result = {"timestamp": datetime.datetime.now().strftime("%Y%m%d-%H%M%S"),
               "mode": "smoke" if args.smoke else "full" if args.full else "default",

@@ -185,7 +185,7 @@ def hold_and_cps(ctx, n, tag):
     base_kib = base.rss_kib()
     base.stop()
     base_memif.cleanup()
-    hold_s = 1.0 + n / 30000.0  # opening time at a few tens of thousands per second
+    hold_s = 2.0 + n / 60000.0  # opening time: a few tens of thousands per second on a loaded 2-core machine
     memif = procs.Memif(tag)
     memif.cleanup()
     sm = procs.Synmill(ctx.build, tag, memif, ["--listen", "7:echo"] + memif_opts)
