@@ -20,7 +20,11 @@ dir=build-fuzz
 if [ ! -f "$dir/build.ninja" ]; then
   CXX=$cxx meson setup "$dir" -Dfuzz=true -Ddpdk=disabled -Dtests=disabled --buildtype=debugoptimized >/dev/null
 fi
-ninja -C "$dir" -j "${FUZZ_BUILD_JOBS:-1}" >/dev/null
+if ! ninja -C "$dir" -j "${FUZZ_BUILD_JOBS:-1}" >"$dir/build.log" 2>&1; then
+  echo "FAIL build of the fuzz targets (clang):"
+  grep -E "error|FAILED" -A3 "$dir/build.log" | head -20
+  exit 1
+fi
 mkdir -p "$dir/artifacts"
 rc=0
 for t in "${targets[@]}"; do

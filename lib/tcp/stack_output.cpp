@@ -7,10 +7,6 @@
 
 namespace synmill::tcp {
 
-namespace {
-constexpr uint32_t kTimestampOptionLen = 12;  // NOP NOP TS, RFC 7323 Appendix A layout
-}
-
 uint32_t Stack::ts_clock(Instant now) const {
   return static_cast<uint32_t>(now.ns() / 1000000) + ts_offset_;  // 1 ms ticks, RFC 7323 §5.4
 }
