@@ -17,6 +17,31 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a and b else "-"
 
 
+def aims(result):
+    """(text, True/False/None) for each of the bench's aims."""
+    refs = result["references"]
+    ceiling = refs.get("ceiling", {}).get("pps")
+    k_syn = refs.get("kernel-syn", {}).get("rate_per_cpu")
+    k_cps = refs.get("kernel-cps", {}).get("rate_per_cpu")
+    rows = {r["scenario"]: r for r in result["rows"]}
+    syn = rows.get("syn", {}).get("value")
+    cps = rows.get("cps", {}).get("value")
+    held = [r["bytes_per_held_conn"] for r in result["rows"] if r.get("held", 0) >= 100_000]
+    out = []
+
+    def aim(text, a, b, need):
+        out.append((f"{text}: {a / b:.2f} (aim {need})" if a and b else text, a / b >= need if a and b else None))
+    aim("cookie SYN-ACK rate / macswap ceiling", syn, ceiling, 0.9)
+    aim("CPS / ceiling packet rate", cps, ceiling, 0.25)
+    aim("syn: synmill per core / kernel per CPU", syn, k_syn, 20)
+    aim("cps: synmill per core / kernel per CPU", cps, k_cps, 10)
+    if held:
+        out.append((f"bytes per held connection: {max(held):.0f} (aim <= 200)", max(held) <= 200))
+    else:
+        out.append(("bytes per held connection (needs a hold of 100,000 or more)", None))
+    return out
+
+
 def markdown(result):
     refs = result["references"]
     ceiling = refs.get("ceiling", {}).get("pps")
@@ -36,6 +61,9 @@ def markdown(result):
                      f"{ratio(r['value'], ceiling) if r['scenario'] in ('syn', 'cps') else '-'} | "
                      f"{ratio(r['value'], kern) if kern else '-'} | {r['busy_cycles_per_packet']} | "
                      f"{' '.join(extra)} | {ok}/{len(r['checks'])} |")
+    lines += ["", "Aims (reported, not asserted):", ""]
+    for text, ok in aims(result):
+        lines.append(f"- {'met' if ok else 'NOT met' if ok is not None else 'not measured'}: {text}")
     lines += ["", "References (same invocation):", ""]
     for name, ref in refs.items():
         lines.append(f"- {name}: {json.dumps(ref)}")
