@@ -65,10 +65,10 @@ class SynFloodTest(SynmillCase):
                        what="the flood to fill the backlog and bring cookies")
             rss0 = env.rss_kib()
             peak_rss, samples = rss0, []  # (open connections, SYN_RCVD, states) twice a second
-            # curl with TCP's own retries (60 s: SYNs at 0, 1, 3, 7, 15, 31 s), 8 at a time: the
+            # curl with TCP's own retries (120 s: SYNs at 0, 1, 3, 7, 15, 31, 63 s), 8 at a time: the
             # flood's packets (about half of what reaches the tap toward synmill is dropped
             # there) and two busy-polling processes share the CPUs with them.
-            p = env.client_popen("curl_par", n=REQUESTS, parallel=8, max_time=60, budget=330)
+            p = env.client_popen("curl_par", n=REQUESTS, parallel=8, max_time=120, budget=330)
             while p.poll() is None:
                 st = env.states()
                 samples.append((harness.open_count(st), int(st.get("SYN_RCVD", 0)), st))
