@@ -5,6 +5,8 @@
 #include <compare>
 #include <cstdint>
 
+#include "wire/tcp_flags.hpp"
+
 namespace synmill::tcp {
 
 // ---- sequence numbers -------------------------------------------------------
@@ -83,16 +85,7 @@ struct FourTuple {
 };
 static_assert(sizeof(FourTuple) == 12);
 
-// ---- header flags (RFC 9293 §3.1) ------------------------------------------
-namespace flag {
-inline constexpr uint8_t kFin = 0x01;
-inline constexpr uint8_t kSyn = 0x02;
-inline constexpr uint8_t kRst = 0x04;
-inline constexpr uint8_t kPsh = 0x08;
-inline constexpr uint8_t kAck = 0x10;
-inline constexpr uint8_t kUrg = 0x20;
-inline constexpr uint8_t kEce = 0x40;
-inline constexpr uint8_t kCwr = 0x80;
-}  // namespace flag
+// ---- header flags (RFC 9293 §3.1): lib/wire's --------------------------------
+namespace flag = wire::tcp_flag;
 
 }  // namespace synmill::tcp

@@ -6,24 +6,13 @@
 #include <span>
 
 #include "wire/result.hpp"
+#include "wire/tcp_flags.hpp"
 #include "wire/tcp_options.hpp"
 
 namespace synmill::wire {
 
 inline constexpr size_t kTcpMinHeaderLen = 20;
 inline constexpr size_t kTcpMaxHeaderLen = 60;
-
-// Same values as synmill::tcp::flag (lib/tcp may not be included from here).
-namespace tcp_flag {
-inline constexpr uint8_t kFin = 0x01;
-inline constexpr uint8_t kSyn = 0x02;
-inline constexpr uint8_t kRst = 0x04;
-inline constexpr uint8_t kPsh = 0x08;
-inline constexpr uint8_t kAck = 0x10;
-inline constexpr uint8_t kUrg = 0x20;
-inline constexpr uint8_t kEce = 0x40;
-inline constexpr uint8_t kCwr = 0x80;
-}  // namespace tcp_flag
 
 // Byte offsets inside the header, for in-place rewrites (checksum.hpp).
 namespace tcp_off {
