@@ -104,7 +104,11 @@ class DispatchTest(SynmillCase):
             r = env.client("server_close", port=8000, n=SEND_N)
             self.assertTrue(r["equal"], r)
             locals_.append(r["local"])
-        tw = {r["remote"]: r for r in rows(env.conns()) if r["state"] == "TIME_WAIT"}
+        # The client's FIN (which moves synmill to TIME_WAIT) may still be on its way.
+        def tw_rows():
+            t = {r["remote"]: r for r in rows(env.conns()) if r["state"] == "TIME_WAIT"}
+            return t if all(p in t for p in locals_) else None
+        tw = harness.wait_until(tw_rows, 5, what="every server-first close in TIME_WAIT")
         for peer in locals_:
             self.assertIn(peer, tw, f"{peer} not in TIME_WAIT rows")
             row = tw[peer]
