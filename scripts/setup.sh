@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential g++ meson ninja-build pkg-config cmake
-  libdpdk-dev dpdk libboost-dev catch2 libfmt-dev
+  libdpdk-dev dpdk dpdk-dev libboost-dev catch2 libfmt-dev
   clang-14 libclang-rt-14-dev
   python3-scapy python3-matplotlib iproute2 iputils-ping curl wrk tshark procps
 )
