@@ -20,6 +20,7 @@
 #include "dp/app_config.hpp"
 #include "dp/dispatch.hpp"
 #include "dp/driver_profile.hpp"
+#include "dp/link_watch.hpp"
 #include "dp/mbuf_pool.hpp"
 #include "dp/port.hpp"
 #include "dp/rte.hpp"
@@ -130,6 +131,8 @@ int main(int argc, char** argv) {
   const uint64_t hz = rte_get_tsc_hz();
   std::vector<std::unique_ptr<gen::GenDriver>> drivers;  // outlive the workers
   std::vector<std::unique_ptr<dp::Worker>> workers;
+  dp::LinkWatch link(port.port_id, "synmill-gen");  // outlives the workers
+  link.poll();
   for (uint16_t i = 0; i < n; ++i) {
     drivers.push_back(std::make_unique<gen::GenDriver>(cfg, i, n, port, hz));
     dp::WorkerSettings s;
@@ -141,6 +144,7 @@ int main(int argc, char** argv) {
     s.secrets = *secrets;
     s.dispatch = dispatch.get();
     s.driver = drivers.back().get();
+    s.link_up = link.flag();
     workers.push_back(std::make_unique<dp::Worker>(s));
   }
 
@@ -170,6 +174,7 @@ int main(int argc, char** argv) {
     auto next = Clock::now() + every;
     for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (auto line = link.poll()) fmt::print(stderr, "{}\n", *line);
       if (run_tsc == 0) {
         uint64_t t = UINT64_MAX;
         for (const auto& d : drivers) t = d->run_tsc() == 0 ? t : std::min(t, d->run_tsc());

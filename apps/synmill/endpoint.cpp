@@ -16,6 +16,7 @@
 #include "dp/dispatch.hpp"
 #include "dp/eal.hpp"
 #include "dp/eal_diagnose.hpp"
+#include "dp/link_watch.hpp"
 #include "dp/mbuf_pool.hpp"
 #include "dp/port.hpp"
 #include "dp/rte.hpp"
@@ -153,6 +154,8 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   std::vector<std::unique_ptr<Connector>> connectors;  // --connect
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<const dp::Worker*> views;
+  dp::LinkWatch link(port.port_id, "synmill");  // outlives the workers
+  if (auto line = link.poll()) fmt::print("{}\n", *line);
   for (uint16_t i = 0; i < n; ++i) {
     dp::WorkerSettings s;
     assign_queues(s, i, n, port);
@@ -161,6 +164,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
     s.addrs = cfg.addrs;
     s.tcp = cfg.tcp;
     s.secrets = *secrets;
+    s.link_up = link.flag();
     if (!cfg.connects.empty()) {
       std::string error;
       auto app = tcp::make_app("echo", error);
@@ -239,6 +243,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
 
   // ---- run until a signal, then drain and stop --------------------------------
   Supervisor supervisor(cfg, views, state, started);
+  supervisor.watch_link(&link);
   if (main_runs_worker) {
     std::thread control([&supervisor] { supervisor.run(); });
     workers[0]->run(state);

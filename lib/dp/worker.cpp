@@ -5,6 +5,7 @@
 
 #include "dp/dispatch.hpp"
 #include "dp/rte.hpp"
+#include "dp/unmap_guard.hpp"
 #include "tcp/segment_codec.hpp"
 #include "wire/arp.hpp"
 #include "wire/checksum.hpp"
@@ -97,6 +98,12 @@ void Worker::tx(rte_mbuf* m) {
 }
 
 void Worker::flush() {
+  if (!link_ok_ && transmits_) {  // the port is down: nothing goes out (owners hand over to worker 0)
+    for (uint16_t i = 0; i < tx_len_; ++i) rte_pktmbuf_free(txq_[i]);
+    ctr_.drop_link_down += tx_len_;
+    tx_len_ = 0;
+    return;
+  }
   uint16_t sent = 0;
   while (sent < tx_len_) {
     const uint16_t n = !transmits_
@@ -316,6 +323,7 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
     for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
     return n;
   }
+  if (!link_ok_) return 0;  // a port that is down is not polled
   const uint16_t n = rte_eth_rx_burst(s_.port_id, s_.rx_queue, rx, kBurst);
   if (dispatch_ == nullptr) {
     for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
@@ -376,12 +384,22 @@ void Worker::run(const std::atomic<int>& state) {
   tsc_start_ = rte_rdtsc();
   if (s_.gratuitous_arp && polls_port_) send_gratuitous_arp();
   const bool forwards = dispatch_ != nullptr && s_.index == 0 && !dispatch_->owners_transmit();
+  // Each pass that may touch the port is marked for UnmapGuard (a PMD's
+  // munmap() from the control thread waits for the pass to end).
+  UnmapGuard::Mark* mark = polls_port_ || transmits_ ? UnmapGuard::attach() : nullptr;
   std::array<rte_mbuf*, kBurst> rx{};
   for (;;) {
     const int st = state.load(std::memory_order_relaxed);
     const uint64_t t0 = rte_rdtsc();
     const tcp::Instant now = now_from_tsc(t0);
     if (st == static_cast<int>(RunState::kStopping)) break;
+    UnmapGuard::enter(mark);
+    if (s_.link_up != nullptr) {
+      const bool up = s_.link_up->load(std::memory_order_relaxed);
+      if (up != link_ok_) ++(up ? ctr_.link_ups : ctr_.link_downs);
+      link_ok_ = up;
+      if (!up) ++ctr_.link_down_loops;
+    }
     if (st == static_cast<int>(RunState::kDraining) && !draining_) drain(now);
     if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
     const uint16_t n = receive(rx.data(), now);
@@ -389,6 +407,7 @@ void Worker::run(const std::atomic<int>& state) {
     if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
     if (forwards) transmit_for_owners();
     flush();
+    UnmapGuard::leave(mark);
     const uint64_t t1 = rte_rdtsc();
     ++ctr_.loops;
     ctr_.total_cycles += t1 - t0;
@@ -397,10 +416,13 @@ void Worker::run(const std::atomic<int>& state) {
       ctr_.busy_cycles += t1 - t0;
     }
   }
+  UnmapGuard::enter(mark);
   if (s_.driver != nullptr) s_.driver->on_stop(*this, now_from_tsc(rte_rdtsc()));
   stack_->abort_all(now_from_tsc(rte_rdtsc()));
   flush();
   if (dispatch_ != nullptr) finish_dispatch();
+  UnmapGuard::leave(mark);
+  UnmapGuard::detach(mark);
   finished_.store(true, std::memory_order_release);
 }
 

@@ -39,6 +39,7 @@ enum class RunState : int {
   X(drop_ip_fragment) X(drop_not_for_us) X(drop_bad_source) X(drop_non_ip)   \
   X(drop_other_protocol) X(drop_tx_full) X(drop_no_mbuf) X(drop_frame_too_big) \
   X(dispatched) X(drop_dispatch_full)                                        \
+  X(link_downs) X(link_ups) X(link_down_loops) X(drop_link_down)             \
   X(loops) X(busy_loops) X(busy_cycles) X(total_cycles)
 
 struct WorkerCounters {
@@ -95,6 +96,11 @@ struct WorkerSettings {
   class Dispatch* dispatch = nullptr;
   std::vector<AddrRange> ranges;  // further local addresses (see AddrRange)
   LoopDriver* driver = nullptr;
+  // The port's link state, written by the control thread (LinkWatch); while
+  // it reads false this worker neither polls nor transmits on the port
+  // (frames it would send are dropped and counted: drop_link_down). nullptr:
+  // always up.
+  const std::atomic<bool>* link_up = nullptr;
 };
 
 class Worker final : public tcp::TxSink {
@@ -166,6 +172,7 @@ class Worker final : public tcp::TxSink {
   bool transmits_ = true;    // owns a TX queue (else hands frames to worker 0)
   RssHasher hasher_;
   bool draining_ = false;
+  bool link_ok_ = true;      // the link as this loop pass saw it
   std::atomic<bool> finished_{false};
 };
 
