@@ -11,14 +11,14 @@ namespace {
 
 // The connection's user word: bit 62 marks a held (idle) connection for its
 // whole life; before on_open the low bits hold the TSC at connect(); after,
-// bytes received (bits 0-31), request bytes sent (bits 32-61) and whether we
+// bytes received (bits 0-31), request bytes sent (bits 32-60), --http keep-alive (bit 61) and whether we
 // closed first (bit 63).
 constexpr uint64_t kReceivedMask = 0xFFFFFFFFull;
 constexpr unsigned kSentShift = 32;
-constexpr uint64_t kSentMask = 0x3FFFFFFFull;
+constexpr uint64_t kSentMask = 0x1FFFFFFFull;  // bits 32-60 (bit 61: --http keep-alive)
 constexpr uint64_t kHeld = 1ull << 62;
 constexpr uint64_t kWeClosed = 1ull << 63;
-constexpr uint64_t kTscMask = kHeld - 1;
+constexpr uint64_t kTscMask = (1ull << 61) - 1;
 
 constexpr uint32_t kMaxPerLoop = 256;      // opens or SYNs per poll loop
 constexpr unsigned kIsnShift = 6;          // SYN mode: ISN = TSC >> 6 (send time, ~25 ns units)
@@ -33,6 +33,16 @@ const std::array<uint8_t, 16384>& request_bytes() {
     return a;
   }();
   return b;
+}
+
+// --http: the requests, and the bit in the user word that says which one a
+// connection sends (bit 61).
+constexpr std::string_view kGetClose = "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\nConnection: close\r\n\r\n";
+constexpr std::string_view kGetKeepAlive = "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\n\r\n";
+constexpr uint64_t kKeepAlive = 1ull << 61;
+
+std::span<const uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
 uint32_t received_of(uint64_t u) { return static_cast<uint32_t>(u & kReceivedMask); }
@@ -60,6 +70,11 @@ GenDriver::GenDriver(const GenConfig& cfg, uint16_t index, uint16_t workers, con
   // Spread the cores' starting points so they do not all probe the same ports.
   const uint32_t span = uint32_t{cfg.src_ports.last} - cfg.src_ports.first + 1;
   src_port_ = cfg.src_ports.first + static_cast<uint32_t>(uint64_t{span} * index / workers);
+  drop_threshold_ = cfg.drop_final_acks >= 1.0 ? UINT64_MAX
+                                               : static_cast<uint64_t>(cfg.drop_final_acks * 18446744073709551616.0);
+  if (cfg.http != HttpRequest::kNone) {
+    cfg_.request = static_cast<uint32_t>(cfg.http == HttpRequest::kKeepAlive ? kGetKeepAlive.size() : kGetClose.size());
+  }
   (void)request_bytes();  // built before the loop runs
 }
 
@@ -104,11 +119,15 @@ bool GenDriver::next_source(Source& out, bool rss_aware) {
 }
 
 // xorshift64* (Vigna): fast and good enough to spread spoofed sources.
-GenDriver::Source GenDriver::random_source() {
+uint64_t GenDriver::next_random() {
   rng_ ^= rng_ >> 12;
   rng_ ^= rng_ << 25;
   rng_ ^= rng_ >> 27;
-  const uint64_t r = rng_ * 0x2545F4914F6CDD1Dull;
+  return rng_ * 0x2545F4914F6CDD1Dull;
+}
+
+GenDriver::Source GenDriver::random_source() {
+  const uint64_t r = next_random();
   const uint32_t addrs = cfg_.src_addrs.last - cfg_.src_addrs.first + 1;
   const uint32_t ports = uint32_t{cfg_.src_ports.last} - cfg_.src_ports.first + 1;
   return Source{cfg_.src_addrs.first + static_cast<uint32_t>((r >> 32) % addrs),
@@ -163,6 +182,7 @@ bool GenDriver::open_one(dp::Worker& w, tcp::Instant now, bool held) {
 
 void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
   const uint64_t tsc = rte_rdtsc();
+  drop_armed_ = false;  // the answer to the last segment went out (or was dropped) already
   switch (phase()) {
     case Phase::kResolve: {
       if (cfg_.dst_mac) w.set_neighbour(cfg_.dst_ip, *cfg_.dst_mac);
@@ -243,8 +263,31 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
   }
 }
 
-bool GenDriver::on_tcp(dp::Worker&, const tcp::SegmentIn& seg, tcp::Instant) {
-  if (cfg_.mode != Mode::kSyn) return false;
+// Out: with --drop-final-acks, the first segment without SYN, RST or payload
+// that answers an armed SYN-ACK (the handshake's final ACK) or FIN (our ACK
+// of the server's FIN, or our FIN-ACK) is dropped.
+bool GenDriver::keep_out(const tcp::SegmentOut& seg) {
+  if (!drop_armed_ || !(seg.tuple == drop_tuple_)) return true;
+  if ((seg.flags & (tcp::flag::kSyn | tcp::flag::kRst)) != 0 || seg.payload_len != 0) return true;
+  drop_armed_ = false;
+  ++ctr_.final_acks_dropped;
+  return false;
+}
+
+bool GenDriver::on_tcp(dp::Worker& w, const tcp::SegmentIn& seg, tcp::Instant) {
+  if (cfg_.mode != Mode::kSyn) {
+    const bool fin = (seg.flags & tcp::flag::kFin) != 0 && (seg.flags & tcp::flag::kRst) == 0;
+    if (cfg_.ignore_fin_retransmits && fin && w.stack().state_of(seg.tuple) == tcp::State::kClosed) {
+      ++ctr_.fin_rtx_ignored;  // dperf: a retransmitted FIN of a connection it closed is dropped
+      return true;
+    }
+    if (drop_threshold_ != 0) {
+      const bool synack = (seg.flags & (tcp::flag::kSyn | tcp::flag::kAck)) == (tcp::flag::kSyn | tcp::flag::kAck);
+      drop_armed_ = (synack || fin) && next_random() < drop_threshold_;
+      drop_tuple_ = seg.tuple;
+    }
+    return false;
+  }
   const uint64_t tsc = rte_rdtsc();
   if ((seg.flags & tcp::flag::kRst) != 0) {
     ++ctr_.rst_received;
@@ -274,6 +317,9 @@ void GenDriver::on_open(tcp::Stack& stack, tcp::ConnId id) {
     if (++ctr_.held_established == hold_target_) held_tsc_.store(rte_rdtsc(), std::memory_order_release);
     return;
   }
+  if (cfg_.http == HttpRequest::kKeepAlive || (cfg_.http == HttpRequest::kMix && (requests_++ & 1) != 0)) {
+    u |= kKeepAlive;
+  }
   if (cfg_.request > 0) push_request(stack, id);
   if (cfg_.request == 0 && cfg_.response == 0) finish_exchange(stack, id);
 }
@@ -281,6 +327,16 @@ void GenDriver::on_open(tcp::Stack& stack, tcp::ConnId id) {
 void GenDriver::push_request(tcp::Stack& stack, tcp::ConnId id) {
   uint64_t& u = stack.user(id);
   uint32_t sent = sent_of(u);
+  if (cfg_.http != HttpRequest::kNone) {  // one small request: sent whole or not yet
+    const auto req = as_bytes((u & kKeepAlive) != 0 ? kGetKeepAlive : kGetClose);
+    if (sent == 0 && stack.send_space(id) >= req.size()) {
+      sent = stack.send(id, req);
+      ctr_.bytes_sent += sent;
+      sent = sent == req.size() ? cfg_.request : 0;  // done: the exchange waits for --response
+    }
+    u = (u & ~(kSentMask << kSentShift)) | (uint64_t{sent} << kSentShift);
+    return;
+  }
   const auto& bytes = request_bytes();
   while (sent < cfg_.request) {
     const uint32_t want = std::min<uint32_t>(cfg_.request - sent, static_cast<uint32_t>(bytes.size()));

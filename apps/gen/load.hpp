@@ -24,6 +24,8 @@ namespace synmill::gen {
   X(synack_received) X(rst_received) X(other_received)                     \
   X(connects_started) X(established) X(held_established) X(bytes_sent) X(bytes_received)                   \
   X(responses_complete) X(closes_client) X(closes_server) X(closes_rst)                \
+  X(final_acks_dropped)  /* --drop-final-acks: ACKs we chose not to send */          \
+  X(fin_rtx_ignored)     /* --ignore-fin-rtx: FINs for tuples we no longer hold */    \
   X(fail_refused)        /* RST in answer to our SYN */                                \
   X(fail_reset)          /* the server reset an established connection */             \
   X(fail_timeout)        /* retransmissions exhausted */                               \
@@ -64,6 +66,8 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   void on_loop(dp::Worker& w, tcp::Instant now) override;
   bool on_tcp(dp::Worker& w, const tcp::SegmentIn& seg, tcp::Instant now) override;
   void on_stop(dp::Worker& w, tcp::Instant now) override;
+  bool keep_out(const tcp::SegmentOut& seg) override;
+  bool filters_output() const override { return cfg_.drop_final_acks > 0.0; }
 
   // tcp::App
   void on_open(tcp::Stack& stack, tcp::ConnId id) override;
@@ -94,6 +98,7 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t budget(uint64_t tsc);
   bool next_source(Source& out, bool rss_aware);
   Source random_source();
+  uint64_t next_random();
   void send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::Instant now);
   bool open_one(dp::Worker& w, tcp::Instant now, bool held);
   void push_request(tcp::Stack& stack, tcp::ConnId id);
@@ -129,6 +134,11 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   std::atomic<uint64_t> run_tsc_{0};
   std::atomic<uint64_t> held_tsc_{0};
   std::atomic<int> phase_{static_cast<int>(Phase::kResolve)};
+  // --drop-final-acks: the SYN-ACK or FIN just received whose answer is dropped.
+  bool drop_armed_ = false;
+  tcp::FourTuple drop_tuple_{};
+  uint64_t drop_threshold_ = 0;  // P scaled to 2^64
+  uint32_t requests_ = 0;        // --http mix alternates by this
   GenCounters ctr_;
   Histogram synack_ns_;
   Histogram connect_ns_;

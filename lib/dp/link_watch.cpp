@@ -13,7 +13,7 @@ LinkWatch::LinkWatch(uint16_t port_id, std::string who) : port_id_(port_id), who
 std::optional<std::string> LinkWatch::poll() {
   rte_eth_link link{};
   if (rte_eth_link_get_nowait(port_id_, &link) != 0) return std::nullopt;
-  const bool up = link.link_status == RTE_ETH_LINK_UP;
+  const bool up = link.link_status == RTE_ETH_LINK_UP && !held_;
   const bool was = up_.load(std::memory_order_relaxed);
   if (known_ && up == was) return std::nullopt;
   const bool first = !known_;
@@ -26,3 +26,8 @@ std::optional<std::string> LinkWatch::poll() {
 }
 
 }  // namespace synmill::dp
+
+void synmill::dp::LinkWatch::hold_down(bool on) {
+  held_ = on;
+  if (on) up_.store(false, std::memory_order_relaxed);
+}

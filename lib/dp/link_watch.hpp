@@ -19,6 +19,10 @@ class LinkWatch {
   // Reads the link; on a change updates the flag and returns what to log.
   std::optional<std::string> poll();
 
+  // Held down: the workers see the link down whatever the port says (before
+  // the control thread stops the port on purpose, e.g. synmill-gen --flap).
+  void hold_down(bool on);
+
   const std::atomic<bool>* flag() const { return &up_; }
   bool up() const { return up_.load(std::memory_order_relaxed); }
   uint64_t downs() const { return downs_; }
@@ -29,6 +33,7 @@ class LinkWatch {
   std::string who_;
   std::atomic<bool> up_{true};
   bool known_ = false;
+  bool held_ = false;
   uint64_t downs_ = 0;
   uint64_t ups_ = 0;
 };

@@ -42,6 +42,7 @@ Worker::Worker(const WorkerSettings& s)
       transmits_(s.dispatch == nullptr || s.index == 0 || s.dispatch->owners_transmit()),
       hasher_(hash_key(s), s.port != nullptr ? s.port->rss_function : RssFunction::kToeplitz) {
   stack_ = std::make_unique<tcp::Stack>(s.tcp, s.secrets, *this, tcp::Instant{});
+  filter_out_ = s.driver != nullptr && s.driver->filters_output();
 }
 
 Worker::~Worker() {
@@ -140,6 +141,7 @@ void Worker::send_gratuitous_arp() {
 // mbuf when that one carried no payload (a SYN, an ACK: the usual reply), or
 // in a fresh mbuf.
 void Worker::emit(const tcp::SegmentOut& seg) {
+  if (filter_out_ && !s_.driver->keep_out(seg)) return;
   const size_t need = std::max(tcp::frame_len_for(seg), kMinFrame);
   rte_mbuf* m = reuse_;
   if (m != nullptr) {

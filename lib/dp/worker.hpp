@@ -72,6 +72,11 @@ class LoopDriver {
   // A TCP segment for one of our addresses, before the stack sees it; true if
   // the driver consumed it (the stack never sees it, nothing is answered).
   virtual bool on_tcp(Worker& /*w*/, const tcp::SegmentIn& /*seg*/, tcp::Instant /*now*/) { return false; }
+  // A segment the stack is about to put on the wire; false drops it (a
+  // generator imitating a lossy or careless client). Called only when
+  // filters_output() was true at construction.
+  virtual bool keep_out(const tcp::SegmentOut& /*seg*/) { return true; }
+  virtual bool filters_output() const { return false; }
   // The last call, from the worker's thread, before it aborts what is left.
   virtual void on_stop(Worker& /*w*/, tcp::Instant /*now*/) {}
 
@@ -173,6 +178,7 @@ class Worker final : public tcp::TxSink {
   RssHasher hasher_;
   bool draining_ = false;
   bool link_ok_ = true;      // the link as this loop pass saw it
+  bool filter_out_ = false;  // the driver vets outgoing segments (keep_out)
   std::atomic<bool> finished_{false};
 };
 
