@@ -116,6 +116,7 @@ void Worker::flush() {
     sent = static_cast<uint16_t>(sent + n);
   }
   ctr_.tx_packets += sent;
+  shed_.on_tx(sent < tx_len_);
   for (uint16_t i = sent; i < tx_len_; ++i) {
     rte_pktmbuf_free(txq_[i]);
     ++ctr_.drop_tx_full;
@@ -327,8 +328,15 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
   }
   if (!link_ok_) return 0;  // a port that is down is not polled
   const uint16_t n = rte_eth_rx_burst(s_.port_id, s_.rx_queue, rx, kBurst);
+  if (shed_.on_burst(n, kBurst)) {
+    stack_->set_overloaded(shed_.overloaded());  // dispatched owners keep their own backlog policy
+    if (shed_.overloaded()) ++ctr_.overload_entered;
+  }
+  if (shed_.overloaded()) ++ctr_.overload_loops;
   if (dispatch_ == nullptr) {
-    for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
+    for (uint16_t i = 0; i < n; ++i) {
+      if (!shed(rx[i])) handle(rx[i], now);
+    }
     return n;
   }
   const uint16_t workers = dispatch_->workers();
@@ -336,6 +344,7 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
     rte_mbuf* m = rx[i];
     const auto flow = wire::peek_tcp_flow(
         std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)));
+    if (flow && shed_judged(m, flow->flags)) continue;
     const uint16_t owner =
         flow ? owner_for(hasher_.hash(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers) : 0;
     if (owner == s_.index) {
@@ -348,6 +357,28 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
     }
   }
   return n;
+}
+
+// LoadShed's verdict on one received frame; true if it was dropped here.
+bool Worker::shed_judged(rte_mbuf* m, uint8_t tcp_flags) {
+  switch (shed_.judge(tcp_flags)) {
+    case LoadShed::Verdict::kHandle:
+      if (shed_.overloaded() && (tcp_flags & 0x12) == 0x02) ++ctr_.shed_to_cookies;
+      return false;
+    case LoadShed::Verdict::kShedOverload: ++ctr_.shed_syn_overload; break;
+    case LoadShed::Verdict::kShedTxFull: ++ctr_.shed_syn_tx_full; break;
+  }
+  ++ctr_.rx_packets;
+  ctr_.rx_bytes += rte_pktmbuf_pkt_len(m);
+  rte_pktmbuf_free(m);
+  return true;
+}
+
+bool Worker::shed(rte_mbuf* m) {
+  if (!shed_.overloaded() && !shed_.tx_refused()) return false;  // the common case: one branch
+  const auto flow = wire::peek_tcp_flow(
+      std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)));
+  return flow && shed_judged(m, flow->flags);
 }
 
 void Worker::take_neighbours() {

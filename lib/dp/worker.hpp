@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "dp/load_shed.hpp"
 #include "dp/port_info.hpp"
 #include "dp/rss.hpp"
 #include "tcp/app.hpp"
@@ -40,6 +41,8 @@ enum class RunState : int {
   X(drop_other_protocol) X(drop_tx_full) X(drop_no_mbuf) X(drop_frame_too_big) \
   X(dispatched) X(drop_dispatch_full)                                        \
   X(link_downs) X(link_ups) X(link_down_loops) X(drop_link_down)             \
+  X(overload_entered) X(overload_loops) X(shed_syn_overload) X(shed_syn_tx_full) \
+  X(shed_to_cookies)                                                         \
   X(loops) X(busy_loops) X(busy_cycles) X(total_cycles)
 
 struct WorkerCounters {
@@ -144,6 +147,8 @@ class Worker final : public tcp::TxSink {
  private:
   void handle(rte_mbuf* m, tcp::Instant now);
   uint16_t receive(rte_mbuf** rx, tcp::Instant now);
+  bool shed(rte_mbuf* m);
+  bool shed_judged(rte_mbuf* m, uint8_t tcp_flags);
   void take_neighbours();
   void transmit_for_owners();
   void finish_dispatch();
@@ -178,6 +183,7 @@ class Worker final : public tcp::TxSink {
   RssHasher hasher_;
   bool draining_ = false;
   bool link_ok_ = true;      // the link as this loop pass saw it
+  LoadShed shed_;            // the polling core's overload policy
   bool filter_out_ = false;  // the driver vets outgoing segments (keep_out)
   std::atomic<bool> finished_{false};
 };

@@ -115,6 +115,11 @@ class Stack {
   uint32_t chunks_in_use() const { return chunks_.in_use(); }
   uint32_t timers_armed() const { return wheel_.armed_count(); }
   const StackConfig& config() const { return cfg_; }
+  // The caller's overload signal (its RX ring backs up, see dp/load_shed.hpp):
+  // while on, a SYN gets a cookie SYN-ACK and no backlog entry (unless
+  // cookies are off), so a flood past capacity costs no state.
+  void set_overloaded(bool on) { overloaded_ = on; }
+  bool overloaded() const { return overloaded_; }
   // Visits every connection (for /synmill/conns), up to `limit`.
   template <class F>
   void for_each_conn(uint32_t limit, F&& f) const;
@@ -231,6 +236,7 @@ class Stack {
   void input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now);
 
   StackConfig cfg_;
+  bool overloaded_ = false;  // set_overloaded()
   TxSink& tx_;
   IsnGenerator isn_;
   SynCookies cookies_;
