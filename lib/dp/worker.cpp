@@ -333,18 +333,16 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
     if (shed_.overloaded()) ++ctr_.overload_entered;
   }
   if (shed_.overloaded()) ++ctr_.overload_loops;
+  const uint16_t kept = shed_.active() ? shed_burst(rx, n) : n;
   if (dispatch_ == nullptr) {
-    for (uint16_t i = 0; i < n; ++i) {
-      if (!shed(rx[i])) handle(rx[i], now);
-    }
+    for (uint16_t i = 0; i < kept; ++i) handle(rx[i], now);
     return n;
   }
   const uint16_t workers = dispatch_->workers();
-  for (uint16_t i = 0; i < n; ++i) {
+  for (uint16_t i = 0; i < kept; ++i) {
     rte_mbuf* m = rx[i];
     const auto flow = wire::peek_tcp_flow(
         std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)));
-    if (flow && shed_judged(m, flow->flags)) continue;
     const uint16_t owner =
         flow ? owner_for(hasher_.hash(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers) : 0;
     if (owner == s_.index) {
@@ -359,26 +357,34 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
   return n;
 }
 
-// LoadShed's verdict on one received frame; true if it was dropped here.
-bool Worker::shed_judged(rte_mbuf* m, uint8_t tcp_flags) {
-  switch (shed_.judge(tcp_flags)) {
-    case LoadShed::Verdict::kHandle:
-      if (shed_.overloaded() && (tcp_flags & 0x12) == 0x02) ++ctr_.shed_to_cookies;
-      return false;
-    case LoadShed::Verdict::kShedOverload: ++ctr_.shed_syn_overload; break;
-    case LoadShed::Verdict::kShedTxFull: ++ctr_.shed_syn_tx_full; break;
+// LoadShed over one burst: drops (and counts) the new SYNs it sheds, keeps
+// the rest in order at the front of `rx`; returns how many are kept.
+uint16_t Worker::shed_burst(rte_mbuf** rx, uint16_t n) {
+  std::array<uint8_t, kBurst> flags{};
+  bool mixed = false;
+  for (uint16_t i = 0; i < n; ++i) {
+    const auto flow = wire::peek_tcp_flow(
+        std::span<const uint8_t>(rte_pktmbuf_mtod(rx[i], const uint8_t*), rte_pktmbuf_data_len(rx[i])));
+    flags[i] = flow ? flow->flags : 0;
+    mixed = mixed || !LoadShed::new_syn(flags[i]);
   }
-  ++ctr_.rx_packets;
-  ctr_.rx_bytes += rte_pktmbuf_pkt_len(m);
-  rte_pktmbuf_free(m);
-  return true;
-}
-
-bool Worker::shed(rte_mbuf* m) {
-  if (!shed_.overloaded() && !shed_.tx_refused()) return false;  // the common case: one branch
-  const auto flow = wire::peek_tcp_flow(
-      std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)));
-  return flow && shed_judged(m, flow->flags);
+  shed_.begin_burst(mixed);
+  uint16_t kept = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = rx[i];
+    switch (shed_.judge(flags[i])) {
+      case LoadShed::Verdict::kHandle:
+        if (shed_.overloaded() && LoadShed::new_syn(flags[i])) ++ctr_.shed_to_cookies;
+        rx[kept++] = m;
+        continue;
+      case LoadShed::Verdict::kShedOverload: ++ctr_.shed_syn_overload; break;
+      case LoadShed::Verdict::kShedTxFull: ++ctr_.shed_syn_tx_full; break;
+    }
+    ++ctr_.rx_packets;
+    ctr_.rx_bytes += rte_pktmbuf_pkt_len(m);
+    rte_pktmbuf_free(m);
+  }
+  return kept;
 }
 
 void Worker::take_neighbours() {

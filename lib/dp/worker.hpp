@@ -147,8 +147,7 @@ class Worker final : public tcp::TxSink {
  private:
   void handle(rte_mbuf* m, tcp::Instant now);
   uint16_t receive(rte_mbuf** rx, tcp::Instant now);
-  bool shed(rte_mbuf* m);
-  bool shed_judged(rte_mbuf* m, uint8_t tcp_flags);
+  uint16_t shed_burst(rte_mbuf** rx, uint16_t n);
   void take_neighbours();
   void transmit_for_owners();
   void finish_dispatch();
