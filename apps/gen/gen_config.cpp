@@ -195,6 +195,12 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          else return fmt::format("'{}': expected close, keep-alive or mix", v);
          return {};
        }},
+      {"then-rate",
+       [](GenConfig& c, std::string_view v) { return take(dp::parse_uint(v, 1, 1'000'000'000), c.then_rate); }},
+      {"then-duration",
+       [](GenConfig& c, std::string_view v) {
+         return take(dp::parse_seconds(v, tcp::Duration::ms(100), tcp::Duration::s(86400)), c.then_duration);
+       }},
       {"flap",
        [](GenConfig& c, std::string_view v) -> std::string {
          uint64_t n = 0;
@@ -341,6 +347,8 @@ options:
                            a client that gives up fast)
   --http close|keep-alive|mix  the request is "GET / HTTP/1.1" with "Connection: close",
                            without it, or alternating; set --response to the reply's size
+  --then-rate N            after --duration, go on at N/s (connect) ...
+  --then-duration S        ... for S more seconds: a load that rises or falls mid-run
   --flap N                 the link goes down (the port stops: memif disconnects) and comes
                            back N times, evenly over --duration
   --flap-down S            how long the link stays down each time (default 0.2)

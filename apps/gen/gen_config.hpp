@@ -53,6 +53,8 @@ struct GenConfig {
   tcp::Duration fixed_rto{};       // --rto MS: fixed retransmission timeout (0: RFC 6298 adaptive)
   uint8_t retries = 0;             // --retries N: SYN, data and FIN retries (0: the stack's defaults)
   HttpRequest http = HttpRequest::kNone;  // --http close|keep-alive|mix
+  uint64_t then_rate = 0;          // --then-rate N: after --duration, go on at N/s ...
+  tcp::Duration then_duration{};   // --then-duration S: ... for S seconds (a load that falls)
   uint32_t flaps = 0;              // --flap N: the link goes down and comes back N times during --duration
   tcp::Duration flap_down = tcp::Duration::ms(200);  // --flap-down S: how long each time
   tcp::Duration report_every = tcp::Duration::s(1);

@@ -85,7 +85,7 @@ uint64_t GenDriver::tsc_to_ns(uint64_t ticks) const {
 // How many opens (or SYNs) the rate allows now.
 uint64_t GenDriver::budget(uint64_t tsc) {
   if (rate_ == 0) return kMaxPerLoop;
-  const uint64_t elapsed = tsc - run_tsc_.load(std::memory_order_relaxed);
+  const uint64_t elapsed = tsc - rate_tsc_;
   const auto due = static_cast<uint64_t>(static_cast<double>(elapsed) / static_cast<double>(tsc_hz_) *
                                          static_cast<double>(rate_));
   return due > issued_ ? std::min<uint64_t>(due - issued_, kMaxPerLoop) : 0;
@@ -191,6 +191,7 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
       resolve_at_ = tsc + tsc_hz_ / 5;  // ask again every 200 ms
       if (w.resolve(cfg_.dst_ip, cfg_.addrs.front().ip)) {
         run_tsc_.store(tsc, std::memory_order_release);
+        rate_tsc_ = tsc;
         run_end_ = tsc + static_cast<uint64_t>(cfg_.duration.count_ms()) * tsc_hz_ / 1000;
         set_phase(Phase::kRun);
       } else if (tsc > resolve_deadline_) {
@@ -200,6 +201,13 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
       return;
     }
     case Phase::kRun: {
+      if (tsc >= run_end_ && !second_phase_ && cfg_.then_duration > tcp::Duration{} && count_ == 0) {
+        second_phase_ = true;  // --then-rate: this core's share, from now
+        rate_ = std::max<uint64_t>(1, cfg_.then_rate / workers_ + (index_ < cfg_.then_rate % workers_ ? 1 : 0));
+        rate_tsc_ = tsc;
+        issued_ = 0;
+        run_end_ = tsc + static_cast<uint64_t>(cfg_.then_duration.count_ms()) * tsc_hz_ / 1000;
+      }
       if (tsc >= run_end_ || (count_ != 0 && issued_ >= count_)) {
         held_closed_ = 0;  // the drain closes the held ones, a batch per loop
         // SYN mode waits only for the SYN-ACKs in flight.

@@ -113,7 +113,9 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t tsc_hz_;
   uint64_t rate_ = 0;         // this core's share per second (0: as fast as possible)
   uint32_t concurrency_ = 0;  // this core's share
-  uint64_t issued_ = 0;       // SYNs or connects since the run started
+  uint64_t issued_ = 0;       // SYNs or connects since the run (or its second phase) started
+  uint64_t rate_tsc_ = 0;     // when the current rate took effect
+  bool second_phase_ = false; // --then-rate: running at it
   uint64_t tx_full_seen_ = 0; // the worker's drop_tx_full at the last loop
   uint32_t per_loop_ = 64;    // SYN mode at max rate: adapts to what TX takes
   uint64_t count_ = 0;        // this core's share of --count (0: no limit)

@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
   r.cfg = &cfg;
   r.workers = n;
   r.end = snapshot(drivers, workers, run_tsc, hz);
-  r.run_seconds = std::min(r.end.seconds, static_cast<double>(cfg.duration.count_ns()) / 1e9);
+  r.run_seconds = std::min(r.end.seconds, static_cast<double>((cfg.duration + cfg.then_duration).count_ns()) / 1e9);
   uint64_t held_tsc = 0;
   for (const auto& d : drivers) {
     held_tsc = std::max(held_tsc, d->held_tsc());
