@@ -311,7 +311,8 @@ class SynmillEnv:
         if self.config_template:
             self.config_path = os.path.join(log_dir(), f"synmill-{self.tag}.conf")
             with open(self.config_template) as f:
-                lines = [ln for ln in f.read().split("\n") if not ln.split("=")[0].strip() in ("eal", "addr", "listen")]
+                ours = {"eal", "addr", "listen"} | {a[2:] for a in self.extra[::2]}
+                lines = [ln for ln in f.read().split("\n") if ln.split("=")[0].strip() not in ours]
             lines += [f"eal = {' '.join(eal)}", f"addr = {SYNMILL_IP}/{PREFIX_LEN}", f"listen = {self.listen}"]
             lines += [f"{a[2:]} = {b}" for a, b in zip(self.extra[::2], self.extra[1::2])]
             with open(self.config_path, "w") as f:
