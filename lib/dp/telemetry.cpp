@@ -92,7 +92,8 @@ int cmd_stats(const char*, const char* params, rte_tel_data* d) {
   if (!parse_worker(params, g_source->workers.size(), first, last)) return -1;
   rte_tel_data_start_dict(d);
   for (const auto& [name, v] : stats_entries(sum_range(*g_source, first, last))) add_u64(d, name, v);
-  if (g_source->pool != nullptr) {
+  const bool all_workers = params == nullptr || *params == '\0';
+  if (g_source->pool != nullptr && all_workers) {  // the pool is the process's, not a worker's
     add_u64(d, "mbufs_in_use", rte_mempool_in_use_count(g_source->pool));
     add_u64(d, "mbufs_total", g_source->pool->size);
   }
