@@ -5,6 +5,7 @@ request, the response and the close, with sequence numbers that chain.
 Skipped where hugepages cannot be reserved (not root)."""
 import glob
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -115,6 +116,7 @@ class CaptureTest(SynmillCase):
         first(lambda r: r["from_client"] and r["flags"] & (FIN | ACK | SYN) == ACK and r["tcp.seq_raw"] == c_end + 1
               and r["tcp.ack_raw"] == s_end + 1, "last ACK of synmill's FIN")
         self.assertFalse(any(r["flags"] & RST for r in rows), f"a RST in the capture:\n{summary}")
+        shutil.rmtree(out)  # kept when a check failed
 
 
 if __name__ == "__main__":
