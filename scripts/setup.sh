@@ -10,7 +10,8 @@ packages=(
   apt build-essential g++ meson ninja-build pkg-config cmake
   libdpdk-dev dpdk dpdk-dev libboost-dev catch2 libfmt-dev
   clang-14 libclang-rt-14-dev
-  python3-scapy python3-matplotlib iproute2 iputils-ping curl wrk tshark procps
+  python3-scapy python3-matplotlib python3-prometheus-client nlohmann-json3-dev
+  iproute2 iputils-ping curl wrk tshark procps
 )
 
 missing=()

@@ -53,5 +53,5 @@ int main(int argc, char** argv) {
     fmt::print("{}", dp::help_text(program));
     return apps::kExitOk;
   }
-  return apps::run_endpoint(*cfg, args);
+  return apps::run_endpoint(*cfg, dp::with_eal_args(args, *cfg));
 }

@@ -229,10 +229,15 @@ class SynmillEnv:
     listen: the --listen value; extra: further synmill options (list);
     huge_dir: None for --no-huge (the default), else a hugetlbfs mount to use;
     lcores: the EAL's core options (default one lcore: worker on the main lcore).
+    binary: the synmill to run (default: the build's); cwd: its working directory;
+    config_template: a config file whose eal/addr/listen lines are replaced by
+    this environment's; synmill then starts as the service does,
+    `synmill -- --config FILE`, with everything in the file.
     """
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
-                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None):
+                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None,
+                 binary=None, cwd=None, config_template=None, huge_unlink=True):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -256,6 +261,12 @@ class SynmillEnv:
         self.telemetry = Telemetry(self.file_prefix)
         self.eal_args = None
         self.app_args = None
+        self.binary = binary
+        self.cwd = cwd
+        self.config_template = config_template
+        self.config_path = None
+        # --huge-unlink leaves no hugepage file a secondary process (dpdk-dumpcap) could map
+        self.huge_unlink = huge_unlink
 
     # -- lifecycle --------------------------------------------------------
 
@@ -277,7 +288,7 @@ class SynmillEnv:
         return False
 
     def start(self):
-        binary = synmill_binary()
+        binary = self.binary or synmill_binary()
         if not os.access(binary, os.X_OK):
             raise RuntimeError(f"no synmill binary at {binary}")
         LIVE.append(self)
@@ -293,13 +304,24 @@ class SynmillEnv:
         if self.huge_dir is None:
             eal += ["--no-huge", "-m", "1024"]
         else:
-            eal += ["--huge-dir", self.huge_dir, "--huge-unlink"]
+            eal += ["--huge-dir", self.huge_dir] + (["--huge-unlink"] if self.huge_unlink else [])
         app = ["--addr", f"{SYNMILL_IP}/{PREFIX_LEN}", "--listen", self.listen] + self.extra
         self.eal_args, self.app_args = eal, app
+        argv = [binary] + eal + ["--"] + app
+        if self.config_template:
+            self.config_path = os.path.join(log_dir(), f"synmill-{self.tag}.conf")
+            with open(self.config_template) as f:
+                ours = {"eal", "addr", "listen"} | {a[2:] for a in self.extra[::2]}
+                lines = [ln for ln in f.read().split("\n") if ln.split("=")[0].strip() not in ours]
+            lines += [f"eal = {' '.join(eal)}", f"addr = {SYNMILL_IP}/{PREFIX_LEN}", f"listen = {self.listen}"]
+            lines += [f"{a[2:]} = {b}" for a, b in zip(self.extra[::2], self.extra[1::2])]
+            with open(self.config_path, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            argv = [binary, "--", "--config", self.config_path]
         with open(self.log_path, "wb") as log:
-            log.write(f"$ {binary} {' '.join(eal)} -- {' '.join(app)}\n".encode())
+            log.write(f"$ (cwd {self.cwd or os.getcwd()}) {' '.join(argv)}\n".encode())
             log.flush()
-            self.proc = subprocess.Popen([binary] + eal + ["--"] + app, stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, cwd=self.cwd,
                                          stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         self._wait_ready()
