@@ -228,11 +228,14 @@ class SynmillEnv:
 
     listen: the --listen value; extra: further synmill options (list);
     huge_dir: None for --no-huge (the default), else a hugetlbfs mount to use;
-    lcores: the EAL's core options (default one lcore: worker on the main lcore).
+    lcores: the EAL's core options (default one lcore: worker on the main lcore);
+    binary: another program built on synmill::run (default: the synmill binary),
+    app_tail: its own arguments, after a second "--"; listen=None: no --listen.
     """
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
-                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None):
+                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None,
+                 binary=None, app_tail=()):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -256,6 +259,8 @@ class SynmillEnv:
         self.telemetry = Telemetry(self.file_prefix)
         self.eal_args = None
         self.app_args = None
+        self.binary = binary
+        self.app_tail = list(app_tail)
 
     # -- lifecycle --------------------------------------------------------
 
@@ -277,7 +282,7 @@ class SynmillEnv:
         return False
 
     def start(self):
-        binary = synmill_binary()
+        binary = self.binary or synmill_binary()
         if not os.access(binary, os.X_OK):
             raise RuntimeError(f"no synmill binary at {binary}")
         LIVE.append(self)
@@ -294,7 +299,9 @@ class SynmillEnv:
             eal += ["--no-huge", "-m", "1024"]
         else:
             eal += ["--huge-dir", self.huge_dir, "--huge-unlink"]
-        app = ["--addr", f"{SYNMILL_IP}/{PREFIX_LEN}", "--listen", self.listen] + self.extra
+        app = ["--addr", f"{SYNMILL_IP}/{PREFIX_LEN}"] + (["--listen", self.listen] if self.listen else []) + self.extra
+        if self.app_tail:
+            app += ["--"] + self.app_tail
         self.eal_args, self.app_args = eal, app
         with open(self.log_path, "wb") as log:
             log.write(f"$ {binary} {' '.join(eal)} -- {' '.join(app)}\n".encode())
@@ -517,6 +524,8 @@ class SynmillCase(unittest.TestCase):
     LCORES = ("-l", "0")
     BRIDGE = False
     IMPAIR = None
+    BINARY = None    # a program built on synmill::run instead of synmill
+    APP_TAIL = ()    # its arguments after the second "--"
     TIMEOUT_S = 120  # per test method
     env = None
 
@@ -524,7 +533,8 @@ class SynmillCase(unittest.TestCase):
     def setUpClass(cls):
         cls.env = cls.enterClassContext(SynmillEnv(cls.LISTEN, cls.EXTRA, huge_dir=cls.HUGE_DIR,
                                                    name=cls.__name__, lcores=cls.LCORES,
-                                                   bridge=cls.BRIDGE, impair=cls.IMPAIR))
+                                                   bridge=cls.BRIDGE, impair=cls.IMPAIR,
+                                                   binary=cls.BINARY, app_tail=cls.APP_TAIL))
 
     @classmethod
     def tearDownClass(cls):
