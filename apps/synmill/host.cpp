@@ -1,8 +1,15 @@
 #include "synmill/host.hpp"
 
+#include <algorithm>
+
 #include "dp/source_port.hpp"
 
 namespace synmill::apps {
+
+namespace {
+constexpr tcp::Duration kArpEvery = tcp::Duration::ms(200);
+constexpr size_t kMaxUnresolved = 64;
+}  // namespace
 
 MessageRings::MessageRings(uint16_t workers, uint32_t capacity) : n_(workers) {
   rings_.reserve(size_t{workers} * workers);
@@ -28,6 +35,10 @@ void Host::on_loop(dp::Worker& w, tcp::Instant now) {
       for (size_t k = r.read_available(); k > 0 && r.pop(m); --k) app_->on_message(*this, m);
     }
   }
+  if (!unresolved_.empty() && now >= ask_at_) {
+    ask_at_ = now + kArpEvery;
+    std::erase_if(unresolved_, [&](uint32_t ip) { return w.resolve(ip, local_ip()); });
+  }
   if (next_ != nullptr) next_->on_loop(w, now);
 }
 
@@ -49,7 +60,10 @@ ConnId Host::connect(uint32_t ip, uint16_t port, tcp::App& app) {
   const tcp::FourTuple t{local_ip(), ip, 0, port};
   const auto local = dp::pick_source_port(*s.port, st, t, index_, workers_, kFirstPort, kLastPort, &cursor_);
   if (!local) return ConnId{};
-  (void)w_->resolve(ip, t.local_ip);  // asks once if unknown; the SYN's retransmission follows the answer
+  if (!w_->resolve(ip, t.local_ip) && unresolved_.size() < kMaxUnresolved &&
+      std::find(unresolved_.begin(), unresolved_.end(), ip) == unresolved_.end()) {
+    unresolved_.push_back(ip);  // asked now; again from on_loop until it answers
+  }
   return st.connect(tcp::FourTuple{t.local_ip, ip, *local, port}, app, st.now());
 }
 

@@ -57,6 +57,10 @@ class Host final : public dp::LoopDriver, public Context {
   dp::Worker* w_ = nullptr;
   uint16_t cursor_ = kFirstPort;
   bool started_ = false;
+  // Peers connect() found without a known MAC: asked again every kArpEvery
+  // until they answer (the SYN's retransmission then reaches them).
+  std::vector<uint32_t> unresolved_;
+  tcp::Instant ask_at_{};
 };
 
 }  // namespace synmill::apps

@@ -9,9 +9,11 @@
 //
 //   client: worker W conn N answer <the line> closed <reason>
 //
-// A per-connection timer (on the stack's wheel) gives up on a silent server
-// after 10 s; a per-worker timer prints "client: worker W done" once every
-// connection of the worker has closed.
+// A connection the server refuses (RST: nobody listens yet) is opened again
+// after 200 ms, up to 50 times (a per-worker timer). A per-connection timer
+// (on the stack's wheel) gives up on a silent server after 10 s. A
+// per-worker timer prints "client: worker W done" once every connection of
+// the worker has closed.
 #include <charconv>
 #include <cstdio>
 #include <memory>
@@ -23,6 +25,8 @@
 namespace {
 
 constexpr uint32_t kDoneTimer = 0;
+constexpr uint32_t kRetryTimer = 1;
+constexpr uint32_t kMaxTries = 50;
 
 struct Target {
   uint32_t ip = 0;
@@ -57,18 +61,12 @@ class Client final : public synmill::Application {
   explicit Client(Target t) : t_(t) {}
 
   void on_start(synmill::Context& ctx) override {
+    ctx_ = &ctx;
     worker_ = ctx.index();
     // Connections n = worker, worker + workers, ...: each worker its share.
     for (uint32_t n = ctx.index(); n < t_.count; n += ctx.workers()) {
-      const synmill::ConnId id = ctx.connect(t_.ip, t_.port, *this);
-      if (!id.valid()) {
-        std::printf("client: worker %u conn %u not opened\n", worker_, n);
-        continue;
-      }
-      conns_.push_back(Conn{n, {}});
-      ctx.stack().user(id) = conns_.size() - 1;
-      ctx.stack().set_timer(id, synmill::Duration::s(10));
-      ++open_;
+      conns_.push_back(Conn{n, {}, 0});
+      open(conns_.size() - 1);
     }
     ctx.stack().set_worker_timer(kDoneTimer, synmill::Duration::ms(100), *this);
   }
@@ -97,16 +95,26 @@ class Client final : public synmill::Application {
   }
 
   void on_closed(synmill::Stack& stack, synmill::ConnId id, synmill::CloseReason why) override {
+    --open_;
     const Conn& c = conn(stack, id);
+    if (why == synmill::CloseReason::kRefused && c.tries < kMaxTries) {
+      retry_.push_back(stack.user(id));
+      stack.set_worker_timer(kRetryTimer, synmill::Duration::ms(200), *this);
+      return;
+    }
     std::printf("client: worker %u conn %u answer %s closed %s\n", worker_, c.n, c.answer.c_str(),
                 synmill::tcp::to_string(why));
     std::fflush(stdout);
-    --open_;
   }
 
   void on_worker_timer(synmill::Stack& stack, uint32_t timer) override {
-    if (timer != kDoneTimer) return;
-    if (open_ > 0) {
+    if (timer == kRetryTimer) {
+      std::vector<size_t> again;
+      again.swap(retry_);
+      for (size_t k : again) open(k);
+      return;
+    }
+    if (open_ > 0 || !retry_.empty()) {
       stack.set_worker_timer(kDoneTimer, synmill::Duration::ms(100), *this);
       return;
     }
@@ -118,10 +126,26 @@ class Client final : public synmill::Application {
   struct Conn {
     uint32_t n;
     std::string answer;
+    uint32_t tries;
   };
   Conn& conn(synmill::Stack& stack, synmill::ConnId id) { return conns_[stack.user(id)]; }
 
+  void open(size_t k) {
+    Conn& c = conns_[k];
+    ++c.tries;
+    const synmill::ConnId id = ctx_->connect(t_.ip, t_.port, *this);
+    if (!id.valid()) {
+      std::printf("client: worker %u conn %u not opened\n", worker_, c.n);
+      return;
+    }
+    ctx_->stack().user(id) = k;
+    ctx_->stack().set_timer(id, synmill::Duration::s(10));
+    ++open_;
+  }
+
   Target t_;
+  synmill::Context* ctx_ = nullptr;
+  std::vector<size_t> retry_;
   uint16_t worker_ = 0;
   std::vector<Conn> conns_;
   uint32_t open_ = 0;
