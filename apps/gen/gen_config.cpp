@@ -173,6 +173,17 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          c.drop_final_acks = p;
          return {};
        }},
+      {"drop-fin-acks",
+       [](GenConfig& c, std::string_view v) -> std::string {
+         const std::string t(v);
+         char* end = nullptr;
+         const double p = std::strtod(t.c_str(), &end);
+         if (t.empty() || end != t.c_str() + t.size() || !(p >= 0.0 && p <= 1.0)) {
+           return fmt::format("'{}': expected a fraction from 0 to 1", v);
+         }
+         c.drop_fin_acks = p;
+         return {};
+       }},
       {"rto",
        [](GenConfig& c, std::string_view v) -> std::string {
          uint64_t ms = 0;
@@ -340,6 +351,8 @@ options:
                            (with a small --src-ports range: quick reuse, as dperf does)
   --drop-final-acks P      drop this fraction (0..1) of our handshake-final ACKs and of our
                            answers to the server's FIN (a lossy or careless client)
+  --drop-fin-acks P        the same for our answers to the server's FIN only (its orphans
+                           linger in LAST_ACK while we reuse the tuple)
   --ignore-fin-rtx         a FIN for a tuple we no longer hold gets no answer (no RST): a
                            client that forgot the connection it closed
   --rto MS                 fixed retransmission timeout (no backoff, no RTT estimate)

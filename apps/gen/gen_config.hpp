@@ -49,6 +49,7 @@ struct GenConfig {
   // Client behaviours seen in the field (dperf's HTTP client, stressed stacks):
   bool no_time_wait = false;       // --no-time-wait: a closed tuple is reusable at once
   double drop_final_acks = 0.0;    // --drop-final-acks P: drop this fraction of our handshake-final ACKs and of the segments answering a FIN
+  double drop_fin_acks = 0.0;      // --drop-fin-acks P: only the answers to the server's FIN
   bool ignore_fin_retransmits = false;  // --ignore-fin-rtx: a FIN for a tuple we no longer hold gets no answer (no RST)
   tcp::Duration fixed_rto{};       // --rto MS: fixed retransmission timeout (0: RFC 6298 adaptive)
   uint8_t retries = 0;             // --retries N: SYN, data and FIN retries (0: the stack's defaults)

@@ -70,8 +70,11 @@ GenDriver::GenDriver(const GenConfig& cfg, uint16_t index, uint16_t workers, con
   // Spread the cores' starting points so they do not all probe the same ports.
   const uint32_t span = uint32_t{cfg.src_ports.last} - cfg.src_ports.first + 1;
   src_port_ = cfg.src_ports.first + static_cast<uint32_t>(uint64_t{span} * index / workers);
-  drop_threshold_ = cfg.drop_final_acks >= 1.0 ? UINT64_MAX
-                                               : static_cast<uint64_t>(cfg.drop_final_acks * 18446744073709551616.0);
+  const auto scaled = [](double p) {
+    return p >= 1.0 ? UINT64_MAX : static_cast<uint64_t>(p * 18446744073709551616.0);
+  };
+  drop_threshold_ = scaled(cfg.drop_final_acks);
+  drop_fin_threshold_ = scaled(std::max(cfg.drop_final_acks, cfg.drop_fin_acks));
   if (cfg.http != HttpRequest::kNone) {
     cfg_.request = static_cast<uint32_t>(cfg.http == HttpRequest::kKeepAlive ? kGetKeepAlive.size() : kGetClose.size());
   }
@@ -289,9 +292,9 @@ bool GenDriver::on_tcp(dp::Worker& w, const tcp::SegmentIn& seg, tcp::Instant) {
       ++ctr_.fin_rtx_ignored;  // dperf: a retransmitted FIN of a connection it closed is dropped
       return true;
     }
-    if (drop_threshold_ != 0) {
+    if (drop_fin_threshold_ != 0) {
       const bool synack = (seg.flags & (tcp::flag::kSyn | tcp::flag::kAck)) == (tcp::flag::kSyn | tcp::flag::kAck);
-      drop_armed_ = (synack || fin) && next_random() < drop_threshold_;
+      drop_armed_ = (synack && next_random() < drop_threshold_) || (fin && next_random() < drop_fin_threshold_);
       drop_tuple_ = seg.tuple;
     }
     return false;

@@ -67,7 +67,7 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   bool on_tcp(dp::Worker& w, const tcp::SegmentIn& seg, tcp::Instant now) override;
   void on_stop(dp::Worker& w, tcp::Instant now) override;
   bool keep_out(const tcp::SegmentOut& seg) override;
-  bool filters_output() const override { return cfg_.drop_final_acks > 0.0; }
+  bool filters_output() const override { return cfg_.drop_final_acks > 0.0 || cfg_.drop_fin_acks > 0.0; }
 
   // tcp::App
   void on_open(tcp::Stack& stack, tcp::ConnId id) override;
@@ -139,7 +139,8 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   // --drop-final-acks: the SYN-ACK or FIN just received whose answer is dropped.
   bool drop_armed_ = false;
   tcp::FourTuple drop_tuple_{};
-  uint64_t drop_threshold_ = 0;  // P scaled to 2^64
+  uint64_t drop_threshold_ = 0;  // P scaled to 2^64, for the handshake's final ACK
+  uint64_t drop_fin_threshold_ = 0;  // for the answer to a FIN
   uint32_t requests_ = 0;        // --http mix alternates by this
   GenCounters ctr_;
   Histogram synack_ns_;

@@ -129,6 +129,7 @@ TEST_CASE("synmill-gen: the client behaviours and --flap parse", "[gen]") {
   CHECK(c.flap_down.count_ms() == 100);
   CHECK(c.then_rate == 500);
   CHECK(c.then_duration.count_ms() == 3000);
+  CHECK(std::get<0>(with({"--drop-fin-acks", "1"})).drop_fin_acks == 1.0);
   CHECK(with({"--drop-final-acks", "1.5"}).index() == 1);
   CHECK(with({"--drop-final-acks", "x"}).index() == 1);
   CHECK(with({"--http", "maybe"}).index() == 1);

@@ -13,6 +13,9 @@ against synmill-gen (core 1), both real DPDK processes.
   stalls     80 % of capacity for 10 s, synmill stopped (SIGSTOP) for 300 ms
              three times: no failures, throughput back after each stall,
              both sides' counters account for every connection
+  reuse      20 connections in a row from one source port, the generator
+             never answering synmill's FIN: each SYN replaces the LAST_ACK
+             orphan its predecessor left, and is established
   flaps      80 % of capacity for 10 s while the generator's memif side
              disconnects and reconnects 20 times: synmill stays up, sees
              every reconnect, serves after it; pools back at the end
@@ -20,7 +23,7 @@ against synmill-gen (core 1), both real DPDK processes.
 The aims (answered at 3x capacity / at capacity; seconds to zero failures
 after the load falls) are printed, not checked: timings are not tests.
 
-    test/overload/overload.py [--build DIR] [--only overload,stalls,flaps]"""
+    test/overload/overload.py [--build DIR] [--only reuse,overload,stalls,flaps]"""
 import argparse
 import atexit
 import os
@@ -246,16 +249,42 @@ def flaps(build, cap):
           f'({d("established")} vs {c["established"]})')
 
 
+def port_reuse(build, _cap):
+    """One source port, 20 connections in a row; the generator keeps no
+    TIME_WAIT, never answers synmill's FIN (so each connection is left
+    behind in synmill as a LAST_ACK orphan) and ignores its retransmissions:
+    each new SYN meets the previous connection's orphan and must replace it."""
+    run = Run(build, "reuse")
+    try:
+        res, _ = run.gen(["--src-ports", "40000-40000", "--concurrency", "1", "--count", "20", "--duration", "60",
+                          "--drain", "3", "--no-time-wait", "--drop-fin-acks", "1", "--ignore-fin-rtx"], timeout=120)
+        st = run.sm.stats()
+        run.check_idle_again("port reuse")
+    finally:
+        rc = run.stop()
+    c = res["counters"]
+    d = lambda k: int(st.get(k, 0)) - int(run.before_stats.get(k, 0))  # noqa: E731
+    check("port reuse: synmill exited 0", rc == 0, f"(rc {rc})")
+    check("port reuse: all 20 connections on the one tuple established and answered",
+          c["established"] == 20 and c["responses_complete"] == 20 and res["failures"] == 0,
+          str({k: v for k, v in c.items() if v}))
+    check("port reuse: the generator dropped its answer to every FIN", c["final_acks_dropped"] >= 20,
+          f'({c["final_acks_dropped"]})')
+    check("port reuse: each new SYN replaced the orphan the last connection left",
+          d("reclaim_orphan_replaced") >= 19, f'({d("reclaim_orphan_replaced")} replaced, '
+          f'{d("established")} established)')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
-    ap.add_argument("--only", default="overload,stalls,flaps")
+    ap.add_argument("--only", default="reuse,overload,stalls,flaps")
     args = ap.parse_args()
     atexit.register(procs.stop_all)
     cap = measure_capacity(args.build)
     for name in args.only.split(","):
         t0 = time.monotonic()
-        {"overload": overload, "stalls": stalls, "flaps": flaps}[name](args.build, cap)
+        {"reuse": port_reuse, "overload": overload, "stalls": stalls, "flaps": flaps}[name](args.build, cap)
         print(f"overload: {name} took {time.monotonic() - t0:.0f} s", flush=True)
     print(f"overload: {len(FAILURES)} check(s) failed", flush=True)
     return 1 if FAILURES else 0
