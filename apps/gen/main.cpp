@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     s.secrets = *secrets;
     s.dispatch = dispatch.get();
     s.driver = drivers.back().get();
-    s.link_up = link.flag();
+    s.link_up = port.link_state ? link.flag() : nullptr;
     workers.push_back(std::make_unique<dp::Worker>(s));
   }
 
@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
     auto next = Clock::now() + every;
     for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (auto line = link.poll()) fmt::print(stderr, "{}\n", *line);
+      if (auto line = link.poll(); line && port.link_state) fmt::print(stderr, "{}\n", *line);
       if (run_tsc != 0 && flaps_done < cfg.flaps) {
         const double since = static_cast<double>(rte_rdtsc() - run_tsc) / static_cast<double>(hz);
         const double at = static_cast<double>(cfg.duration.count_ns()) / 1e9 * (flaps_done + 1) / (cfg.flaps + 1);

@@ -163,7 +163,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<const dp::Worker*> views;
   dp::LinkWatch link(port.port_id, "synmill");  // outlives the workers
-  if (auto line = link.poll()) fmt::print("{}\n", *line);
+  if (auto line = link.poll(); line && port.link_state) fmt::print("{}\n", *line);
   EndpointMetrics metrics(views, res.pool);  // --listen PORT:metrics
   for (uint16_t i = 0; i < n; ++i) {
     dp::WorkerSettings s;
@@ -173,7 +173,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
     s.addrs = cfg.addrs;
     s.tcp = cfg.tcp;
     s.secrets = *secrets;
-    s.link_up = link.flag();
+    s.link_up = port.link_state ? link.flag() : nullptr;
     if (!cfg.connects.empty()) {
       std::string error;
       auto app = tcp::make_app("echo", error);
@@ -271,7 +271,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
 
   // ---- run until a signal, then drain and stop --------------------------------
   Supervisor supervisor(cfg, views, state, started);
-  supervisor.watch_link(&link);
+  if (port.link_state) supervisor.watch_link(&link);
   if (main_runs_worker) {
     std::thread control([&supervisor] { supervisor.run(); });
     workers[0]->run(state);
