@@ -40,7 +40,12 @@ sys.path.insert(0, os.path.join(REPO, "bench", "harness"))
 import procs  # noqa: E402
 
 TAG = os.environ.get("SYNMILL_TEST_TAG", "ovl")
-PORT = 8000  # send:64: a 64-byte response, then the client closes
+PORT = 80  # synmill's http app; the generator sends "GET / HTTP/1.1 ... Connection: close" (--http close)
+# The http app's default reply with "Connection: close" (lib/tcp/apps/http.cpp): the generator
+# closes once it has all of it.
+BODY = "Hello from synmill\n"
+RESPONSE = len(f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len(BODY)}\r\n"
+               f"Connection: close\r\n\r\n{BODY}")
 STATUS = re.compile(r"^\[\s*([\d.]+)s\] .* est (\d+)/s .* fail (\d+) ")
 ORPHAN_STATES = ("FIN_WAIT_1", "FIN_WAIT_2", "CLOSING", "LAST_ACK")
 MINIMAL_CLIENT = ["--no-time-wait", "--drop-final-acks", "0.1", "--ignore-fin-rtx", "--rto", "200", "--retries", "2"]
@@ -66,7 +71,8 @@ class Run:
         self.name = f"{TAG}-{name}"
         self.memif = procs.Memif(self.name)
         self.memif.cleanup()
-        opts = ["--listen", f"{PORT}:send:64", "--status-interval", "1"] + list(extra)
+        # The http app closes first: a 1 s TIME_WAIT lets the tables empty within the test.
+        opts = ["--listen", f"{PORT}:http", "--time-wait", "1", "--status-interval", "1"] + list(extra)
         self.sm = procs.Synmill(build, self.name, self.memif, opts)
         self.before_stats = self.sm.stats()
         self.before_states = self.sm.states()
@@ -91,8 +97,8 @@ class Run:
                     time.sleep(every)
             threading.Thread(target=sample, daemon=True).start()
         res, _, _ = procs.run_gen(self.build, self.name, self.memif.vdev("client"),
-                                  ["--mode", "connect", "--dst", f"{procs.SERVER_IP}:{PORT}", "--response", "64",
-                                   "--close", "client", "--report-every", "1"] + args,
+                                  ["--mode", "connect", "--dst", f"{procs.SERVER_IP}:{PORT}", "--http", "close",
+                                   "--response", str(RESPONSE), "--close", "client", "--report-every", "1"] + args,
                                   timeout=timeout, after_start=after_start)
         lines = []
         for line in procs.log_text(holder["p"]).splitlines():
@@ -135,7 +141,7 @@ def orphans(states):
 def measure_capacity(build):
     run = Run(build, "cap")
     try:
-        res, _ = run.gen(["--rate", "max", "--concurrency", "4096", "--duration", "4"], timeout=120)
+        res, _ = run.gen(["--rate", "max", "--concurrency", "32768", "--duration", "4"], timeout=120)
         st = run.sm.stats()
     finally:
         run.stop()
@@ -180,10 +186,15 @@ def overload(build, cap):
           f"(failures per second in phase 2: {[d for _, d in second]})")
     check(f"overload: orphans never above their bound ({bound})", peak["orphans"] <= bound,
           f"(peak {peak['orphans']})")
-    check("overload: synmill established as many connections as the generator",
-          int(after["established"]) - int(run.before_stats["established"]) == c["established"],
-          f'({int(after["established"]) - int(run.before_stats["established"])} vs {c["established"]}; gen '
-          f'{ {k: v for k, v in c.items() if v} })')
+    # The generator counts as established some connections synmill never
+    # saw complete: under overload synmill answers SYNs with cookies, and
+    # when the client drops its final ACK (as this one does, 10 %) and waits
+    # for the server to speak first, nothing on either side retransmits
+    # (RFC 4987 §3.6): those end as the generator's fail_unfinished. Every
+    # connection synmill established delivered its response.
+    est = int(after["established"]) - int(run.before_stats["established"])
+    check("overload: every connection synmill established got its response to the generator",
+          est == c["responses_complete"], f'({est} vs {c["responses_complete"]}; gen {c})')
     shed = {k: after.get(k) for k in ("overload_entered", "shed_syn_overload", "shed_syn_tx_full", "shed_to_cookies")}
     print(f"overload: AIM answered at 3x capacity {answered:.0f}/s = {answered / cap:.0%} of capacity "
           f"{cap:.0f}/s (aim >= 90%); zero failures again {first_clean} s after the load fell (aim <= 2 s); "
