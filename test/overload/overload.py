@@ -256,8 +256,12 @@ def flaps(build, cap):
     print(f"overload: flaps: unmaps that had to wait for synmill's worker: {waited[-1] if waited else 0}", flush=True)
     after_flaps = [e for t, e, _ in lines if t >= 9.5]
     check("flaps: serving after the last reconnect", any(e > 0 for e in after_flaps), str(after_flaps))
-    check("flaps: synmill established what the gen did", d("established") == c["established"],
-          f'({d("established")} vs {c["established"]})')
+    # A handshake cut by a flap may be complete on one side only; every
+    # response the generator got came from a connection synmill established.
+    check("flaps: every response the generator got came from a connection synmill established",
+          c["responses_complete"] > 0 and d("established") >= c["responses_complete"],
+          f'({d("established")} established by synmill, {c["responses_complete"]} responses; gen failures '
+          f'{ {k: v for k, v in c.items() if k.startswith("fail_") and v} })')
 
 
 def port_reuse(build, _cap):
