@@ -39,6 +39,8 @@ struct Totals {
   WorkerCounters dp;
   tcp::StateGauges states;  // TIME_WAIT from the compact tables, LISTEN = listeners
   uint64_t conns = 0;       // connections in the tables (not TIME_WAIT)
+  uint64_t orphans = 0;     // closed by the application, not finished (bounded by --max-orphans)
+  uint64_t squatters = 0;   // holding data toward a zero or tiny window
 };
 
 void add_to(tcp::Counters& total, const tcp::Counters& c);

@@ -34,6 +34,8 @@ Totals sum_workers(std::span<const Worker* const> workers) {
     add_to(t.dp, w->counters());
     add_to(t.states, w->stack().gauges());
     t.conns += w->stack().conn_count();
+    t.orphans += w->stack().orphan_count();
+    t.squatters += w->stack().squatter_count();
   }
   return t;
 }
@@ -47,6 +49,8 @@ std::vector<NamedValue> stats_entries(const Totals& t) {
                                    [&](const NamedValue& e) { return e.first == name; });
     out.emplace_back(clash ? fmt::format("port_{}", name) : std::string(name), v);
   });
+  out.emplace_back("orphans", t.orphans);
+  out.emplace_back("squatters", t.squatters);
   out.emplace_back("busy_cycles_per_packet",
                    t.dp.rx_packets == 0 ? 0 : t.dp.busy_cycles / t.dp.rx_packets);
   return out;
