@@ -97,17 +97,6 @@ int cmd_stats(const char*, const char* params, rte_tel_data* d) {
     add_u64(d, "mbufs_in_use", rte_mempool_in_use_count(g_source->pool));
     add_u64(d, "mbufs_total", g_source->pool->size);
   }
-  // The per-core pools and tables, summed: back at their idle values after a
-  // burst (the overload tests compare them before and after).
-  uint64_t chunks = 0, timers = 0, tw = 0;
-  for (const Worker* w : g_source->workers) {
-    chunks += w->stack().chunks_in_use();
-    timers += w->stack().timers_armed();
-    tw += w->stack().time_wait_count();
-  }
-  add_u64(d, "chunks_in_use", chunks);
-  add_u64(d, "timers_armed", timers);
-  add_u64(d, "time_wait_entries", tw);
   return 0;
 }
 

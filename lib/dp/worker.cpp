@@ -63,6 +63,11 @@ void Worker::publish() {
   s.dp = ctr_;
   s.states = stack_->gauges();
   s.conns = stack_->conn_count();
+  s.orphans = stack_->orphan_count();
+  s.squatters = stack_->squatter_count();
+  s.chunks = stack_->chunks_in_use();
+  s.timers = stack_->timers_armed();
+  s.time_wait = stack_->time_wait_count();
   published_.publish(s);
 }
 

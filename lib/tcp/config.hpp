@@ -67,8 +67,8 @@ struct StackConfig {
   uint8_t orphan_retries = 3;
 
   // Fair use of the chunk pool (stack_reclaim.cpp). Every connection may hold
-  // min_conn_buf bytes of send queue and as much receive buffer whatever the
-  // pool's state (Linux tcp_wmem[0] / tcp_rmem[0]); pool_reserve chunks
+  // min_conn_buf bytes of send queue and as much receive buffer (no more than
+  // send_buf and rcv_wnd) whatever the pool's state (Linux tcp_wmem[0] / tcp_rmem[0]); pool_reserve chunks
   // (0 = send_chunks / 8) are kept for those minimums: once the free chunks
   // fall to the reserve, no connection grows beyond its minimum.
   // A connection holding more than min_conn_buf toward a peer window smaller
@@ -80,8 +80,8 @@ struct StackConfig {
   uint32_t pool_reserve = 0;
   Duration persist_timeout = Duration::s(120);
 
-  // ESTABLISHED connections with no data either way for idle_timeout are
-  // reset (0 = never, the default). Keep-alive (RFC 9293 §3.8.4, RFC 1122
+  // ESTABLISHED connections with no data either way (and none outstanding)
+  // for idle_timeout are reset (0 = never, the default). Keep-alive (RFC 9293 §3.8.4, RFC 1122
   // §4.2.3.6; off when keepalive_time is 0, the default): after
   // keepalive_time without a segment from the peer, probes every
   // keepalive_intvl; keepalive_probes unanswered ones reset the connection.

@@ -249,14 +249,16 @@ void Stack::quiet_tick(ConnHot& c, Instant now) {
   else if (k.idle_ticks < UINT16_MAX)
     ++k.idle_ticks;
   c.xflags &= static_cast<uint8_t>(~(xflag::kHeard | xflag::kActive));
+  // Both only while nothing is outstanding: otherwise the retransmission
+  // (or persist) timer finds out whether the peer is alive.
+  const bool quiet = c.snd_una == c.snd_max && k.sendq.empty();
+  if (!quiet) k.idle_ticks = 0;
   if (cfg_.idle_timeout.count_ns() > 0 && quiet_tick_ * k.idle_ticks >= cfg_.idle_timeout) {
     ++ctr_.reclaim_idle;
     evict(c, CloseReason::kIdleTimeout);
     return;
   }
-  // Keep-alive only while nothing is outstanding: otherwise the
-  // retransmission timer finds out whether the peer is alive.
-  if (cfg_.keepalive_time.count_ns() > 0 && c.snd_una == c.snd_max && k.sendq.empty() &&
+  if (cfg_.keepalive_time.count_ns() > 0 && quiet &&
       quiet_tick_ * k.quiet_ticks >= cfg_.keepalive_time + cfg_.keepalive_intvl * k.ka_probes) {
     if (k.ka_probes >= cfg_.keepalive_probes) {
       ++ctr_.reclaim_keepalive;
