@@ -47,6 +47,7 @@ BODY = "Hello from synmill\n"
 RESPONSE = len(f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len(BODY)}\r\n"
                f"Connection: close\r\n\r\n{BODY}")
 STATUS = re.compile(r"^\[\s*([\d.]+)s\] .* est (\d+)/s .* fail (\d+) ")
+REUSE_PORT = 8000  # send:64: the client closes first, synmill ends in LAST_ACK
 ORPHAN_STATES = ("FIN_WAIT_1", "FIN_WAIT_2", "CLOSING", "LAST_ACK")
 MINIMAL_CLIENT = ["--no-time-wait", "--drop-final-acks", "0.1", "--ignore-fin-rtx", "--rto", "200", "--retries", "2"]
 FAILURES = []
@@ -72,12 +73,13 @@ class Run:
         self.memif = procs.Memif(self.name)
         self.memif.cleanup()
         # The http app closes first: a 1 s TIME_WAIT lets the tables empty within the test.
-        opts = ["--listen", f"{PORT}:http", "--time-wait", "1", "--status-interval", "1"] + list(extra)
+        opts = ["--listen", f"{PORT}:http,{REUSE_PORT}:send:64", "--time-wait", "1", "--status-interval", "1"] + \
+            list(extra)
         self.sm = procs.Synmill(build, self.name, self.memif, opts)
         self.before_stats = self.sm.stats()
         self.before_states = self.sm.states()
 
-    def gen(self, args, timeout, during=None, every=0.5):
+    def gen(self, args, timeout, during=None, every=0.5, http=True):
         """Runs synmill-gen to the end; `during(t)` is called every `every`
         seconds with the seconds since the gen's first status line (None
         before). Returns (JSON result, [(t, est/s, failures so far)])."""
@@ -97,8 +99,9 @@ class Run:
                     time.sleep(every)
             threading.Thread(target=sample, daemon=True).start()
         res, _, _ = procs.run_gen(self.build, self.name, self.memif.vdev("client"),
-                                  ["--mode", "connect", "--dst", f"{procs.SERVER_IP}:{PORT}", "--http", "close",
-                                   "--response", str(RESPONSE), "--close", "client", "--report-every", "1"] + args,
+                                  ["--mode", "connect", "--close", "client", "--report-every", "1"] +
+                                  (["--dst", f"{procs.SERVER_IP}:{PORT}", "--http", "close", "--response", str(RESPONSE)]
+                                   if http else ["--dst", f"{procs.SERVER_IP}:{REUSE_PORT}", "--response", "64"]) + args,
                                   timeout=timeout, after_start=after_start)
         lines = []
         for line in procs.log_text(holder["p"]).splitlines():
@@ -154,9 +157,8 @@ def measure_capacity(build):
 def overload(build, cap):
     help_text = synmill_help(build)
     extra, bound = ["--max-conns", "65536"], 65536 // 4  # tcp::StackConfig: max_orphans 0 = max_conns / 4
-    if "--max-orphans" in help_text:
-        extra += ["--max-orphans", "4096"]
-        bound = 4096
+    if "--max-orphans" in help_text:  # the default (max_conns / 4), given explicitly
+        extra += ["--max-orphans", str(bound)]
     run = Run(build, "over", extra)
     peak = {"orphans": 0}
 
@@ -214,7 +216,9 @@ def stalls(build, cap):
         stops.append(t)
     try:
         rate = max(1, int(0.8 * cap))
-        res, lines = run.gen(["--rate", str(rate), "--duration", "10", "--concurrency", "32768", "--drain", "5"],
+        # The generator's RTO backs off from 1 s: a connection caught by all
+        # three stalls may need 1 + 2 + 4 s to finish.
+        res, lines = run.gen(["--rate", str(rate), "--duration", "10", "--concurrency", "32768", "--drain", "15"],
                              timeout=120, during=during, every=0.05)
         st = run.check_idle_again("stalls")
     finally:
@@ -272,7 +276,8 @@ def port_reuse(build, _cap):
     run = Run(build, "reuse")
     try:
         res, _ = run.gen(["--src-ports", "40000-40000", "--concurrency", "1", "--count", "20", "--duration", "60",
-                          "--drain", "3", "--no-time-wait", "--drop-fin-acks", "1", "--ignore-fin-rtx"], timeout=120)
+                          "--drain", "3", "--no-time-wait", "--drop-fin-acks", "1", "--ignore-fin-rtx"], timeout=120,
+                         http=False)
         st = run.sm.stats()
         run.check_idle_again("port reuse")
     finally:
