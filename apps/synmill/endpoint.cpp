@@ -23,6 +23,7 @@
 #include "dp/worker.hpp"
 #include "synmill/report.hpp"
 #include "synmill/connector.hpp"
+#include "synmill/metrics_source.hpp"
 #include "synmill/host.hpp"
 #include "synmill/secrets.hpp"
 #include "synmill/supervisor.hpp"
@@ -85,9 +86,9 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
   // ---- before the EAL: everything that can be checked without it ----------
   const std::string dir = cfg.drivers_config.empty() ? dp::default_drivers_config_dir() : cfg.drivers_config;
   if (dir.empty()) {
-    return fail("no drivers-config directory found (looked at $SYNMILL_DRIVERS_CONFIG, "
-                "<executable>/../../drivers-config, ./drivers-config, /usr/share/synmill/drivers-config): "
-                "pass --drivers-config DIR",
+    std::string looked;
+    for (const std::string& c : dp::drivers_config_candidates()) looked += (looked.empty() ? "" : ", ") + c;
+    return fail(fmt::format("no drivers-config directory found (looked at {}): pass --drivers-config DIR", looked),
                 kExitUsage);
   }
   if (auto all = dp::load_profile_dir(dir); !all) return fail(all.error(), kExitUsage);
@@ -160,6 +161,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
   std::vector<std::unique_ptr<Host>> hosts;
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<const dp::Worker*> views;
+  EndpointMetrics metrics(views, res.pool);  // --listen PORT:metrics
   for (uint16_t i = 0; i < n; ++i) {
     dp::WorkerSettings s;
     assign_queues(s, i, n, port);
@@ -199,7 +201,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
         continue;
       }
       std::string error;
-      auto app = tcp::make_app(l.app, error);
+      auto app = tcp::make_app(l.app, error, &metrics);
       if (app == nullptr) return fail(fmt::format("--listen {}: {}", dp::format_listen(l), error), kExitUsage);
       if (!workers.back()->listen(l.port, *app)) {
         return fail(fmt::format("--listen {}: worker {} cannot listen on port {} (listener table full?)",

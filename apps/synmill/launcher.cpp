@@ -71,7 +71,7 @@ int run(int argc, char** argv, const AppFactory& factory, const RunOptions& opti
   }
   // The EAL sees the command line up to the first "--" and synmill's options.
   const std::vector<std::string> eal_view(args.begin(), second);
-  return apps::run_endpoint(*cfg, eal_view, apps::UserApps{factory, options, user_args});
+  return apps::run_endpoint(*cfg, dp::with_eal_args(eal_view, *cfg), apps::UserApps{factory, options, user_args});
 }
 
 }  // namespace synmill

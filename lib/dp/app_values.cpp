@@ -173,7 +173,8 @@ Parsed<std::vector<ListenSpec>> parse_listen(std::string_view text) {
     const std::string_view app = item.substr(colon + 1);
     std::string error;
     const auto& extra = extra_app_names();
-    if (std::find(extra.begin(), extra.end(), app) == extra.end() && tcp::make_app(app, error) == nullptr) {
+    if (app != "metrics" && std::find(extra.begin(), extra.end(), app) == extra.end() &&
+        tcp::make_app(app, error) == nullptr) {  // metrics: built by synmill
       return fmt::format("bad listener '{}': {}", item, error);
     }
     for (const ListenSpec& l : out) {
