@@ -255,8 +255,9 @@ def flaps(build, cap):
     c = res["counters"]
     d = lambda k: int(st[k]) - int(run.before_stats[k])  # noqa: E731
     check("flaps: synmill stayed up through 20 disconnects", alive and rc == 0, f"(rc {rc})")
-    # Up once when the generator first connects, then after each of the 20 flaps.
-    check("flaps: synmill saw the link come back 20 times", d("link_ups") == 21, f'({d("link_ups")} ups, '
+    # Up after each of the 20 flaps (and once more when the generator first
+    # connects, if synmill's first snapshot came before that).
+    check("flaps: synmill saw the link come back 20 times", d("link_ups") in (20, 21), f'({d("link_ups")} ups, '
           f'{d("link_downs")} downs, {d("drop_link_down")} frames dropped while down)')
     waited = re.findall(r"unmaps that waited for a worker (\d+)", log)
     print(f"overload: flaps: unmaps that had to wait for synmill's worker: {waited[-1] if waited else 0}", flush=True)
