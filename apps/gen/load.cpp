@@ -401,6 +401,11 @@ void GenDriver::on_closed(tcp::Stack& stack, tcp::ConnId id, tcp::CloseReason re
   const uint64_t u = stack.user(id);
   if (open_ > 0) --open_;
   if ((u & kHeld) != 0 && held_ > 0 && (u & kTscMask) == 0) --held_;  // was established
+  // A failure once the whole response was in (we closed after it): the
+  // exchange succeeded, the close did not (counted among the fail_* too).
+  const bool failure = reason != tcp::CloseReason::kNormal && reason != tcp::CloseReason::kShutdown &&
+                       !(reason == tcp::CloseReason::kAborted && cfg_.close == CloseKind::kRst);
+  if (failure && (u & kWeClosed) != 0) ++ctr_.failed_after_response;
   switch (reason) {
     case tcp::CloseReason::kNormal:  // hold mode closes with close_all: client-first
       ++((u & (kWeClosed | kHeld)) != 0 ? ctr_.closes_client : ctr_.closes_server);

@@ -26,6 +26,7 @@ namespace synmill::gen {
   X(responses_complete) X(closes_client) X(closes_server) X(closes_rst)                \
   X(final_acks_dropped)  /* --drop-final-acks: ACKs we chose not to send */          \
   X(fin_rtx_ignored)     /* --ignore-fin-rtx: FINs for tuples we no longer hold */    \
+  X(failed_after_response) /* of the fail_* below: the response was complete, the close failed */ \
   X(fail_refused)        /* RST in answer to our SYN */                                \
   X(fail_reset)          /* the server reset an established connection */             \
   X(fail_timeout)        /* retransmissions exhausted */                               \

@@ -23,6 +23,17 @@ std::string latency_json(const Histogram& h) {
                      us(h.quantile(0.5)), us(h.quantile(0.99)), us(h.quantile(0.999)), us(h.max()));
 }
 
+// " (timeout 3 reset 1 after_response 2)": the cumulative failures by reason, those not zero.
+std::string fail_reasons(const GenCounters& c) {
+  std::string out;
+  c.for_each([&out](std::string_view name, uint64_t v) {
+    if (v == 0) return;
+    if (name.starts_with("fail_")) out += fmt::format("{}{} {}", out.empty() ? "" : " ", name.substr(5), v);
+    if (name == "failed_after_response") out += fmt::format("{}after_response {}", out.empty() ? "" : " ", v);
+  });
+  return out.empty() ? out : " (" + out + ")";
+}
+
 }  // namespace
 
 std::string status_line(const Snapshot& prev, const Snapshot& cur) {
@@ -32,10 +43,10 @@ std::string status_line(const Snapshot& prev, const Snapshot& cur) {
   const GenCounters& c = cur.gen;
   return fmt::format(
       "[{:6.1f}s] syn {:.0f}/s synack {:.0f}/s rst {:.0f}/s est {:.0f}/s closes {:.0f}/s (c {} s {} r {}) open {} "
-      "fail {} | rx {:.0f} pps tx {:.0f} pps",
+      "fail {}{} | rx {:.0f} pps tx {:.0f} pps",
       cur.seconds, rate(p.syn_sent, c.syn_sent), rate(p.synack_received, c.synack_received),
       rate(p.rst_received, c.rst_received), rate(p.established, c.established), rate(closes(p), closes(c)),
-      c.closes_client, c.closes_server, c.closes_rst, cur.open, c.failures(), rate(prev.dp.rx_packets, cur.dp.rx_packets),
+      c.closes_client, c.closes_server, c.closes_rst, cur.open, c.failures(), fail_reasons(c), rate(prev.dp.rx_packets, cur.dp.rx_packets),
       rate(prev.dp.tx_packets, cur.dp.tx_packets));
 }
 

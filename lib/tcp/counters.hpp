@@ -37,6 +37,10 @@ namespace synmill::tcp {
   X(closed_aborted)               \
   X(closed_timeout)               \
   X(closed_refused)               \
+  X(est_ended_normal)             \
+  X(est_ended_reset)              \
+  X(est_ended_aborted)            \
+  X(est_ended_timeout)            \
   X(delayed_acks)                 \
   X(dup_acks)                     \
   X(fast_retransmits)             \

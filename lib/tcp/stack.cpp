@@ -196,6 +196,23 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   if (c.state == State::kClosed) return;
   const bool passive = c.listener != kNoListener;
   if (c.state == State::kSynRcvd && passive) --listeners_[c.listener].half_open;
+  // Every connection counted in `established` ends in one est_ended_*
+  // (reset: reset or refused; aborted: aborted, reclaimed, replaced, data
+  // after close, shutdown; timeout: retries, persist, idle, keep-alive,
+  // FIN_WAIT_2, CLOSE_WAIT): the conservation the overload test checks.
+  if (c.state != State::kSynRcvd && c.state != State::kSynSent) {
+    switch (why) {
+      case CloseReason::kNormal: ++ctr_.est_ended_normal; break;
+      case CloseReason::kReset:
+      case CloseReason::kRefused: ++ctr_.est_ended_reset; break;
+      case CloseReason::kAborted:
+      case CloseReason::kDataAfterClose:
+      case CloseReason::kShutdown:
+      case CloseReason::kReclaimed:
+      case CloseReason::kReplaced: ++ctr_.est_ended_aborted; break;
+      default: ++ctr_.est_ended_timeout; break;
+    }
+  }
   switch (why) {
     case CloseReason::kNormal: ++ctr_.closed_normal; break;
     case CloseReason::kReset: ++ctr_.closed_reset; break;
