@@ -165,10 +165,15 @@ def overload(build, cap):
         extra += ["--max-orphans", str(bound)]
     run = Run(build, "over", extra)
     peak = {"orphans": 0}
+    late_stats = {}
 
-    def during(_t):
+    def during(t):
         try:
             peak["orphans"] = max(peak["orphans"], orphans(run.sm.telemetry.query("/synmill/states", timeout=2)))
+            if t is not None and t >= 12 and "at12" not in late_stats:
+                late_stats["at12"] = run.sm.stats()
+            if t is not None and t <= 20:
+                late_stats["at20"] = run.sm.stats()
         except OSError:
             pass
     try:
@@ -220,6 +225,12 @@ def overload(build, cap):
           f'({c["responses_complete"]} <= {est} <= {c["established"]}; {est - c["responses_complete"]} established '
           f'by synmill without a response counted, within the generator\'s {gen_failed_est} failed after '
           f'establishment; gen {c})')
+    if "at12" in late_stats and "at20" in late_stats:
+        a, b = late_stats["at12"], late_stats["at20"]
+        moved = {k: int(b[k]) - int(a[k]) for k in b if k in a and str(b[k]).isdigit() and
+                 (k.startswith(("drop_", "shed_", "reclaim_", "challenge", "rst_", "time_wait", "cookies", "syn")) or
+                  "retransmit" in k) and int(b[k]) != int(a[k])}
+        print(f"overload: synmill from 2 s into phase 2 to its end: {moved}", flush=True)
     shed = {k: after.get(k) for k in ("overload_entered", "shed_syn_overload", "shed_syn_tx_full", "shed_to_cookies")}
     print(f"overload: AIM answered at 3x capacity {answered:.0f}/s = {answered / cap:.0%} of capacity "
           f"({'met' if answered >= 0.9 * cap else 'not met'}) "
