@@ -8,11 +8,18 @@
 //     (tcp::Stack::set_overloaded; counted: shed_to_cookies);
 //   - segments of existing flows (ACKs that finish handshakes, data, FINs)
 //     are all handled: they finish work already paid for;
-//   - of the new SYNs in a burst that also carries segments of existing
-//     flows, at most kSynsPerBurst are answered, the rest are dropped before
+//   - once the backlog is sustained (kDropStreak full bursts in a row: more
+//     frames drained than the RX ring holds, so they keep arriving as fast
+//     as we take them), of the new SYNs in a burst that also carries
+//     segments of existing flows, at most kSynsPerBurst are answered, the
+//     rest are dropped before
 //     parsing (shed_syn_overload): a cheap drop drains the ring faster, so
 //     fewer of the ACKs behind them are lost there, and the handshakes
-//     already under way finish. A burst of nothing but SYNs (a flood) is
+//     already under way finish. The backlog one preemption leaves (a
+//     shared core, a stall) is drained with cookies and no SYN dropped: a
+//     dropped SYN costs its client a whole RTO, and a client with few
+//     retries fails outright (test/overload: phase 2 at half capacity lost
+//     20-100 connections/s to such drops on a loaded machine). A burst of nothing but SYNs (a flood) is
 //     answered in full: cookies cost no state, and there is nothing to favour;
 //   - and whenever the TX ring refused frames in the last pass, new SYNs are
 //     dropped at once (shed_syn_tx_full): their SYN-ACKs would be thrown away.
@@ -25,6 +32,7 @@ class LoadShed {
  public:
   static constexpr uint16_t kEnterStreak = 8;
   static constexpr uint16_t kSynsPerBurst = 8;
+  static constexpr uint16_t kDropStreak = 64;
 
   enum class Verdict : uint8_t { kHandle, kShedOverload, kShedTxFull };
 
@@ -33,7 +41,7 @@ class LoadShed {
   bool on_burst(uint16_t n, uint16_t burst) {
     syns_ = 0;
     if (n == burst) {
-      if (streak_ < kEnterStreak) ++streak_;
+      if (streak_ < kDropStreak) ++streak_;
       if (streak_ >= kEnterStreak && !overloaded_) {
         overloaded_ = true;
         return true;
@@ -68,7 +76,7 @@ class LoadShed {
   Verdict judge(uint8_t tcp_flags) {
     if (!new_syn(tcp_flags)) return Verdict::kHandle;  // existing flows first
     if (tx_refused_) return Verdict::kShedTxFull;
-    if (!overloaded_) return Verdict::kHandle;
+    if (!overloaded_ || streak_ < kDropStreak) return Verdict::kHandle;
     if (syns_ >= budget_) return Verdict::kShedOverload;
     ++syns_;
     return Verdict::kHandle;

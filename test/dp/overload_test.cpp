@@ -38,9 +38,22 @@ TEST_CASE("LoadShed: overload after 8 full bursts in a row, over after one under
   CHECK_FALSE(s.overloaded());
 }
 
+TEST_CASE("LoadShed: a backlog shorter than kDropStreak full bursts sheds no SYN (cookies answer them)", "[dp]") {
+  LoadShed s;
+  for (int i = 0; i < LoadShed::kDropStreak - 1; ++i) s.on_burst(32, 32);
+  REQUIRE(s.overloaded());
+  s.begin_burst(true);
+  for (int i = 0; i < 32; ++i) CHECK(s.judge(kSyn) == LoadShed::Verdict::kHandle);
+  s.on_burst(32, 32);  // now sustained
+  s.begin_burst(true);
+  int shed = 0;
+  for (int i = 0; i < 32; ++i) shed += s.judge(kSyn) == LoadShed::Verdict::kShedOverload;
+  CHECK(shed == 32 - LoadShed::kSynsPerBurst);
+}
+
 TEST_CASE("LoadShed: a mixed burst answers at most 8 new SYNs and every segment of existing flows", "[dp]") {
   LoadShed s;
-  for (int i = 0; i < LoadShed::kEnterStreak; ++i) s.on_burst(32, 32);
+  for (int i = 0; i < LoadShed::kDropStreak; ++i) s.on_burst(32, 32);
   REQUIRE(s.overloaded());
   s.begin_burst(true);
   int handled_syns = 0, shed = 0;
