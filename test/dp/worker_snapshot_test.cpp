@@ -142,7 +142,7 @@ TEST_CASE("running workers' snapshots and table queries, read in a tight loop", 
       if (snap.tcp.rx_segments > snap.dp.rx_packets) ++ahead;
       if (!counters_not_below(snap.tcp, last[i].tcp)) ++below;
       last[i] = snap;
-      if (reads % 16 < 2) {
+      if (reads % 4 < 2) {
         q.kind = TableQuery::Kind::kConns;
         q.skip = 0;
         q.want = 64;
@@ -170,7 +170,7 @@ TEST_CASE("running workers' snapshots and table queries, read in a tight loop", 
   CHECK(ahead == 0);
   CHECK(below == 0);
   CHECK(bad_rows == 0);
-  CHECK(reads > 1000);
+  CHECK(reads > 100);
   CHECK(queries > 10);
   CHECK(rows > 0);
   // The final snapshot is the worker's last word (stack() is safe to read after join).
