@@ -23,6 +23,9 @@ meson test -C build --print-errorlogs --num-processes 1
 echo "== integration: synmill on net_tap, the Linux kernel as peer in network namespaces"
 test/integration/run.sh build
 
+echo "== examples: libsynmill installed (DESTDIR), examples/ built against it by a plain Makefile, run against kernel peers"
+test/examples/run.sh build
+
 echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers)"
 test/conformance/run.sh build
 

@@ -178,10 +178,11 @@ Result<void> parse_config_text(std::string_view text, std::string_view path, App
   return {};
 }
 
-Result<AppConfig> parse_app_args(std::span<const std::string> args) {
+Result<AppConfig> parse_app_args(std::span<const std::string> args, bool listeners_optional) {
   auto given = tokenize(args);
   if (!given) return Error{given.error()};
   AppConfig cfg;
+  cfg.listeners_optional = listeners_optional;
   const Given* config = nullptr;
   for (const Given& g : *given) {
     if (g.opt->name == "help") cfg.help = true;
@@ -218,7 +219,7 @@ Result<void> check_config(const AppConfig& cfg) {
   if (cfg.addrs.empty()) {
     return Error{"no address: pass --addr A.B.C.D/P (e.g. --addr 198.18.0.1/24)"};
   }
-  if (cfg.listeners.empty()) {
+  if (cfg.listeners.empty() && !cfg.listeners_optional) {
     return Error{"no listener: pass --listen PORT:APP (e.g. --listen 80:http)"};
   }
   if (cfg.listeners.size() > kMaxListeners) {

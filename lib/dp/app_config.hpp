@@ -42,13 +42,14 @@ struct AppConfig {
 
   std::vector<std::string> eal_args;  // eal: used when the command line has none before "--"
   std::string config_file;  // --config, empty if none
+  bool listeners_optional = false;  // an application that only connects out (synmill::run)
   bool help = false;
 };
 
 // Parses the application's arguments (those after "--", program name
 // excluded): --config FILE first, then the rest on top. Checks the result
 // (check_config) unless --help was given.
-Result<AppConfig> parse_app_args(std::span<const std::string> args);
+Result<AppConfig> parse_app_args(std::span<const std::string> args, bool listeners_optional = false);
 
 // Applies config-file text on top of `cfg`; `path` names it in messages.
 Result<void> parse_config_text(std::string_view text, std::string_view path, AppConfig& cfg);

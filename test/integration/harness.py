@@ -228,8 +228,10 @@ class SynmillEnv:
 
     listen: the --listen value; extra: further synmill options (list);
     huge_dir: None for --no-huge (the default), else a hugetlbfs mount to use;
-    lcores: the EAL's core options (default one lcore: worker on the main lcore).
-    binary: the synmill to run (default: the build's); cwd: its working directory;
+    lcores: the EAL's core options (default one lcore: worker on the main lcore);
+    binary: the synmill to run, or another program built on synmill::run
+    (default: the build's synmill); cwd: its working directory;
+    app_tail: the program's own arguments, after a second "--"; listen=None: no --listen;
     config_template: a config file whose eal/addr/listen lines are replaced by
     this environment's; synmill then starts as the service does,
     `synmill -- --config FILE`, with everything in the file.
@@ -237,7 +239,7 @@ class SynmillEnv:
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
                  huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None,
-                 binary=None, cwd=None, config_template=None, huge_unlink=True):
+                 binary=None, cwd=None, config_template=None, huge_unlink=True, app_tail=()):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -267,6 +269,7 @@ class SynmillEnv:
         self.config_path = None
         # --huge-unlink leaves no hugepage file a secondary process (dpdk-dumpcap) could map
         self.huge_unlink = huge_unlink
+        self.app_tail = list(app_tail)
 
     # -- lifecycle --------------------------------------------------------
 
@@ -305,7 +308,9 @@ class SynmillEnv:
             eal += ["--no-huge", "-m", "1024"]
         else:
             eal += ["--huge-dir", self.huge_dir] + (["--huge-unlink"] if self.huge_unlink else [])
-        app = ["--addr", f"{SYNMILL_IP}/{PREFIX_LEN}", "--listen", self.listen] + self.extra
+        app = ["--addr", f"{SYNMILL_IP}/{PREFIX_LEN}"] + (["--listen", self.listen] if self.listen else []) + self.extra
+        if self.app_tail:
+            app += ["--"] + self.app_tail
         self.eal_args, self.app_args = eal, app
         argv = [binary] + eal + ["--"] + app
         if self.config_template:
@@ -539,6 +544,8 @@ class SynmillCase(unittest.TestCase):
     LCORES = ("-l", "0")
     BRIDGE = False
     IMPAIR = None
+    BINARY = None    # a program built on synmill::run instead of synmill
+    APP_TAIL = ()    # its arguments after the second "--"
     TIMEOUT_S = 120  # per test method
     env = None
 
@@ -546,7 +553,8 @@ class SynmillCase(unittest.TestCase):
     def setUpClass(cls):
         cls.env = cls.enterClassContext(SynmillEnv(cls.LISTEN, cls.EXTRA, huge_dir=cls.HUGE_DIR,
                                                    name=cls.__name__, lcores=cls.LCORES,
-                                                   bridge=cls.BRIDGE, impair=cls.IMPAIR))
+                                                   bridge=cls.BRIDGE, impair=cls.IMPAIR,
+                                                   binary=cls.BINARY, app_tail=cls.APP_TAIL))
 
     @classmethod
     def tearDownClass(cls):
