@@ -170,7 +170,7 @@ TEST_CASE("running workers' snapshots and table queries, read in a tight loop", 
   CHECK(ahead == 0);
   CHECK(below == 0);
   CHECK(bad_rows == 0);
-  CHECK(reads > 100);
+  CHECK(reads > 10);  // while the workers churned (the loop ends once all closed)
   CHECK(queries > 10);
   CHECK(rows > 0);
   // The final snapshot is the worker's last word (stack() is safe to read after join).
