@@ -208,6 +208,37 @@ TEST_CASE("apps: http answers pipelined requests in order", "[tcp][apps][http]")
   CHECK(http.requests() == 3);
 }
 
+TEST_CASE("apps: http ignores empty lines (CRLF or bare LF) before a request line (RFC 9112 §2.2)",
+          "[tcp][apps][http][issue11]") {
+  const char* prefix = GENERATE("\n", "\r\n", "\n\n", "\r\n\r\n", "\n\r\n");
+  const HttpCase c = GENERATE(HttpCase{"GET / HTTP/1.1\r\n\r\n", true},
+                              HttpCase{"GET / HTTP/1.0\r\n\r\n", false},
+                              HttpCase{"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", false});
+  const bool bytewise = GENERATE(false, true);
+  const std::string req = std::string(prefix) + c.request;
+  INFO(req << (bytewise ? " (byte by byte)" : " (one segment)"));
+  HttpApp http;
+  AppBench b(http);
+  if (bytewise)
+    send_bytewise(b, req);
+  else
+    b.send(b.peer.data(req));
+  b.ack_all();
+  CHECK(b.text() == (c.keep_alive ? kKeepAlive : kClose));
+  CHECK(http.requests() == 1);
+  CHECK(b.fin == !c.keep_alive);
+}
+
+TEST_CASE("apps: http ignores an empty line between pipelined requests (RFC 9112 §2.2)",
+          "[tcp][apps][http][issue11]") {
+  HttpApp http;
+  AppBench b(http);
+  b.send(b.peer.data("GET /1 HTTP/1.1\r\n\r\n\r\nGET /2 HTTP/1.1\r\n\r\n\nGET /3 HTTP/1.0\r\n\r\n"));
+  b.ack_all();
+  CHECK(b.text() == kKeepAlive + kKeepAlive + kClose);
+  CHECK(http.requests() == 3);
+}
+
 // ---- send:N --------------------------------------------------------------------------
 
 TEST_CASE("apps: send:N sends exactly N pattern bytes, then FIN", "[tcp][apps][send_n]") {
