@@ -100,7 +100,7 @@ TEST_CASE("RFC 9293 §3.10.7.4 eighth: in-order data running past a held FIN is 
 
 // ---- 2. sender SWS avoidance and windows below one MSS ------------------------------------
 
-TEST_CASE("RFC 9293 §3.8.6.2.1: after an RTO, data is retransmitted into a window below one MSS",
+TEST_CASE("RFC 9293 §3.8.6.2.1: after an RTO data is retransmitted into a window below one MSS",
           "[tcp][send][sws][issue11]") {
   PeerOptions po = plain_peer();
   po.window = 1000;  // the peer never offers more than 1000 bytes
@@ -249,7 +249,7 @@ struct DupCase {
   uint32_t bl, br;  // the SACK block expected second (the one holding it)
 };
 
-TEST_CASE("RFC 2883 §4: a duplicate above RCV.NXT is reported in a D-SACK block, its block second",
+TEST_CASE("RFC 2883 §4: a duplicate above RCV.NXT is reported in a D-SACK block and its block second",
           "[tcp][receive][dsack][issue11]") {
   // Fully held duplicates carry other bytes: the ones first received stay
   // (Linux tcp_data_queue_ofo drops such a segment too).
@@ -277,6 +277,25 @@ TEST_CASE("RFC 2883 §4: a duplicate above RCV.NXT is reported in a D-SACK block
   // The hole fills: the bytes first received are the ones delivered.
   sc.send(at(sc, base, 0, "0123456789"));
   CHECK(text(sc.h.app.received).substr(10, 4) == "BBBB");
+}
+
+TEST_CASE("RFC 2883 §4: a segment at RCV.NXT running into held data reports the overlap in a D-SACK block",
+          "[tcp][receive][dsack][issue11]") {
+  Scenario sc(full_peer());
+  sc.to(State::kEstablished);
+  const Seq base = sc.peer.nxt;
+  sc.send(at(sc, base, 10, "BBBB"));
+  sc.send(at(sc, base, 30, "OTHER"));
+  const auto out = sc.send(at(sc, base, 0, "0123456789BB"));  // [10, 12) arrived before
+  REQUIRE_FALSE(out.empty());
+  const Sent& a = out.front();
+  CHECK(a.seg.ack.raw() == (base + 14).raw());
+  REQUIRE(a.seg.opts.sack_count == 2);
+  CHECK(a.seg.opts.sack[0].left == (base + 10).raw());  // D-SACK, below the cumulative ACK
+  CHECK(a.seg.opts.sack[0].right == (base + 12).raw());
+  CHECK(a.seg.opts.sack[1].left == (base + 30).raw());  // the hole that is left
+  CHECK(sc.h.stack.counters().dsack_sent == 1);
+  CHECK(text(sc.h.app.received) == "0123456789BBBB");
 }
 
 TEST_CASE("RFC 2883: a new segment above RCV.NXT brings no D-SACK block", "[tcp][receive][dsack][issue11]") {
