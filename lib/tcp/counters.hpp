@@ -42,6 +42,7 @@ namespace synmill::tcp {
   X(fast_retransmits)             \
   X(sack_recoveries)              \
   X(partial_acks)                 \
+  X(rescue_retransmits)           \
   X(rto_timeouts)                 \
   X(rto_after_recovery)           \
   X(ooo_queued)                   \

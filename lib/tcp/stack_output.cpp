@@ -265,6 +265,8 @@ void Stack::output(ConnHot& c, Instant now) {
       if (c.rtx_at == Instant{}) start_rtx(c, now);
       if (fin_due) break;
     }
+    // Nothing more could go (no lost range, no new data): RFC 6675 rule (4).
+    if (sack_recovery && (c.flags & cflag::kRecovery)) rescue_retransmit(c, now);
     // Zero window with data waiting and nothing in flight: the retransmission
     // timer doubles as the persist timer (RFC 9293 §3.8.6.1).
     if (c.snd_wnd == 0 && q.size() > 0 && c.snd_una == c.snd_max && c.rtx_at == Instant{})
