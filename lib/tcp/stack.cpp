@@ -322,7 +322,11 @@ ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
   return id_of(*c);
 }
 
-uint32_t Stack::send(ConnId id, std::span<const uint8_t> data) {
+uint32_t Stack::send(ConnId id, std::span<const uint8_t> data) { return queue_send(id, data, false); }
+
+uint32_t Stack::send_ref(ConnId id, std::span<const uint8_t> data) { return queue_send(id, data, true); }
+
+uint32_t Stack::queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref) {
   Entry entry(*this, now_);
   ConnHot* c = lookup(id);
   if (c == nullptr || (c->flags & cflag::kFinQueued)) return 0;
@@ -333,7 +337,8 @@ uint32_t Stack::send(ConnId id, std::span<const uint8_t> data) {
     case State::kCloseWait: break;
     default: return 0;
   }
-  const uint32_t n = cold(*c).sendq.append(chunks_, data, cfg_.send_buf);
+  SendQueue& q = cold(*c).sendq;
+  const uint32_t n = by_ref ? q.append_ref(chunks_, data, cfg_.send_buf) : q.append(chunks_, data, cfg_.send_buf);
   if (n < data.size() && chunks_.available() == 0) ++ctr_.drop.send_pool_empty;
   if (c->state >= State::kEstablished) output_soon(*c);
   return n;
