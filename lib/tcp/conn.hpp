@@ -70,6 +70,7 @@ namespace xflag {
 inline constexpr uint8_t kPureAck = 1 << 0;  // the owed ACK goes out alone, before data (dup ACK, SACK, D-SACK)
 inline constexpr uint8_t kSacked = 1 << 1;   // the SACK scoreboard holds blocks (ConnCold::sacked not empty)
 inline constexpr uint8_t kOooHeld = 1 << 2;  // out-of-order data held (ConnCold::rcvq has blocks)
+inline constexpr uint8_t kRescued = 1 << 3;  // RFC 6675 rescue retransmission sent in this recovery
 }  // namespace xflag
 
 struct alignas(64) ConnHot {
