@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "dp/app_values.hpp"
 
 namespace synmill::apps {
@@ -83,6 +85,19 @@ std::string format_banner(const BannerFacts& f) {
                                               : dp::format_seconds(t.close_wait_timeout) + " s",
       t.rto_initial.count_ms(), t.rto_min.count_ms(), t.rto_max.count_ms(), t.syn_retries,
       t.synack_retries, t.data_retries, t.fin_retries);
+  const auto secs_or = [](tcp::Duration d, const char* zero) {
+    return d == tcp::Duration{} ? std::string(zero) : dp::format_seconds(d) + " s";
+  };
+  out += fmt::format(
+      "overload: orphans at most {} (FIN retries {}); per-connection minimum {}, pool reserve {} "
+      "chunks; persist timeout {}; idle timeout {}; keep-alive {}\n",
+      t.max_orphans != 0 ? t.max_orphans : std::max<uint32_t>(t.max_conns / 4, 1), t.orphan_retries,
+      dp::format_bytes(t.min_conn_buf), t.pool_reserve != 0 ? t.pool_reserve : t.send_chunks / 8,
+      secs_or(t.persist_timeout, "never"), secs_or(t.idle_timeout, "off"),
+      t.keepalive_time == tcp::Duration{}
+          ? std::string("off")
+          : fmt::format("after {} s, {} probes {} s apart", dp::format_seconds(t.keepalive_time),
+                        t.keepalive_probes, dp::format_seconds(t.keepalive_intvl)));
   if (f.telemetry) {
     out += fmt::format("telemetry: /synmill/stats, states, conns, config on {}/dpdk_telemetry.v2 "
                        "(synmill-ctl --file-prefix {})\n",
@@ -110,8 +125,27 @@ std::string format_status(const dp::Totals& now, const dp::Totals& before, doubl
       rate(now.tcp.syn_in, before.tcp.syn_in), rate(now.tcp.established, before.tcp.established),
       rate(closes(now.tcp), closes(before.tcp)));
   for (State st : kShownStates) out += fmt::format(" {} {}", tcp::to_string(st), now.states[st]);
+  // Overload: orphans, and connections reset to make room or for idling (reclaim_* counters).
+  const auto reclaims = [](const tcp::Counters& c) {
+    uint64_t n = 0;
+    c.for_each([&n](std::string_view name, uint64_t v) {
+      if (name.starts_with("reclaim_")) n += v;
+    });
+    return n;
+  };
+  out += fmt::format(" | orphans {} reclaimed +{}", now.orphans, reclaims(now.tcp) - reclaims(before.tcp));
   const uint64_t drops = dp::total_drops(now);
   out += fmt::format(" | drops {} (+{})", drops, drops - dp::total_drops(before));
+  // Shedding (dp/load_shed.hpp), by reason, when there was any this period.
+  const auto d = [&](uint64_t a, uint64_t b) { return a - b; };
+  const uint64_t syn_ov = d(now.dp.shed_syn_overload, before.dp.shed_syn_overload);
+  const uint64_t syn_tx = d(now.dp.shed_syn_tx_full, before.dp.shed_syn_tx_full);
+  const uint64_t cookies = d(now.dp.shed_to_cookies, before.dp.shed_to_cookies);
+  if (syn_ov + syn_tx + cookies != 0 || now.dp.overload_loops != before.dp.overload_loops) {
+    out += fmt::format(" | overloaded: shed SYN {} (ring backlog) {} (TX full), cookies instead of backlog {}", syn_ov,
+                       syn_tx, cookies);
+  }
+  if (now.dp.link_down_loops != before.dp.link_down_loops) out += " | link down";
   return out;
 }
 
@@ -140,6 +174,14 @@ std::string format_summary(const dp::Totals& t, double uptime) {
   c.for_each(note);
   t.dp.for_each(note);
   out += fmt::format("  drops: {}{}\n", dp::total_drops(t), reasons);
+  uint64_t reclaimed = 0;
+  std::string why;
+  c.for_each([&](std::string_view name, uint64_t v) {
+    if (v == 0 || !name.starts_with("reclaim_")) return;
+    reclaimed += v;
+    why += fmt::format(", {} {}", name.substr(8), v);
+  });
+  out += fmt::format("  reclaimed: {}{}; orphans now {}\n", reclaimed, why, t.orphans);
   return out;
 }
 

@@ -240,6 +240,14 @@ Result<void> check_config(const AppConfig& cfg) {
     return Error{fmt::format("--rcv-wnd {} needs a window scale of at least {} (--wscale is {})",
                              t.rcv_wnd, need, t.wscale)};
   }
+  if (t.max_orphans > t.max_conns) {
+    return Error{fmt::format("--max-orphans {} is above --max-conns {}: orphans live in the connection table",
+                             t.max_orphans, t.max_conns)};
+  }
+  if (t.pool_reserve >= t.send_chunks) {
+    return Error{fmt::format("--pool-reserve {} leaves no chunk of --send-chunks {} beyond the reserve",
+                             t.pool_reserve, t.send_chunks)};
+  }
   const uint64_t pool = uint64_t{t.send_chunks} * t.chunk_size;
   if (t.send_buf > pool) {
     return Error{fmt::format(

@@ -23,6 +23,7 @@ constexpr std::string_view kServe = "Serving";
 constexpr std::string_view kSyn = "Handshake and SYN floods";
 constexpr std::string_view kCap = "Capacity and segments (per worker)";
 constexpr std::string_view kTime = "Timeouts and retransmission";
+constexpr std::string_view kLoad = "Overload (orphans, fair pool, idle connections)";
 constexpr std::string_view kPort = "Port";
 constexpr std::string_view kProc = "Process";
 
@@ -348,6 +349,33 @@ const std::array kOptions = std::to_array<AppOption>({
      set_millis<&S::rto_min, 1, 600000>, show_millis<&S::rto_min>},
     {"rto-max", "MS", "upper bound of the retransmission timeout", kTime, K::kValue,
      set_millis<&S::rto_max, 1, 600000>, show_millis<&S::rto_max>},
+
+    {"max-orphans", "N",
+     "connections closed by the application but not finished (FIN_WAIT_1/2, CLOSING, LAST_ACK) "
+     "per worker; one more resets the oldest; 0 = --max-conns / 4",
+     kLoad, K::kValue, set_uint<&S::max_orphans, 0, k24>, show_uint<&S::max_orphans>},
+    {"orphan-retries", "N", "FIN retransmissions of an orphan before it is reset (fewer than --fin-retries)",
+     kLoad, K::kValue, set_uint<&S::orphan_retries, 0, 255>, show_uint<&S::orphan_retries>},
+    {"min-conn-buf", "BYTES",
+     "send and receive space every connection keeps when the pool is short (an HTTP response fits)",
+     kLoad, K::kValue, set_bytes<&S::min_conn_buf, 0, 1u << 30>, show_bytes<&S::min_conn_buf>},
+    {"pool-reserve", "N",
+     "chunks kept for the per-connection minimums: at the reserve no connection grows beyond its "
+     "minimum; 0 = --send-chunks / 8",
+     kLoad, K::kValue, set_uint<&S::pool_reserve, 0, k24>, show_uint<&S::pool_reserve>},
+    {"persist-timeout", "SECONDS",
+     "reset a connection that holds more than --min-conn-buf toward a zero or tiny window this long; "
+     "0 = never",
+     kLoad, K::kValue, set_seconds<&S::persist_timeout, 0, 86400000>, show_seconds<&S::persist_timeout>},
+    {"idle-timeout", "SECONDS", "reset an ESTABLISHED connection with no data either way this long; 0 = never",
+     kLoad, K::kValue, set_seconds<&S::idle_timeout, 0, 86400000>, show_seconds<&S::idle_timeout>},
+    {"keepalive-time", "SECONDS",
+     "send TCP keep-alive probes after this long without a segment from the peer; 0 = off",
+     kLoad, K::kValue, set_seconds<&S::keepalive_time, 0, 86400000>, show_seconds<&S::keepalive_time>},
+    {"keepalive-intvl", "SECONDS", "time between keep-alive probes", kLoad, K::kValue,
+     set_seconds<&S::keepalive_intvl, 1000, 86400000>, show_seconds<&S::keepalive_intvl>},
+    {"keepalive-probes", "N", "unanswered keep-alive probes before the connection is reset", kLoad,
+     K::kValue, set_uint<&S::keepalive_probes, 1, 255>, show_uint<&S::keepalive_probes>},
 
     {"port", "N", "DPDK port id to serve", kPort, K::kValue, set_port, show_port},
     {"drivers-config", "DIR", "directory of driver profiles (*.conf); default: the first that exists of $SYNMILL_DRIVERS_CONFIG, <executable>/../../drivers-config (build tree), <executable>/../share/synmill/drivers-config (installed), ./drivers-config, " SYNMILL_DATADIR "/synmill/drivers-config, /usr/share/synmill/drivers-config", kPort, K::kValue,

@@ -56,6 +56,40 @@ struct StackConfig {
   Duration time_wait = Duration::s(60);          // 2 x MSL (RFC 9293 §3.4.2: MSL 30 s here)
   TimeWaitRstPolicy time_wait_rst = TimeWaitRstPolicy::kIgnore;
 
+  // Orphans: connections the application closed (close(), not shutdown())
+  // that are still in FIN_WAIT_1, FIN_WAIT_2, CLOSING or LAST_ACK. At most
+  // max_orphans per core (0 = max_conns / 4): one more evicts the oldest (RST),
+  // as Linux bounds them with tcp_max_orphans. Their FIN is retransmitted
+  // orphan_retries times instead of fin_retries (Linux tcp_orphan_retries).
+  // When the connection table or the chunk pool runs short, orphans are
+  // reclaimed first (stack_reclaim.cpp).
+  uint32_t max_orphans = 0;
+  uint8_t orphan_retries = 3;
+
+  // Fair use of the chunk pool (stack_reclaim.cpp). Every connection may hold
+  // min_conn_buf bytes of send queue and as much receive buffer (no more than
+  // send_buf and rcv_wnd) whatever the pool's state (Linux tcp_wmem[0] / tcp_rmem[0]); pool_reserve chunks
+  // (0 = send_chunks / 8) are kept for those minimums: once the free chunks
+  // fall to the reserve, no connection grows beyond its minimum.
+  // A connection holding more than min_conn_buf toward a peer window smaller
+  // than one segment is a squatter: it never grows beyond its minimum, is the
+  // first live connection to give way when the pool runs short, and is reset
+  // after persist_timeout in that condition (0 = never; RFC 9293 §3.8.6.1
+  // and RFC 6429 allow closing a persisting connection for lack of resources).
+  uint32_t min_conn_buf = 2048;
+  uint32_t pool_reserve = 0;
+  Duration persist_timeout = Duration::s(120);
+
+  // ESTABLISHED connections with no data either way (and none outstanding)
+  // for idle_timeout are reset (0 = never, the default). Keep-alive (RFC 9293 §3.8.4, RFC 1122
+  // §4.2.3.6; off when keepalive_time is 0, the default): after
+  // keepalive_time without a segment from the peer, probes every
+  // keepalive_intvl; keepalive_probes unanswered ones reset the connection.
+  Duration idle_timeout{};
+  Duration keepalive_time{};
+  Duration keepalive_intvl = Duration::s(75);
+  uint8_t keepalive_probes = 9;
+
   // receiving: RFC 1122 §4.2.3.2 / RFC 5681 §4.2 delayed ACK: an ACK for at
   // least every second full-sized segment, and none later than this after the
   // data it acknowledges (must stay below 500 ms). Zero: ACK every segment.

@@ -30,6 +30,11 @@ enum class CloseReason : uint8_t {
   kCloseWaitTimeout,  // the application never closed
   kDataAfterClose,    // data arrived after the application closed: RST sent
   kShutdown,          // the stack is shutting down
+  kReclaimed,         // reset to make room: orphan over the bound, or the table / pool ran short
+  kReplaced,          // an orphan whose peer opened the tuple anew (SYN, stack_reclaim.cpp)
+  kPersistTimeout,    // squatting a zero or tiny window past persist_timeout
+  kIdleTimeout,       // ESTABLISHED with no data either way for idle_timeout
+  kKeepaliveTimeout,  // keep-alive probes unanswered
 };
 
 constexpr const char* to_string(CloseReason r) {
@@ -43,6 +48,11 @@ constexpr const char* to_string(CloseReason r) {
     case CloseReason::kCloseWaitTimeout: return "close_wait_timeout";
     case CloseReason::kDataAfterClose: return "data_after_close";
     case CloseReason::kShutdown: return "shutdown";
+    case CloseReason::kReclaimed: return "reclaimed";
+    case CloseReason::kReplaced: return "replaced";
+    case CloseReason::kPersistTimeout: return "persist_timeout";
+    case CloseReason::kIdleTimeout: return "idle_timeout";
+    case CloseReason::kKeepaliveTimeout: return "keepalive_timeout";
   }
   return "?";
 }
@@ -71,6 +81,9 @@ inline constexpr uint8_t kPureAck = 1 << 0;  // the owed ACK goes out alone, bef
 inline constexpr uint8_t kSacked = 1 << 1;   // the SACK scoreboard holds blocks (ConnCold::sacked not empty)
 inline constexpr uint8_t kOooHeld = 1 << 2;  // out-of-order data held (ConnCold::rcvq has blocks)
 inline constexpr uint8_t kRescued = 1 << 3;  // RFC 6675 rescue retransmission sent in this recovery
+inline constexpr uint8_t kHeard = 1 << 4;    // a segment arrived since the last idle/keep-alive tick
+inline constexpr uint8_t kActive = 1 << 5;   // data arrived, or ours was acknowledged, since that tick
+inline constexpr uint8_t kSquat = 1 << 6;    // more than min_conn_buf queued toward a window below one segment
 }  // namespace xflag
 
 struct alignas(64) ConnHot {
@@ -120,6 +133,14 @@ struct ConnCold {
   Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
   RecvBuffer rcvq;         // received, not yet taken by the application; out-of-order data
   SackBoard sacked;        // what the peer SACKed above SND.UNA (RFC 6675 scoreboard)
+  // Overload policies (stack_reclaim.cpp): links of the orphan list (orphans)
+  // or the squatter list (live connections with xflag::kSquat), when since the
+  // connection squats, and the idle / keep-alive tick counts.
+  uint32_t list_prev = UINT32_MAX, list_next = UINT32_MAX;
+  Instant squat_since;
+  uint16_t idle_ticks = 0;   // ticks without data either way
+  uint16_t quiet_ticks = 0;  // ticks without any segment from the peer
+  uint8_t ka_probes = 0;     // keep-alive probes sent since the peer was last heard
 };
 
 }  // namespace synmill::tcp

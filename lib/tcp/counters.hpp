@@ -52,7 +52,18 @@ namespace synmill::tcp {
   X(zero_window_sent)             \
   X(zero_window_probes)           \
   X(zero_window_probes_answered)  \
-  X(window_updates)
+  X(window_updates)                \
+  X(orphans_closed)               \
+  X(reclaim_orphan_limit)         \
+  X(reclaim_orphan_table)         \
+  X(reclaim_orphan_pool)          \
+  X(reclaim_orphan_retries)       \
+  X(reclaim_orphan_replaced)      \
+  X(reclaim_squatter_pool)        \
+  X(reclaim_persist_timeout)      \
+  X(reclaim_idle)                 \
+  X(reclaim_keepalive)            \
+  X(keepalive_probes)
 
 #define SYNMILL_DROP_COUNTERS(X)                                                 \
   X(no_listener)          /* segment for no connection: answered with RST */     \
@@ -79,7 +90,8 @@ namespace synmill::tcp {
   X(challenge_ack_limit)  /* challenge ACK suppressed by the per-conn limit */   \
   X(time_wait_full)       /* TIME_WAIT table full: connection closed directly */ \
   X(time_wait_syn_old)    /* SYN to a TIME_WAIT tuple rejected (RFC 6191) */     \
-  X(send_pool_empty)      /* application send refused: chunk pool exhausted */
+  X(send_pool_empty)      /* application send refused: chunk pool exhausted */   \
+  X(send_pool_pressure)   /* send held to the minimum: pool at its reserve or squatting */
 
 struct Counters {
 #define SYNMILL_DECLARE(name) uint64_t name = 0;

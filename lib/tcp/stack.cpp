@@ -19,6 +19,8 @@ struct Stack::Entry {
       s.drain_accept_queues();
       s.flush_pending_output();
       s.reap();
+      // The pool ran short: orphans and squatters give their chunks back.
+      if (s.chunks_.available() < s.low_water_ && s.relieve_pool()) s.reap();
     }
     --s.depth_;
   }
@@ -44,7 +46,25 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       rcv_slots_(std::make_unique<uint32_t[]>(static_cast<size_t>(cfg.max_conns) * rcv_nslots_)),
       listeners_(kMaxListeners),
       worker_timer_app_(kWorkerTimers, nullptr),
-      now_(start) {
+      now_(start),
+      max_orphans_(cfg.max_orphans != 0 ? cfg.max_orphans : std::max<uint32_t>(cfg.max_conns / 4, 1)),
+      reserve_(cfg.pool_reserve != 0 ? std::min(cfg.pool_reserve, cfg.send_chunks)
+                                      : cfg.send_chunks / 8),
+      low_water_(std::max<uint32_t>(reserve_ / 2, 1)) {
+  // One tick serves idle reclaim and keep-alive: a quarter of the shorter
+  // period (so each fires within a quarter of its setting), no longer than
+  // the probe interval.
+  Duration tick{};
+  auto consider = [&tick](Duration d) {
+    if (d.count_ns() > 0 && (tick.count_ns() == 0 || d < tick)) tick = d;
+  };
+  consider(cfg.idle_timeout / 4);
+  if (cfg.keepalive_time.count_ns() > 0) {
+    consider(cfg.keepalive_time / 4);
+    consider(cfg.keepalive_intvl);
+  }
+  if (tick.count_ns() > 0 && tick < cfg.timer_tick) tick = cfg.timer_tick;
+  quiet_tick_ = tick;
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   std::fill_n(rcv_slots_.get(), static_cast<size_t>(cfg.max_conns) * rcv_nslots_, ChunkPool::kNone);
   reap_.reserve(cfg.max_conns);
@@ -106,7 +126,10 @@ StateGauges Stack::gauges() const {
 // ---- connection slots ---------------------------------------------------------
 
 ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App& app) {
-  const uint32_t i = conn_pool_.acquire();
+  uint32_t i = conn_pool_.acquire();
+  // Table full: the oldest orphan gives way, so a new connection finds room
+  // while orphans exist (as Linux's tcp_out_of_resources kills orphans first).
+  if (i == IndexPool::kNone && reclaim_slot()) i = conn_pool_.acquire();
   if (i == IndexPool::kNone) {
     ++ctr_.drop.conn_table_full;
     return nullptr;
@@ -135,6 +158,7 @@ ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App&
 
 void Stack::set_state(ConnHot& c, State s) {
   gauges_.move(c.state, s);
+  if (c.state == State::kEstablished) c.state_at = Instant{};  // the idle / keep-alive tick ends
   c.state = s;
 }
 
@@ -178,11 +202,17 @@ void Stack::finish(ConnHot& c, CloseReason why) {
     case CloseReason::kRefused: ++ctr_.closed_refused; break;
     case CloseReason::kAborted:
     case CloseReason::kDataAfterClose:
-    case CloseReason::kShutdown: ++ctr_.closed_aborted; break;
+    case CloseReason::kShutdown:
+    case CloseReason::kReclaimed:
+    case CloseReason::kReplaced: ++ctr_.closed_aborted; break;
     case CloseReason::kTimeout:
     case CloseReason::kFinWait2Timeout:
-    case CloseReason::kCloseWaitTimeout: ++ctr_.closed_timeout; break;
+    case CloseReason::kCloseWaitTimeout:
+    case CloseReason::kPersistTimeout:
+    case CloseReason::kIdleTimeout:
+    case CloseReason::kKeepaliveTimeout: ++ctr_.closed_timeout; break;
   }
+  unlist(c);
   cold(c).reason = why;
   set_state(c, State::kClosed);
   c.rtx_at = c.state_at = Instant{};
@@ -195,21 +225,22 @@ void Stack::finish(ConnHot& c, CloseReason why) {
 }
 
 void Stack::reap() {
-  for (uint32_t i : reap_) {
-    ConnHot& c = hot_[i];
-    table_.erase(c.tuple);
-    wheel_.cancel(i);
-    wheel_.cancel(app_timer_id(i));
-    cold_[i].sendq.clear(chunks_);
-    cold_[i].rcvq.clear(chunks_, rcv_slots(c));
-    if (c.xflags & xflag::kSacked) cold_[i].sacked.clear();
-    conn_pool_.release(i);
-  }
+  for (uint32_t i : reap_) free_slot(i);
   reap_.clear();
 }
 
+void Stack::free_slot(uint32_t i) {
+  ConnHot& c = hot_[i];
+  table_.erase(c.tuple);
+  wheel_.cancel(i);
+  wheel_.cancel(app_timer_id(i));
+  cold_[i].sendq.clear(chunks_);
+  cold_[i].rcvq.clear(chunks_, rcv_slots(c));
+  if (c.xflags & xflag::kSacked) cold_[i].sacked.clear();
+  conn_pool_.release(i);
+}
+
 void Stack::established(ConnHot& c, Instant now) {
-  (void)now;
   // A close() issued in SYN_RCVD takes effect now (RFC 9293 §3.10.4).
   set_state(c, (c.flags & cflag::kFinQueued) ? State::kFinWait1 : State::kEstablished);
   ++ctr_.established;
@@ -218,6 +249,13 @@ void Stack::established(ConnHot& c, Instant now) {
   c.rcv_acked = c.rcv_nxt;
   cold(c).recover = c.iss;  // RFC 6582 §3.2 step 1: recover starts at the ISS
   cold(c).high_rxt = c.snd_una;
+  if (quiet_tick_.count_ns() > 0 && c.state == State::kEstablished) {
+    ConnCold& k = cold(c);
+    k.idle_ticks = k.quiet_ticks = 0;
+    k.ka_probes = 0;
+    c.state_at = now + quiet_tick_;
+    arm_timer(c);
+  }
   if (c.listener == kNoListener) {
     c.flags |= cflag::kAccepted;
     app_of(c)->on_open(*this, id_of(c));
@@ -288,6 +326,13 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
   const uint32_t i = table_.find(seg.tuple);
   if (i != TupleMap::kNotFound && hot_[i].state != State::kClosed) {
     ConnHot& c = hot_[i];
+    // Marks for the idle / keep-alive tick (stack_reclaim.cpp): heard from,
+    // and data moved (payload, or an ACK other than the one we hold).
+    c.xflags |= static_cast<uint8_t>(
+        xflag::kHeard | ((!seg.payload.empty() || seg.ack != c.snd_una) ? xflag::kActive : 0));
+    if ((c.flags & cflag::kOrphan) && (seg.flags & (flag::kSyn | flag::kAck | flag::kRst | flag::kFin)) == flag::kSyn &&
+        replace_orphan(c, seg, now))
+      return;
     if (c.state == State::kSynSent)
       input_syn_sent(c, seg, now);
     else
@@ -338,8 +383,14 @@ uint32_t Stack::queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref
     default: return 0;
   }
   SendQueue& q = cold(*c).sendq;
-  const uint32_t n = by_ref ? q.append_ref(chunks_, data, cfg_.send_buf) : q.append(chunks_, data, cfg_.send_buf);
-  if (n < data.size() && chunks_.available() == 0) ++ctr_.drop.send_pool_empty;
+  const uint32_t cap = send_cap(*c);
+  const uint32_t n = by_ref ? q.append_ref(chunks_, data, q.size() + cap) : q.append(chunks_, data, q.size() + cap);
+  if (n < data.size()) {
+    if (chunks_.available() == 0)
+      ++ctr_.drop.send_pool_empty;
+    else if (cap < cfg_.send_buf - std::min(cfg_.send_buf, q.size()))
+      ++ctr_.drop.send_pool_pressure;
+  }
   if (c->state >= State::kEstablished) output_soon(*c);
   return n;
 }
@@ -373,7 +424,7 @@ bool Stack::close(ConnId id) {
   Entry entry(*this, now_);
   ConnHot* c = lookup(id);
   if (c == nullptr) return false;
-  c->flags |= cflag::kOrphan;
+  if (!(c->flags & cflag::kOrphan)) become_orphan(*c);
   discard_unread(*c);
   if (c->state == State::kFinWait2 && cfg_.fin_wait2_timeout.count_ns() > 0) {
     c->state_at = now_ + cfg_.fin_wait2_timeout;
@@ -416,9 +467,7 @@ uint64_t& Stack::user(ConnId id) { return cold_[id.idx].user; }
 uint32_t Stack::send_space(ConnId id) const {
   const ConnHot* c = lookup(id);
   if (c == nullptr || (c->flags & cflag::kFinQueued)) return 0;
-  const uint32_t q = cold(*c).sendq.size();
-  const uint64_t pool = static_cast<uint64_t>(chunks_.available()) * chunks_.chunk_size();
-  return static_cast<uint32_t>(std::min<uint64_t>(cfg_.send_buf > q ? cfg_.send_buf - q : 0, pool));
+  return send_cap(*c);
 }
 
 bool Stack::alive(ConnId id) const { return lookup(id) != nullptr; }

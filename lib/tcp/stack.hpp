@@ -137,7 +137,19 @@ class Stack {
   uint32_t conn_count() const { return conn_pool_.in_use(); }
   uint32_t chunks_in_use() const { return chunks_.in_use(); }
   uint32_t timers_armed() const { return wheel_.armed_count(); }
+  // Connections the application closed that are not finished yet (bounded by
+  // StackConfig::max_orphans), and live connections squatting a tiny window.
+  uint32_t orphan_count() const { return orphans_.size; }
+  uint32_t squatter_count() const { return squatters_.size; }
+  uint32_t max_orphans() const { return max_orphans_; }
+  // Free chunks at or below the reserve: no connection grows beyond its minimum.
+  bool pool_pressure() const { return chunks_.available() <= reserve_; }
   const StackConfig& config() const { return cfg_; }
+  // The caller's overload signal (its RX ring backs up, see dp/load_shed.hpp):
+  // while on, a SYN gets a cookie SYN-ACK and no backlog entry (unless
+  // cookies are off), so a flood past capacity costs no state.
+  void set_overloaded(bool on) { overloaded_ = on; }
+  bool overloaded() const { return overloaded_; }
   // Visits every connection (for /synmill/conns), up to `limit`.
   template <class F>
   void for_each_conn(uint32_t limit, F&& f) const;
@@ -173,6 +185,7 @@ class Stack {
   void set_state(ConnHot& c, State s);
   void finish(ConnHot& c, CloseReason why);  // -> CLOSED, on_closed, reap later
   void reap();
+  void free_slot(uint32_t i);  // table entry, timer, chunks, slot
   uint32_t idx_of(const ConnHot& c) const { return static_cast<uint32_t>(&c - hot_.get()); }
   const ConnCold& cold(const ConnHot& c) const { return cold_[idx_of(c)]; }
   ConnCold& cold(const ConnHot& c) { return cold_[idx_of(c)]; }
@@ -254,11 +267,31 @@ class Stack {
   bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
   wire::TcpOptions cookie_view(const wire::TcpOptions& o) const;
 
+  // stack_reclaim.cpp: orphans, squatters, fair pool, idle and keep-alive
+  struct SlotList {  // doubly linked through ConnCold::list_prev/list_next, oldest first
+    uint32_t head = UINT32_MAX, tail = UINT32_MAX, size = 0;
+  };
+  void list_push(SlotList& l, uint32_t i);
+  void list_remove(SlotList& l, uint32_t i);
+  void unlist(ConnHot& c);                   // leaves whichever list it is on (finish())
+  void become_orphan(ConnHot& c);            // close(): bound, then the orphan list
+  void evict(ConnHot& c, CloseReason why);   // RST, finish
+  void release_now(ConnHot& c);              // a finished slot freed before the entry point ends
+  bool reclaim_slot();                       // table full: the oldest orphan gives way
+  bool relieve_pool();                       // pool short: orphans holding chunks, then squatters
+  bool replace_orphan(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool check_squat(ConnHot& c, Instant now);  // true when the connection was reset
+  void quiet_tick(ConnHot& c, Instant now);  // idle reclaim and keep-alive (ESTABLISHED)
+  void send_keepalive(ConnHot& c, Instant now);
+  uint32_t send_cap(const ConnHot& c) const;  // bytes send() may queue now
+  uint32_t spare_bytes() const;              // free chunk bytes beyond the reserve
+
   // stack_time_wait.cpp
   void enter_time_wait(ConnHot& c, Instant now);
   void input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now);
 
   StackConfig cfg_;
+  bool overloaded_ = false;  // set_overloaded()
   TxSink& tx_;
   IsnGenerator isn_;
   SynCookies cookies_;
@@ -282,6 +315,12 @@ class Stack {
   int depth_ = 0;
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
   Instant now_;
+
+  SlotList orphans_, squatters_;
+  uint32_t max_orphans_;
+  uint32_t reserve_;     // chunks kept for the per-connection minimums
+  uint32_t low_water_;   // free chunks below this: relieve_pool() at the end of an entry point
+  Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
 
   Counters ctr_;
   StateGauges gauges_;

@@ -328,8 +328,10 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     c.snd_wl2 = seg.ack;
   }
   // RFC 9293 §3.8.6.1: while the peer's window is closed, an ACK answering our
-  // probes shows it alive; persisting never gives up while they come.
+  // probes shows it alive; persisting never gives up while they come (but a
+  // squatter does, after persist_timeout: stack_reclaim.cpp).
   if (c.snd_wnd == 0) c.retries = 0;
+  if (((c.xflags & xflag::kSquat) || c.snd_wnd < mss_eff(c)) && check_squat(c, now)) return false;
 
   const bool fin_acked = (c.flags & cflag::kFinSent) && c.snd_una == c.snd_max;
   if (fin_acked && !fin_acked_before) {

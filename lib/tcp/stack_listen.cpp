@@ -31,7 +31,7 @@ void Stack::input_listen(Listener& l, const SegmentIn& seg, Instant now) {
 
 void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
                             std::optional<Seq> iss) {
-  if (cfg_.cookies == CookieMode::kAlways) {
+  if (cfg_.cookies == CookieMode::kAlways || (overloaded_ && cfg_.cookies != CookieMode::kOff)) {
     send_cookie_synack(seg, now);
     return;
   }

@@ -33,8 +33,11 @@ uint32_t Stack::rcv_window(const ConnHot& c) const {
     const uint32_t held = k.rcvq.in_order(c.rcv_nxt);
     wnd = wnd > held ? wnd - held : 0;
     wnd = std::min(wnd, apps_[k.app]->rcv_space(*this, id_of(c)));
+    // Fair pool (stack_reclaim.cpp): min_conn_buf is always offered while
+    // chunks exist; more only from chunks beyond the reserve.
     const uint64_t pool = static_cast<uint64_t>(chunks_.available()) * chunks_.chunk_size();
-    wnd = static_cast<uint32_t>(std::min<uint64_t>(wnd, pool));
+    const uint32_t floor = cfg_.min_conn_buf > held ? cfg_.min_conn_buf - held : 0;
+    wnd = static_cast<uint32_t>(std::min<uint64_t>({wnd, pool, std::max(floor, spare_bytes())}));
   }
   return wnd;
 }

@@ -68,6 +68,10 @@ void Stack::on_timer(ConnHot& c, Instant now) {
         send_rst(c, now);
         finish(c, CloseReason::kCloseWaitTimeout);
         return;
+      case State::kEstablished:  // idle reclaim and keep-alive (stack_reclaim.cpp)
+        quiet_tick(c, now);
+        if (c.state == State::kClosed) return;
+        break;
       default: break;
     }
   }
@@ -84,7 +88,12 @@ void Stack::retransmit(ConnHot& c, Instant now) {
     case State::kLastAck: limit = cfg_.fin_retries; break;
     default: break;
   }
+  // Orphans are retried fewer times (Linux tcp_orphan_retries): nobody waits
+  // for them, and their slots are wanted.
+  const bool orphan = (c.flags & cflag::kOrphan) && synchronized(c.state);
+  if (orphan) limit = std::min(limit, cfg_.orphan_retries);
   if (c.retries >= limit) {
+    if (orphan) ++ctr_.reclaim_orphan_retries;
     // Reclaims SYN_SENT, SYN_RCVD without the final ACK, FIN_WAIT_1 / CLOSING /
     // LAST_ACK whose FIN is never acknowledged, and dead peers.
     if (c.state != State::kSynSent && c.state != State::kSynRcvd) send_rst(c, now);
@@ -107,6 +116,7 @@ void Stack::retransmit(ConnHot& c, Instant now) {
       break;
     default: {
       ConnCold& k = cold(c);
+      if (((c.xflags & xflag::kSquat) || c.snd_wnd < mss_eff(c)) && check_squat(c, now)) return;
       if (c.snd_wnd == 0 && k.sendq.size() > 0) {
         // Persist (RFC 9293 §3.8.6.1): probe the zero window with one byte,
         // the first unacknowledged one; no congestion response. The probes
@@ -150,7 +160,16 @@ void Stack::retransmit(ConnHot& c, Instant now) {
       break;
     }
   }
-  if (c.state != State::kClosed) start_rtx(c, now);
+  if (c.state == State::kClosed) return;
+  start_rtx(c, now);
+  // A squatter's probes come no later than its persist deadline.
+  if ((c.xflags & xflag::kSquat) && cfg_.persist_timeout.count_ns() > 0) {
+    const Instant deadline = cold(c).squat_since + cfg_.persist_timeout;
+    if (c.rtx_at > deadline) {
+      c.rtx_at = std::max(deadline, now + cfg_.timer_tick);
+      arm_timer(c);
+    }
+  }
 }
 
 // ---- application timers -----------------------------------------------------

@@ -77,6 +77,12 @@ def expect(state, kind, pos, ts=False):
         if ts or pos != "RCV.NXT-1":
             return "SYNACK_NEW", "SYN_RCVD", 0
         return "ACK", "TIME_WAIT", 0
+    if (state in ("FIN_WAIT_1", "FIN_WAIT_2", "CLOSING", "LAST_ACK") and flags == "S"
+            and pos == "RCV.NXT+RCV.WND"):
+        # Documented deviation (lib/tcp/stack_reclaim.cpp, issue 10): these states are reached
+        # through the application's close(), so the connection is an orphan; a SYN beyond the
+        # window replaces it (RFC 6191's TIME-WAIT rules) instead of RFC 5961 §4's challenge ACK.
+        return "SYNACK_NEW", "SYN_RCVD", 0
     if not in_window:                           # first: acceptability
         if rst:
             return "NONE", state, 0

@@ -131,6 +131,16 @@ TEST_CASE("app options: every option maps onto its setting", "[dp][app]") {
       {{"--no-timestamps"}, [](const AppConfig& c) { return !c.tcp.timestamps; }},
       {{"--no-sack"}, [](const AppConfig& c) { return !c.tcp.sack; }},
       {{"--send-chunks", "4096"}, [](const AppConfig& c) { return c.tcp.send_chunks == 4096; }},
+      {{"--max-orphans", "5000"}, [](const AppConfig& c) { return c.tcp.max_orphans == 5000; }},
+      {{"--orphan-retries", "1"}, [](const AppConfig& c) { return c.tcp.orphan_retries == 1; }},
+      {{"--min-conn-buf", "4K"}, [](const AppConfig& c) { return c.tcp.min_conn_buf == 4096; }},
+      {{"--pool-reserve", "100"}, [](const AppConfig& c) { return c.tcp.pool_reserve == 100; }},
+      {{"--persist-timeout", "0"}, [](const AppConfig& c) { return c.tcp.persist_timeout == Duration{}; }},
+      {{"--idle-timeout", "30"}, [](const AppConfig& c) { return c.tcp.idle_timeout == Duration::s(30); }},
+      {{"--keepalive-time", "7200"},
+       [](const AppConfig& c) { return c.tcp.keepalive_time == Duration::s(7200); }},
+      {{"--keepalive-intvl", "75"}, [](const AppConfig& c) { return c.tcp.keepalive_intvl == Duration::s(75); }},
+      {{"--keepalive-probes", "9"}, [](const AppConfig& c) { return c.tcp.keepalive_probes == 9; }},
       {{"--port", "3"}, [](const AppConfig& c) { return c.port_id == 3; }},
       {{"--drivers-config", "/etc/x"}, [](const AppConfig& c) { return c.drivers_config == "/etc/x"; }},
       {{"--port-opt", "rx_desc=512,offloads=rx_ip_cksum,tx_ip_cksum", "--port-opt", "mtu=9000"},
@@ -275,6 +285,13 @@ TEST_CASE("app options: combinations are checked", "[dp][app]") {
   CHECK(parse_error(with_base({"--send-chunks", "10"})) ==
         "--send-buf 64K is larger than the whole send pool (--send-chunks 10 x 2048 bytes = 20K): raise "
         "--send-chunks or lower --send-buf");
+  CHECK(parse_error(with_base({"--max-conns", "100", "--max-orphans", "101"})) ==
+        "--max-orphans 101 is above --max-conns 100: orphans live in the connection table");
+  CHECK(parse_error(with_base({"--send-chunks", "100", "--pool-reserve", "100"})) ==
+        "--pool-reserve 100 leaves no chunk of --send-chunks 100 beyond the reserve");
+  CHECK(parse_error(with_base({"--keepalive-probes", "0"})) ==
+        "--keepalive-probes: bad number '0': expected a whole number in 1..255");
+  CHECK(parse_error(with_base({"--idle-timeout", "soon"})).find("--idle-timeout: bad duration 'soon'") == 0);
   std::string listen;
   for (int p = 1; p <= 65; ++p) listen += std::to_string(p) + ":echo,";
   CHECK(parse_error({"--addr", "198.18.0.1/24", "--listen", listen}) ==

@@ -47,6 +47,9 @@ TEST_CASE("telemetry: /synmill/stats names are unique and complete", "[dp][app]"
   t.dp.busy_cycles = 1000;
   t.tcp.drop.out_of_window = 2;
   t.dp.drop_no_mbuf = 1;
+  t.tcp.reclaim_orphan_table = 3;
+  t.orphans = 7;
+  t.squatters = 2;
   const auto e = stats_entries(t);
   std::set<std::string> names;
   for (const auto& [name, v] : e) {
@@ -64,6 +67,9 @@ TEST_CASE("telemetry: /synmill/stats names are unique and complete", "[dp][app]"
   CHECK(value("drop_out_of_window") == 2);
   CHECK(value("drop_no_mbuf") == 1);
   CHECK(value("busy_cycles_per_packet") == 250);
+  CHECK(value("reclaim_orphan_table") == 3);  // issue 10: every reclaim has its counter
+  CHECK(value("orphans") == 7);
+  CHECK(value("squatters") == 2);
   CHECK(value("syn_in") == 0);
   CHECK(value("loops") == 0);
   CHECK(e.size() <= 256);  // RTE_TEL_MAX_DICT_ENTRIES

@@ -1,6 +1,7 @@
 #pragma once
 // One direction of the simulated wire: frames delayed, jittered, reordered,
 // duplicated and lost from a seeded generator, delivered in time order.
+#include <algorithm>
 #include <cstdint>
 #include <queue>
 #include <random>
@@ -20,22 +21,51 @@ struct LinkParams {
   Duration delay = Duration::us(200);
   Duration jitter = Duration::us(50);
   Duration reorder_delay = Duration::ms(1);
+  // Capacity (0 = unlimited): frames leave one after another at this rate;
+  // a frame that would wait longer than max_queue in the queue is dropped
+  // (tail drop, as a router queue or a NIC ring that is full).
+  uint64_t rate_bps = 0;
+  Duration max_queue = Duration::ms(5);
+  // Bursts of ACK loss: for ack_burst_len out of every ack_burst_period, pure
+  // ACKs (no payload, SYN, FIN or RST) are lost with probability ack_burst_loss.
+  Duration ack_burst_period{};
+  Duration ack_burst_len{};
+  double ack_burst_loss = 0.0;
 };
 
 class Link {
  public:
   Link(const LinkParams& p, uint64_t seed) : p_(p), rng_(seed) {}
 
-  void send(const uint8_t* data, size_t len, Instant now) {
+  void send(const uint8_t* data, size_t len, Instant now, bool pure_ack = false) {
     ++sent_;
     if (chance(p_.loss)) {
       ++lost_;
       return;
     }
-    push(data, len, now);
+    if (pure_ack && p_.ack_burst_period.count_ns() > 0 &&
+        now.ns() % p_.ack_burst_period.count_ns() < p_.ack_burst_len.count_ns() &&
+        chance(p_.ack_burst_loss)) {
+      ++lost_;
+      ++ack_burst_lost_;
+      return;
+    }
+    Instant at = now;
+    if (p_.rate_bps > 0) {
+      // Serialisation behind the frames already queued; tail drop past max_queue.
+      const Instant start = std::max(now, busy_until_);
+      if (start - now > p_.max_queue) {
+        ++lost_;
+        ++overflow_;
+        return;
+      }
+      busy_until_ = start + Duration(static_cast<int64_t>(len * 8 * 1000000000ull / p_.rate_bps));
+      at = busy_until_;
+    }
+    push(data, len, at);
     if (chance(p_.duplicate)) {
       ++duplicated_;
-      push(data, len, now);
+      push(data, len, at);
     }
   }
 
@@ -53,6 +83,8 @@ class Link {
   uint64_t sent() const { return sent_; }
   uint64_t lost() const { return lost_; }
   uint64_t duplicated() const { return duplicated_; }
+  uint64_t overflow() const { return overflow_; }
+  uint64_t ack_burst_lost() const { return ack_burst_lost_; }
 
  private:
   struct Pkt {
@@ -76,7 +108,8 @@ class Link {
   std::mt19937_64 rng_;
   std::priority_queue<Pkt, std::vector<Pkt>, std::greater<>> q_;
   uint64_t order_ = 0;
-  uint64_t sent_ = 0, lost_ = 0, duplicated_ = 0;
+  uint64_t sent_ = 0, lost_ = 0, duplicated_ = 0, overflow_ = 0, ack_burst_lost_ = 0;
+  Instant busy_until_{};
 };
 
 }  // namespace synmill::sim

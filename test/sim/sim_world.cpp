@@ -27,6 +27,7 @@ constexpr uint32_t kClientIpBase = 0xC6120010;  // 198.18.0.16 and up
 constexpr uint16_t kServerPort = 80;
 constexpr uint64_t kC2sSalt = 0x243F6A8885A308D3ULL;
 constexpr uint64_t kS2cSalt = 0x13198A2E03707344ULL;
+constexpr uint64_t kStray = UINT64_MAX;  // user word of a server connection no plan owns
 
 uint64_t splitmix(uint64_t x) {
   x += 0x9E3779B97F4A7C15ULL;
@@ -108,7 +109,9 @@ class World {
     explicit ServerApp(World& w) : w_(w) {}
     void on_open(Stack& s, ConnId id) override;
     uint32_t on_data(Stack& s, ConnId id, std::span<const uint8_t> d) override;
-    void on_writable(Stack& s, ConnId id) override { w_.pump(w_.plan_of(s, id), false); }
+    void on_writable(Stack& s, ConnId id) override {
+      if (s.user(id) != kStray) w_.pump(w_.plan_of(s, id), false);
+    }
     void on_peer_close(Stack& s, ConnId id) override;
     void on_closed(Stack& s, ConnId id, CloseReason r) override;
 
@@ -117,6 +120,8 @@ class World {
   };
 
   static tcp::StackConfig stack_config(const SimConfig& cfg);
+  static tcp::StackConfig server_config(const SimConfig& cfg);
+  static tcp::StackConfig client_config(const SimConfig& cfg);
   static tcp::StackSecrets secrets(uint64_t seed, uint64_t salt);
 
   void transmit(bool from_client, const tcp::SegmentOut& seg);
@@ -128,6 +133,10 @@ class World {
   bool start_next();
   void run_closes();
   void check_step_invariants();
+  // No frame is ever lost: no random loss, no capacity limit, no ACK bursts.
+  bool clean_link() const {
+    return cfg_.link.loss == 0 && cfg_.link.rate_bps == 0 && cfg_.link.ack_burst_loss == 0;
+  }
   void fail(const std::string& why) {
     if (error_.empty()) error_ = why;
   }
@@ -173,6 +182,35 @@ tcp::StackConfig World::stack_config(const SimConfig& cfg) {
   c.cookies = tcp::CookieMode::kOverflow;
   c.close_wait_timeout = tcp::Duration::s(120);
   c.fin_wait2_timeout = tcp::Duration::s(60);
+  // The overload policies stay out of the way unless a profile asks for them
+  // (server_config): no orphan bound below the table, orphans retried like
+  // live connections. With them, a FIN and the RST after it can both be lost
+  // and leave the peer ESTABLISHED for good: only keep-alive or an idle
+  // timeout on the peer recovers from that (the overload profile has both).
+  c.max_orphans = c.max_conns;
+  c.orphan_retries = c.fin_retries;
+  return c;
+}
+
+tcp::StackConfig World::server_config(const SimConfig& cfg) {
+  tcp::StackConfig c = stack_config(cfg);
+  if (cfg.server_max_conns != 0) {
+    c.max_conns = cfg.server_max_conns;
+    c.backlog = c.accept_queue = c.max_conns;
+  }
+  if (cfg.server_send_chunks != 0) c.send_chunks = cfg.server_send_chunks;
+  if (cfg.server_max_orphans != 0) c.max_orphans = cfg.server_max_orphans;
+  c.max_orphans = std::min(c.max_orphans, c.max_conns);
+  c.orphan_retries = cfg.server_orphan_retries;
+  c.idle_timeout = cfg.server_idle_timeout;
+  return c;
+}
+
+tcp::StackConfig World::client_config(const SimConfig& cfg) {
+  tcp::StackConfig c = stack_config(cfg);
+  c.keepalive_time = cfg.client_keepalive;
+  c.keepalive_intvl = tcp::Duration::s(2);
+  c.keepalive_probes = 3;
   return c;
 }
 
@@ -189,8 +227,8 @@ World::World(const SimConfig& cfg)
     : cfg_(cfg),
       c2s_(cfg.link, splitmix(cfg.seed ^ 0xA)),
       s2c_(cfg.link, splitmix(cfg.seed ^ 0xB)),
-      client_(stack_config(cfg), secrets(cfg.seed, 0x1111), client_sink_, Instant{}),
-      server_(stack_config(cfg), secrets(cfg.seed, 0x2222), server_sink_, Instant{}) {
+      client_(client_config(cfg), secrets(cfg.seed, 0x1111), client_sink_, Instant{}),
+      server_(server_config(cfg), secrets(cfg.seed, 0x2222), server_sink_, Instant{}) {
   server_.listen(kServerPort, server_app_);
   plans_.resize(cfg.connections);
   uint64_t r = splitmix(cfg.seed ^ 0xC0FFEE);
@@ -231,7 +269,8 @@ void World::transmit(bool from_client, const tcp::SegmentOut& seg) {
   for (; i < n; ++i) hash_ = (hash_ ^ frame_buf_[i]) * 0x100000001B3ULL;
   hash_ = (hash_ ^ static_cast<uint64_t>(now_.ns())) * 0x100000001B3ULL;
   ++frames_;
-  (from_client ? c2s_ : s2c_).send(frame_buf_.data(), n, now_);
+  const bool pure_ack = seg.payload_len == 0 && (seg.flags & ~(tcp::flag::kAck | tcp::flag::kPsh)) == 0;
+  (from_client ? c2s_ : s2c_).send(frame_buf_.data(), n, now_, pure_ack);
 }
 
 void World::deliver(bool to_server, const std::vector<uint8_t>& frame) {
@@ -274,10 +313,16 @@ void World::maybe_finish(Plan& p) {
   --active_;
   if (!p.c_open) {
     ++res_.failed_connect;
-    if (cfg_.link.loss == 0 && cfg_.link.duplicate == 0) fail("connect failed on a clean link");
+    if (clean_link() && cfg_.link.duplicate == 0) fail("connect failed on a clean link");
     return;
   }
   if (p.c_rcvd != p.s2c || p.s_rcvd != p.c2s) {
+    const bool both_normal = p.c_reason == CloseReason::kNormal &&
+                             (!p.s_open || p.s_reason == CloseReason::kNormal);
+    if (cfg_.allow_resets && !both_normal) {
+      ++res_.reset_early;
+      return;
+    }
     fail(std::string("connection closed before its data arrived (") + tcp::to_string(p.c_reason) + "/" +
          tcp::to_string(p.s_reason) + ", client got " + std::to_string(p.c_rcvd) + " of " +
          std::to_string(p.s2c) + ", server got " + std::to_string(p.s_rcvd) + " of " +
@@ -293,10 +338,11 @@ void World::maybe_finish(Plan& p) {
     return;
   }
   ++res_.close_other;
-  if (graceful && cfg_.link.loss == 0)
+  if (graceful && clean_link())
     fail(std::string("graceful close ended ") + tcp::to_string(p.c_reason) + "/" +
          tcp::to_string(p.s_reason) + " on a clean link");
-  if (!graceful && p.c_reason != CloseReason::kAborted) fail("client abort not reported as aborted");
+  if (!graceful && p.c_reason != CloseReason::kAborted && !cfg_.allow_resets)
+    fail("client abort not reported as aborted");
 }
 
 // ---- applications ------------------------------------------------------------------
@@ -342,7 +388,11 @@ void World::ServerApp::on_open(Stack& s, ConnId id) {
   s.user(id) = it->second;
   Plan& p = w_.plans_[it->second];
   if (p.s_open) {
-    w_.fail("server accepted the same connection twice");
+    // A cookie ACK retransmitted after the server reclaimed the connection
+    // opens it again: only possible when resets are allowed.
+    if (!w_.cfg_.allow_resets) w_.fail("server accepted the same connection twice");
+    s.user(id) = kStray;
+    s.abort(id);
     return;
   }
   p.sid = id;
@@ -352,6 +402,7 @@ void World::ServerApp::on_open(Stack& s, ConnId id) {
 }
 
 uint32_t World::ServerApp::on_data(Stack& s, ConnId id, std::span<const uint8_t> d) {
+  if (s.user(id) == kStray) return static_cast<uint32_t>(d.size());
   Plan& p = w_.plan_of(s, id);
   const uint64_t seed = p.seed ^ kC2sSalt;
   if (!stream_equal(seed, p.s_rcvd, d)) w_.fail("server received a wrong byte");
@@ -362,12 +413,14 @@ uint32_t World::ServerApp::on_data(Stack& s, ConnId id, std::span<const uint8_t>
 }
 
 void World::ServerApp::on_peer_close(Stack& s, ConnId id) {
+  if (s.user(id) == kStray) return;
   Plan& p = w_.plan_of(s, id);
   if (p.s_rcvd != p.c2s) w_.fail("server saw FIN before all data");
   if (p.mode == CloseMode::kClientFirst) s.close(id);
 }
 
 void World::ServerApp::on_closed(Stack& s, ConnId id, CloseReason r) {
+  if (s.user(id) == kStray) return;
   Plan& p = w_.plan_of(s, id);
   p.s_closed = true;
   p.s_reason = r;
@@ -445,7 +498,9 @@ void World::check_step_invariants() {
     if (live != s->conn_count()) fail("per-state gauges disagree with the connection pool");
     if (g[tcp::State::kClosed] + live != s->config().max_conns) fail("slot accounting broken");
     if (s->timers_armed() > s->conn_count()) fail("a timer outlives its connection");
+    if (s->orphan_count() > s->max_orphans()) fail("orphans above their bound");
   }
+  res_.max_server_orphans = std::max(res_.max_server_orphans, server_.orphan_count());
 }
 
 SimResult World::run() {
@@ -453,6 +508,19 @@ SimResult World::run() {
   for (;;) {
     if (!error_.empty()) break;
     if (now_ > limit) {
+      if (std::getenv("SYNMILL_SIM_DEBUG") != nullptr) {
+        int shown = 0;
+        for (const Plan& p : plans_) {
+          if (p.finished || shown++ > 10) continue;
+          const auto ci = client_.info(p.cid);
+          const auto si = server_.info(p.sid);
+          std::fprintf(stderr, "plan %u mode %d c_open %d s_open %d c_closed %d s_closed %d c %s s %s c_rcvd %llu/%u s_rcvd %llu/%u issued %d\n",
+                       static_cast<unsigned>(&p - plans_.data()), static_cast<int>(p.mode), p.c_open, p.s_open, p.c_closed, p.s_closed,
+                       ci ? std::string(tcp::to_string(ci->state)).c_str() : "-", si ? std::string(tcp::to_string(si->state)).c_str() : "-",
+                       static_cast<unsigned long long>(p.c_rcvd), p.s2c, static_cast<unsigned long long>(p.s_rcvd), p.c2s, p.close_issued);
+        }
+        std::fprintf(stderr, "next_plan %u active %u conns %u/%u\n", next_plan_, active_, client_.conn_count(), server_.conn_count());
+      }
       fail("simulated time limit reached");
       break;
     }
@@ -494,6 +562,8 @@ SimResult World::run() {
   res_.trace_hash = hash_;
   res_.frames = frames_;
   res_.lost = c2s_.lost() + s2c_.lost();
+  res_.link_overflow = c2s_.overflow() + s2c_.overflow();
+  res_.ack_burst_lost = c2s_.ack_burst_lost() + s2c_.ack_burst_lost();
   res_.sim_time = now_ - Instant{};
   res_.client_ctr = client_.counters();
   res_.server_ctr = server_.counters();

@@ -31,6 +31,20 @@ struct SimConfig {
   tcp::Duration time_wait = tcp::Duration::s(5);
   uint32_t client_addrs = 4;
   uint32_t client_ports = 64000;  // few ports force reuse of tuples still in TIME_WAIT
+  // Overload profile: the server's table, orphan bound and pool smaller than
+  // the offered load needs (0 = the defaults above). With allow_resets a
+  // connection may end by a reset or timeout before its data arrived (the
+  // server reclaimed it); what did arrive must still be every byte once, in
+  // order, and such a connection must not end normally on both sides.
+  uint32_t server_max_conns = 0;
+  uint32_t server_max_orphans = 0;
+  uint32_t server_send_chunks = 0;
+  uint8_t server_orphan_retries = 8;
+  tcp::Duration server_idle_timeout{};
+  // Client keep-alive (RFC 1122 §4.2.3.6): a client whose server reset the
+  // connection and lost the RST finds out (0 = off).
+  tcp::Duration client_keepalive{};
+  bool allow_resets = false;
 };
 
 struct SimResult {
@@ -43,6 +57,10 @@ struct SimResult {
   uint64_t failed_connect = 0; // SYN retries exhausted (only with loss)
   uint64_t close_normal = 0;   // both ends closed normally
   uint64_t close_other = 0;    // one end by RST/timeout (RST mode, or loss at the end)
+  uint64_t reset_early = 0;    // ended by a reset/timeout before all data arrived (allow_resets)
+  uint64_t link_overflow = 0;  // frames dropped by a full link queue
+  uint64_t ack_burst_lost = 0; // pure ACKs lost in bursts
+  uint32_t max_server_orphans = 0;  // the most orphans the server held at once
   uint64_t bytes = 0;
   uint64_t steps = 0;
   tcp::Duration sim_time;

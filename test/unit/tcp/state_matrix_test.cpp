@@ -62,6 +62,15 @@ Expect expect_sync(State s, Kind k, Pos p, bool ts) {
     return {Reply::kAck, State::kTimeWait};
   }
 
+  // Documented deviation (stack_reclaim.cpp, issue 10): the closing states are
+  // reached here through close(), so their connections are orphans; a SYN
+  // beyond the window (with a TSval not older than TS.Recent) replaces an
+  // orphan, by RFC 6191's rules for TIME-WAIT, instead of the challenge ACK
+  // of RFC 5961 §4.2 (as Linux and FreeBSD recycle TIME-WAIT).
+  const bool orphan = s == State::kFinWait1 || s == State::kFinWait2 || s == State::kClosing ||
+                      s == State::kLastAck;
+  if (orphan && k == Kind::kSyn && p == Pos::kRight) return {Reply::kSynAckNew, State::kSynRcvd};
+
   // First: the acceptability test.
   if (!in_window) {
     if (rst) return {Reply::kNone, s};

@@ -277,6 +277,7 @@ TEST_CASE("FIN-WAIT-1 whose FIN is never acknowledged is reclaimed after fin_ret
           "[tcp][timers][fin_wait_1]") {
   StackConfig cfg = small_config();
   cfg.fin_retries = 8;
+  cfg.orphan_retries = cfg.fin_retries;  // close() orphans it: the lower of the two applies
   cfg.rto_max = Duration::s(20);
   Scenario sc(plain_peer(), Origin::kPassive, cfg);
   sc.to(State::kFinWait1);
@@ -287,6 +288,7 @@ TEST_CASE("LAST-ACK whose FIN is never acknowledged is reclaimed after fin_retri
           "[tcp][timers][last_ack]") {
   StackConfig cfg = small_config();
   cfg.fin_retries = 3;
+  cfg.orphan_retries = cfg.fin_retries;  // close() orphans it: the lower of the two applies
   Scenario sc(plain_peer(), Origin::kPassive, cfg);
   sc.to(State::kLastAck);
   check_fin_give_up(sc, 3, cfg.rto_max);
@@ -296,6 +298,7 @@ TEST_CASE("CLOSING whose FIN is never acknowledged is reclaimed after fin_retrie
           "[tcp][timers][closing]") {
   StackConfig cfg = small_config();
   cfg.fin_retries = 4;
+  cfg.orphan_retries = cfg.fin_retries;  // close() orphans it: the lower of the two applies
   Scenario sc(plain_peer(), Origin::kActive, cfg);
   sc.to(State::kClosing);
   check_fin_give_up(sc, 4, cfg.rto_max);

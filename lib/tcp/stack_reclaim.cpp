@@ -1,0 +1,274 @@
+// Overload policies: what gives way when the connection table or the chunk
+// pool runs short, and what reclaims connections nobody uses.
+//
+// Orphans (the application called close(); FIN_WAIT_1, FIN_WAIT_2, CLOSING,
+// LAST_ACK) sit on a list, oldest first. There are at most max_orphans of
+// them: one more resets the oldest. (Linux resets the socket being closed
+// instead, tcp_close() -> tcp_check_oom(); the oldest orphan has had its FIN
+// retransmissions, the newest has not.) Their FIN is retried orphan_retries
+// times (Linux tcp_orphan_retries). A full table resets the oldest orphan so
+// that a new SYN finds a slot (Linux tcp_out_of_resources() kills orphans
+// first); a short chunk pool resets orphans holding chunks, then squatters.
+// A connection whose application is still attached is never reset to make
+// room for an orphan, nor for a new connection.
+//
+// Fair pool (Linux tcp_wmem[0] / tcp_rmem[0]): below min_conn_buf a connection
+// may always queue and be offered window, from a reserve of chunks kept for
+// that; beyond it only while the pool has chunks above the reserve. A
+// squatter (more than min_conn_buf toward a peer window below one segment)
+// never grows beyond its minimum, and is reset after persist_timeout, or
+// sooner when the pool runs short. RFC 9293 §3.8.6.1 says a sender keeps
+// probing a zero window as long as the peer answers; RFC 6429 (and RFC 9293
+// §3.8.6.1, which cites it) leaves a sender free to close such a connection
+// when it runs out of resources, which is what this does.
+//
+// Idle reclaim and keep-alive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6) run on one
+// tick per ESTABLISHED connection (state_at): on_segment() only sets two bits
+// of the hot record, and the tick counts the ticks without them.
+#include <algorithm>
+
+#include "tcp/stack.hpp"
+
+namespace synmill::tcp {
+
+namespace {
+constexpr uint32_t kNone = UINT32_MAX;
+constexpr uint32_t kPoolScan = 32;      // orphans looked at per relief for chunks
+constexpr uint32_t kPoolEvictions = 4;  // connections reset per relief (per entry point)
+}  // namespace
+
+// ---- the lists ------------------------------------------------------------------
+
+void Stack::list_push(SlotList& l, uint32_t i) {
+  ConnCold& k = cold_[i];
+  k.list_prev = l.tail;
+  k.list_next = kNone;
+  if (l.tail != kNone)
+    cold_[l.tail].list_next = i;
+  else
+    l.head = i;
+  l.tail = i;
+  ++l.size;
+}
+
+void Stack::list_remove(SlotList& l, uint32_t i) {
+  ConnCold& k = cold_[i];
+  if (k.list_prev != kNone)
+    cold_[k.list_prev].list_next = k.list_next;
+  else
+    l.head = k.list_next;
+  if (k.list_next != kNone)
+    cold_[k.list_next].list_prev = k.list_prev;
+  else
+    l.tail = k.list_prev;
+  k.list_prev = k.list_next = kNone;
+  --l.size;
+}
+
+void Stack::unlist(ConnHot& c) {
+  if (c.flags & cflag::kOrphan)
+    list_remove(orphans_, idx_of(c));
+  else if (c.xflags & xflag::kSquat)
+    list_remove(squatters_, idx_of(c));
+}
+
+// ---- orphans ----------------------------------------------------------------------
+
+void Stack::become_orphan(ConnHot& c) {
+  if (c.xflags & xflag::kSquat) list_remove(squatters_, idx_of(c));
+  while (orphans_.size >= max_orphans_) {
+    ++ctr_.reclaim_orphan_limit;
+    evict(hot_[orphans_.head], CloseReason::kReclaimed);
+  }
+  c.flags |= cflag::kOrphan;
+  list_push(orphans_, idx_of(c));
+  ++ctr_.orphans_closed;
+}
+
+void Stack::evict(ConnHot& c, CloseReason why) {
+  if (c.state != State::kSynSent) send_rst(c, now_);
+  finish(c, why);
+}
+
+void Stack::release_now(ConnHot& c) {
+  const uint32_t i = idx_of(c);
+  const auto it = std::find(reap_.rbegin(), reap_.rend(), i);
+  if (it == reap_.rend()) return;
+  reap_.erase(std::next(it).base());
+  free_slot(i);
+}
+
+bool Stack::reclaim_slot() {
+  if (orphans_.size == 0) return false;
+  ConnHot& o = hot_[orphans_.head];
+  ++ctr_.reclaim_orphan_table;
+  evict(o, CloseReason::kReclaimed);
+  release_now(o);
+  return true;
+}
+
+bool Stack::relieve_pool() {
+  uint32_t evicted = 0;
+  uint32_t freed = 0;  // chunks the resets give back at reap()
+  const uint32_t cs = chunks_.chunk_size();
+  // Until the pool is back at its reserve, a few resets per entry point.
+  while (evicted < kPoolEvictions && chunks_.available() + freed < reserve_) {
+    // The oldest orphan that holds chunks (a callback may have changed the
+    // list: look again from the head after every reset).
+    uint32_t i = orphans_.head;
+    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = cold_[i].list_next)
+      if (!cold_[i].sendq.empty() || cold_[i].rcvq.chunks() > 0) break;
+    if (i != kNone && (!cold_[i].sendq.empty() || cold_[i].rcvq.chunks() > 0)) {
+      ++ctr_.reclaim_orphan_pool;
+    } else if (squatters_.size > 0) {
+      i = squatters_.head;
+      ++ctr_.reclaim_squatter_pool;
+    } else {
+      break;
+    }
+    freed += (cold_[i].sendq.size() + cs - 1) / cs + cold_[i].rcvq.chunks();
+    evict(hot_[i], CloseReason::kReclaimed);
+    ++evicted;
+  }
+  return evicted > 0;
+}
+
+// A SYN (no ACK, RST or FIN) for a tuple an orphan still holds. RFC 9293
+// §3.10.7.4 and RFC 5961 §4 answer a SYN in a synchronized state with a
+// (challenge) ACK; a peer that has forgotten the connection then answers
+// with an RST and retries its SYN a second or more later, and a peer that
+// ignores unexpected ACKs (load generators that keep no TIME_WAIT) never gets
+// through. As Linux and FreeBSD do for TIME_WAIT (tcp_timewait_state_process,
+// tcp_twcheck), synmill lets such a SYN replace the orphan when the peer has
+// evidently moved on, by the rules of RFC 6191 §2 that stack_time_wait.cpp
+// applies:
+//   - the SYN's sequence number lies beyond the right edge of the window
+//     (RFC 6191 without timestamps asks only for one above RCV.NXT; an orphan
+//     keeps RFC 5961 §4's protection against blind in-window SYNs), and with
+//     timestamps on both its TSval is not older than TS.Recent (RFC 6191 §2,
+//     RFC 7323 §5 PAWS);
+//   - or, either way, our FIN has gone unacknowledged through at least one
+//     retransmission: the peer is not answering the old connection (peers
+//     that draw a new timestamp clock per connection, as Linux does since
+//     4.10, fail the timestamp test half the time).
+// Where RFC 9293 §3.10.7.4 and RFC 5961 §4 would send a challenge ACK, this
+// departs from them, as Linux's and FreeBSD's TIME_WAIT recycling does.
+// The new connection's ISS lies above the old SND.NXT (RFC 6191 §2, as in
+// TIME_WAIT). A duplicate of the SYN that opened the old connection never
+// replaces it. No RST goes to the old connection: it would reach the peer's
+// new SYN_SENT, which ignores an RST without an acceptable ACK anyway.
+bool Stack::replace_orphan(ConnHot& c, const SegmentIn& seg, Instant now) {
+  switch (c.state) {
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kClosing:
+    case State::kLastAck: break;
+    default: return false;
+  }
+  if (seg.seq == c.irs) return false;
+  Listener* l = listener_for(seg.tuple.local_port);
+  if (l == nullptr) return false;
+  const Seq right = seq_max(c.rcv_adv, c.rcv_nxt);
+  bool moved_on = right <= seg.seq;
+  if ((c.flags & cflag::kTimestamps) && seg.opts.has_timestamps &&
+      static_cast<int32_t>(seg.opts.ts_val - c.ts_recent) < 0)
+    moved_on = false;
+  const bool fin_unanswered =
+      (c.flags & cflag::kFinSent) && c.snd_una != c.snd_max && c.retries >= 1;
+  if (!moved_on && !fin_unanswered) return false;
+  const Seq iss = c.snd_max + 65535 + 2;
+  ++ctr_.reclaim_orphan_replaced;
+  finish(c, CloseReason::kReplaced);
+  release_now(c);
+  ++ctr_.syn_in;
+  syn_to_listener(*l, seg, now, iss);
+  return true;
+}
+
+// ---- fair pool ------------------------------------------------------------------------
+
+uint32_t Stack::spare_bytes() const {
+  const uint32_t a = chunks_.available();
+  const uint64_t b = a > reserve_ ? static_cast<uint64_t>(a - reserve_) * chunks_.chunk_size() : 0;
+  return static_cast<uint32_t>(std::min<uint64_t>(b, UINT32_MAX));
+}
+
+uint32_t Stack::send_cap(const ConnHot& c) const {
+  const uint32_t q = cold(c).sendq.size();
+  const uint32_t room = cfg_.send_buf > q ? cfg_.send_buf - q : 0;
+  const uint32_t floor = cfg_.min_conn_buf > q ? cfg_.min_conn_buf - q : 0;
+  const uint32_t beyond = (c.xflags & xflag::kSquat) ? 0 : spare_bytes();
+  const uint64_t physical = static_cast<uint64_t>(chunks_.available()) * chunks_.chunk_size();
+  return static_cast<uint32_t>(std::min<uint64_t>({room, std::max(floor, beyond), physical}));
+}
+
+bool Stack::check_squat(ConnHot& c, Instant now) {
+  ConnCold& k = cold(c);
+  const bool squat = c.snd_wnd < mss_eff(c) && k.sendq.size() > cfg_.min_conn_buf;
+  if (squat != ((c.xflags & xflag::kSquat) != 0)) {
+    if (squat) {
+      c.xflags |= xflag::kSquat;
+      k.squat_since = now;
+      if (!(c.flags & cflag::kOrphan)) list_push(squatters_, idx_of(c));
+    } else {
+      if (!(c.flags & cflag::kOrphan)) list_remove(squatters_, idx_of(c));
+      c.xflags &= static_cast<uint8_t>(~xflag::kSquat);
+    }
+  }
+  if (squat && cfg_.persist_timeout.count_ns() > 0 && now - k.squat_since >= cfg_.persist_timeout) {
+    ++ctr_.reclaim_persist_timeout;
+    evict(c, CloseReason::kPersistTimeout);
+    return true;
+  }
+  return false;
+}
+
+// ---- idle and keep-alive ----------------------------------------------------------------
+
+void Stack::send_keepalive(ConnHot& c, Instant now) {
+  // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT - 1 and no data: the peer finds it
+  // old and answers with an ACK (RFC 9293 §3.10.7.4).
+  SegmentOut out;
+  fill_common(c, out, now);
+  out.seq = c.snd_max - 1;
+  out.window = window_field(c, false);
+  ++ctr_.keepalive_probes;
+  emit(out);
+}
+
+void Stack::quiet_tick(ConnHot& c, Instant now) {
+  ConnCold& k = cold(c);
+  if (c.xflags & xflag::kHeard) {
+    k.quiet_ticks = 0;
+    k.ka_probes = 0;
+  } else if (k.quiet_ticks < UINT16_MAX) {
+    ++k.quiet_ticks;
+  }
+  if (c.xflags & xflag::kActive)
+    k.idle_ticks = 0;
+  else if (k.idle_ticks < UINT16_MAX)
+    ++k.idle_ticks;
+  c.xflags &= static_cast<uint8_t>(~(xflag::kHeard | xflag::kActive));
+  // Both only while nothing is outstanding: otherwise the retransmission
+  // (or persist) timer finds out whether the peer is alive.
+  const bool quiet = c.snd_una == c.snd_max && k.sendq.empty();
+  if (!quiet) k.idle_ticks = 0;
+  if (cfg_.idle_timeout.count_ns() > 0 && quiet_tick_ * k.idle_ticks >= cfg_.idle_timeout) {
+    ++ctr_.reclaim_idle;
+    evict(c, CloseReason::kIdleTimeout);
+    return;
+  }
+  if (cfg_.keepalive_time.count_ns() > 0 && quiet &&
+      quiet_tick_ * k.quiet_ticks >= cfg_.keepalive_time + cfg_.keepalive_intvl * k.ka_probes) {
+    if (k.ka_probes >= cfg_.keepalive_probes) {
+      ++ctr_.reclaim_keepalive;
+      evict(c, CloseReason::kKeepaliveTimeout);
+      return;
+    }
+    ++k.ka_probes;
+    send_keepalive(c, now);
+  }
+  c.state_at = now + quiet_tick_;
+}
+
+}  // namespace synmill::tcp
