@@ -156,6 +156,10 @@ void Worker::flush() {
     tx_len_ = 0;
     return;
   }
+  // Lengths first: once tx_burst took an mbuf it is the PMD's (over ring or
+  // memif another thread may already be reusing it; ThreadSanitizer saw this).
+  std::array<uint32_t, std::tuple_size_v<decltype(txq_)>> len{};
+  for (uint16_t i = 0; i < tx_len_; ++i) len[i] = rte_pktmbuf_pkt_len(txq_[i]);
   uint16_t sent = 0;
   while (sent < tx_len_) {
     const uint16_t n = !transmits_
@@ -163,7 +167,7 @@ void Worker::flush() {
         : rte_eth_tx_burst(s_.port_id, s_.tx_queue, txq_.data() + sent,
                                         static_cast<uint16_t>(tx_len_ - sent));
     if (n == 0) break;
-    for (uint16_t i = sent; i < sent + n; ++i) ctr_.tx_bytes += rte_pktmbuf_pkt_len(txq_[i]);
+    for (uint16_t i = sent; i < sent + n; ++i) ctr_.tx_bytes += len[i];
     sent = static_cast<uint16_t>(sent + n);
   }
   ctr_.tx_packets += sent;
