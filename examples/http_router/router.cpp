@@ -4,7 +4,8 @@
 //   GET /hello        "Hello from the router\n" (a static response)
 //   GET /stream/N     N bytes (0..2^40) of the pattern byte[i] = i % 251,
 //                     streamed: written as the send queue makes room
-//                     (on_writable), never buffered whole
+//                     (on_writable), never buffered whole, by reference from
+//                     a static table (send_ref: zero-copy)
 //   anything else     404 (405 for another method)
 //
 // Keep-alive per HTTP/1.1 (RFC 9112 §9.3), "Connection: close" honoured;
@@ -162,7 +163,9 @@ class Router final : public synmill::Application {
     while (s.left > 0) {
       const size_t start = s.offset % 251;
       const size_t n = static_cast<size_t>(std::min<uint64_t>(s.left, kPattern.bytes.size() - start));
-      const uint32_t took = stack.send(id, std::span(kPattern.bytes.data() + start, n));
+      // Zero-copy: the pattern is static, so whole chunks of it are queued by
+      // reference and read again when a segment (or a retransmission) is built.
+      const uint32_t took = stack.send_ref(id, std::span(kPattern.bytes.data() + start, n));
       s.left -= took;
       s.offset += took;
       if (took < n) return;  // full: wait for on_writable

@@ -387,7 +387,7 @@ const std::array kOptions = std::to_array<AppOption>({
 
     {"config", "FILE", "read settings from FILE (key = value lines; the command line wins)", kProc,
      K::kValue, set_config, show_config, nullptr, true},
-    {"eal", "'ARGS'", "EAL arguments (-l, -a, --file-prefix, ...) used when none come before '--'; for the config file of a service", kProc,
+    {"eal", "ARGS", "EAL arguments (-l, -a, --file-prefix, ...) used when none come before '--'; for the config file of a service", kProc,
      K::kValue, set_eal, show_eal},
     {"no-telemetry", "", "do not register the /synmill/* telemetry commands", kProc, K::kFlag,
      set_no_telemetry, show_no_telemetry},

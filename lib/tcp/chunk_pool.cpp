@@ -10,6 +10,7 @@ ChunkPool::ChunkPool(uint32_t num_chunks, uint32_t chunk_size)
           ::operator new[](static_cast<size_t>(num_chunks) * chunk_size + 1, kAlign))),
       next_(std::make_unique<uint32_t[]>(num_chunks)),
       begin_(std::make_unique<uint32_t[]>(num_chunks)),
+      ext_(std::make_unique<const uint8_t*[]>(num_chunks)),
       free_(num_chunks) {
   assert(chunk_size > 0);
   // Touch every page now so the hot path never takes a first-use page fault.

@@ -3,7 +3,8 @@
 // All memory is allocated once: num_chunks * chunk_size bytes (64-byte
 // aligned), plus per chunk a next link (SendQueue chains its chunks in a ring
 // through it) and a begin offset (where valid bytes start; only read for the
-// chunk at the head of a queue). Chunk indices come from an IndexPool (LIFO, so
+// chunk at the head of a queue) and an external pointer (zero-copy send:
+// the chunk's bytes are the application's). Chunk indices come from an IndexPool (LIFO, so
 // a chunk just freed by one connection is reused while still warm).
 #include <cassert>
 #include <cstddef>
@@ -24,16 +25,27 @@ class ChunkPool {
 
   // A free chunk (its next and begin left as they were), or kNone when exhausted.
   uint32_t acquire() { return free_.acquire(); }
-  void release(uint32_t c) { free_.release(c); }
+  void release(uint32_t c) {
+    ext_[c] = nullptr;
+    free_.release(c);
+  }
 
+  // The chunk's own memory (to write into; never an external chunk's).
   uint8_t* data(uint32_t c) {
-    assert(c < capacity());
+    assert(c < capacity() && ext_[c] == nullptr);
     return mem_.get() + static_cast<size_t>(c) * chunk_size_;
   }
+  // Its bytes: its own memory, or the application's for an external chunk.
   const uint8_t* data(uint32_t c) const {
     assert(c < capacity());
-    return mem_.get() + static_cast<size_t>(c) * chunk_size_;
+    const uint8_t* e = ext_[c];
+    return e != nullptr ? e : mem_.get() + static_cast<size_t>(c) * chunk_size_;
   }
+  // Zero-copy send (SendQueue::append_ref): chunk `c` stands for chunk_size
+  // bytes at `bytes`, which the application keeps valid and unchanged; the
+  // link is dropped when the chunk is released.
+  void set_external(uint32_t c, const uint8_t* bytes) { ext_[c] = bytes; }
+  bool external(uint32_t c) const { return ext_[c] != nullptr; }
 
   uint32_t next(uint32_t c) const { return next_[c]; }
   void set_next(uint32_t c, uint32_t n) { next_[c] = n; }
@@ -55,6 +67,7 @@ class ChunkPool {
   std::unique_ptr<uint8_t[], AlignedDelete> mem_;
   std::unique_ptr<uint32_t[]> next_;
   std::unique_ptr<uint32_t[]> begin_;
+  std::unique_ptr<const uint8_t*[]> ext_;  // nullptr: the chunk's own memory
   IndexPool free_;
 };
 

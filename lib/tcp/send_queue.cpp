@@ -20,7 +20,7 @@ uint32_t SendQueue::append(ChunkPool& pool, std::span<const uint8_t> data, uint3
     const uint64_t end = uint64_t{pool.begin(pool.next(tail_))} + size_;
     const uint32_t fill = static_cast<uint32_t>((end - 1) % cs) + 1;
     const uint32_t n = std::min(cs - fill, want);
-    std::memcpy(pool.data(tail_) + fill, src, n);
+    if (n > 0) std::memcpy(pool.data(tail_) + fill, src, n);  // (a full tail may be external)
     taken = n;
   }
   while (taken < want) {
@@ -40,6 +40,37 @@ uint32_t SendQueue::append(ChunkPool& pool, std::span<const uint8_t> data, uint3
     taken += n;
   }
   size_ += taken;
+  return taken;
+}
+
+uint32_t SendQueue::append_ref(ChunkPool& pool, std::span<const uint8_t> data, uint32_t max_size) {
+  assert(pool_ == nullptr || pool_ == &pool);
+  if (size_ >= max_size || data.empty()) return 0;
+  const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(data.size(), max_size - size_));
+  const uint32_t cs = pool.chunk_size();
+  uint32_t taken = 0;
+  if (tail_ != ChunkPool::kNone) {  // top up the tail by copy: chunks before the tail stay full
+    const uint64_t end = uint64_t{pool.begin(pool.next(tail_))} + size_;
+    const uint32_t fill = static_cast<uint32_t>((end - 1) % cs) + 1;
+    if (fill < cs) taken = append(pool, data.first(std::min(cs - fill, want)), max_size);
+  }
+  while (want - taken >= cs) {  // whole chunks by reference
+    const uint32_t c = pool.acquire();
+    if (c == ChunkPool::kNone) return taken;
+    pool.set_external(c, data.data() + taken);
+    if (tail_ == ChunkPool::kNone) {
+      pool.set_next(c, c);
+      pool.set_begin(c, 0);
+      pool_ = &pool;
+    } else {
+      pool.set_next(c, pool.next(tail_));
+      pool.set_next(tail_, c);
+    }
+    tail_ = c;
+    size_ += cs;
+    taken += cs;
+  }
+  if (taken < want) taken += append(pool, data.subspan(taken, want - taken), max_size);  // the short rest
   return taken;
 }
 

@@ -43,6 +43,14 @@ class SendQueue final : public PayloadSource {
   // pool's free chunks; returns the number of bytes taken. All appends of a
   // queue's lifetime (until it is empty again) must use the same pool.
   uint32_t append(ChunkPool& pool, std::span<const uint8_t> data, uint32_t max_size);
+  // The same, by reference where it can (zero-copy): whole chunk_size pieces
+  // of `data` become external chunks that point into it; only the bytes that
+  // top up a partly filled tail and a last piece shorter than a chunk are
+  // copied (at most 2 * chunk_size per call), so every chunk but the tail
+  // stays full and the tail is never external and partial. `data` must stay
+  // valid and unchanged until the queue no longer holds it (consumed, i.e.
+  // acknowledged, or cleared).
+  uint32_t append_ref(ChunkPool& pool, std::span<const uint8_t> data, uint32_t max_size);
   // Drops n <= size() bytes from the front (acknowledged); frees emptied chunks.
   void consume(ChunkPool& pool, uint32_t n);
   // Frees all chunks.

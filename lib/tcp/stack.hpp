@@ -78,6 +78,12 @@ class Stack {
   // Queues bytes; returns how many were taken (less than asked when the
   // per-connection cap or the pool is reached; on_writable follows).
   uint32_t send(ConnId id, std::span<const uint8_t> data);
+  // Zero-copy send: as send(), but whole chunks of `data` are queued by
+  // reference (SendQueue::append_ref: at most two chunks' worth is copied)
+  // and read from `data` each time a segment, or its retransmission, is
+  // built. `data` must stay valid and unchanged until the connection's
+  // on_closed (a static or preformatted buffer).
+  uint32_t send_ref(ConnId id, std::span<const uint8_t> data);
   // Full close: FIN after queued data; later data from the peer gets RST
   // (RFC 1122 §4.2.2.13).
   bool close(ConnId id);
@@ -187,6 +193,7 @@ class Stack {
   // send/close from inside a callback: transmit once the segment being
   // processed has advanced RCV.NXT, so the data carries the right ACK.
   void output_soon(ConnHot& c);
+  uint32_t queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref);  // send / send_ref
   void flush_pending_output();
   Listener* listener_for(uint16_t port);
 

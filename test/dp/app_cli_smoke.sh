@@ -28,7 +28,7 @@ expect 0 0 -- "$synmill" --help
 for opt in addr listen syncookies backlog accept-queue max-conns max-time-wait time-wait \
     fin-wait2-timeout close-wait-timeout syn-retries synack-retries fin-retries data-retries \
     rto-initial rto-min rto-max time-wait-rst send-buf rcv-wnd mss wscale no-timestamps no-sack \
-    send-chunks port drivers-config port-opt no-telemetry status-interval grace config help; do
+    send-chunks port drivers-config port-opt eal no-telemetry status-interval grace config help; do
   grep -q -- "--$opt\b" "$tmp/out" || fail "--help does not list --$opt"
 done
 grep -q "dpdk-dumpcap --file-prefix" "$tmp/out" || fail "--help does not say how to capture"

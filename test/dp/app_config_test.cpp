@@ -2,6 +2,7 @@
 // message. No EAL needed.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -418,4 +419,34 @@ TEST_CASE("app options: describe_config gives the effective values", "[dp][app]"
   CHECK(value("syncookies") == "overflow");
   CHECK(value("time-wait") == "60");
   CHECK(value("help") == "<missing>");
+}
+
+TEST_CASE("app config file: EAL arguments for a service", "[dp][app]") {
+  AppConfig c;
+  REQUIRE(parse_config_text("eal = -l 0-2  -a 0000:3b:00.0\t--file-prefix web\naddr = 198.18.0.1/24\n"
+                            "listen = 80:http,9100:metrics\n",
+                            "web.conf", c)
+              .ok());
+  CHECK(c.eal_args == std::vector<std::string>{"-l", "0-2", "-a", "0000:3b:00.0", "--file-prefix", "web"});
+  CHECK(c.listeners.size() == 2);
+  // synmill -- --config web.conf: the file's EAL arguments go before "--".
+  CHECK(with_eal_args({"synmill", "--", "--config", "web.conf"}, c) ==
+        Args{"synmill", "-l", "0-2", "-a", "0000:3b:00.0", "--file-prefix", "web", "--", "--config", "web.conf"});
+  // EAL arguments on the command line win over the file's.
+  CHECK(with_eal_args({"synmill", "-l", "1", "--", "--config", "web.conf"}, c) ==
+        Args{"synmill", "-l", "1", "--", "--config", "web.conf"});
+  CHECK(with_eal_args({"synmill", "--", "--config", "x"}, AppConfig{}) == Args{"synmill", "--", "--config", "x"});
+  CHECK(config_error("eal =   \n") == "synmill.conf:1: missing value for 'eal': write 'eal = ARGS'");
+  CHECK(config_error("eal = -l 0 -- --addr 198.18.0.1/24\n") ==
+        "synmill.conf:1: eal: '--' inside the EAL arguments: give only what comes before '--'");
+}
+
+TEST_CASE("app options: the installed drivers-config is looked for", "[dp][app]") {
+  const std::vector<std::string> c = drivers_config_candidates();
+  const auto has = [&](const std::string& suffix) {
+    return std::any_of(c.begin(), c.end(), [&](const std::string& p) { return p.ends_with(suffix); });
+  };
+  CHECK(has("/share/synmill/drivers-config"));                            // next to an installed binary
+  CHECK(std::find(c.begin(), c.end(), SYNMILL_DATADIR_FOR_TEST "/synmill/drivers-config") != c.end());
+  CHECK(c.back() == "/usr/share/synmill/drivers-config");
 }
