@@ -32,6 +32,9 @@ test/conformance/run.sh build
 echo "== churn: 10 million connections through synmill-gen over net_memif; no leak"
 test/endurance/churn.py
 
+echo "== overload over net_memif: 3x capacity then half, SIGSTOP stalls, 20 link flaps; everything back to idle"
+test/overload/overload.py
+
 echo "== bench smoke: every scenario for 1 s over net_memif; both sides' counters must agree"
 bench/run.py --smoke --out "${TMPDIR:-/tmp}/synmill-bench-smoke"
 

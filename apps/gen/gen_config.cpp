@@ -1,6 +1,7 @@
 #include "gen/gen_config.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 
@@ -138,7 +139,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"request",
        [](GenConfig& c, std::string_view v) -> std::string {
          uint64_t n = 0;
-         auto e = take(dp::parse_bytes(v, 0, (1u << 30) - 1), n);
+         auto e = take(dp::parse_bytes(v, 0, (1u << 29) - 1), n);
          c.request = static_cast<uint32_t>(n);
          return e;
        }},
@@ -160,6 +161,67 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"time-wait",
        [](GenConfig& c, std::string_view v) {
          return take(dp::parse_seconds(v, tcp::Duration::ms(1), tcp::Duration::s(240)), c.time_wait);
+       }},
+      {"drop-final-acks",
+       [](GenConfig& c, std::string_view v) -> std::string {
+         const std::string t(v);
+         char* end = nullptr;
+         const double p = std::strtod(t.c_str(), &end);
+         if (t.empty() || end != t.c_str() + t.size() || !(p >= 0.0 && p <= 1.0)) {
+           return fmt::format("'{}': expected a fraction from 0 to 1", v);
+         }
+         c.drop_final_acks = p;
+         return {};
+       }},
+      {"drop-fin-acks",
+       [](GenConfig& c, std::string_view v) -> std::string {
+         const std::string t(v);
+         char* end = nullptr;
+         const double p = std::strtod(t.c_str(), &end);
+         if (t.empty() || end != t.c_str() + t.size() || !(p >= 0.0 && p <= 1.0)) {
+           return fmt::format("'{}': expected a fraction from 0 to 1", v);
+         }
+         c.drop_fin_acks = p;
+         return {};
+       }},
+      {"rto",
+       [](GenConfig& c, std::string_view v) -> std::string {
+         uint64_t ms = 0;
+         auto e = take(dp::parse_uint(v, 10, 60'000), ms);
+         c.fixed_rto = tcp::Duration::ms(static_cast<int64_t>(ms));
+         return e;
+       }},
+      {"retries",
+       [](GenConfig& c, std::string_view v) -> std::string {
+         uint64_t n = 0;
+         auto e = take(dp::parse_uint(v, 1, 15), n);
+         c.retries = static_cast<uint8_t>(n);
+         return e;
+       }},
+      {"http",
+       [](GenConfig& c, std::string_view v) -> std::string {
+         if (v == "close") c.http = HttpRequest::kClose;
+         else if (v == "keep-alive") c.http = HttpRequest::kKeepAlive;
+         else if (v == "mix") c.http = HttpRequest::kMix;
+         else return fmt::format("'{}': expected close, keep-alive or mix", v);
+         return {};
+       }},
+      {"then-rate",
+       [](GenConfig& c, std::string_view v) { return take(dp::parse_uint(v, 1, 1'000'000'000), c.then_rate); }},
+      {"then-duration",
+       [](GenConfig& c, std::string_view v) {
+         return take(dp::parse_seconds(v, tcp::Duration::ms(100), tcp::Duration::s(86400)), c.then_duration);
+       }},
+      {"flap",
+       [](GenConfig& c, std::string_view v) -> std::string {
+         uint64_t n = 0;
+         auto e = take(dp::parse_uint(v, 1, 1000), n);
+         c.flaps = static_cast<uint32_t>(n);
+         return e;
+       }},
+      {"flap-down",
+       [](GenConfig& c, std::string_view v) {
+         return take(dp::parse_seconds(v, tcp::Duration::ms(10), tcp::Duration::s(60)), c.flap_down);
        }},
       {"report-every",
        [](GenConfig& c, std::string_view v) {
@@ -195,7 +257,9 @@ const std::map<std::string, Setter, std::less<>>& setters() {
   return m;
 }
 
-bool is_flag(std::string_view name) { return name == "json" || name == "help" || name == "random"; }
+bool is_flag(std::string_view name) {
+  return name == "json" || name == "help" || name == "random" || name == "no-time-wait" || name == "ignore-fin-rtx";
+}
 
 }  // namespace
 
@@ -216,7 +280,11 @@ dp::Parsed<GenConfig> parse_gen_args(const std::vector<std::string>& args) {
     }
     if (is_flag(name)) {
       if (inline_value) return fmt::format("--{} takes no value", name);
-      (name == "json" ? c.json : name == "random" ? c.random_sources : c.help) = true;
+      (name == "json"             ? c.json
+       : name == "random"         ? c.random_sources
+       : name == "no-time-wait"   ? c.no_time_wait
+       : name == "ignore-fin-rtx" ? c.ignore_fin_retransmits
+                                  : c.help) = true;
       continue;
     }
     const auto it = setters().find(name);
@@ -279,6 +347,24 @@ options:
   --close client|server|rst  who ends the connection: we send FIN first, we wait for the
                            server's FIN, or we send RST (default client)
   --time-wait S            the generator's own TIME_WAIT (default 1; 2^20 entries per core)
+  --no-time-wait           keep no TIME_WAIT: a tuple is reused as soon as its connection closed
+                           (with a small --src-ports range: quick reuse, as dperf does)
+  --drop-final-acks P      drop this fraction (0..1) of our handshake-final ACKs and of our
+                           answers to the server's FIN (a lossy or careless client)
+  --drop-fin-acks P        the same for our answers to the server's FIN only (its orphans
+                           linger in LAST_ACK while we reuse the tuple)
+  --ignore-fin-rtx         a FIN for a tuple we no longer hold gets no answer (no RST): a
+                           client that forgot the connection it closed
+  --rto MS                 fixed retransmission timeout (no backoff, no RTT estimate)
+  --retries N              SYN, data and FIN retransmissions before giving up (with --rto:
+                           a client that gives up fast)
+  --http close|keep-alive|mix  the request is "GET / HTTP/1.1" with "Connection: close",
+                           without it, or alternating; set --response to the reply's size
+  --then-rate N            after --duration, go on at N/s (connect) ...
+  --then-duration S        ... for S more seconds: a load that rises or falls mid-run
+  --flap N                 the link goes down (the port stops: memif disconnects) and comes
+                           back N times, evenly over --duration
+  --flap-down S            how long the link stays down each time (default 0.2)
   --report-every S         status line period (default 1)
   --json                   print the final result as one JSON object on stdout
   --port N                 DPDK port id (default 0)

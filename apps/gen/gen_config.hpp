@@ -19,6 +19,9 @@ namespace synmill::gen {
 
 enum class Mode : uint8_t { kSyn, kConnect, kHold };
 enum class CloseKind : uint8_t { kClient, kServer, kRst };
+// --http: the request is an HTTP/1.1 GET, with "Connection: close", without
+// it (keep-alive), or alternating between the two per connection.
+enum class HttpRequest : uint8_t { kNone, kClose, kKeepAlive, kMix };
 
 const char* to_string(Mode m);
 const char* to_string(CloseKind c);
@@ -43,6 +46,18 @@ struct GenConfig {
   CloseKind close = CloseKind::kClient;
   bool json = false;
   tcp::Duration time_wait = tcp::Duration::s(1);  // the generator's own TIME_WAIT
+  // Client behaviours seen in the field (dperf's HTTP client, stressed stacks):
+  bool no_time_wait = false;       // --no-time-wait: a closed tuple is reusable at once
+  double drop_final_acks = 0.0;    // --drop-final-acks P: drop this fraction of our handshake-final ACKs and of the segments answering a FIN
+  double drop_fin_acks = 0.0;      // --drop-fin-acks P: only the answers to the server's FIN
+  bool ignore_fin_retransmits = false;  // --ignore-fin-rtx: a FIN for a tuple we no longer hold gets no answer (no RST)
+  tcp::Duration fixed_rto{};       // --rto MS: fixed retransmission timeout (0: RFC 6298 adaptive)
+  uint8_t retries = 0;             // --retries N: SYN, data and FIN retries (0: the stack's defaults)
+  HttpRequest http = HttpRequest::kNone;  // --http close|keep-alive|mix
+  uint64_t then_rate = 0;          // --then-rate N: after --duration, go on at N/s ...
+  tcp::Duration then_duration{};   // --then-duration S: ... for S seconds (a load that falls)
+  uint32_t flaps = 0;              // --flap N: the link goes down and comes back N times during --duration
+  tcp::Duration flap_down = tcp::Duration::ms(200);  // --flap-down S: how long each time
   tcp::Duration report_every = tcp::Duration::s(1);
   uint16_t port_id = 0;
   std::string drivers_config;

@@ -11,14 +11,14 @@ namespace {
 
 // The connection's user word: bit 62 marks a held (idle) connection for its
 // whole life; before on_open the low bits hold the TSC at connect(); after,
-// bytes received (bits 0-31), request bytes sent (bits 32-61) and whether we
+// bytes received (bits 0-31), request bytes sent (bits 32-60), --http keep-alive (bit 61) and whether we
 // closed first (bit 63).
 constexpr uint64_t kReceivedMask = 0xFFFFFFFFull;
 constexpr unsigned kSentShift = 32;
-constexpr uint64_t kSentMask = 0x3FFFFFFFull;
+constexpr uint64_t kSentMask = 0x1FFFFFFFull;  // bits 32-60 (bit 61: --http keep-alive)
 constexpr uint64_t kHeld = 1ull << 62;
 constexpr uint64_t kWeClosed = 1ull << 63;
-constexpr uint64_t kTscMask = kHeld - 1;
+constexpr uint64_t kTscMask = (1ull << 61) - 1;
 
 constexpr uint32_t kMaxPerLoop = 256;      // opens or SYNs per poll loop
 constexpr unsigned kIsnShift = 6;          // SYN mode: ISN = TSC >> 6 (send time, ~25 ns units)
@@ -33,6 +33,16 @@ const std::array<uint8_t, 16384>& request_bytes() {
     return a;
   }();
   return b;
+}
+
+// --http: the requests, and the bit in the user word that says which one a
+// connection sends (bit 61).
+constexpr std::string_view kGetClose = "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\nConnection: close\r\n\r\n";
+constexpr std::string_view kGetKeepAlive = "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\n\r\n";
+constexpr uint64_t kKeepAlive = 1ull << 61;
+
+std::span<const uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
 uint32_t received_of(uint64_t u) { return static_cast<uint32_t>(u & kReceivedMask); }
@@ -60,6 +70,14 @@ GenDriver::GenDriver(const GenConfig& cfg, uint16_t index, uint16_t workers, con
   // Spread the cores' starting points so they do not all probe the same ports.
   const uint32_t span = uint32_t{cfg.src_ports.last} - cfg.src_ports.first + 1;
   src_port_ = cfg.src_ports.first + static_cast<uint32_t>(uint64_t{span} * index / workers);
+  const auto scaled = [](double p) {
+    return p >= 1.0 ? UINT64_MAX : static_cast<uint64_t>(p * 18446744073709551616.0);
+  };
+  drop_threshold_ = scaled(cfg.drop_final_acks);
+  drop_fin_threshold_ = scaled(std::max(cfg.drop_final_acks, cfg.drop_fin_acks));
+  if (cfg.http != HttpRequest::kNone) {
+    cfg_.request = static_cast<uint32_t>(cfg.http == HttpRequest::kKeepAlive ? kGetKeepAlive.size() : kGetClose.size());
+  }
   (void)request_bytes();  // built before the loop runs
 }
 
@@ -70,7 +88,7 @@ uint64_t GenDriver::tsc_to_ns(uint64_t ticks) const {
 // How many opens (or SYNs) the rate allows now.
 uint64_t GenDriver::budget(uint64_t tsc) {
   if (rate_ == 0) return kMaxPerLoop;
-  const uint64_t elapsed = tsc - run_tsc_.load(std::memory_order_relaxed);
+  const uint64_t elapsed = tsc - rate_tsc_;
   const auto due = static_cast<uint64_t>(static_cast<double>(elapsed) / static_cast<double>(tsc_hz_) *
                                          static_cast<double>(rate_));
   return due > issued_ ? std::min<uint64_t>(due - issued_, kMaxPerLoop) : 0;
@@ -104,11 +122,15 @@ bool GenDriver::next_source(Source& out, bool rss_aware) {
 }
 
 // xorshift64* (Vigna): fast and good enough to spread spoofed sources.
-GenDriver::Source GenDriver::random_source() {
+uint64_t GenDriver::next_random() {
   rng_ ^= rng_ >> 12;
   rng_ ^= rng_ << 25;
   rng_ ^= rng_ >> 27;
-  const uint64_t r = rng_ * 0x2545F4914F6CDD1Dull;
+  return rng_ * 0x2545F4914F6CDD1Dull;
+}
+
+GenDriver::Source GenDriver::random_source() {
+  const uint64_t r = next_random();
   const uint32_t addrs = cfg_.src_addrs.last - cfg_.src_addrs.first + 1;
   const uint32_t ports = uint32_t{cfg_.src_ports.last} - cfg_.src_ports.first + 1;
   return Source{cfg_.src_addrs.first + static_cast<uint32_t>((r >> 32) % addrs),
@@ -163,6 +185,7 @@ bool GenDriver::open_one(dp::Worker& w, tcp::Instant now, bool held) {
 
 void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
   const uint64_t tsc = rte_rdtsc();
+  drop_armed_ = false;  // the answer to the last segment went out (or was dropped) already
   switch (phase()) {
     case Phase::kResolve: {
       if (cfg_.dst_mac) w.set_neighbour(cfg_.dst_ip, *cfg_.dst_mac);
@@ -171,6 +194,7 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
       resolve_at_ = tsc + tsc_hz_ / 5;  // ask again every 200 ms
       if (w.resolve(cfg_.dst_ip, cfg_.addrs.front().ip)) {
         run_tsc_.store(tsc, std::memory_order_release);
+        rate_tsc_ = tsc;
         run_end_ = tsc + static_cast<uint64_t>(cfg_.duration.count_ms()) * tsc_hz_ / 1000;
         set_phase(Phase::kRun);
       } else if (tsc > resolve_deadline_) {
@@ -180,6 +204,13 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
       return;
     }
     case Phase::kRun: {
+      if (tsc >= run_end_ && !second_phase_ && cfg_.then_duration > tcp::Duration{} && count_ == 0) {
+        second_phase_ = true;  // --then-rate: this core's share, from now
+        rate_ = std::max<uint64_t>(1, cfg_.then_rate / workers_ + (index_ < cfg_.then_rate % workers_ ? 1 : 0));
+        rate_tsc_ = tsc;
+        issued_ = 0;
+        run_end_ = tsc + static_cast<uint64_t>(cfg_.then_duration.count_ms()) * tsc_hz_ / 1000;
+      }
       if (tsc >= run_end_ || (count_ != 0 && issued_ >= count_)) {
         held_closed_ = 0;  // the drain closes the held ones, a batch per loop
         // SYN mode waits only for the SYN-ACKs in flight.
@@ -243,8 +274,31 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
   }
 }
 
-bool GenDriver::on_tcp(dp::Worker&, const tcp::SegmentIn& seg, tcp::Instant) {
-  if (cfg_.mode != Mode::kSyn) return false;
+// Out: with --drop-final-acks, the first segment without SYN, RST or payload
+// that answers an armed SYN-ACK (the handshake's final ACK) or FIN (our ACK
+// of the server's FIN, or our FIN-ACK) is dropped.
+bool GenDriver::keep_out(const tcp::SegmentOut& seg) {
+  if (!drop_armed_ || !(seg.tuple == drop_tuple_)) return true;
+  if ((seg.flags & (tcp::flag::kSyn | tcp::flag::kRst)) != 0 || seg.payload_len != 0) return true;
+  drop_armed_ = false;
+  ++ctr_.final_acks_dropped;
+  return false;
+}
+
+bool GenDriver::on_tcp(dp::Worker& w, const tcp::SegmentIn& seg, tcp::Instant) {
+  if (cfg_.mode != Mode::kSyn) {
+    const bool fin = (seg.flags & tcp::flag::kFin) != 0 && (seg.flags & tcp::flag::kRst) == 0;
+    if (cfg_.ignore_fin_retransmits && fin && w.stack().state_of(seg.tuple) == tcp::State::kClosed) {
+      ++ctr_.fin_rtx_ignored;  // dperf: a retransmitted FIN of a connection it closed is dropped
+      return true;
+    }
+    if (drop_fin_threshold_ != 0) {
+      const bool synack = (seg.flags & (tcp::flag::kSyn | tcp::flag::kAck)) == (tcp::flag::kSyn | tcp::flag::kAck);
+      drop_armed_ = (synack && next_random() < drop_threshold_) || (fin && next_random() < drop_fin_threshold_);
+      drop_tuple_ = seg.tuple;
+    }
+    return false;
+  }
   const uint64_t tsc = rte_rdtsc();
   if ((seg.flags & tcp::flag::kRst) != 0) {
     ++ctr_.rst_received;
@@ -274,6 +328,9 @@ void GenDriver::on_open(tcp::Stack& stack, tcp::ConnId id) {
     if (++ctr_.held_established == hold_target_) held_tsc_.store(rte_rdtsc(), std::memory_order_release);
     return;
   }
+  if (cfg_.http == HttpRequest::kKeepAlive || (cfg_.http == HttpRequest::kMix && (requests_++ & 1) != 0)) {
+    u |= kKeepAlive;
+  }
   if (cfg_.request > 0) push_request(stack, id);
   if (cfg_.request == 0 && cfg_.response == 0) finish_exchange(stack, id);
 }
@@ -281,6 +338,16 @@ void GenDriver::on_open(tcp::Stack& stack, tcp::ConnId id) {
 void GenDriver::push_request(tcp::Stack& stack, tcp::ConnId id) {
   uint64_t& u = stack.user(id);
   uint32_t sent = sent_of(u);
+  if (cfg_.http != HttpRequest::kNone) {  // one small request: sent whole or not yet
+    const auto req = as_bytes((u & kKeepAlive) != 0 ? kGetKeepAlive : kGetClose);
+    if (sent == 0 && stack.send_space(id) >= req.size()) {
+      sent = stack.send(id, req);
+      ctr_.bytes_sent += sent;
+      sent = sent == req.size() ? cfg_.request : 0;  // done: the exchange waits for --response
+    }
+    u = (u & ~(kSentMask << kSentShift)) | (uint64_t{sent} << kSentShift);
+    return;
+  }
   const auto& bytes = request_bytes();
   while (sent < cfg_.request) {
     const uint32_t want = std::min<uint32_t>(cfg_.request - sent, static_cast<uint32_t>(bytes.size()));

@@ -24,6 +24,8 @@ namespace synmill::gen {
   X(synack_received) X(rst_received) X(other_received)                     \
   X(connects_started) X(established) X(held_established) X(bytes_sent) X(bytes_received)                   \
   X(responses_complete) X(closes_client) X(closes_server) X(closes_rst)                \
+  X(final_acks_dropped)  /* --drop-final-acks: ACKs we chose not to send */          \
+  X(fin_rtx_ignored)     /* --ignore-fin-rtx: FINs for tuples we no longer hold */    \
   X(fail_refused)        /* RST in answer to our SYN */                                \
   X(fail_reset)          /* the server reset an established connection */             \
   X(fail_timeout)        /* retransmissions exhausted */                               \
@@ -64,6 +66,8 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   void on_loop(dp::Worker& w, tcp::Instant now) override;
   bool on_tcp(dp::Worker& w, const tcp::SegmentIn& seg, tcp::Instant now) override;
   void on_stop(dp::Worker& w, tcp::Instant now) override;
+  bool keep_out(const tcp::SegmentOut& seg) override;
+  bool filters_output() const override { return cfg_.drop_final_acks > 0.0 || cfg_.drop_fin_acks > 0.0; }
 
   // tcp::App
   void on_open(tcp::Stack& stack, tcp::ConnId id) override;
@@ -94,6 +98,7 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t budget(uint64_t tsc);
   bool next_source(Source& out, bool rss_aware);
   Source random_source();
+  uint64_t next_random();
   void send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::Instant now);
   bool open_one(dp::Worker& w, tcp::Instant now, bool held);
   void push_request(tcp::Stack& stack, tcp::ConnId id);
@@ -108,7 +113,9 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t tsc_hz_;
   uint64_t rate_ = 0;         // this core's share per second (0: as fast as possible)
   uint32_t concurrency_ = 0;  // this core's share
-  uint64_t issued_ = 0;       // SYNs or connects since the run started
+  uint64_t issued_ = 0;       // SYNs or connects since the run (or its second phase) started
+  uint64_t rate_tsc_ = 0;     // when the current rate took effect
+  bool second_phase_ = false; // --then-rate: running at it
   uint64_t tx_full_seen_ = 0; // the worker's drop_tx_full at the last loop
   uint32_t per_loop_ = 64;    // SYN mode at max rate: adapts to what TX takes
   uint64_t count_ = 0;        // this core's share of --count (0: no limit)
@@ -129,6 +136,12 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   std::atomic<uint64_t> run_tsc_{0};
   std::atomic<uint64_t> held_tsc_{0};
   std::atomic<int> phase_{static_cast<int>(Phase::kResolve)};
+  // --drop-final-acks: the SYN-ACK or FIN just received whose answer is dropped.
+  bool drop_armed_ = false;
+  tcp::FourTuple drop_tuple_{};
+  uint64_t drop_threshold_ = 0;  // P scaled to 2^64, for the handshake's final ACK
+  uint64_t drop_fin_threshold_ = 0;  // for the answer to a FIN
+  uint32_t requests_ = 0;        // --http mix alternates by this
   GenCounters ctr_;
   Histogram synack_ns_;
   Histogram connect_ns_;

@@ -20,6 +20,7 @@
 #include "dp/app_config.hpp"
 #include "dp/dispatch.hpp"
 #include "dp/driver_profile.hpp"
+#include "dp/link_watch.hpp"
 #include "dp/mbuf_pool.hpp"
 #include "dp/port.hpp"
 #include "dp/rte.hpp"
@@ -50,7 +51,9 @@ tcp::StackConfig stack_config(const gen::GenConfig& cfg, uint16_t workers) {
   const uint32_t share = (cfg.concurrency + cfg.hold) / workers + 1;
   t.max_conns = std::clamp<uint32_t>(share + share / 4 + 64, 256, 1u << 24);
   t.max_time_wait = 1u << 20;
-  t.time_wait = cfg.time_wait;
+  t.time_wait = cfg.no_time_wait ? tcp::Duration{} : cfg.time_wait;
+  if (cfg.fixed_rto > tcp::Duration{}) t.rto_initial = t.rto_min = t.rto_max = cfg.fixed_rto;
+  if (cfg.retries > 0) t.syn_retries = t.data_retries = t.fin_retries = cfg.retries;
   t.send_chunks = std::clamp<uint32_t>(t.max_conns * 2, 4096, 1u << 20);
   t.cookies = tcp::CookieMode::kOff;
   return t;
@@ -130,6 +133,8 @@ int main(int argc, char** argv) {
   const uint64_t hz = rte_get_tsc_hz();
   std::vector<std::unique_ptr<gen::GenDriver>> drivers;  // outlive the workers
   std::vector<std::unique_ptr<dp::Worker>> workers;
+  dp::LinkWatch link(port.port_id, "synmill-gen");  // outlives the workers
+  link.poll();
   for (uint16_t i = 0; i < n; ++i) {
     drivers.push_back(std::make_unique<gen::GenDriver>(cfg, i, n, port, hz));
     dp::WorkerSettings s;
@@ -141,6 +146,7 @@ int main(int argc, char** argv) {
     s.secrets = *secrets;
     s.dispatch = dispatch.get();
     s.driver = drivers.back().get();
+    s.link_up = port.link_state ? link.flag() : nullptr;
     workers.push_back(std::make_unique<dp::Worker>(s));
   }
 
@@ -161,6 +167,27 @@ int main(int argc, char** argv) {
              dp::format_ipv4(cfg.dst_ip), cfg.dst_port, port.name, port.driver, n, dp::format_seconds(cfg.duration),
              cfg.rate == 0 ? std::string("max rate") : fmt::format("{}/s", cfg.rate));
 
+  // --flap: stop the port (memif disconnects) and start it again. The workers
+  // are told first (the link held down) and have passed two loop passes
+  // since, so none is inside a burst when the port's functions change.
+  uint32_t flaps_done = 0;
+  const auto flap = [&] {
+    link.hold_down(true);
+    std::vector<uint64_t> loops;
+    for (const auto& w : workers) loops.push_back(w->counters().loops);
+    const auto give_up = Clock::now() + std::chrono::seconds(2);
+    for (size_t i = 0; i < workers.size() && Clock::now() < give_up;) {
+      if (workers[i]->counters().loops >= loops[i] + 2) ++i; else std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    const int stop_rc = rte_eth_dev_stop(port.port_id);
+    std::this_thread::sleep_for(std::chrono::nanoseconds(cfg.flap_down.count_ns()));
+    const int start_rc = rte_eth_dev_start(port.port_id);
+    link.hold_down(false);
+    ++flaps_done;
+    fmt::print(stderr, "synmill-gen: flap {} of {}: port stopped ({}) and started again ({})\n", flaps_done, cfg.flaps,
+               stop_rc, start_rc);
+  };
+
   // The control loop: status lines until every core is done or a signal.
   uint64_t run_tsc = 0;
   bool interrupted = false;
@@ -170,6 +197,12 @@ int main(int argc, char** argv) {
     auto next = Clock::now() + every;
     for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (auto line = link.poll(); line && port.link_state) fmt::print(stderr, "{}\n", *line);
+      if (run_tsc != 0 && flaps_done < cfg.flaps) {
+        const double since = static_cast<double>(rte_rdtsc() - run_tsc) / static_cast<double>(hz);
+        const double at = static_cast<double>(cfg.duration.count_ns()) / 1e9 * (flaps_done + 1) / (cfg.flaps + 1);
+        if (since >= at) flap();
+      }
       if (run_tsc == 0) {
         uint64_t t = UINT64_MAX;
         for (const auto& d : drivers) t = d->run_tsc() == 0 ? t : std::min(t, d->run_tsc());
@@ -205,7 +238,7 @@ int main(int argc, char** argv) {
   r.cfg = &cfg;
   r.workers = n;
   r.end = snapshot(drivers, workers, run_tsc, hz);
-  r.run_seconds = std::min(r.end.seconds, static_cast<double>(cfg.duration.count_ns()) / 1e9);
+  r.run_seconds = std::min(r.end.seconds, static_cast<double>((cfg.duration + cfg.then_duration).count_ns()) / 1e9);
   uint64_t held_tsc = 0;
   for (const auto& d : drivers) {
     held_tsc = std::max(held_tsc, d->held_tsc());

@@ -16,6 +16,7 @@
 #include "dp/dispatch.hpp"
 #include "dp/eal.hpp"
 #include "dp/eal_diagnose.hpp"
+#include "dp/link_watch.hpp"
 #include "dp/mbuf_pool.hpp"
 #include "dp/port.hpp"
 #include "dp/rte.hpp"
@@ -161,6 +162,8 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
   std::vector<std::unique_ptr<Host>> hosts;
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<const dp::Worker*> views;
+  dp::LinkWatch link(port.port_id, "synmill");  // outlives the workers
+  if (auto line = link.poll(); line && port.link_state) fmt::print("{}\n", *line);
   EndpointMetrics metrics(views, res.pool);  // --listen PORT:metrics
   for (uint16_t i = 0; i < n; ++i) {
     dp::WorkerSettings s;
@@ -170,6 +173,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
     s.addrs = cfg.addrs;
     s.tcp = cfg.tcp;
     s.secrets = *secrets;
+    s.link_up = port.link_state ? link.flag() : nullptr;
     if (!cfg.connects.empty()) {
       std::string error;
       auto app = tcp::make_app("echo", error);
@@ -267,6 +271,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
 
   // ---- run until a signal, then drain and stop --------------------------------
   Supervisor supervisor(cfg, views, state, started);
+  if (port.link_state) supervisor.watch_link(&link);
   if (main_runs_worker) {
     std::thread control([&supervisor] { supervisor.run(); });
     workers[0]->run(state);

@@ -136,6 +136,16 @@ std::string format_status(const dp::Totals& now, const dp::Totals& before, doubl
   out += fmt::format(" | orphans {} reclaimed +{}", now.orphans, reclaims(now.tcp) - reclaims(before.tcp));
   const uint64_t drops = dp::total_drops(now);
   out += fmt::format(" | drops {} (+{})", drops, drops - dp::total_drops(before));
+  // Shedding (dp/load_shed.hpp), by reason, when there was any this period.
+  const auto d = [&](uint64_t a, uint64_t b) { return a - b; };
+  const uint64_t syn_ov = d(now.dp.shed_syn_overload, before.dp.shed_syn_overload);
+  const uint64_t syn_tx = d(now.dp.shed_syn_tx_full, before.dp.shed_syn_tx_full);
+  const uint64_t cookies = d(now.dp.shed_to_cookies, before.dp.shed_to_cookies);
+  if (syn_ov + syn_tx + cookies != 0 || now.dp.overload_loops != before.dp.overload_loops) {
+    out += fmt::format(" | overloaded: shed SYN {} (ring backlog) {} (TX full), cookies instead of backlog {}", syn_ov,
+                       syn_tx, cookies);
+  }
+  if (now.dp.link_down_loops != before.dp.link_down_loops) out += " | link down";
   return out;
 }
 

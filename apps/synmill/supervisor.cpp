@@ -62,6 +62,12 @@ void Supervisor::run() {
     std::this_thread::sleep_for(kTick);
     const Clock::time_point now = Clock::now();
     const int sig = signals_received();
+    if (link_ != nullptr) {
+      if (auto line = link_->poll()) {
+        fmt::print("{}\n", *line);
+        std::fflush(stdout);
+      }
+    }
     if (phase != Phase::kStopping &&
         state_.load(std::memory_order_acquire) == static_cast<int>(dp::RunState::kStopping)) {
       phase = Phase::kStopping;  // stopped by the start-up code (a worker failed to launch)

@@ -12,6 +12,7 @@
 
 #include "common/signals.hpp"
 #include "dp/app_config.hpp"
+#include "dp/link_watch.hpp"
 #include "dp/telemetry.hpp"
 #include "dp/worker.hpp"
 
@@ -25,6 +26,9 @@ class Supervisor {
   // Runs until the workers were told to stop and have left their loops (or
   // did not within a few seconds). Call from the main lcore or a plain thread.
   void run();
+
+  // The port's link, polled every tick; changes are logged.
+  void watch_link(dp::LinkWatch* link) { link_ = link; }
 
   // True if every worker reported finished() before run() returned.
   bool workers_finished() const { return finished_; }
@@ -41,6 +45,7 @@ class Supervisor {
   std::chrono::steady_clock::time_point last_status_;
   dp::Totals last_;
   bool finished_ = false;
+  dp::LinkWatch* link_ = nullptr;
 };
 
 }  // namespace synmill::apps

@@ -69,6 +69,7 @@ struct DriverProfile {
 
   bool flow_isolate = false;       // rte_flow isolated mode (bifurcated NICs: mlx5)
   bool software_dispatch = false;  // one RX queue; flows handed to workers in software
+  bool link_state = true;          // the PMD's link status is reliable: no polling while down
 
   // Where each key was last set: "drivers-config/tap.conf:7" or
   // "override 'rx_desc=512'". Used in messages about conflicting keys.

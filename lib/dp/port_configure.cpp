@@ -63,6 +63,7 @@ Result<void> plan_queues(const DriverProfile& profile, const PortRequest& req,
     plan.rss_hf = 0;
   }
   info.software_dispatch = !rss_on;
+  info.link_state = profile.link_state;
   info.rss = rss_on ? profile.rss : RssMode::kNone;
   info.rss_types = rss_on ? profile.rss_types : 0;
   info.tx_queues = std::min({req.workers, profile.tx_queues_max, dev.max_tx_queues});

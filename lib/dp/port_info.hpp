@@ -43,6 +43,7 @@ struct PortInfo {
 
   std::array<uint8_t, 6> mac{};
   bool link_up = false;
+  bool link_state = true;    // the profile trusts the PMD's link status (LinkWatch applies)
   uint32_t link_speed_mbps = 0;
   bool link_full_duplex = false;
 

@@ -146,6 +146,9 @@ SetResult set_flow_isolate(DriverProfile& p, std::string_view v) {
 SetResult set_software_dispatch(DriverProfile& p, std::string_view v) {
   return set_bool(p.software_dispatch, "software_dispatch", v);
 }
+SetResult set_link_state(DriverProfile& p, std::string_view v) {
+  return set_bool(p.link_state, "link_state", v);
+}
 
 constexpr std::array kKeys{
     ProfileKey{"match", set_match},
@@ -160,6 +163,7 @@ constexpr std::array kKeys{
     ProfileKey{"offloads", set_offloads},
     ProfileKey{"flow_isolate", set_flow_isolate},
     ProfileKey{"software_dispatch", set_software_dispatch},
+    ProfileKey{"link_state", set_link_state},
 };
 
 constexpr auto kKeyNames = [] {

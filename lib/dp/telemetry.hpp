@@ -45,6 +45,9 @@ struct Totals {
   uint64_t conns = 0;       // connections in the tables (not TIME_WAIT)
   uint64_t orphans = 0;     // closed by the application, not finished (bounded by --max-orphans)
   uint64_t squatters = 0;   // holding data toward a zero or tiny window
+  uint64_t chunks = 0;      // send/receive pool chunks in use
+  uint64_t timers = 0;      // timers armed
+  uint64_t time_wait = 0;   // compact TIME_WAIT entries
 };
 
 void add_to(tcp::Counters& total, const tcp::Counters& c);

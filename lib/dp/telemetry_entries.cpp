@@ -40,6 +40,9 @@ void add_to(Totals& t, const WorkerSnapshot& s) {
   t.conns += s.conns;
   t.orphans += s.orphans;
   t.squatters += s.squatters;
+  t.chunks += s.chunks;
+  t.timers += s.timers;
+  t.time_wait += s.time_wait;
 }
 
 std::vector<NamedValue> stats_entries(const Totals& t) {
@@ -53,6 +56,9 @@ std::vector<NamedValue> stats_entries(const Totals& t) {
   });
   out.emplace_back("orphans", t.orphans);
   out.emplace_back("squatters", t.squatters);
+  out.emplace_back("chunks_in_use", t.chunks);
+  out.emplace_back("timers_armed", t.timers);
+  out.emplace_back("time_wait_entries", t.time_wait);
   out.emplace_back("busy_cycles_per_packet",
                    t.dp.rx_packets == 0 ? 0 : t.dp.busy_cycles / t.dp.rx_packets);
   return out;

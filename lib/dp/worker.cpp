@@ -7,6 +7,7 @@
 
 #include "dp/dispatch.hpp"
 #include "dp/rte.hpp"
+#include "dp/unmap_guard.hpp"
 #include "tcp/segment_codec.hpp"
 #include "wire/arp.hpp"
 #include "wire/checksum.hpp"
@@ -43,6 +44,7 @@ Worker::Worker(const WorkerSettings& s)
       transmits_(s.dispatch == nullptr || s.index == 0 || s.dispatch->owners_transmit()),
       hasher_(hash_key(s), s.port != nullptr ? s.port->rss_function : RssFunction::kToeplitz) {
   stack_ = std::make_unique<tcp::Stack>(s.tcp, s.secrets, *this, tcp::Instant{});
+  filter_out_ = s.driver != nullptr && s.driver->filters_output();
 }
 
 Worker::~Worker() {
@@ -63,6 +65,9 @@ void Worker::publish() {
   s.conns = stack_->conn_count();
   s.orphans = stack_->orphan_count();
   s.squatters = stack_->squatter_count();
+  s.chunks = stack_->chunks_in_use();
+  s.timers = stack_->timers_armed();
+  s.time_wait = stack_->time_wait_count();
   published_.publish(s);
 }
 
@@ -145,6 +150,12 @@ void Worker::tx(rte_mbuf* m) {
 }
 
 void Worker::flush() {
+  if (!link_ok_ && transmits_) {  // the port is down: nothing goes out (owners hand over to worker 0)
+    for (uint16_t i = 0; i < tx_len_; ++i) rte_pktmbuf_free(txq_[i]);
+    ctr_.drop_link_down += tx_len_;
+    tx_len_ = 0;
+    return;
+  }
   uint16_t sent = 0;
   while (sent < tx_len_) {
     const uint16_t n = !transmits_
@@ -156,6 +167,7 @@ void Worker::flush() {
     sent = static_cast<uint16_t>(sent + n);
   }
   ctr_.tx_packets += sent;
+  shed_.on_tx(sent < tx_len_);
   for (uint16_t i = sent; i < tx_len_; ++i) {
     rte_pktmbuf_free(txq_[i]);
     ++ctr_.drop_tx_full;
@@ -181,6 +193,7 @@ void Worker::send_gratuitous_arp() {
 // mbuf when that one carried no payload (a SYN, an ACK: the usual reply), or
 // in a fresh mbuf.
 void Worker::emit(const tcp::SegmentOut& seg) {
+  if (filter_out_ && !s_.driver->keep_out(seg)) return;
   const size_t need = std::max(tcp::frame_len_for(seg), kMinFrame);
   rte_mbuf* m = reuse_;
   if (m != nullptr) {
@@ -364,13 +377,20 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
     for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
     return n;
   }
+  if (!link_ok_) return 0;  // a port that is down is not polled
   const uint16_t n = rte_eth_rx_burst(s_.port_id, s_.rx_queue, rx, kBurst);
+  if (shed_.on_burst(n, kBurst)) {
+    stack_->set_overloaded(shed_.overloaded());  // dispatched owners keep their own backlog policy
+    if (shed_.overloaded()) ++ctr_.overload_entered;
+  }
+  if (shed_.overloaded()) ++ctr_.overload_loops;
+  const uint16_t kept = shed_.active() ? shed_burst(rx, n) : n;
   if (dispatch_ == nullptr) {
-    for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
+    for (uint16_t i = 0; i < kept; ++i) handle(rx[i], now);
     return n;
   }
   const uint16_t workers = dispatch_->workers();
-  for (uint16_t i = 0; i < n; ++i) {
+  for (uint16_t i = 0; i < kept; ++i) {
     rte_mbuf* m = rx[i];
     const auto flow = wire::peek_tcp_flow(
         std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)));
@@ -386,6 +406,36 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
     }
   }
   return n;
+}
+
+// LoadShed over one burst: drops (and counts) the new SYNs it sheds, keeps
+// the rest in order at the front of `rx`; returns how many are kept.
+uint16_t Worker::shed_burst(rte_mbuf** rx, uint16_t n) {
+  std::array<uint8_t, kBurst> flags{};
+  bool mixed = false;
+  for (uint16_t i = 0; i < n; ++i) {
+    const auto flow = wire::peek_tcp_flow(
+        std::span<const uint8_t>(rte_pktmbuf_mtod(rx[i], const uint8_t*), rte_pktmbuf_data_len(rx[i])));
+    flags[i] = flow ? flow->flags : 0;
+    mixed = mixed || !LoadShed::new_syn(flags[i]);
+  }
+  shed_.begin_burst(mixed);
+  uint16_t kept = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = rx[i];
+    switch (shed_.judge(flags[i])) {
+      case LoadShed::Verdict::kHandle:
+        if (shed_.overloaded() && LoadShed::new_syn(flags[i])) ++ctr_.shed_to_cookies;
+        rx[kept++] = m;
+        continue;
+      case LoadShed::Verdict::kShedOverload: ++ctr_.shed_syn_overload; break;
+      case LoadShed::Verdict::kShedTxFull: ++ctr_.shed_syn_tx_full; break;
+    }
+    ++ctr_.rx_packets;
+    ctr_.rx_bytes += rte_pktmbuf_pkt_len(m);
+    rte_pktmbuf_free(m);
+  }
+  return kept;
 }
 
 void Worker::take_neighbours() {
@@ -424,12 +474,22 @@ void Worker::run(const std::atomic<int>& state) {
   tsc_start_ = rte_rdtsc();
   if (s_.gratuitous_arp && polls_port_) send_gratuitous_arp();
   const bool forwards = dispatch_ != nullptr && s_.index == 0 && !dispatch_->owners_transmit();
+  // Each pass that may touch the port is marked for UnmapGuard (a PMD's
+  // munmap() from the control thread waits for the pass to end).
+  UnmapGuard::Mark* mark = polls_port_ || transmits_ ? UnmapGuard::attach() : nullptr;
   std::array<rte_mbuf*, kBurst> rx{};
   for (;;) {
     const int st = state.load(std::memory_order_relaxed);
     const uint64_t t0 = rte_rdtsc();
     const tcp::Instant now = now_from_tsc(t0);
     if (st == static_cast<int>(RunState::kStopping)) break;
+    UnmapGuard::enter(mark);
+    if (s_.link_up != nullptr) {
+      const bool up = s_.link_up->load(std::memory_order_relaxed);
+      if (up != link_ok_) ++(up ? ctr_.link_ups : ctr_.link_downs);
+      link_ok_ = up;
+      if (!up) ++ctr_.link_down_loops;
+    }
     if (st == static_cast<int>(RunState::kDraining) && !draining_) drain(now);
     if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
     const uint16_t n = receive(rx.data(), now);
@@ -437,6 +497,7 @@ void Worker::run(const std::atomic<int>& state) {
     if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
     if (forwards) transmit_for_owners();
     flush();
+    UnmapGuard::leave(mark);
     const uint64_t t1 = rte_rdtsc();
     ++ctr_.loops;
     ctr_.total_cycles += t1 - t0;
@@ -450,12 +511,15 @@ void Worker::run(const std::atomic<int>& state) {
       next_publish_ = t1 + tsc_hz_ / 1000;
     }
   }
+  UnmapGuard::enter(mark);
   if (s_.driver != nullptr) s_.driver->on_stop(*this, now_from_tsc(rte_rdtsc()));
   stack_->abort_all(now_from_tsc(rte_rdtsc()));
   flush();
   if (dispatch_ != nullptr) finish_dispatch();
   publish();
   take_query(now_from_tsc(rte_rdtsc()));
+  UnmapGuard::leave(mark);
+  UnmapGuard::detach(mark);
   finished_.store(true, std::memory_order_release);
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "dp/load_shed.hpp"
 #include "dp/port_info.hpp"
 #include "dp/rss.hpp"
 #include "dp/seqlock.hpp"
@@ -41,6 +42,9 @@ enum class RunState : int {
   X(drop_ip_fragment) X(drop_not_for_us) X(drop_bad_source) X(drop_non_ip)   \
   X(drop_other_protocol) X(drop_tx_full) X(drop_no_mbuf) X(drop_frame_too_big) \
   X(dispatched) X(drop_dispatch_full)                                        \
+  X(link_downs) X(link_ups) X(link_down_loops) X(drop_link_down)             \
+  X(overload_entered) X(overload_loops) X(shed_syn_overload) X(shed_syn_tx_full) \
+  X(shed_to_cookies)                                                         \
   X(loops) X(busy_loops) X(busy_cycles) X(total_cycles)
 
 struct WorkerCounters {
@@ -63,8 +67,11 @@ struct WorkerSnapshot {
   WorkerCounters dp;
   tcp::StateGauges states;  // TIME_WAIT from the compact table, LISTEN = listeners
   uint64_t conns = 0;       // connections in the table (not TIME_WAIT)
-  uint64_t orphans = 0;     // closed by the application, not finished (issue 10)
+  uint64_t orphans = 0;     // closed by the application, not finished
   uint64_t squatters = 0;   // holding data toward a zero or tiny window
+  uint64_t chunks = 0;      // send/receive pool chunks in use
+  uint64_t timers = 0;      // timers armed
+  uint64_t time_wait = 0;   // compact TIME_WAIT entries
 };
 
 class Worker;
@@ -85,6 +92,11 @@ class LoopDriver {
   // A TCP segment for one of our addresses, before the stack sees it; true if
   // the driver consumed it (the stack never sees it, nothing is answered).
   virtual bool on_tcp(Worker& /*w*/, const tcp::SegmentIn& /*seg*/, tcp::Instant /*now*/) { return false; }
+  // A segment the stack is about to put on the wire; false drops it (a
+  // generator imitating a lossy or careless client). Called only when
+  // filters_output() was true at construction.
+  virtual bool keep_out(const tcp::SegmentOut& /*seg*/) { return true; }
+  virtual bool filters_output() const { return false; }
   // The last call, from the worker's thread, before it aborts what is left.
   virtual void on_stop(Worker& /*w*/, tcp::Instant /*now*/) {}
 
@@ -109,6 +121,11 @@ struct WorkerSettings {
   class Dispatch* dispatch = nullptr;
   std::vector<AddrRange> ranges;  // further local addresses (see AddrRange)
   LoopDriver* driver = nullptr;
+  // The port's link state, written by the control thread (LinkWatch); while
+  // it reads false this worker neither polls nor transmits on the port
+  // (frames it would send are dropped and counted: drop_link_down). nullptr:
+  // always up.
+  const std::atomic<bool>* link_up = nullptr;
 };
 
 class Worker final : public tcp::TxSink {
@@ -154,6 +171,7 @@ class Worker final : public tcp::TxSink {
  private:
   void handle(rte_mbuf* m, tcp::Instant now);
   uint16_t receive(rte_mbuf** rx, tcp::Instant now);
+  uint16_t shed_burst(rte_mbuf** rx, uint16_t n);
   void take_neighbours();
   void transmit_for_owners();
   void finish_dispatch();
@@ -189,6 +207,9 @@ class Worker final : public tcp::TxSink {
   bool transmits_ = true;    // owns a TX queue (else hands frames to worker 0)
   RssHasher hasher_;
   bool draining_ = false;
+  bool link_ok_ = true;      // the link as this loop pass saw it
+  LoadShed shed_;            // the polling core's overload policy
+  bool filter_out_ = false;  // the driver vets outgoing segments (keep_out)
   std::atomic<bool> finished_{false};
   Seqlock<WorkerSnapshot> published_;
   uint64_t next_publish_ = 0;  // TSC

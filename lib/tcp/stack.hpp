@@ -145,6 +145,11 @@ class Stack {
   // Free chunks at or below the reserve: no connection grows beyond its minimum.
   bool pool_pressure() const { return chunks_.available() <= reserve_; }
   const StackConfig& config() const { return cfg_; }
+  // The caller's overload signal (its RX ring backs up, see dp/load_shed.hpp):
+  // while on, a SYN gets a cookie SYN-ACK and no backlog entry (unless
+  // cookies are off), so a flood past capacity costs no state.
+  void set_overloaded(bool on) { overloaded_ = on; }
+  bool overloaded() const { return overloaded_; }
   // Visits every connection (for /synmill/conns), up to `limit`.
   template <class F>
   void for_each_conn(uint32_t limit, F&& f) const;
@@ -223,6 +228,7 @@ class Stack {
   void enter_recovery(ConnHot& c, Instant now);
   void on_ack_in_recovery(ConnHot& c, uint32_t acked, Instant now);
   void sack_retransmit(ConnHot& c, Instant now);
+  void rescue_retransmit(ConnHot& c, Instant now);
   uint32_t send_range(ConnHot& c, Seq left, uint32_t len, Instant now);
   void challenge_ack(ConnHot& c, Instant now);
   void negotiate(ConnHot& c, const wire::TcpOptions& syn_opts);
@@ -285,6 +291,7 @@ class Stack {
   void input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now);
 
   StackConfig cfg_;
+  bool overloaded_ = false;  // set_overloaded()
   TxSink& tx_;
   IsnGenerator isn_;
   SynCookies cookies_;

@@ -17,6 +17,7 @@ std::optional<FlowPeek> peek_tcp_flow(std::span<const uint8_t> f) {
   p.dst_ip = load_be32(f.data() + kEth + 16);
   p.src_port = load_be16(f.data() + kEth + ihl);
   p.dst_port = load_be16(f.data() + kEth + ihl + 2);
+  if (f.size() >= kEth + ihl + 14) p.flags = f[kEth + ihl + 13];
   return p;
 }
 

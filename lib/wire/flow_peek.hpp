@@ -15,6 +15,7 @@ struct FlowPeek {
   uint32_t dst_ip = 0;
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
+  uint8_t flags = 0;  // the TCP flags byte (0 if the frame ends before it)
 };
 
 std::optional<FlowPeek> peek_tcp_flow(std::span<const uint8_t> frame);

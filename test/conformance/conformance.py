@@ -93,6 +93,7 @@ def inside(args):
     import hostile  # noqa: E402
     import stuck  # noqa: E402
     import syn_sent  # noqa: E402
+    import faults  # noqa: E402
 
     binary = os.path.join(os.path.abspath(args.build), "apps", "synmill")
     logdir = os.environ.get("SYNMILL_CONF_LOGDIR", "/tmp")
@@ -114,6 +115,7 @@ def inside(args):
         ("B", hostile.COOKIE_LISTEN, hostile.COOKIE_ARGS, [hostile.run_cookies]),
         ("C", stuck.LISTEN_ARGS, stuck.EXTRA_ARGS, [stuck.run]),
         ("D", syn_sent.LISTEN_ARGS, syn_sent.EXTRA_ARGS, [syn_sent.run]),
+        ("F", faults.LISTEN_ARGS, faults.EXTRA_ARGS, [faults.run]),
     ]
     for tag, listen, extra, runs in groups:
         with peer.Synmill(binary, tag, listen, extra, logdir) as sm:

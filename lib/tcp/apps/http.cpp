@@ -68,6 +68,9 @@ uint32_t HttpApp::on_data(Stack& stack, ConnId id, std::span<const uint8_t> data
   uint32_t i = 0;
   for (; i < data.size(); ++i) {
     const uint8_t b = data[i];
+    // RFC 9112 §2.2: empty lines (CRLF, or a bare LF) before the request
+    // line are ignored, not taken for an empty request.
+    if (st.get(32, 1) && st.get(21, 1) && (b == '\r' || b == '\n')) continue;
     // Request line: look for "HTTP/1.0".
     if (st.get(32, 1)) {
       uint32_t p = st.get(24, 8);

@@ -1,0 +1,88 @@
+#pragma once
+// Load shedding on one polling core: what to do when the RX ring backs up.
+//
+// Signal: RX bursts that come back full. kEnterStreak full bursts in a row
+// (at least kEnterStreak x 32 frames waiting) is overload; a burst under half
+// full ends it. While overloaded:
+//   - the stack answers every SYN with a cookie and keeps no half-open state
+//     (tcp::Stack::set_overloaded; counted: shed_to_cookies);
+//   - segments of existing flows (ACKs that finish handshakes, data, FINs)
+//     are all handled: they finish work already paid for;
+//   - of the new SYNs in a burst that also carries segments of existing
+//     flows, at most kSynsPerBurst are answered, the rest are dropped before
+//     parsing (shed_syn_overload): a cheap drop drains the ring faster, so
+//     fewer of the ACKs behind them are lost there, and the handshakes
+//     already under way finish. A burst of nothing but SYNs (a flood) is
+//     answered in full: cookies cost no state, and there is nothing to favour;
+//   - and whenever the TX ring refused frames in the last pass, new SYNs are
+//     dropped at once (shed_syn_tx_full): their SYN-ACKs would be thrown away.
+// Nothing here allocates or locks; it reads the flags byte of each frame.
+#include <cstdint>
+
+namespace synmill::dp {
+
+class LoadShed {
+ public:
+  static constexpr uint16_t kEnterStreak = 8;
+  static constexpr uint16_t kSynsPerBurst = 8;
+
+  enum class Verdict : uint8_t { kHandle, kShedOverload, kShedTxFull };
+
+  // After each RX burst of `n` frames (of at most `burst`). Returns true when
+  // the overload state changed.
+  bool on_burst(uint16_t n, uint16_t burst) {
+    syns_ = 0;
+    if (n == burst) {
+      if (streak_ < kEnterStreak) ++streak_;
+      if (streak_ >= kEnterStreak && !overloaded_) {
+        overloaded_ = true;
+        return true;
+      }
+    } else if (n < burst / 2) {
+      streak_ = 0;
+      if (overloaded_) {
+        overloaded_ = false;
+        return true;
+      }
+    }
+    return false;
+  }
+  void on_tx(bool refused) { tx_refused_ = refused; }
+
+  // Whether judge() has anything to do for this burst (else: one branch).
+  bool active() const { return overloaded_ || tx_refused_; }
+
+  // A SYN that opens a connection (no ACK, no RST).
+  static bool new_syn(uint8_t tcp_flags) {
+    constexpr uint8_t kSyn = 0x02, kAck = 0x10, kRst = 0x04;
+    return (tcp_flags & (kSyn | kAck | kRst)) == kSyn;
+  }
+
+  // Before judging a burst: whether it carries anything but new SYNs.
+  void begin_burst(bool mixed) {
+    syns_ = 0;
+    budget_ = mixed ? kSynsPerBurst : UINT16_MAX;
+  }
+
+  // For a frame whose TCP flags are `tcp_flags` (0: not TCP).
+  Verdict judge(uint8_t tcp_flags) {
+    if (!new_syn(tcp_flags)) return Verdict::kHandle;  // existing flows first
+    if (tx_refused_) return Verdict::kShedTxFull;
+    if (!overloaded_) return Verdict::kHandle;
+    if (syns_ >= budget_) return Verdict::kShedOverload;
+    ++syns_;
+    return Verdict::kHandle;
+  }
+
+  bool overloaded() const { return overloaded_; }
+  bool tx_refused() const { return tx_refused_; }
+
+ private:
+  uint16_t streak_ = 0;
+  uint16_t syns_ = 0;
+  uint16_t budget_ = kSynsPerBurst;
+  bool overloaded_ = false;
+  bool tx_refused_ = false;
+};
+
+}  // namespace synmill::dp
