@@ -8,6 +8,7 @@ packages=(
   libdpdk-dev dpdk dpdk-dev libboost-dev catch2 libfmt-dev
   clang-14 libclang-rt-14-dev
   python3-scapy python3-matplotlib iproute2 iputils-ping curl wrk tshark procps
+  valgrind
 )
 
 missing=()
