@@ -5,7 +5,8 @@
 //  connection   ns per full passive open + HTTP request/response + client-
 //               first close (4 segments in, 3 out, frames parsed and built)
 // Reference measured in the same run: parse the SYN frame and build a SYN-ACK
-// frame with no TCP logic (what any endpoint must pay), so each figure is also
+// frame with no TCP logic (lib/wire's fast path: parse_tcp_frame and the
+// frame template, both checksums) (what any endpoint must pay), so each figure is also
 // reported as a ratio to it. Machines are noisy: the best of several rounds.
 //
 // `core_bench --op NAME` (NAME: reference, syn_cookie, syn_backlog,
@@ -28,6 +29,8 @@
 #include "tcp/stack.hpp"
 #include "wire/frame.hpp"
 #include "wire/tcp_frame.hpp"
+#include "wire/tcp_parse.hpp"
+#include "wire/tcp_template.hpp"
 
 using namespace synmill;
 using Clock = std::chrono::steady_clock;
@@ -42,7 +45,7 @@ constexpr uint32_t kClientIp = 0xC6120010;
 class FrameSink final : public tcp::TxSink {
  public:
   void emit(const tcp::SegmentOut& s) override {
-    len_ = tcp::frame_from_segment(buf_, s, addrs_);
+    len_ = tcp::frame_from_segment(buf_, s, tpl_, dst_mac_, 0);
     last_ = s;
     ++count_;
   }
@@ -52,7 +55,8 @@ class FrameSink final : public tcp::TxSink {
 
  private:
   std::array<uint8_t, 2048> buf_{};
-  tcp::FrameAddrs addrs_{};
+  wire::TcpFrameTemplate tpl_{};  // a per-worker template, as the data plane keeps
+  wire::MacAddr dst_mac_{};
   tcp::SegmentOut last_{};
   size_t len_ = 0;
   uint64_t count_ = 0;
@@ -95,10 +99,13 @@ std::vector<uint8_t> client_frame(uint32_t port, uint32_t seq, uint32_t ack, uin
   return f;
 }
 
+// As the data plane does: the frame parsed in place into a SegmentIn.
 void feed(tcp::Stack& s, std::span<const uint8_t> frame, tcp::Instant now) {
-  const auto f = wire::parse_frame(frame);
-  if (!f) std::abort();
-  s.on_segment(tcp::segment_from_frame(*f), now);
+  tcp::SegmentIn seg;
+  wire::TcpFrameView view;
+  wire::ParseError err{};
+  if (tcp::segment_from_bytes(frame, wire::kVerifyChecksums, seg, view, err) != wire::TcpFrameParse::kTcp) std::abort();
+  s.on_segment(seg, now);
 }
 
 
@@ -176,22 +183,29 @@ double bench_reference(uint32_t n) {
   for (uint32_t i = 0; i < n; ++i)
     syns.push_back(client_frame(i, i * 7919u, 0, tcp::flag::kSyn, {}, true));
   std::array<uint8_t, 2048> out{};
+  const wire::TcpFrameTemplate tpl{};
+  const wire::MacAddr mac{};
   uint64_t total = 0;
   const double ns = best_ns_per_op(g_rounds, n, [&](Timer& timer) {
     measured_loop(timer, [&] {
       for (const auto& fr : syns) {
-        const auto f = wire::parse_frame(fr);
-        wire::TcpFrameSpec spec;
-        spec.src_ip = f->ip.dst();
-        spec.dst_ip = f->ip.src();
-        spec.src_port = f->tcp.dst_port();
-        spec.dst_port = f->tcp.src_port();
-        spec.seq = f->tcp.seq() ^ 0x5bd1e995u;
-        spec.ack = f->tcp.seq() + 1;
-        spec.flags = tcp::flag::kSyn | tcp::flag::kAck;
-        spec.window = 65535;
-        spec.opts = f->opts;
-        total += wire::build_tcp_frame(out, spec, {});
+        wire::TcpFrameView v;
+        wire::TcpOptions opts;
+        wire::ParseError err{};
+        if (wire::parse_tcp_frame(fr, wire::kVerifyChecksums, v, opts, err) != wire::TcpFrameParse::kTcp) std::abort();
+        wire::TcpHeaderFields h;
+        h.src_ip = v.dst_ip();
+        h.dst_ip = v.src_ip();
+        h.src_port = v.dst_port();
+        h.dst_port = v.src_port();
+        h.seq = v.seq() ^ 0x5bd1e995u;
+        h.ack = v.seq() + 1;
+        h.flags = tcp::flag::kSyn | tcp::flag::kAck;
+        h.window = 65535;
+        const size_t olen = wire::tcp_options_len(opts);
+        tpl.write_headers(out.data(), mac, h, opts, olen, 0, 0, true);
+        wire::fill_tcp_checksum(out.data(), 20 + olen);
+        total += 54 + olen;
       }
     });
   });
