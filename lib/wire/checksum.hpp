@@ -23,10 +23,13 @@ namespace detail {
 // One's-complement sum of native-order 64-bit words with end-around carry
 // (RFC 1071 §2(B): byte-order independent up to a final swap; §4.1's 32-bit
 // accumulator widened to 64 bits, as Linux's csum_partial). memcpy loads, so
-// unaligned frames are fine. Returns the sum folded to 16 bits, big-endian
-// word terms.
-inline uint16_t sum_be(const uint8_t* p, size_t n) {
-  uint64_t acc = 0;
+// unaligned frames are fine. `acc` chains sums; fold_be() finishes.
+inline uint64_t add_carry(uint64_t acc, uint64_t w) {
+  acc += w;
+  return acc + (acc < w);
+}
+
+inline uint64_t sum_native(const uint8_t* p, size_t n, uint64_t acc) {
   uint64_t w;
   while (n >= 32) {
     uint64_t a, b, c, d;
@@ -34,21 +37,13 @@ inline uint16_t sum_be(const uint8_t* p, size_t n) {
     std::memcpy(&b, p + 8, 8);
     std::memcpy(&c, p + 16, 8);
     std::memcpy(&d, p + 24, 8);
-    acc += a;
-    acc += (acc < a);
-    acc += b;
-    acc += (acc < b);
-    acc += c;
-    acc += (acc < c);
-    acc += d;
-    acc += (acc < d);
+    acc = add_carry(add_carry(add_carry(add_carry(acc, a), b), c), d);
     p += 32;
     n -= 32;
   }
   while (n >= 8) {
     std::memcpy(&w, p, 8);
-    acc += w;
-    acc += (acc < w);
+    acc = add_carry(acc, w);
     p += 8;
     n -= 8;
   }
@@ -73,9 +68,12 @@ inline uint16_t sum_be(const uint8_t* p, size_t n) {
     std::memcpy(&v, last, 2);
     tail += v;
   }
-  acc += tail;
-  acc += (acc < tail);
-  // 2^16 == 1 (mod 2^16 - 1): fold 64 -> 16 bits with end-around carries.
+  return add_carry(acc, tail);
+}
+
+// Folds a native-order 64-bit sum to the 16-bit sum in big-endian word terms
+// (2^16 == 1 mod 2^16 - 1: end-around carries).
+inline uint16_t fold_be(uint64_t acc) {
   uint64_t s = (acc & 0xFFFFFFFFu) + (acc >> 32);
   s = (s & 0xFFFFu) + (s >> 16);
   s = (s & 0xFFFFu) + (s >> 16);
@@ -86,6 +84,24 @@ inline uint16_t sum_be(const uint8_t* p, size_t n) {
   }
   return folded;
 }
+
+// The IPv4 pseudo-header (RFC 9293 §3.1) as a native-order partial sum: the
+// bytes it stands for, loaded the way sum_native() loads data.
+inline uint64_t pseudo_native(uint32_t src_ip, uint32_t dst_ip, uint8_t protocol, uint16_t len) {
+  uint32_t s, d;
+  const uint8_t pl[4] = {0, protocol, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
+  uint32_t v;
+  const uint8_t sb[4] = {static_cast<uint8_t>(src_ip >> 24), static_cast<uint8_t>(src_ip >> 16),
+                         static_cast<uint8_t>(src_ip >> 8), static_cast<uint8_t>(src_ip)};
+  const uint8_t db[4] = {static_cast<uint8_t>(dst_ip >> 24), static_cast<uint8_t>(dst_ip >> 16),
+                         static_cast<uint8_t>(dst_ip >> 8), static_cast<uint8_t>(dst_ip)};
+  std::memcpy(&s, sb, 4);
+  std::memcpy(&d, db, 4);
+  std::memcpy(&v, pl, 4);
+  return static_cast<uint64_t>(s) + d + v;  // < 2^34: no carry out of 64 bits
+}
+
+inline uint16_t sum_be(const uint8_t* p, size_t n) { return fold_be(sum_native(p, n, 0)); }
 
 }  // namespace detail
 
@@ -157,8 +173,15 @@ inline uint16_t tcp_checksum(uint32_t src_ip, uint32_t dst_ip, std::span<const u
 }
 inline bool tcp_checksum_ok(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment) {
   if (segment.size() > 0xFFFF) return false;
-  const uint32_t s = pseudo_header_sum(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
-  return checksum_fold(checksum_add(segment, s)) == 0xFFFF;
+  const uint64_t ph = detail::pseudo_native(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
+  return detail::fold_be(detail::sum_native(segment.data(), segment.size(), ph)) == 0xFFFF;
+}
+
+// The TCP checksum of a segment whose checksum field is zero (as a builder
+// leaves it), in one pass: pseudo-header and segment summed together.
+inline uint16_t tcp_checksum_zeroed(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment) {
+  const uint64_t ph = detail::pseudo_native(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
+  return static_cast<uint16_t>(~detail::fold_be(detail::sum_native(segment.data(), segment.size(), ph)));
 }
 
 // For TX checksum offload: the folded, *uncomplemented* pseudo-header sum the

@@ -68,9 +68,8 @@ void TcpFrameTemplate::write_headers(uint8_t* out, const MacAddr& dst_mac, const
 void fill_tcp_checksum(uint8_t* frame, size_t tcp_len) {
   const uint8_t* ip = frame + kIp;
   uint8_t* t = frame + kTcp;
-  const uint32_t s = pseudo_header_sum(load_be32(ip + ipv4_off::kSrc), load_be32(ip + ipv4_off::kDst),
-                                       ip_proto::kTcp, static_cast<uint16_t>(tcp_len));
-  store_be16(t + tcp_off::kChecksum, checksum_finish(checksum_add({t, tcp_len}, s)));
+  store_be16(t + tcp_off::kChecksum,
+             tcp_checksum_zeroed(load_be32(ip + ipv4_off::kSrc), load_be32(ip + ipv4_off::kDst), {t, tcp_len}));
 }
 
 }  // namespace synmill::wire
