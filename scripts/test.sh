@@ -9,6 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+echo "== every program the scripts, tests and bench call comes from a package setup.sh installs"
+scripts/check_deps.py --self-test
+scripts/check_deps.py
+
 echo "== build (release)"
 scripts/build.sh release >/dev/null
 echo "== unit, simulation and data-plane tests"
