@@ -52,7 +52,7 @@ Worker::Worker(const WorkerSettings& s)
       transmits_(s.dispatch == nullptr || s.index == 0 || s.dispatch->owners_transmit()),
       hasher_(hash_key(s), s.port != nullptr ? s.port->rss_function : RssFunction::kToeplitz) {
   if (s.port != nullptr) tpl_ = wire::TcpFrameTemplate(s.port->mac);
-  tick_ns_ = std::max<int64_t>(s.tcp.timer_tick.ns(), 1);
+  tick_ns_ = std::max<int64_t>(s.tcp.timer_tick.count_ns(), 1);
   stack_ = std::make_unique<tcp::Stack>(s.tcp, s.secrets, *this, tcp::Instant{});
 }
 
@@ -354,7 +354,12 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
   }
   const uint16_t n = rte_eth_rx_burst(s_.port_id, s_.rx_queue, rx, kBurst);
   if (dispatch_ == nullptr) {
-    for (uint16_t i = 0; i < n; ++i) handle(rx[i], now);
+    // Headers of the next frame are fetched while this one is handled.
+    if (n > 0) rte_prefetch0(rte_pktmbuf_mtod(rx[0], const void*));
+    for (uint16_t i = 0; i < n; ++i) {
+      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], const void*));
+      handle(rx[i], now);
+    }
     return n;
   }
   const uint16_t workers = dispatch_->workers();

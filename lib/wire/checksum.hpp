@@ -14,6 +14,8 @@
 #include <cstring>
 #include <span>
 
+#include "wire/bytes.hpp"
+
 namespace synmill::wire {
 
 constexpr uint32_t checksum_add16(uint32_t sum, uint16_t word);
@@ -88,17 +90,11 @@ inline uint16_t fold_be(uint64_t acc) {
 // The IPv4 pseudo-header (RFC 9293 §3.1) as a native-order partial sum: the
 // bytes it stands for, loaded the way sum_native() loads data.
 inline uint64_t pseudo_native(uint32_t src_ip, uint32_t dst_ip, uint8_t protocol, uint16_t len) {
-  uint32_t s, d;
-  const uint8_t pl[4] = {0, protocol, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
-  uint32_t v;
-  const uint8_t sb[4] = {static_cast<uint8_t>(src_ip >> 24), static_cast<uint8_t>(src_ip >> 16),
-                         static_cast<uint8_t>(src_ip >> 8), static_cast<uint8_t>(src_ip)};
-  const uint8_t db[4] = {static_cast<uint8_t>(dst_ip >> 24), static_cast<uint8_t>(dst_ip >> 16),
-                         static_cast<uint8_t>(dst_ip >> 8), static_cast<uint8_t>(dst_ip)};
-  std::memcpy(&s, sb, 4);
-  std::memcpy(&d, db, 4);
-  std::memcpy(&v, pl, 4);
-  return static_cast<uint64_t>(s) + d + v;  // < 2^34: no carry out of 64 bits
+  // Bytes {0, protocol, len_hi, len_lo} loaded as a native 32-bit word.
+  uint32_t pl;
+  const uint32_t be_pl = (static_cast<uint32_t>(protocol) << 16) | len;
+  pl = to_be32(be_pl);
+  return static_cast<uint64_t>(to_be32(src_ip)) + to_be32(dst_ip) + pl;  // < 2^34: no carry out
 }
 
 inline uint16_t sum_be(const uint8_t* p, size_t n) { return fold_be(sum_native(p, n, 0)); }
