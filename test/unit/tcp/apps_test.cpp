@@ -182,7 +182,14 @@ TEST_CASE("apps: http keep-alive rules (RFC 9112 §9.3)", "[tcp][apps][http]") {
       HttpCase{"GET / HTTP/1.0\r\n\r\n", false},
       HttpCase{"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true},
       HttpCase{"GET / HTTP/1.0\r\nHost: a\r\nconnection: Keep-Alive\r\n\r\n", true},
-      HttpCase{"GET /close HTTP/1.1\r\nX-Connection: close\r\n\r\n", true});
+      HttpCase{"GET /close HTTP/1.1\r\nX-Connection: close\r\n\r\n", true},
+      // The skipping scanner (memchr to the end of a line) must see what the
+      // byte-wise matcher sees: "HTTP/1.0" anywhere in the request line, a
+      // stray CR, a header value naming another header.
+      HttpCase{"GET /HTTP/1.0 HTTP/1.1\r\n\r\n", false},
+      HttpCase{"GET /HTTP/1.HTTP/1.0x HTTP/1.1\r\nConnection: keep-alive\r\n\r\n", true},
+      HttpCase{"GET / HTTP/1.1\r\nHost: a\rb\r\r\nConnection: close\r\n\r\n", false},
+      HttpCase{"GET / HTTP/1.1\r\nUser-Agent: connection: close\r\n\r\n", true});
   const bool bytewise = GENERATE(false, true);
   INFO(c.request << (bytewise ? " (byte by byte)" : " (one segment)"));
   HttpApp http;
@@ -236,6 +243,23 @@ TEST_CASE("apps: http ignores an empty line between pipelined requests (RFC 9112
   b.ack_all();
   CHECK(b.text() == kKeepAlive + kKeepAlive + kClose);
   CHECK(http.requests() == 3);
+}
+
+TEST_CASE("apps: http gives the same answer for every two-segment split", "[tcp][apps][http]") {
+  const HttpCase c = GENERATE(HttpCase{"GET /HTTP/1.0 HTTP/1.1\r\nHost: a\r\n\r\n", false},
+                              HttpCase{"GET / HTTP/1.0\r\nUser-Agent: x\r\nConnection: keep-alive\r\n\r\n", true},
+                              HttpCase{"GET / HTTP/1.1\r\nAccept: */*\r\nConnection: close\r\n\r\n", false});
+  const std::string req = c.request;
+  for (size_t cut = 1; cut < req.size(); ++cut) {
+    INFO(req << " cut at " << cut);
+    HttpApp http;
+    AppBench b(http);
+    b.send(b.peer.data(req.substr(0, cut)));
+    b.send(b.peer.data(req.substr(cut)));
+    b.ack_all();
+    CHECK(b.text() == (c.keep_alive ? kKeepAlive : kClose));
+    CHECK(http.requests() == 1);
+  }
 }
 
 // ---- send:N --------------------------------------------------------------------------
