@@ -48,6 +48,21 @@ class Deviation:
         return f"[{self.key}] {self.rfc} -- {self.why}"
 
 
+def strip(o, pattern):
+    """The outcome with `pattern` removed from every reply (what the deviation explains)."""
+    obs, state = o
+    return tuple((label, tuple(re.sub(pattern, "", r) for r in rs)) for label, rs in obs), state
+
+
+def same_except(pattern):
+    return lambda sm, lx: strip(sm, pattern) == strip(lx, pattern)
+
+
+def drop_replies(o, pattern):
+    obs, state = o
+    return tuple((label, tuple(r for r in rs if not re.search(pattern, r))) for label, rs in obs), state
+
+
 def rfc_ok(cid, sm):
     """For state-table cases (\"state[+ts] STATE KIND @POS\"): synmill's outcome is the one the suite's
     own reading of the RFCs expects (states.expect: reply kind and next state). A deviation is only
@@ -162,6 +177,79 @@ TABLE = [
         lambda lx: True,
         "RFC 9293 §3.10.7.2 third: a SYN is processed whatever else is set (the FIN later)",
         "synmill drops SYN+FIN to a listener (drop_bad_flags), as FreeBSD's net.inet.tcp.drop_synfin"),
+]
+
+TABLE += [
+    Deviation(
+        "TS-RECENT-RANGE", r"^(reasm\+ts D-SACK below RCV\.NXT|keepalive\+ts probes)$", same_except(r" ecr=\d+"),
+        "RFC 7323 §4.3 (1): TS.Recent takes SEG.TSval only if SEG.SEQ =< Last.ACK.sent < SEG.SEQ+SEG.LEN",
+        "a duplicate segment or keep-alive ending at RCV.NXT does not cover Last.ACK.sent: synmill keeps "
+        "TS.Recent and echoes the earlier TSval; Linux applies §5.3 R3's left-edge test only "
+        "(tcp_replace_ts_recent: !after(seq, rcv_wup)) and echoes the duplicate's. Equal: both are RFC text"),
+    Deviation(
+        "OVERLAP-BYTES", r"^reasm overlap of two ofo segments", same_except(r" data=.*#[0-9a-f]{4}"),
+        "RFC 9293 §3.10.7.4 seventh / §3.3.1: no rule says which copy of overlapping out-of-order bytes wins",
+        "where two out-of-order segments overlap with different bytes, synmill keeps the later copy, Linux "
+        "the earlier (tcp_data_queue_ofo trims the newcomer). A correct sender never sends two different "
+        "bytes for one sequence number; either choice is within the RFC"),
+    Deviation(
+        "DATA-AFTER-FIN", r"^reasm data past FIN$",
+        lambda sm, lx: sm[1] == "CLOSE_WAIT" and lx[1] == "CLOSED" and flags(lx) == ("R",),
+        "RFC 9293 §3.10.7.4 seventh, CLOSE-WAIT: \"This should not occur, since a FIN has been received from "
+        "the remote side. Ignore the segment text.\"",
+        "synmill ignores the text and ACKs, as the RFC says; Linux resets the connection on data beyond "
+        "the peer's FIN (tcp_rcv_state_process, RCV_SHUTDOWN). The RFC's rule keeps the close graceful"),
+    Deviation(
+        "SYNSENT-FAST-RETRY", r"^syn_sent \S+ @ACK=ISS(\+2)?$",
+        lambda sm, lx: drop_replies(lx, r"^<S seq=0 ") == sm,
+        "RFC 9293 §3.10.7.3 first: an unacceptable ACK in SYN-SENT gets <SEQ=SEG.ACK><CTL=RST> (none if RST) "
+        "and the segment is dropped",
+        "synmill does that and retransmits its SYN at its RTO; Linux also re-arms the retransmission timer to "
+        "its minimum (tcp_rcv_synsent_state_process: \"Previous FIN/ACK or RST/ACK might be ignored\") and "
+        "sends the SYN again at once. Equal: an optimisation for a peer with stale state"),
+    Deviation(
+        "SIMOPEN-TS", r"^syn_sent (SYN|SYN-FIN)$", same_except(r"Timestamp,?"),
+        "RFC 7323 §3.2: a TCP MAY send the TSopt in a <SYN,ACK> only if it received a TSopt in the <SYN>",
+        "in a simultaneous open the peer's SYN carried no timestamps: synmill's SYN-ACK omits the TSopt, "
+        "Linux's carries it. synmill follows the RFC"),
+    # Random mode: the minimised reproducer's last segment is the one that differs.
+    Deviation(
+        "R-OLD-ACK", r" \S*ack=SND\.(UNA-1000|NXT-1)\S*$",
+        lambda sm, lx: flags(lx) in (("A",), ()),
+        "RFC 5961 §5.2: SEG.ACK is acceptable if SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT",
+        "an ACK a little below SND.UNA is acceptable (a duplicate) for synmill, which then processes the "
+        "segment; Linux bounds MAX.SND.WND by the bytes acknowledged so far (tcp_ack: min(max_window, "
+        "bytes_acked)), so early in a connection it challenges such an ACK and drops the segment. synmill "
+        "follows the RFC's bound"),
+    Deviation(
+        "R-NO-TSOPT", r"^random#\d+ minimised \[\S+ ts\] .*tsval=none$",
+        lambda sm, lx: silent(sm),
+        "RFC 7323 §3.2: once timestamps are negotiated, a non-RST segment without TSopt SHOULD be silently "
+        "dropped",
+        "synmill drops it silently; Linux accepts segments without timestamps. synmill follows the RFC"),
+    Deviation(
+        "R-NO-ACK", r" (F|FP|-|FPU|U)@[^ ]*$",
+        lambda sm, lx: silent(lx) and sm[1] == lx[1],
+        "RFC 9293 §3.10.7.4: the sequence (and PAWS, RFC 7323 §5.3 R1) checks come first and an unacceptable "
+        "segment gets an ACK; the ACK-bit test is fifth",
+        "synmill ACKs an unacceptable segment without ACK bit; Linux drops segments without ACK bit before "
+        "any other check. Same state"),
+    Deviation(
+        "R-WND-EDGE", r" \S+@RCV\.NXT\+WND(/\S*)?$",
+        lambda sm, lx: sm[1] == lx[1],
+        "RFC 9293 §3.10.7.4 first check: acceptable if RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND",
+        "as WND-EDGE: Linux accepts a zero-length segment at exactly RCV.NXT+RCV.WND"),
+    Deviation(
+        "R-OFO-FIN-ORPHAN", r"^random#\d+ minimised \[send:0( ts)?\] .*FP?A@RCV\.NXT\+(WND-1|\d+)\S*$",
+        lambda sm, lx: flags(lx) == ("R",),
+        "as OFO-FIN-ORPHAN (RFC 9293 §3.10.7.4 eighth)",
+        "Linux resets an orphaned FIN-WAIT connection on an out-of-order FIN; synmill ACKs it"),
+    Deviation(
+        "R-RST-FORM", r"^random#\d+ minimised ",
+        lambda sm, lx: sm[1] == lx[1] == "CLOSED" and flags(sm) == ("RA",) and flags(lx) == ("R",),
+        "RFC 9293 §3.5.2 / RFC 1122 §4.2.2.13: the reset's form in a synchronised state is not fixed",
+        "both reset the connection for data after close; synmill sends <SEQ=SND.NXT><ACK=RCV.NXT><RST,ACK>, "
+        "Linux <SEQ=SEG.ACK><RST>. Both are at the peer's RCV.NXT, so both are accepted (RFC 5961 §3.2)"),
 ]
 
 

@@ -77,6 +77,7 @@ class DConn(Conn):
         self.obs = []
         self.last_send = time.time()
         self.probe_seq = None
+        self.fin_edges = set()   # our FINs' SEQ+1, relative to our ISS
 
     def take(self):
         if self.active:
@@ -98,6 +99,8 @@ class DConn(Conn):
         super().send(flags, seq=seq, ack=ack, payload=payload, options=options, **kw)
         self.last_send = time.time()
         self.probe_seq = self.snd_nxt if seq is None else seq
+        if "F" in flags:
+            self.fin_edges.add(rel(self.probe_seq + len(payload) + 1, self.iss))
 
     def observe(self, label, segs, group):
         self.obs.append((label, normalise(segs, self, group)))
@@ -126,14 +129,18 @@ def norm_seg(t, c):
     if "S" in f:
         d["opts"] = tuple(sorted(k for k in opts if k in ("MSS", "WScale", "SAckOK", "Timestamp")))
     else:
-        d["sack"] = tuple((rel(a, c.iss), rel(b, c.iss)) for a, b in
+        # A block whose right edge includes one of our FINs ends before it: SACK blocks report data
+        # (RFC 2018 §3); Linux counts the FIN in, synmill does not.
+        d["sack"] = tuple((rel(a, c.iss), rel(b, c.iss) - (rel(b, c.iss) in c.fin_edges)) for a, b in
                           (opts.get("SAck") and zip(opts["SAck"][::2], opts["SAck"][1::2]) or []))
         d["ecr"] = opts["Timestamp"][1] if "Timestamp" in opts else None
+        if not c.group.ecr and d["ecr"] is not None:
+            d["ecr"] = "ts"
     return d
 
 
 def _key(d):
-    return (d["f"], d["seq"], d["ack"], d["len"])
+    return (d["f"], d["seq"], d["len"])
 
 
 def normalise(segs, c, group):
@@ -156,8 +163,10 @@ def normalise(segs, c, group):
     merged = []
     for d in out:
         p = merged[-1] if merged else None
-        if p and p["len"] and d["len"] and not set(p["f"]) & set("SRF") and not set(d["f"]) & set("SR") and \
-                d["seq"] == (p["seq"] + p["len"]) & M32:
+        # Contiguous data is one stream; a bare FIN right after data goes with it (FIN piggybacked on
+        # the last data segment or sent alone is the same).
+        if p and p["len"] and (d["len"] or d["f"] in ("FA", "F")) and not set(p["f"]) & set("SRF") and \
+                not set(d["f"]) & set("SR") and d["seq"] == (p["seq"] + p["len"]) & M32:
             p.update(f="".join(sorted(set(p["f"]) | set(d["f"]), key="FSRAU".index)), data=p["data"] + d["data"],
                      len=p["len"] + d["len"], ack=d["ack"] if d["ack"] is not None else p["ack"],
                      sack=d.get("sack", ()), win0=d["win0"])
@@ -210,8 +219,8 @@ class Case:
 class Group:
     """Settings for the comparison (see normalise)."""
 
-    def __init__(self, timer_rtx_filter=True, dedupe=False, coarse=False):
-        self.timer_rtx_filter, self.dedupe, self.coarse = timer_rtx_filter, dedupe, coarse
+    def __init__(self, timer_rtx_filter=True, dedupe=False, coarse=False, ecr=True):
+        self.timer_rtx_filter, self.dedupe, self.coarse, self.ecr = timer_rtx_filter, dedupe, coarse, ecr
 
 
 class Task:

@@ -124,7 +124,7 @@ def run(binary, logdir, report, next_port, only, random_n, random_len, seed):
                 Linux("DZ", dc.SENDER_LISTEN, rto_min_ms=dc.SENDER_RTO_MIN_MS, logdir=logdir) as lx:
             sides = {"synmill": (SynmillSide(sm), lambda a: dc.SENDER_APPS[a]),
                      "linux": (lx, lambda a: dc.SENDER_APPS[a])}
-            play_all(sides, s_cases, diff.Group(timer_rtx_filter=False, dedupe=True), rep)
+            play_all(sides, s_cases, diff.Group(timer_rtx_filter=False, dedupe=True, ecr=False), rep)
             check_alive(sm, lx, report)
     return rep.totals(), rep.n
 
