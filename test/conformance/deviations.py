@@ -212,6 +212,33 @@ TABLE += [
         "RFC 7323 §3.2: a TCP MAY send the TSopt in a <SYN,ACK> only if it received a TSopt in the <SYN>",
         "in a simultaneous open the peer's SYN carried no timestamps: synmill's SYN-ACK omits the TSopt, "
         "Linux's carries it. synmill follows the RFC"),
+    Deviation(
+        "RTX-REPACKETIZE", r"^sack ", same_except(r" len=\d+ data=.*?#[0-9a-f]{4}"),
+        "RFC 1122 §4.2.2.15: a TCP MAY repacketize on retransmission (RFC 9293 §3.8.1)",
+        "both retransmit from the same sequence number; synmill sends a full segment from SND.UNA, Linux "
+        "the rest of the segment it sent first (its skb boundaries). Same data, same recovery"),
+    Deviation(
+        "ZWND", r"^send zero window",
+        lambda sm, lx: sm[1] == lx[1] and any(re.search(r" len=1 ", r) for r in dict(sm[0]).get(
+            "zero-window probes", ())) and any(re.match(r"<A seq=\d+ ack=\d+>$", r) for r in dict(lx[0]).get(
+                "zero-window probes", ())),
+        "RFC 9293 §3.8.6.1: the sender probes a zero window by sending at least one octet of new data; "
+        "§3.8.6.2.1: sender SWS avoidance (send a partial segment only when it is at least Fs x Max(SND.WND) "
+        "or the override timeout fires)",
+        "synmill probes with one new octet and holds a sub-MSS tail that is less than half the largest "
+        "window offered (so its first flight into 2000 bytes is 1460); Linux (TCP_NODELAY) sends the tail at "
+        "once and probes with a pure ACK at SND.UNA-1 (tcp_xmit_probe_skb). Both keep the window honest; "
+        "synmill's are the RFC's own mechanisms"),
+    Deviation(
+        "SUBMSS-HALF-WND", r"^send small window",
+        lambda sm, lx: sm[1] == lx[1] and any(re.match(r"<A seq=1 ack=1 len=1000 ", r) for r in dict(sm[0]).get(
+            "no ACK: RTO, retransmission of what fits", ())) and any(re.match(r"<A seq=1 ack=1 len=500 ", r)
+                                                                     for r in dict(lx[0]).get(
+            "no ACK: RTO, retransmission of what fits", ())),
+        "RFC 9293 §3.8.6.2.1: after the override timeout the sender sends what the window allows",
+        "into a peer window of 1000 bytes (below one MSS) synmill retransmits the 1000 bytes the window "
+        "allows; Linux bounds its segments to half the largest window the peer offered "
+        "(tcp_bound_to_half_wnd) and retransmits 500. Both progress"),
     # Random mode: the minimised reproducer's last segment is the one that differs.
     Deviation(
         "R-OLD-ACK", r" \S*ack=SND\.(UNA-1000|NXT-1)\S*$",

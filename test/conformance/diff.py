@@ -77,6 +77,7 @@ class DConn(Conn):
         self.obs = []
         self.last_send = time.time()
         self.probe_seq = None
+        self.probe_flags = ""
         self.fin_edges = set()   # our FINs' SEQ+1, relative to our ISS
 
     def take(self):
@@ -91,6 +92,7 @@ class DConn(Conn):
                 t.time_rx = time.time()
             t.before = list(self.seen)
             t.probe_seq = self.probe_seq
+            t.probe_flags = self.probe_flags
             self.learn([t])
         self.inbox += mine
         return mine
@@ -99,6 +101,7 @@ class DConn(Conn):
         super().send(flags, seq=seq, ack=ack, payload=payload, options=options, **kw)
         self.last_send = time.time()
         self.probe_seq = self.snd_nxt if seq is None else seq
+        self.probe_flags = flags
         if "F" in flags:
             self.fin_edges.add(rel(self.probe_seq + len(payload) + 1, self.iss))
 
@@ -149,7 +152,11 @@ def normalise(segs, c, group):
         d = norm_seg(t, c)
         occupies = d["len"] or "S" in d["f"] or "F" in d["f"]
         if group.timer_rtx_filter and c.side == "linux" and occupies and \
-                t.time_rx - c.last_send > RTX_GAP and any(_key(norm_seg(b, c)) == _key(d) for b in t.before):
+                any(_key(norm_seg(b, c)) == _key(d) for b in t.before) and \
+                (t.time_rx - c.last_send > RTX_GAP or ("S" in d["f"] and t.probe_flags != "S")):
+            # A timer's retransmission: late after our last segment, or a SYN(-ACK) again although
+            # our segment was no plain SYN, the only one Linux answers with its SYN-ACK again
+            # (tcp_check_req; its SYN-ACK timer is a fixed 1 s).
             continue
         out.append(d)
     if group.dedupe:

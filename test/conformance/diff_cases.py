@@ -98,7 +98,8 @@ def state_case(state, kind, pos, listen_ack):
 
     def fn(c):
         yield from reach(c, state)
-        yield Collect(0.1)
+        if state != "SYN_RCVD":   # SYN_RCVD: probe at once, before Linux's 1 s SYN-ACK timer
+            yield Collect(0.1)
         c.inbox = []
         if state == "LISTEN":
             base, win, ack = c.iss, 8192, listen_ack
@@ -380,15 +381,17 @@ def sack_case(blocks_then):
     return fn
 
 
+S = 1448   # their segment size with timestamps (MSS 1460 - 12)
 SACK_FAMILIES = [
     ("sack block beyond SND.NXT", [("ACK 0, SACK [9000,9500)", 0, [(9000, 9500)])]),
-    ("sack block below SND.UNA", [("ACK 2920", 2920, []), ("ACK 2920, SACK [0,1460)", 2920, [(0, 1460)])]),
-    ("sack block straddling SND.UNA", [("ACK 1460, SACK [1000,4380)", 1460, [(1000, 4380)])]),
+    ("sack block below SND.UNA", [("ACK 2S", 2 * S, []), ("ACK 2S, SACK [0,S)", 2 * S, [(0, S)])]),
+    ("sack block straddling SND.UNA", [("ACK S+12, SACK [S-400,3S)", S + 12, [(S - 400, 3 * S)])]),
     ("sack three dupACKs with SACK (fast retransmit)",
-     [("dup 1", 0, [(1460, 2920)]), ("dup 2", 0, [(1460, 4380)]), ("dup 3", 0, [(1460, 5840)])]),
+     [("dup 1, SACK [S,2S)", 0, [(S, 2 * S)]), ("dup 2, SACK [S,3S)", 0, [(S, 3 * S)]),
+      ("dup 3, SACK [S,4S)", 0, [(S, 4 * S)])]),
     ("sack block starting at SND.UNA, then RTO", [("ACK 0, SACK [0,8000)", 0, [(0, 8000)])]),
     ("sack reneging: SACKed data later not SACKed",
-     [("ACK 0, SACK [2920,8000)", 0, [(2920, 8000)]), ("ACK 0, no SACK", 0, [])]),
+     [("ACK 0, SACK [2S,8000)", 0, [(2 * S, 8000)]), ("ACK 0, no SACK", 0, [])]),
 ]
 
 

@@ -74,9 +74,9 @@ def setup_namespace(conf_ns, linux_ns, veth_here, veth_there):
 
 
 def set_rto_min(linux_ns, veth_there, ms):
-    """The route toward the peer with this rto_min, locked (tcp_rto_min() only takes a locked metric)."""
+    """The route toward the peer with this rto_min (iproute2 sets it locked, as tcp_rto_min() wants)."""
     run(["ip", "netns", "exec", linux_ns, "ip", "route", "replace", "198.18.0.0/24", "dev", veth_there,
-         "proto", "kernel", "scope", "link", "src", SYNMILL_IP, "rto_min", "lock", f"{ms}ms"])
+         "proto", "kernel", "scope", "link", "src", SYNMILL_IP, "rto_min", f"{ms}ms"])
 
 
 class Linux:
