@@ -168,13 +168,16 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--inside", action="store_true")
     ap.add_argument("-k", action="append", help="run only cases whose id contains this")
-    ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--timeout", type=int, default=None, help="seconds for the whole run (default 600, "
+                    "more with a longer random run)")
     ap.add_argument("--no-diff", action="store_true", help="skip the differential suite (Linux as oracle)")
     ap.add_argument("--diff-only", action="store_true", help="only the differential suite")
     ap.add_argument("--random", type=int, default=24, help="random sequences in the differential suite")
     ap.add_argument("--random-len", type=int, default=5, help="longest random sequence (segments)")
     ap.add_argument("--seed", type=int, default=1121, help="seed of the random mode and the ISNs")
     args = ap.parse_args()
+    if args.timeout is None:
+        args.timeout = 600 + 8 * max(0, args.random - 24)
     return inside(args) if args.inside else outside(args)
 
 

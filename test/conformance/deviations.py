@@ -193,6 +193,14 @@ TABLE += [
         "the earlier (tcp_data_queue_ofo trims the newcomer). A correct sender never sends two different "
         "bytes for one sequence number; either choice is within the RFC"),
     Deviation(
+        "FIRST-FIN", r"^reasm two ofo FINs$",
+        lambda sm, lx: sm[1] == lx[1] == "CLOSE_WAIT" and flags(sm) == flags(lx) == ("A",) and
+        re.search(r" ack=17\b", last(sm)[0]) and re.search(r" ack=22\b", last(lx)[0]),
+        "RFC 9293 §3.10.7.4 eighth: the FIN fixes the end of the stream (issue 11 point 1)",
+        "when a second out-of-order FIN at a later sequence number arrives in a segment that covers the "
+        "first, Linux drops the covered queued segment (tcp_data_queue_ofo) and the later FIN wins; synmill "
+        "keeps the first FIN, so the stream ends where the peer first said it does"),
+    Deviation(
         "DATA-AFTER-FIN", r"^reasm data past FIN$",
         lambda sm, lx: sm[1] == "CLOSE_WAIT" and lx[1] == "CLOSED" and flags(lx) == ("R",),
         "RFC 9293 §3.10.7.4 seventh, CLOSE-WAIT: \"This should not occur, since a FIN has been received from "

@@ -153,9 +153,10 @@ def normalise(segs, c, group):
         occupies = d["len"] or "S" in d["f"] or "F" in d["f"]
         if group.timer_rtx_filter and c.side == "linux" and occupies and \
                 any(_key(norm_seg(b, c)) == _key(d) for b in t.before) and \
-                (t.time_rx - c.last_send > RTX_GAP or ("S" in d["f"] and t.probe_flags != "S")):
+                (t.time_rx - c.last_send > RTX_GAP or
+                 ("S" in d["f"] and not (t.probe_flags == "S" and d["ack"] == "P+1"))):
             # A timer's retransmission: late after our last segment, or a SYN(-ACK) again although
-            # our segment was no plain SYN, the only one Linux answers with its SYN-ACK again
+            # our segment was no plain SYN at IRS, the only one Linux answers with its SYN-ACK again
             # (tcp_check_req; its SYN-ACK timer is a fixed 1 s).
             continue
         out.append(d)

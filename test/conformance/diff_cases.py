@@ -249,8 +249,11 @@ def case_paws_rst(c):
 
 def case_tsecr_delayed(c):
     yield from connect(c)
-    c.send("PA", seq=at(c, 0), payload=b"A" * 10)
-    c.send("PA", seq=at(c, 10), payload=b"B" * 10)
+    # A first segment lets the kernel app accept and leave quick-ack mode (TCP_QUICKACK 0); no
+    # PSH: Linux ACKs at once when the reader empties a queue of small pushed segments.
+    yield from seg(c, "[0,4)", 0, b"W" * 4, flags="A", wait=0.5)
+    c.send("A", seq=at(c, 4), payload=b"A" * 10)
+    c.send("A", seq=at(c, 14), payload=b"B" * 10)
     yield from settle(c, "two segments, one delayed ACK", 0.5)
 
 
