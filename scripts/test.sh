@@ -19,7 +19,7 @@ meson test -C build --print-errorlogs --num-processes 1
 echo "== integration: synmill on net_tap, the Linux kernel as peer in network namespaces"
 test/integration/run.sh build
 
-echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers)"
+echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers), and differentially against Linux"
 test/conformance/run.sh build
 
 echo "== churn: 10 million connections through synmill-gen over net_memif; no leak"
