@@ -280,6 +280,11 @@ TABLE += [
         "as OFO-FIN-ORPHAN (RFC 9293 §3.10.7.4 eighth)",
         "Linux resets an orphaned FIN-WAIT connection on an out-of-order FIN; synmill ACKs it"),
     Deviation(
+        "R-SYNRCVD-SYN", r"^random#\d+ minimised .* S\S*@\S+ S[AF]?@[^ ]*$",
+        lambda sm, lx: silent(sm) and flags(lx) in (("R",), ("RA",)) and sm[1] == lx[1] == "CLOSED",
+        "as SYNRCVD-SYN (RFC 9293 §3.10.7.4 fourth: SYN-RECEIVED of a passive open returns to LISTEN)",
+        "synmill drops the half-open entry silently, Linux with an RST"),
+    Deviation(
         "R-RST-FORM", r"^random#\d+ minimised ",
         lambda sm, lx: sm[1] == lx[1] == "CLOSED" and flags(sm) == ("RA",) and flags(lx) == ("R",),
         "RFC 9293 §3.5.2 / RFC 1122 §4.2.2.13: the reset's form in a synchronised state is not fixed",

@@ -74,7 +74,10 @@ def setup_namespace(conf_ns, linux_ns, veth_here, veth_there):
 
 
 def set_rto_min(linux_ns, veth_there, ms):
-    """The route toward the peer with this rto_min (iproute2 sets it locked, as tcp_rto_min() wants)."""
+    """rto_min on the route toward the peer (iproute2 locks it, as tcp_rto_min() wants) and, where the
+    kernel has it (6.11 and later), net.ipv4.tcp_rto_min_us, which new sockets start from."""
+    run(["ip", "netns", "exec", linux_ns, "sysctl", "-q", "-w", f"net.ipv4.tcp_rto_min_us={ms * 1000}"],
+        check=False)
     run(["ip", "netns", "exec", linux_ns, "ip", "route", "replace", "198.18.0.0/24", "dev", veth_there,
          "proto", "kernel", "scope", "link", "src", SYNMILL_IP, "rto_min", f"{ms}ms"])
 
