@@ -201,6 +201,15 @@ def case_ofo_fin_data_beyond(c):
     yield from seg(c, "[0,10)", 0, b"A" * 10)
 
 
+def ofo_fin_then(off):
+    def fn(c):
+        yield from connect(c)
+        yield from seg(c, "[10,15)+FIN@15 ofo", 10, b"B" * 5, flags="FPA")
+        yield from seg(c, f"[{off},{off + 5}) after it", off, b"X" * 5)
+        yield from seg(c, "[0,10)", 0, b"A" * 10)
+    return fn
+
+
 def case_two_ofo_fins(c):
     yield from connect(c)
     yield from seg(c, "[10,15)+FIN@15 ofo", 10, b"B" * 5, flags="FPA")
@@ -293,6 +302,8 @@ FAMILIES = [
     ("reasm overlap of delivered data, different bytes", "echo", case_reasm_overlap_delivered, False),
     ("reasm ofo FIN", "echo", case_ofo_fin, False),
     ("reasm ofo FIN then data beyond it", "echo", case_ofo_fin_data_beyond, False),
+    ("reasm ofo FIN then data at its sequence number", "echo", ofo_fin_then(15), False),
+    ("reasm ofo FIN then data right after it", "echo", ofo_fin_then(16), False),
     ("reasm two ofo FINs", "hold", case_two_ofo_fins, False),
     ("reasm two ofo FINs, echo", "echo", case_two_ofo_fins, False),
     ("reasm data past FIN", "hold", case_data_past_fin, False),
