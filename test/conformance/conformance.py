@@ -172,12 +172,12 @@ def main():
                     "more with a longer random run)")
     ap.add_argument("--no-diff", action="store_true", help="skip the differential suite (Linux as oracle)")
     ap.add_argument("--diff-only", action="store_true", help="only the differential suite")
-    ap.add_argument("--random", type=int, default=24, help="random sequences in the differential suite")
+    ap.add_argument("--random", type=int, default=40, help="random sequences in the differential suite")
     ap.add_argument("--random-len", type=int, default=5, help="longest random sequence (segments)")
     ap.add_argument("--seed", type=int, default=1121, help="seed of the random mode and the ISNs")
     args = ap.parse_args()
     if args.timeout is None:
-        args.timeout = 600 + 8 * max(0, args.random - 24)
+        args.timeout = 600 + 8 * max(0, args.random - 40)
     return inside(args) if args.inside else outside(args)
 
 
