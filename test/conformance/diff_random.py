@@ -94,16 +94,26 @@ def new_case(name, app, ts, specs, iss, next_port):
 
 
 def differs(out):
+    """The outcomes differ (a case that could not be set up on a side is no reproducer)."""
     sm, lx = out["synmill"], out["linux"]
-    return (sm[2] or "") != (lx[2] or "") or sm[0] != lx[0] or sm[1] != lx[1]
+    if sm[2] or lx[2]:
+        return False
+    return sm[0] != lx[0] or sm[1] != lx[1]
+
+
+def play_batched(sides, cases, group, size=64):
+    out = {}
+    for i in range(0, len(cases), size):
+        out.update(diff.play(sides, cases[i:i + size], group, None))
+    return out
 
 
 def run(sides, cases, group, rep, next_port, max_rounds=8):
     coarse = diff.Group(timer_rtx_filter=group.timer_rtx_filter, dedupe=group.dedupe, coarse=True)
-    out = diff.play(sides, cases, coarse, None)
+    out = play_batched(sides, cases, coarse)
     todo = {}
     for k in cases:
-        if differs(out[k.cid]):
+        if differs(out[k.cid]) or out[k.cid]["synmill"][2] or out[k.cid]["linux"][2]:
             todo[k.cid] = (k, out[k.cid])
         else:
             rep.case(k.cid, out[k.cid])
@@ -120,7 +130,7 @@ def run(sides, cases, group, rep, next_port, max_rounds=8):
                 owner[c.cid] = cid
         if not cands:
             break
-        res = diff.play(sides, cands, coarse, None)
+        res = play_batched(sides, cands, coarse)
         for cid in list(todo):
             mine = [c for c in cands if owner[c.cid] == cid and differs(res[c.cid])]
             if mine:

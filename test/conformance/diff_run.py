@@ -10,6 +10,8 @@ Each case prints one line: SAME, DEVIATION (with its citation) or FAIL, the
 case id, then synmill's and Linux's replies per step and their final states.
 Totals: `differential: S same, D cited deviations, F failures`.
 """
+import socket
+
 import deviations
 import diff
 import diff_cases as dc
@@ -18,11 +20,21 @@ from linux_peer import Linux
 from peer import PEER_IP, Synmill
 
 
+def big_rcvbuf(net):
+    """Hundreds of connections reply at once in a batch: a larger AF_PACKET receive buffer than the
+    default, so no reply is lost while the peer parses."""
+    try:
+        net.s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE (root)
+    except OSError:
+        net.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+
+
 class SynmillSide:
     """peer.Synmill with the interface diff.play wants."""
 
     def __init__(self, sm):
         self.sm, self.net = sm, sm.net
+        big_rcvbuf(sm.net)
 
     def states_of(self, tuples):
         return {(s, d): self.sm.state(s, d) for s, d in tuples}
@@ -100,6 +112,7 @@ def run(binary, logdir, report, next_port, only, random_n, random_len, seed):
     if main_cases or rand:
         with Synmill(binary, "DX", dc.LISTEN, dc.SYNMILL_ARGS, logdir) as sm, \
                 Linux("DX", dc.LISTEN, logdir=logdir) as lx:
+            big_rcvbuf(lx.net)
             sides = {"synmill": (SynmillSide(sm), lambda a: dc.APPS[a]), "linux": (lx, lambda a: dc.APPS[a])}
             group = diff.Group(timer_rtx_filter=True)
             play_all(sides, main_cases, group, rep)
@@ -114,6 +127,7 @@ def run(binary, logdir, report, next_port, only, random_n, random_len, seed):
         with Synmill(binary, "DY", "7:echo", args, logdir) as sm, \
                 Linux("DY", "7:echo", connect=f"{PEER_IP}:{dc.SYN_SENT_PORT}x{len(dc.SS_CASES)}",
                       logdir=logdir) as lx:
+            big_rcvbuf(lx.net)
             sides = {"synmill": (SynmillSide(sm), None), "linux": (lx, None)}
             play_all(sides, ss_cases, diff.Group(timer_rtx_filter=True), rep)
             check_alive(sm, lx, report)
@@ -122,6 +136,7 @@ def run(binary, logdir, report, next_port, only, random_n, random_len, seed):
     if s_cases:
         with Synmill(binary, "DZ", dc.SENDER_LISTEN, dc.SENDER_SYNMILL_ARGS, logdir) as sm, \
                 Linux("DZ", dc.SENDER_LISTEN, rto_min_ms=dc.SENDER_RTO_MIN_MS, logdir=logdir) as lx:
+            big_rcvbuf(lx.net)
             sides = {"synmill": (SynmillSide(sm), lambda a: dc.SENDER_APPS[a]),
                      "linux": (lx, lambda a: dc.SENDER_APPS[a])}
             play_all(sides, s_cases, diff.Group(timer_rtx_filter=False, dedupe=True, ecr=False), rep)
