@@ -280,6 +280,12 @@ TABLE += [
         "as OFO-FIN-ORPHAN (RFC 9293 §3.10.7.4 eighth)",
         "Linux resets an orphaned FIN-WAIT connection on an out-of-order FIN; synmill ACKs it"),
     Deviation(
+        "R-OLD-SEG", r" R\w*@RCV\.NXT-1/\S*len=1\S*$",
+        lambda sm, lx: silent(sm) and acks(lx) and sm[1] == lx[1],
+        "as OLD-FIN (RFC 9293 §3.10.7.4 first check; RFC 5961 §3.2)",
+        "an RST carrying one byte at RCV.NXT-1 ends at RCV.NXT: not acceptable for synmill (dropped, as an "
+        "out-of-window RST), acceptable for Linux's tcp_sequence(), which then sends a challenge ACK"),
+    Deviation(
         "R-SYNRCVD-SYN", r"^random#\d+ minimised .* S\S*@\S+ S[AF]?@[^ ]*$",
         lambda sm, lx: silent(sm) and flags(lx) in (("R",), ("RA",)) and sm[1] == lx[1] == "CLOSED",
         "as SYNRCVD-SYN (RFC 9293 §3.10.7.4 fourth: SYN-RECEIVED of a passive open returns to LISTEN)",
