@@ -153,11 +153,12 @@ def normalise(segs, c, group):
         occupies = d["len"] or "S" in d["f"] or "F" in d["f"]
         if group.timer_rtx_filter and c.side == "linux" and occupies and \
                 any(_key(norm_seg(b, c)) == _key(d) for b in t.before) and \
-                (t.time_rx - c.last_send > RTX_GAP or
+                (t.time_rx - c.last_send > RTX_GAP or (d["f"] in ("F", "FA") and not d["len"]) or
                  ("S" in d["f"] and not (t.probe_flags == "S" and d["ack"] == "P+1"))):
-            # A timer's retransmission: late after our last segment, or a SYN(-ACK) again although
-            # our segment was no plain SYN at IRS, the only one Linux answers with its SYN-ACK again
-            # (tcp_check_req; its SYN-ACK timer is a fixed 1 s).
+            # A timer's retransmission: late after our last segment; a bare FIN again (no segment
+            # of ours draws a FIN retransmission in these groups: their RTOs are 20 s); or a
+            # SYN(-ACK) again although our segment was no plain SYN at IRS, the only one Linux
+            # answers with its SYN-ACK again (tcp_check_req; its SYN-ACK timer is a fixed 1 s).
             continue
         out.append(d)
     if group.dedupe:
@@ -321,6 +322,9 @@ def connect(c, syn_opts=None, window=8192, data_on_ack=b""):
         raise AssertionError("no SYN-ACK")
     c.send("A" if not data_on_ack else "PA", payload=data_on_ack, window=window)
     c.snd_nxt += len(data_on_ack)
+    # Let the handshake's ACK land before the next segment (a SYN right behind it would otherwise
+    # meet Linux's request socket if the two are reordered on the veth).
+    yield Collect(0.05)
     c.inbox = []
 
 
