@@ -36,12 +36,15 @@ What counts as the same (normalise(); README "Differential"):
     within a step count once;
   - state: CLOSED and LISTEN (no connection for the 4-tuple) are the same.
 """
+import os
 import time
 import zlib
 
 from peer import M32, Conn, fl, sgt
 
 REPLY_WINDOW = 0.35   # seconds collected after each probe (Linux's delayed ACK is 40..200 ms)
+# SYNMILL_DIFF_RAW=1: every pure ACK is kept (for looking at one case's ACK timing by hand).
+RAW = os.environ.get("SYNMILL_DIFF_RAW") == "1"
 RTX_GAP = 0.25        # a SYN/FIN/data duplicate later than this after our last send is a timer's
 
 
@@ -79,6 +82,8 @@ class DConn(Conn):
         self.probe_seq = None
         self.probe_flags = ""
         self.fin_edges = set()   # our FINs' SEQ+1, relative to our ISS
+        self.sent_tsval = {}     # our data segments' TSvals by SEQ relative to our ISS (first copy)
+        self.ecr_rule = False    # TSecr judged by RFC 7323 §4.3 (see norm_seg)
 
     def take(self):
         if self.active:
@@ -99,6 +104,8 @@ class DConn(Conn):
 
     def send(self, flags, seq=None, ack=None, payload=b"", options=None, **kw):
         super().send(flags, seq=seq, ack=ack, payload=payload, options=options, **kw)
+        if self.ts and payload and "R" not in flags:
+            self.sent_tsval.setdefault(rel(self.snd_nxt if seq is None else seq, self.iss), self.tsval)
         self.last_send = time.time()
         self.probe_seq = self.snd_nxt if seq is None else seq
         self.probe_flags = flags
@@ -139,6 +146,13 @@ def norm_seg(t, c):
         d["ecr"] = opts["Timestamp"][1] if "Timestamp" in opts else None
         if not c.group.ecr and d["ecr"] is not None:
             d["ecr"] = "ts"
+        elif c.ecr_rule and d["ecr"] is not None and d["ack"] is not None:
+            # Cases about ACK timing: each side's TSecr against RFC 7323 §4.3 for its own ACKs,
+            # the TSval of our segment that started at its previous ACK (Last.ACK.sent).
+            prev = [rel(b.ack, c.iss) for b in t.before if int(b.flags) & 0x10]
+            want = c.sent_tsval.get(prev[-1]) if prev else None
+            if want is not None and d["ecr"] == want:
+                d["ecr"] = "rfc7323"
     return d
 
 
@@ -183,7 +197,7 @@ def normalise(segs, c, group):
         merged.append(dict(d))
     final = []
     for i, d in enumerate(merged):
-        if d["f"] == "A" and not d["len"]:
+        if d["f"] == "A" and not d["len"] and not RAW:
             later = merged[i + 1:]
             if any(isinstance(q["ack"], int) and not sgt(d["ack"], q["ack"]) and
                    (not d.get("sack") or d.get("sack") == q.get("sack")) for q in later):
@@ -324,8 +338,9 @@ def connect(c, syn_opts=None, window=8192, data_on_ack=b""):
     c.snd_nxt += len(data_on_ack)
     # Let the handshake's ACK land before the next segment (a SYN right behind it would otherwise
     # meet Linux's request socket if the two are reordered on the veth).
-    yield Collect(0.05)
     c.inbox = []
+    early = yield Collect(0.05)
+    c.inbox = early + c.inbox   # what came meanwhile (a first flight) belongs to the next step
 
 
 def probe(c, label, flags, seq=None, ack=None, payload=b"", wait=REPLY_WINDOW, advance=False, **kw):

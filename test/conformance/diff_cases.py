@@ -23,8 +23,10 @@ from diff import Case, Collect, Wait, connect, probe, settle
 from peer import M32
 
 # One listener set for both stacks (synmill --listen and kernel_apps --listen).
-APPS = {"echo": 7, "discard": 9, "hold": 7000, "send:0": 8001, "send:4096": 8002, "http": 80}
-LISTEN = ",".join(f"{p}:{a}" for a, p in APPS.items())
+APPS = {"echo": 7, "discard": 9, "hold": 7000, "sink": 7001, "send:0": 8001, "send:4096": 8002, "http": 80}
+# "sink": synmill's hold; in Linux an app that never reads (kernel_apps.py), for ACK timing.
+LISTEN_KERNEL = ",".join(f"{p}:{a}" for a, p in APPS.items())
+LISTEN = LISTEN_KERNEL.replace(":sink", ":hold")
 SYNMILL_ARGS = ["--rcv-wnd", "8192", "--rto-initial", "20000", "--rto-min", "20000", "--time-wait", "60",
                 "--fin-wait2-timeout", "60"]
 
@@ -257,6 +259,7 @@ def case_paws_rst(c):
 
 
 def case_tsecr_delayed(c):
+    c.ecr_rule = True   # Linux may ACK each segment, synmill delays: judge each TSecr by the RFC
     yield from connect(c)
     # A first segment lets the kernel app accept and leave quick-ack mode (TCP_QUICKACK 0); no
     # PSH: Linux ACKs at once when the reader empties a queue of small pushed segments.
@@ -313,7 +316,7 @@ FAMILIES = [
     ("reasm+ts D-SACK above RCV.NXT", "discard", case_dsack_above, True),
     ("ts PAWS across the TSval wrap", "echo", case_paws_wrap, True),
     ("ts RST not subject to PAWS", "echo", case_paws_rst, True),
-    ("ts TSecr of a delayed ACK", "discard", case_tsecr_delayed, True),
+    ("ts TSecr of a delayed ACK", "sink", case_tsecr_delayed, True),
     ("keepalive probes", "discard", case_keepalive, False),
     ("keepalive+ts probes", "discard", case_keepalive, True),
     ("keepalive probe after the handshake", "discard", case_keepalive_idle, False),

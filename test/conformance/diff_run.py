@@ -123,7 +123,7 @@ def run_groups(binary, logdir, report, next_port, only, random_n, random_len, se
     rand = [k for k in rand if want(k.cid)]
     if main_cases or rand:
         with Synmill(binary, "DX", dc.LISTEN, dc.SYNMILL_ARGS, logdir) as sm, \
-                Linux("DX", dc.LISTEN, logdir=logdir) as lx:
+                Linux("DX", dc.LISTEN_KERNEL, logdir=logdir) as lx:
             big_rcvbuf(lx.net)
             sides = {"synmill": (SynmillSide(sm), lambda a: dc.APPS[a]), "linux": (lx, lambda a: dc.APPS[a])}
             group = diff.Group(timer_rtx_filter=True)

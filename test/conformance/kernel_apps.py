@@ -8,6 +8,8 @@ the kernel's TCP the oracle that synmill is compared with.
 
 Each mirrors lib/tcp/apps/*: echo returns every byte; discard takes every byte
 and closes when the peer does; hold takes every byte and never closes; send:N
+sink accepts and never reads (synmill's hold
+on the same port: it is for cases about ACK timing, where Linux's reader would ACK); send:N
 sends N bytes of synmill's pattern (byte i = (i*7 + (i>>8)) & 0xff) and closes
 first; http answers each request (headers up to the empty line, empty lines
 before the request line ignored, RFC 9112 §2.2) with synmill's exact response,
@@ -53,6 +55,9 @@ class Conn:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.quickack_off()
+        if app == "sink":      # never reads: not watched (it would stay readable)
+            loop.sinks.append(s)
+            return
         loop.sel.register(s, selectors.EVENT_READ, self)
         if app.startswith("send:"):
             self.write(pattern(0, int(app[5:])))
@@ -138,6 +143,7 @@ class Loop:
     def __init__(self):
         self.sel = selectors.DefaultSelector()
         self.listeners = {}
+        self.sinks = []
 
     def listen(self, port, app):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
