@@ -3,11 +3,15 @@
 # non-interactive: packages already present are not touched.
 set -euo pipefail
 
+# apt (apt-get, which this script calls) is on every Debian system, but a root
+# built by mmdebstrap records it as Priority: important, not required, so
+# check_deps.py wants it named here.
 packages=(
-  build-essential g++ meson ninja-build pkg-config cmake
+  apt build-essential g++ meson ninja-build pkg-config cmake
   libdpdk-dev dpdk dpdk-dev libboost-dev catch2 libfmt-dev
   clang-14 libclang-rt-14-dev
-  python3-scapy python3-matplotlib iproute2 iputils-ping curl wrk tshark procps
+  python3-scapy python3-matplotlib python3-prometheus-client nlohmann-json3-dev
+  iproute2 iputils-ping curl wrk tshark procps
 )
 
 missing=()

@@ -9,6 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+echo "== every program the scripts, tests and bench call comes from a package setup.sh installs"
+scripts/check_deps.py --self-test
+scripts/check_deps.py
+
 echo "== build (release)"
 scripts/build.sh release >/dev/null
 echo "== unit, simulation and data-plane tests"
@@ -18,6 +22,9 @@ meson test -C build --print-errorlogs --num-processes 1
 
 echo "== integration: synmill on net_tap, the Linux kernel as peer in network namespaces"
 test/integration/run.sh build
+
+echo "== examples: libsynmill installed (DESTDIR), examples/ built against it by a plain Makefile, run against kernel peers"
+test/examples/run.sh build
 
 echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers), and differentially against Linux"
 test/conformance/run.sh build
@@ -33,6 +40,12 @@ scripts/build.sh asan >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 SYNMILL_SIM_SCALE=${SYNMILL_SIM_SCALE_ASAN:-0.1} meson test -C build-asan --print-errorlogs --num-processes 1 unit sim
+
+echo "== ThreadSanitizer build: data-plane tests (a worker churning connections while another thread reads its"
+echo "   snapshots and tables as telemetry does; only DPDK-internal reports are suppressed: test/dp/tsan.supp)"
+scripts/build.sh tsan >/dev/null
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/test/dp/tsan.supp" \
+  build-tsan/test/dp/dp_tests '[dp],[gen]'
 
 echo "== fuzzing: libFuzzer targets, 60 s each (clang, ASan + UBSan)"
 scripts/fuzz.sh "${SYNMILL_FUZZ_SECONDS:-60}"

@@ -1,6 +1,7 @@
 #pragma once
-// A small JSON reader for DPDK telemetry replies: objects keep their key
-// order, numbers keep their text (64-bit counters lose nothing).
+// DPDK telemetry replies as the views read them: nlohmann-json parses
+// (ordered_json: objects keep their key order; 64-bit unsigned counters are
+// exact) and the tree is handed over as Json, numbers as their decimal text.
 #include <cstdint>
 #include <optional>
 #include <string>

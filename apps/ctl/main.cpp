@@ -1,6 +1,6 @@
 // synmill-ctl: reads a running synmill's telemetry.
 //
-//   synmill-ctl [--file-prefix P] stats|states|ss|conns [N]|config
+//   synmill-ctl [--file-prefix P] stats|states|ss|conns [N]|config|metrics
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -10,6 +10,7 @@
 
 #include "ctl/client.hpp"
 #include "ctl/views.hpp"
+#include "dp/metrics_text.hpp"
 
 namespace {
 
@@ -33,7 +34,9 @@ constexpr std::string_view kUsage =
     "  states      connections per TCP state, as `ss -s` prints them\n"
     "  ss          the same\n"
     "  conns [N]   up to N connections (default 100), as `ss -tan` prints them\n"
-    "  config      the effective settings\n";
+    "  config      the effective settings\n"
+    "  metrics     every counter and gauge per worker in the Prometheus text format\n"
+    "              (the same text as the metrics application: --listen 9100:metrics)\n";
 
 int usage_error(std::string_view message) {
   fmt::print(stderr, "synmill-ctl: {}\n", message);
@@ -76,6 +79,38 @@ int conns(TelemetryClient& client, uint32_t want) {
   return kExitOk;
 }
 
+// /synmill/stats,W and /synmill/states,W for each worker, the pool from
+// /synmill/stats, through the formatter the metrics application uses.
+int metrics(TelemetryClient& client) {
+  auto config = client.query("/synmill/config");
+  if (!config) return failed(config.error());
+  const Json* workers = config->get("workers");
+  if (workers == nullptr) return failed("/synmill/config has no 'workers': is this synmill?");
+  const auto named = [](const Json& dict) {
+    synmill::dp::MetricsInput::Named out;
+    for (size_t i = 0; i < dict.keys.size(); ++i) out.emplace_back(dict.keys[i], dict.items[i].u64());
+    return out;
+  };
+  synmill::dp::MetricsInput in;
+  for (uint64_t w = 0; w < workers->u64(); ++w) {
+    auto stats = client.query(fmt::format("/synmill/stats,{}", w));
+    if (!stats) return failed(stats.error());
+    auto states = client.query(fmt::format("/synmill/states,{}", w));
+    if (!states) return failed(states.error());
+    in.stats.push_back(named(*stats));
+    in.states.push_back(named(*states));
+  }
+  auto all = client.query("/synmill/stats");
+  if (!all) return failed(all.error());
+  for (const char* key : {"mbufs_in_use", "mbufs_total"}) {
+    if (const Json* v = all->get(key); v != nullptr) in.process.emplace_back(key, v->u64());
+  }
+  std::string text;
+  synmill::dp::prometheus_text(in, text);
+  fmt::print("{}", text);
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,11 +137,12 @@ int main(int argc, char** argv) {
   if (prefix.empty() || prefix.find('/') != std::string::npos) {
     return usage_error(fmt::format("bad --file-prefix '{}'", prefix));
   }
-  if (words.empty()) return usage_error("no command: use stats, states, ss, conns [N] or config (see --help)");
+  if (words.empty()) return usage_error("no command: use stats, states, ss, conns [N], config or metrics (see --help)");
   const std::string& cmd = words[0];
-  const bool known = cmd == "stats" || cmd == "states" || cmd == "ss" || cmd == "conns" || cmd == "config";
+  const bool known = cmd == "stats" || cmd == "states" || cmd == "ss" || cmd == "conns" || cmd == "config" ||
+                     cmd == "metrics";
   if (!known) {
-    return usage_error(fmt::format("unknown command '{}': use stats, states, ss, conns [N] or config", cmd));
+    return usage_error(fmt::format("unknown command '{}': use stats, states, ss, conns [N], config or metrics", cmd));
   }
   uint32_t n = kDefaultConns;
   if (cmd == "conns" && words.size() == 2) {
@@ -122,6 +158,7 @@ int main(int argc, char** argv) {
   auto client = TelemetryClient::connect(prefix);
   if (!client) return failed(client.error());
   if (cmd == "conns") return conns(*client, n);
+  if (cmd == "metrics") return metrics(*client);
   const std::string path = cmd == "ss" ? "/synmill/states" : "/synmill/" + cmd;
   auto reply = client->query(path);
   if (!reply) return failed(reply.error());

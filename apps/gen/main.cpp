@@ -64,7 +64,7 @@ gen::Snapshot snapshot(const std::vector<std::unique_ptr<gen::GenDriver>>& drive
     s.gen.add(d->counters());
     s.open += d->open();
   }
-  for (const auto& w : workers) dp::add_to(s.dp, w->counters());
+  for (const auto& w : workers) dp::add_to(s.dp, w->snapshot().dp);
   const uint64_t now = rte_rdtsc();
   s.seconds = start_tsc == 0 || now < start_tsc ? 0.0 : static_cast<double>(now - start_tsc) / static_cast<double>(hz);
   return s;

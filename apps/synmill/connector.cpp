@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "dp/source_port.hpp"
+
 namespace synmill::apps {
 
 namespace {
@@ -24,12 +26,11 @@ void Connector::on_loop(dp::Worker& w, tcp::Instant now) {
 
 void Connector::open_all(dp::Worker& w, const dp::ConnectSpec& spec, tcp::Instant now) {
   const dp::PortInfo& port = *w.settings().port;
-  const dp::RssHasher hasher = port.hasher();
   uint32_t opened = 0;
   for (uint32_t i = 0; i < spec.count && kFirstPort + i <= 65535; ++i) {
     const auto local_port = static_cast<uint16_t>(kFirstPort + i);
     const tcp::FourTuple t{local_ip_, spec.ip, local_port, spec.port};
-    if (workers_ > 1 && !port.reta.empty() && dp::queue_for(hasher.hash_inbound(t), port.reta) != worker_) continue;
+    if (!dp::lands_on(port, t, worker_, workers_)) continue;
     if (w.stack_mut().connect(t, app_, now).valid()) ++opened;
   }
   (void)opened;

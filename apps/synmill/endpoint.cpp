@@ -23,6 +23,8 @@
 #include "dp/worker.hpp"
 #include "synmill/report.hpp"
 #include "synmill/connector.hpp"
+#include "synmill/metrics_source.hpp"
+#include "synmill/host.hpp"
 #include "synmill/secrets.hpp"
 #include "synmill/supervisor.hpp"
 #include "tcp/apps/factory.hpp"
@@ -78,15 +80,15 @@ dp::MbufPoolSpec planned_pool(const dp::DriverProfile& p, const dp::AppConfig& c
 
 }  // namespace
 
-int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv) {
+int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv, const UserApps& user) {
   const Clock::time_point started = Clock::now();
 
   // ---- before the EAL: everything that can be checked without it ----------
   const std::string dir = cfg.drivers_config.empty() ? dp::default_drivers_config_dir() : cfg.drivers_config;
   if (dir.empty()) {
-    return fail("no drivers-config directory found (looked at $SYNMILL_DRIVERS_CONFIG, "
-                "<executable>/../../drivers-config, ./drivers-config, /usr/share/synmill/drivers-config): "
-                "pass --drivers-config DIR",
+    std::string looked;
+    for (const std::string& c : dp::drivers_config_candidates()) looked += (looked.empty() ? "" : ", ") + c;
+    return fail(fmt::format("no drivers-config directory found (looked at {}): pass --drivers-config DIR", looked),
                 kExitUsage);
   }
   if (auto all = dp::load_profile_dir(dir); !all) return fail(all.error(), kExitUsage);
@@ -151,8 +153,15 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   if (dispatching) dispatch = std::make_unique<dp::Dispatch>(n, kDispatchRing, port.tx_queues >= n);
   std::vector<std::unique_ptr<tcp::App>> apps;  // outlive the workers
   std::vector<std::unique_ptr<Connector>> connectors;  // --connect
+  // synmill::run's application: one instance per worker, its Context (Host)
+  // and the cross-worker rings if it asked for them.
+  std::unique_ptr<MessageRings> rings;
+  if (user.factory != nullptr && user.options.messages) rings = std::make_unique<MessageRings>(n, user.options.message_ring);
+  std::vector<std::unique_ptr<Application>> user_apps;
+  std::vector<std::unique_ptr<Host>> hosts;
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<const dp::Worker*> views;
+  EndpointMetrics metrics(views, res.pool);  // --listen PORT:metrics
   for (uint16_t i = 0; i < n; ++i) {
     dp::WorkerSettings s;
     assign_queues(s, i, n, port);
@@ -169,11 +178,30 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
       apps.push_back(std::move(app));
       s.driver = connectors.back().get();
     }
+    Application* mine = nullptr;
+    if (user.factory != nullptr) {
+      auto a = user.factory(AppSetup{i, n, user.args});
+      if (a == nullptr) return fail(fmt::format("the application gave no instance for worker {}", i));
+      mine = a.get();
+      user_apps.push_back(std::move(a));
+    }
+    if (mine != nullptr || s.driver != nullptr) {
+      hosts.push_back(std::make_unique<Host>(mine, i, n, rings.get(), s.driver));
+      s.driver = hosts.back().get();
+    }
     workers.push_back(std::make_unique<dp::Worker>(s));
     views.push_back(workers.back().get());
     for (const dp::ListenSpec& l : cfg.listeners) {
+      const auto& names = user.options.apps;
+      if (mine != nullptr && std::find(names.begin(), names.end(), l.app) != names.end()) {
+        if (!workers.back()->listen(l.port, *mine)) {
+          return fail(fmt::format("--listen {}: worker {} cannot listen on port {} (listener table full?)",
+                                  dp::format_listen(l), i, l.port));
+        }
+        continue;
+      }
       std::string error;
-      auto app = tcp::make_app(l.app, error);
+      auto app = tcp::make_app(l.app, error, &metrics);
       if (app == nullptr) return fail(fmt::format("--listen {}: {}", dp::format_listen(l), error), kExitUsage);
       if (!workers.back()->listen(l.port, *app)) {
         return fail(fmt::format("--listen {}: worker {} cannot listen on port {} (listener table full?)",
@@ -253,6 +281,8 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv)
   fmt::print("{}", format_summary(totals, std::chrono::duration<double>(Clock::now() - started).count()));
   std::fflush(stdout);
   workers.clear();
+  hosts.clear();
+  user_apps.clear();
   apps.clear();
   return kExitOk;
 }

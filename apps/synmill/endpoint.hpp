@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dp/app_config.hpp"
+#include "synmill/run.hpp"
 
 namespace synmill::apps {
 
@@ -21,8 +22,16 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitStartup = 1;  // EAL, port, pool, ... failed
 inline constexpr int kExitUsage = 2;    // bad option, file or combination
 
+// What synmill::run adds: the program's own application (none for the
+// synmill binary: factory empty) and its arguments after the second "--".
+struct UserApps {
+  AppFactory factory;
+  RunOptions options;
+  std::span<const std::string> args;
+};
+
 // `argv`: the whole command line (EAL arguments, "--", the application's);
 // `cfg`: the application's options, already parsed. Returns the exit status.
-int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv);
+int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv, const UserApps& user);
 
 }  // namespace synmill::apps

@@ -30,7 +30,7 @@ Supervisor::Supervisor(const dp::AppConfig& cfg, std::span<const dp::Worker* con
 
 bool Supervisor::all_closed() const {
   for (const dp::Worker* w : workers_) {
-    if (w->stack().conn_count() != 0) return false;
+    if (w->snapshot().conns != 0) return false;
   }
   return true;
 }

@@ -178,10 +178,11 @@ Result<void> parse_config_text(std::string_view text, std::string_view path, App
   return {};
 }
 
-Result<AppConfig> parse_app_args(std::span<const std::string> args) {
+Result<AppConfig> parse_app_args(std::span<const std::string> args, bool listeners_optional) {
   auto given = tokenize(args);
   if (!given) return Error{given.error()};
   AppConfig cfg;
+  cfg.listeners_optional = listeners_optional;
   const Given* config = nullptr;
   for (const Given& g : *given) {
     if (g.opt->name == "help") cfg.help = true;
@@ -218,7 +219,7 @@ Result<void> check_config(const AppConfig& cfg) {
   if (cfg.addrs.empty()) {
     return Error{"no address: pass --addr A.B.C.D/P (e.g. --addr 198.18.0.1/24)"};
   }
-  if (cfg.listeners.empty()) {
+  if (cfg.listeners.empty() && !cfg.listeners_optional) {
     return Error{"no listener: pass --listen PORT:APP (e.g. --listen 80:http)"};
   }
   if (cfg.listeners.size() > kMaxListeners) {
@@ -310,7 +311,11 @@ std::vector<std::pair<std::string, std::string>> describe_config(const AppConfig
   return out;
 }
 
-std::string default_drivers_config_dir() {
+#ifndef SYNMILL_DATADIR
+#define SYNMILL_DATADIR "/usr/local/share"
+#endif
+
+std::vector<std::string> drivers_config_candidates() {
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("SYNMILL_DRIVERS_CONFIG"); env != nullptr && *env != '\0') {
     candidates.emplace_back(env);
@@ -319,13 +324,32 @@ std::string default_drivers_config_dir() {
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     candidates.push_back((exe.parent_path() / ".." / ".." / "drivers-config").lexically_normal().string());
+    candidates.push_back(
+        (exe.parent_path() / ".." / "share" / "synmill" / "drivers-config").lexically_normal().string());
   }
   candidates.emplace_back("drivers-config");
+  candidates.emplace_back(SYNMILL_DATADIR "/synmill/drivers-config");
   candidates.emplace_back("/usr/share/synmill/drivers-config");
-  for (const std::string& c : candidates) {
+  return candidates;
+}
+
+std::string default_drivers_config_dir() {
+  for (const std::string& c : drivers_config_candidates()) {
     if (exists_dir(c)) return c;
   }
   return {};
+}
+
+std::vector<std::string> with_eal_args(const std::vector<std::string>& argv, const AppConfig& cfg) {
+  const auto dashes = std::find(argv.begin(), argv.end(), "--");
+  const bool has_eal = !argv.empty() && dashes != argv.begin() + 1;
+  if (has_eal || cfg.eal_args.empty()) return argv;
+  std::vector<std::string> out;
+  out.push_back(argv.empty() ? std::string("synmill") : argv.front());
+  out.insert(out.end(), cfg.eal_args.begin(), cfg.eal_args.end());
+  out.emplace_back("--");
+  if (dashes != argv.end()) out.insert(out.end(), dashes + 1, argv.end());
+  return out;
 }
 
 }  // namespace synmill::dp

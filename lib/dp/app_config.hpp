@@ -40,14 +40,16 @@ struct AppConfig {
   tcp::Duration status_interval = tcp::Duration::s(1);  // zero: no status line
   tcp::Duration grace = tcp::Duration::s(5);  // shutdown: time for FIN exchanges
 
+  std::vector<std::string> eal_args;  // eal: used when the command line has none before "--"
   std::string config_file;  // --config, empty if none
+  bool listeners_optional = false;  // an application that only connects out (synmill::run)
   bool help = false;
 };
 
 // Parses the application's arguments (those after "--", program name
 // excluded): --config FILE first, then the rest on top. Checks the result
 // (check_config) unless --help was given.
-Result<AppConfig> parse_app_args(std::span<const std::string> args);
+Result<AppConfig> parse_app_args(std::span<const std::string> args, bool listeners_optional = false);
 
 // Applies config-file text on top of `cfg`; `path` names it in messages.
 Result<void> parse_config_text(std::string_view text, std::string_view path, AppConfig& cfg);
@@ -63,8 +65,19 @@ std::string help_text(std::string_view program);
 // list options joined with ','. For the banner and /synmill/config.
 std::vector<std::pair<std::string, std::string>> describe_config(const AppConfig& cfg);
 
-// The first existing of $SYNMILL_DRIVERS_CONFIG, <dir of the executable>/../../drivers-config,
-// ./drivers-config and /usr/share/synmill/drivers-config; empty if none exists.
+// Where an unset --drivers-config is looked for, in order: $SYNMILL_DRIVERS_CONFIG,
+// <dir of the executable>/../../drivers-config (the build tree),
+// <dir of the executable>/../share/synmill/drivers-config (an install, also
+// under a DESTDIR or moved), ./drivers-config, the install prefix's datadir
+// (compiled in: SYNMILL_DATADIR/synmill/drivers-config) and
+// /usr/share/synmill/drivers-config.
+std::vector<std::string> drivers_config_candidates();
+// The first of them that exists; empty if none does.
 std::string default_drivers_config_dir();
+
+// The arguments to start the EAL with: `argv` itself when it has EAL arguments
+// before "--", else argv[0], cfg.eal_args, "--" and the rest of argv (a
+// service's config file carries them: synmill -- --config FILE).
+std::vector<std::string> with_eal_args(const std::vector<std::string>& argv, const AppConfig& cfg);
 
 }  // namespace synmill::dp

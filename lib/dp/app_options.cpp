@@ -1,11 +1,17 @@
 #include "dp/app_options.hpp"
 
+#include <algorithm>
 #include <array>
 #include <type_traits>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "dp/app_config.hpp"
+
+#ifndef SYNMILL_DATADIR
+#define SYNMILL_DATADIR "/usr/local/share"
+#endif
 
 namespace synmill::dp {
 namespace {
@@ -222,6 +228,30 @@ SetResult set_config(AppConfig& c, std::string_view v) {
 }
 std::string show_config(const AppConfig& c) { return c.config_file; }
 
+// EAL arguments split at blanks (no quoting: DPDK's own arguments need none).
+SetResult set_eal(AppConfig& c, std::string_view v) {
+  std::vector<std::string> words;
+  size_t pos = 0;
+  while (pos < v.size()) {
+    const size_t start = v.find_first_not_of(" \t", pos);
+    if (start == std::string_view::npos) break;
+    const size_t end = std::min(v.find_first_of(" \t", start), v.size());
+    words.emplace_back(v.substr(start, end - start));
+    pos = end;
+  }
+  if (words.empty()) return std::string("empty: expected EAL arguments, e.g. -l 0-1 -a 0000:3b:00.0 --file-prefix web");
+  if (std::find(words.begin(), words.end(), "--") != words.end()) {
+    return std::string("'--' inside the EAL arguments: give only what comes before '--'");
+  }
+  c.eal_args = std::move(words);
+  return std::nullopt;
+}
+std::string show_eal(const AppConfig& c) {
+  std::string out;
+  for (const std::string& w : c.eal_args) out += fmt::format("{}{}", out.empty() ? "" : " ", w);
+  return out;
+}
+
 SetResult set_no_telemetry(AppConfig& c, std::string_view v) {
   c.telemetry = v != "true";
   return std::nullopt;
@@ -257,7 +287,7 @@ const std::array kOptions = std::to_array<AppOption>({
     {"addr", "A.B.C.D/P", "a local IPv4 address and its prefix length (repeatable; at least one)",
      kServe, K::kList, set_addr, show_addr, [](AppConfig& c) { c.addrs.clear(); }},
     {"listen", "PORT:APP[,...]",
-     "serve APP on TCP PORT (repeatable; at least one); APP: echo, discard, http, hold (never closes), send:N", kServe,
+     "serve APP on TCP PORT (repeatable; at least one); APP: echo, discard, http, hold (never closes), send:N, metrics (Prometheus text)", kServe,
      K::kList, set_listen, show_listen, [](AppConfig& c) { c.listeners.clear(); }},
     {"connect", "ADDR:PORT[xN]",
      "at start, open N connections (default 1) to ADDR:PORT from ports 40000 up, served by echo "
@@ -320,7 +350,7 @@ const std::array kOptions = std::to_array<AppOption>({
      set_millis<&S::rto_max, 1, 600000>, show_millis<&S::rto_max>},
 
     {"port", "N", "DPDK port id to serve", kPort, K::kValue, set_port, show_port},
-    {"drivers-config", "DIR", "directory of driver profiles (*.conf); default: the first that exists of $SYNMILL_DRIVERS_CONFIG, <executable>/../../drivers-config, ./drivers-config, /usr/share/synmill/drivers-config", kPort, K::kValue,
+    {"drivers-config", "DIR", "directory of driver profiles (*.conf); default: the first that exists of $SYNMILL_DRIVERS_CONFIG, <executable>/../../drivers-config (build tree), <executable>/../share/synmill/drivers-config (installed), ./drivers-config, " SYNMILL_DATADIR "/synmill/drivers-config, /usr/share/synmill/drivers-config", kPort, K::kValue,
      set_drivers_config, show_drivers_config},
     {"port-opt", "KEY=VALUE[,...]", "override driver-profile keys, e.g. rx_desc=2048,mtu=9000 (repeatable)",
      kPort, K::kList, set_port_opt, show_port_opt, [](AppConfig& c) { c.port_opts.clear(); }},
@@ -329,6 +359,8 @@ const std::array kOptions = std::to_array<AppOption>({
 
     {"config", "FILE", "read settings from FILE (key = value lines; the command line wins)", kProc,
      K::kValue, set_config, show_config, nullptr, true},
+    {"eal", "'ARGS'", "EAL arguments (-l, -a, --file-prefix, ...) used when none come before '--'; for the config file of a service", kProc,
+     K::kValue, set_eal, show_eal},
     {"no-telemetry", "", "do not register the /synmill/* telemetry commands", kProc, K::kFlag,
      set_no_telemetry, show_no_telemetry},
     {"status-interval", "SECONDS", "print a status line this often; 0 = never", kProc, K::kValue,

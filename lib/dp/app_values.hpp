@@ -68,6 +68,10 @@ Parsed<uint32_t> parse_ipv4(std::string_view text);
 // directed broadcast of its own subnet.
 Parsed<Address> parse_address(std::string_view text);
 
+// Application names a program built on synmill::run serves besides the
+// built-in ones; parse_listen accepts them. Set once, before parsing.
+void accept_app_names(std::vector<std::string> names);
+
 // "PORT:APP[,PORT:APP...]" with ports 1..65535 and apps that tcp::make_app
 // accepts; a port given twice in the list is a conflict.
 Parsed<std::vector<ListenSpec>> parse_listen(std::string_view text);

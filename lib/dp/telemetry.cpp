@@ -29,6 +29,9 @@ namespace {
 // /synmill/conns below it and let the client page with SKIP.
 constexpr size_t kReplyBudget = 15 * 1024;
 constexpr uint32_t kDefaultConns = 100;
+// How long a command waits for a worker to answer a TableQuery (a worker
+// answers within one loop: microseconds unless its core is preempted).
+constexpr uint32_t kAskTimeoutMs = 1000;
 
 std::mutex g_mutex;  // held while a callback reads the source
 const TelemetrySource* g_source = nullptr;
@@ -61,23 +64,50 @@ void add_str_array(rte_tel_data* d, std::string_view name, const std::vector<std
   if (rte_tel_data_add_dict_container(d, key_name(name).c_str(), a, 0) != 0) rte_tel_data_free(a);
 }
 
-int cmd_stats(const char*, const char*, rte_tel_data* d) {
+// Empty params: every worker; "W": worker W alone. False on anything else.
+bool parse_worker(const char* params, size_t workers, size_t& first, size_t& last) {
+  first = 0;
+  last = workers;
+  if (params == nullptr || *params == '\0') return true;
+  const std::string_view p(params);
+  size_t w = 0;
+  const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), w);
+  if (ec != std::errc{} || end != p.data() + p.size() || w >= workers) return false;
+  first = w;
+  last = w + 1;
+  return true;
+}
+
+Totals sum_range(const TelemetrySource& src, size_t first, size_t last) {
+  Totals t;
+  for (size_t i = first; i < last; ++i) add_to(t, src.workers[i]->snapshot());
+  return t;
+}
+
+int cmd_stats(const char*, const char* params, rte_tel_data* d) {
   std::lock_guard lock(g_mutex);
   if (g_source == nullptr) return -1;
+  size_t first = 0;
+  size_t last = 0;
+  if (!parse_worker(params, g_source->workers.size(), first, last)) return -1;
   rte_tel_data_start_dict(d);
-  for (const auto& [name, v] : stats_entries(sum_workers(g_source->workers))) add_u64(d, name, v);
-  if (g_source->pool != nullptr) {
+  for (const auto& [name, v] : stats_entries(sum_range(*g_source, first, last))) add_u64(d, name, v);
+  const bool all_workers = params == nullptr || *params == '\0';
+  if (g_source->pool != nullptr && all_workers) {  // the pool is the process's, not a worker's
     add_u64(d, "mbufs_in_use", rte_mempool_in_use_count(g_source->pool));
     add_u64(d, "mbufs_total", g_source->pool->size);
   }
   return 0;
 }
 
-int cmd_states(const char*, const char*, rte_tel_data* d) {
+int cmd_states(const char*, const char* params, rte_tel_data* d) {
   std::lock_guard lock(g_mutex);
   if (g_source == nullptr) return -1;
+  size_t first = 0;
+  size_t last = 0;
+  if (!parse_worker(params, g_source->workers.size(), first, last)) return -1;
   rte_tel_data_start_dict(d);
-  for (const auto& [name, v] : state_entries(sum_workers(g_source->workers).states)) add_u64(d, name, v);
+  for (const auto& [name, v] : state_entries(sum_range(*g_source, first, last).states)) add_u64(d, name, v);
   return 0;
 }
 
@@ -150,30 +180,26 @@ int cmd_conns(const char*, const char* params, rte_tel_data* d) {
   rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
   size_t bytes = 64 + add_row(d, std::vector<std::string>(std::begin(kConnColumns), std::end(kConnColumns)));
   want = std::min<uint32_t>(want, RTE_TEL_MAX_ARRAY_ENTRIES - 1);
-  uint32_t seen = 0;
   uint32_t added = 0;
-  const uint64_t tsc = rte_rdtsc();
+  TableQuery q;
+  q.kind = TableQuery::Kind::kConns;
+  q.rows.reserve(want);
   for (size_t i = 0; i < src.workers.size() && added < want && bytes < kReplyBudget; ++i) {
-    const uint64_t ticks = tsc - (i < src.start_tsc.size() ? src.start_tsc[i] : tsc);
-    const uint64_t hz = src.tsc_hz == 0 ? 1 : src.tsc_hz;
-    const tcp::Instant now(static_cast<int64_t>(ticks / hz * 1000000000ull + ticks % hz * 1000000000ull / hz));
-    const uint32_t limit = skip > seen ? skip - seen + want - added : want - added;
-    const auto visit = [&](const tcp::ConnInfo& ci) {
-      if (seen++ < skip || added >= want || bytes >= kReplyBudget) return;
-      const std::vector<std::string> values = conn_values(conn_row(ci, static_cast<uint16_t>(i), now));
+    q.skip = skip;
+    q.want = want - added;
+    if (!src.workers[i]->ask(q, kAskTimeoutMs)) return -1;
+    skip -= std::min(skip, q.seen);
+    for (const tcp::ConnInfo& ci : q.rows) {
+      const std::vector<std::string> values = conn_values(conn_row(ci, static_cast<uint16_t>(i), q.now));
       size_t row_bytes = 3;
       for (const std::string& v : values) row_bytes += v.size() + 3;
       if (bytes + row_bytes >= kReplyBudget) {
         bytes = kReplyBudget;  // full: the client asks again with SKIP
-        return;
+        break;
       }
       bytes += add_row(d, values);
       ++added;
-    };
-    const tcp::Stack& stack = src.workers[i]->stack();
-    stack.for_each_conn(limit, visit);
-    const uint32_t left = skip > seen ? skip - seen + want - added : want - added;
-    if (added < want && bytes < kReplyBudget) stack.for_each_time_wait(left, visit);
+    }
   }
   return 0;
 }
@@ -217,8 +243,12 @@ int cmd_state(const char*, const char* params, rte_tel_data* d) {
   std::lock_guard lock(g_mutex);
   if (g_source == nullptr) return -1;
   tcp::State st = tcp::State::kClosed;
+  TableQuery q;
+  q.kind = TableQuery::Kind::kState;
+  q.tuple = t;
   for (const Worker* w : g_source->workers) {
-    const tcp::State s = w->stack().state_of(t);
+    if (!w->ask(q, kAskTimeoutMs)) return -1;
+    const tcp::State s = q.state;
     if (s != tcp::State::kClosed && s != tcp::State::kListen) {
       st = s;
       break;
@@ -277,8 +307,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"/synmill/stats", cmd_stats, "synmill counters summed over workers"},
-    {"/synmill/states", cmd_states, "synmill connections per TCP state"},
+    {"/synmill/stats", cmd_stats, "synmill counters summed over workers. Parameters: [W]"},
+    {"/synmill/states", cmd_states, "synmill connections per TCP state. Parameters: [W]"},
     {"/synmill/conns", cmd_conns, "synmill connections. Parameters: N[,SKIP]"},
     {"/synmill/state", cmd_state, "state of one 4-tuple. Parameters: LOCAL:PORT,REMOTE:PORT"},
     {"/synmill/config", cmd_config, "synmill effective settings"},

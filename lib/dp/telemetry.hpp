@@ -10,11 +10,15 @@
 //                             per worker its connections, then its TIME_WAIT entries
 //   /synmill/config           the effective settings and the port
 //
-// The callbacks run on DPDK's telemetry threads and read the workers' counters
-// and tables without locks: each 64-bit value is read whole but may be stale,
-// and a connection listed may change while it is read (diagnostics, not
-// accounting). The pure parts (sums, names, rows) are below so that tests and
-// the status line use them without the EAL.
+//   /synmill/stats,W          the same for worker W alone (synmill-ctl metrics)
+//
+// The callbacks run on DPDK's telemetry threads and never read what a worker
+// writes: counters and gauges come from the snapshot each worker publishes
+// once a millisecond (Worker::snapshot, a seqlock), connections and states
+// from a TableQuery the worker answers itself between two bursts. So each
+// worker's part of a reply is one consistent moment (workers are not
+// synchronised with each other). The pure parts (sums, names, rows) are below
+// so that tests and the status line use them without the EAL.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -44,7 +48,8 @@ struct Totals {
 void add_to(tcp::Counters& total, const tcp::Counters& c);
 void add_to(WorkerCounters& total, const WorkerCounters& c);
 void add_to(tcp::StateGauges& total, const tcp::StateGauges& g);
-Totals sum_workers(std::span<const Worker* const> workers);
+void add_to(Totals& total, const WorkerSnapshot& s);
+Totals sum_workers(std::span<const Worker* const> workers);  // from their snapshots
 
 using NamedValue = std::pair<std::string, uint64_t>;
 

@@ -29,13 +29,15 @@ void add_to(tcp::StateGauges& total, const tcp::StateGauges& g) {
 
 Totals sum_workers(std::span<const Worker* const> workers) {
   Totals t;
-  for (const Worker* w : workers) {
-    add_to(t.tcp, w->stack().counters());
-    add_to(t.dp, w->counters());
-    add_to(t.states, w->stack().gauges());
-    t.conns += w->stack().conn_count();
-  }
+  for (const Worker* w : workers) add_to(t, w->snapshot());
   return t;
+}
+
+void add_to(Totals& t, const WorkerSnapshot& s) {
+  add_to(t.tcp, s.tcp);
+  add_to(t.dp, s.dp);
+  add_to(t.states, s.states);
+  t.conns += s.conns;
 }
 
 std::vector<NamedValue> stats_entries(const Totals& t) {

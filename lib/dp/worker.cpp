@@ -2,6 +2,8 @@
 #include "dp/worker.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "dp/dispatch.hpp"
 #include "dp/rte.hpp"
@@ -47,7 +49,51 @@ Worker::~Worker() {
   for (uint16_t i = 0; i < tx_len_; ++i) rte_pktmbuf_free(txq_[i]);
 }
 
-bool Worker::listen(uint16_t port, tcp::App& app) { return stack_->listen(port, app); }
+bool Worker::listen(uint16_t port, tcp::App& app) {
+  const bool ok = stack_->listen(port, app);
+  publish();  // before run(): the LISTEN gauge
+  return ok;
+}
+
+void Worker::publish() {
+  WorkerSnapshot s;
+  s.tcp = stack_->counters();
+  s.dp = ctr_;
+  s.states = stack_->gauges();
+  s.conns = stack_->conn_count();
+  published_.publish(s);
+}
+
+void Worker::take_query(tcp::Instant now) {
+  TableQuery* q = query_.exchange(nullptr, std::memory_order_acq_rel);
+  if (q == nullptr) return;  // withdrawn by the asker
+  answer(*stack_, *q, now);
+  q->done.store(true, std::memory_order_release);
+}
+
+bool Worker::ask(TableQuery& q, uint32_t timeout_ms) const {
+  q.done.store(false, std::memory_order_relaxed);
+  const auto answer_here = [&] {
+    answer(*stack_, q, now_from_tsc(rte_rdtsc()));
+    return true;
+  };
+  if (finished()) return answer_here();
+  TableQuery* none = nullptr;
+  if (!query_.compare_exchange_strong(none, &q, std::memory_order_acq_rel)) return false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!q.done.load(std::memory_order_acquire)) {
+    if (finished() || std::chrono::steady_clock::now() > deadline) {
+      TableQuery* mine = &q;
+      if (query_.compare_exchange_strong(mine, nullptr, std::memory_order_acq_rel)) {
+        return finished() ? answer_here() : false;  // withdrawn before the worker took it
+      }
+      while (!q.done.load(std::memory_order_acquire)) rte_pause();  // taken: answered within this loop
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  return true;
+}
 
 bool Worker::ours(uint32_t ip) const {
   return std::any_of(s_.addrs.begin(), s_.addrs.end(), [ip](const Address& a) { return a.ip == ip; }) ||
@@ -396,11 +442,18 @@ void Worker::run(const std::atomic<int>& state) {
       ++ctr_.busy_loops;
       ctr_.busy_cycles += t1 - t0;
     }
+    if (query_.load(std::memory_order_relaxed) != nullptr) take_query(now);
+    if (t1 >= next_publish_) {
+      publish();
+      next_publish_ = t1 + tsc_hz_ / 1000;
+    }
   }
   if (s_.driver != nullptr) s_.driver->on_stop(*this, now_from_tsc(rte_rdtsc()));
   stack_->abort_all(now_from_tsc(rte_rdtsc()));
   flush();
   if (dispatch_ != nullptr) finish_dispatch();
+  publish();
+  take_query(now_from_tsc(rte_rdtsc()));
   finished_.store(true, std::memory_order_release);
 }
 

@@ -12,6 +12,8 @@
 
 #include "dp/port_info.hpp"
 #include "dp/rss.hpp"
+#include "dp/seqlock.hpp"
+#include "dp/table_query.hpp"
 #include "tcp/app.hpp"
 #include "tcp/stack.hpp"
 
@@ -51,6 +53,16 @@ struct WorkerCounters {
     SYNMILL_WORKER_COUNTERS(SYNMILL_VISIT_W)
 #undef SYNMILL_VISIT_W
   }
+};
+
+// What other threads (telemetry, the status line, metrics) read of a worker:
+// a copy the worker publishes once a millisecond and when it stops, through a
+// seqlock, so every reader sees one consistent moment of one worker.
+struct WorkerSnapshot {
+  tcp::Counters tcp;
+  WorkerCounters dp;
+  tcp::StateGauges states;  // TIME_WAIT from the compact table, LISTEN = listeners
+  uint64_t conns = 0;       // connections in the table (not TIME_WAIT)
 };
 
 class Worker;
@@ -111,8 +123,15 @@ class Worker final : public tcp::TxSink {
   // The poll loop, on this worker's lcore, until `state` says kStopping.
   void run(const std::atomic<int>& state);
 
-  // Read by the telemetry and status threads: plain loads of values a single
-  // writer updates; a reader sees each 64-bit value whole but maybe stale.
+  // Any thread: the latest published snapshot (at most ~1 ms old while the
+  // worker runs, final once it has stopped).
+  WorkerSnapshot snapshot() const { return published_.read(); }
+  // Any thread: has the worker answer `q` from its own tables (see
+  // table_query.hpp); false if it did not within `timeout_ms` or another
+  // query is pending. Once the worker has stopped, answers directly.
+  bool ask(TableQuery& q, uint32_t timeout_ms) const;
+
+  // The worker's own thread only (or after it stopped): live tables and counters.
   const tcp::Stack& stack() const { return *stack_; }
   const WorkerCounters& counters() const { return ctr_; }
   uint64_t tsc_hz() const { return tsc_hz_; }
@@ -145,6 +164,8 @@ class Worker final : public tcp::TxSink {
   void flush();
   tcp::Instant now_from_tsc(uint64_t tsc) const;
   void drain(tcp::Instant now);
+  void publish();
+  void take_query(tcp::Instant now);
 
   WorkerSettings s_;
   std::unique_ptr<tcp::Stack> stack_;
@@ -167,6 +188,9 @@ class Worker final : public tcp::TxSink {
   RssHasher hasher_;
   bool draining_ = false;
   std::atomic<bool> finished_{false};
+  Seqlock<WorkerSnapshot> published_;
+  uint64_t next_publish_ = 0;  // TSC
+  mutable std::atomic<TableQuery*> query_{nullptr};
 };
 
 }  // namespace synmill::dp

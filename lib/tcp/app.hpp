@@ -35,6 +35,11 @@ class App {
   // Whether the application takes new connections now; while false they wait
   // in the listener's bounded accept queue.
   virtual bool accepting() const { return true; }
+  // The connection's application timer (Stack::set_timer) expired; the
+  // connection is still open. Runs on the stack's wheel, at the stack's time.
+  virtual void on_timer(Stack& /*stack*/, ConnId /*id*/) {}
+  // Worker timer `timer` (Stack::set_worker_timer, armed by this application) expired.
+  virtual void on_worker_timer(Stack& /*stack*/, uint32_t /*timer*/) {}
 };
 
 }  // namespace synmill::tcp

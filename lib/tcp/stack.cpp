@@ -36,12 +36,14 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       table_(cfg.max_conns, secrets.table_seed),
       hot_(std::make_unique<ConnHot[]>(cfg.max_conns)),
       cold_(std::make_unique<ConnCold[]>(cfg.max_conns)),
-      wheel_(cfg.max_conns, cfg.timer_tick, start),
+      // ids: connections, then one application timer per connection, then the worker timers
+      wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start),
       tw_(cfg.max_time_wait, cfg.time_wait, secrets.table_seed ^ 0x9e3779b97f4a7c15ULL, start),
       chunks_(cfg.send_chunks, cfg.chunk_size),
       rcv_nslots_((cfg.rcv_wnd + cfg.chunk_size - 1) / cfg.chunk_size + 2),
       rcv_slots_(std::make_unique<uint32_t[]>(static_cast<size_t>(cfg.max_conns) * rcv_nslots_)),
       listeners_(kMaxListeners),
+      worker_timer_app_(kWorkerTimers, nullptr),
       now_(start) {
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   std::fill_n(rcv_slots_.get(), static_cast<size_t>(cfg.max_conns) * rcv_nslots_, ChunkPool::kNone);
@@ -185,6 +187,7 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   set_state(c, State::kClosed);
   c.rtx_at = c.state_at = Instant{};
   wheel_.cancel(idx_of(c));
+  wheel_.cancel(app_timer_id(idx_of(c)));
   reap_.push_back(idx_of(c));
   // The application learns of every connection it was told about: accepted
   // passive ones and all active ones.
@@ -196,6 +199,7 @@ void Stack::reap() {
     ConnHot& c = hot_[i];
     table_.erase(c.tuple);
     wheel_.cancel(i);
+    wheel_.cancel(app_timer_id(i));
     cold_[i].sendq.clear(chunks_);
     cold_[i].rcvq.clear(chunks_, rcv_slots(c));
     if (c.xflags & xflag::kSacked) cold_[i].sacked.clear();
@@ -449,7 +453,7 @@ bool Stack::set_nodelay(ConnId id, bool on) {
 
 void Stack::advance(Instant now) {
   Entry entry(*this, now);
-  wheel_.advance(now, [&](uint32_t id) { on_timer(hot_[id], now); });
+  wheel_.advance(now, [&](uint32_t id) { on_wheel(id, now); });
   tw_.expire(now, [](const TimeWaitEntry&) {});
   cookies_.advance(now);
 }

@@ -97,6 +97,23 @@ class Stack {
   // StackConfig::nagle) or on (false) for one connection.
   bool set_nodelay(ConnId id, bool on);
   uint64_t& user(ConnId id);
+
+  // ---- application timers, on this stack's wheel and clock -------------------
+  // No clock is read: `after` counts from the time of the current entry point
+  // (or the last one, outside of a callback), and the timer fires from
+  // advance() at most one wheel tick late, never early.
+  static constexpr uint32_t kWorkerTimers = 64;
+  // One timer per connection: arming again moves it; App::on_timer follows
+  // unless the application closed the connection fully (close(), abort()) or
+  // it left the table first. False for a stale or closed id.
+  bool set_timer(ConnId id, Duration after);
+  void cancel_timer(ConnId id);
+  // Timer `timer` < kWorkerTimers of this stack, owned by `app` until it
+  // fires or is cancelled: App::on_worker_timer(timer). False if out of range.
+  bool set_worker_timer(uint32_t timer, Duration after, App& app);
+  void cancel_worker_timer(uint32_t timer);
+  // The time of the current (or last) entry point.
+  Instant now() const { return now_; }
   bool alive(ConnId id) const;
   std::optional<ConnInfo> info(ConnId id) const;
   // Closes everything: FIN to established connections was the caller's job;
@@ -218,6 +235,9 @@ class Stack {
   void retransmit(ConnHot& c, Instant now);
   void rtt_sample(ConnHot& c, uint32_t rtt_us);
   void start_rtx(ConnHot& c, Instant now);
+  void on_wheel(uint32_t id, Instant now);  // connection, application or worker timer
+  uint32_t app_timer_id(uint32_t idx) const { return cfg_.max_conns + idx; }
+  uint32_t worker_timer_id(uint32_t t) const { return 2 * cfg_.max_conns + t; }
 
   // stack_listen.cpp: RFC 9293 §3.10.7.2, SYN cookies
   void input_listen(Listener& l, const SegmentIn& seg, Instant now);
@@ -248,6 +268,7 @@ class Stack {
   uint32_t delivering_ = UINT32_MAX;       // connection inside deliver() (close() leaves its buffer alone)
   std::vector<Listener> listeners_;
   std::vector<App*> apps_;         // every application seen; ConnCold::app indexes it
+  std::vector<App*> worker_timer_app_;  // owner of each armed worker timer
   std::vector<uint32_t> reap_;     // slots to free at the end of the entry point
   std::vector<uint32_t> pending_out_;  // connections whose output waits for the entry point's end
   int depth_ = 0;

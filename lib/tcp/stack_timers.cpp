@@ -153,4 +153,46 @@ void Stack::retransmit(ConnHot& c, Instant now) {
   if (c.state != State::kClosed) start_rtx(c, now);
 }
 
+// ---- application timers -----------------------------------------------------
+
+void Stack::on_wheel(uint32_t id, Instant now) {
+  const uint32_t n = cfg_.max_conns;
+  if (id < n) {
+    on_timer(hot_[id], now);
+  } else if (id < 2 * n) {
+    ConnHot& c = hot_[id - n];
+    if (c.state == State::kClosed || (c.flags & cflag::kOrphan)) return;
+    app_of(c)->on_timer(*this, id_of(c));
+  } else {
+    const uint32_t t = id - 2 * n;
+    App* app = worker_timer_app_[t];
+    worker_timer_app_[t] = nullptr;
+    if (app != nullptr) app->on_worker_timer(*this, t);
+  }
+}
+
+bool Stack::set_timer(ConnId id, Duration after) {
+  const ConnHot* c = lookup(id);
+  if (c == nullptr || c->state == State::kClosed || (c->flags & cflag::kOrphan)) return false;
+  wheel_.arm(app_timer_id(id.idx), now_ + after);
+  return true;
+}
+
+void Stack::cancel_timer(ConnId id) {
+  if (lookup(id) != nullptr) wheel_.cancel(app_timer_id(id.idx));
+}
+
+bool Stack::set_worker_timer(uint32_t timer, Duration after, App& app) {
+  if (timer >= kWorkerTimers) return false;
+  worker_timer_app_[timer] = &app;
+  wheel_.arm(worker_timer_id(timer), now_ + after);
+  return true;
+}
+
+void Stack::cancel_worker_timer(uint32_t timer) {
+  if (timer >= kWorkerTimers) return;
+  worker_timer_app_[timer] = nullptr;
+  wheel_.cancel(worker_timer_id(timer));
+}
+
 }  // namespace synmill::tcp

@@ -228,11 +228,18 @@ class SynmillEnv:
 
     listen: the --listen value; extra: further synmill options (list);
     huge_dir: None for --no-huge (the default), else a hugetlbfs mount to use;
-    lcores: the EAL's core options (default one lcore: worker on the main lcore).
+    lcores: the EAL's core options (default one lcore: worker on the main lcore);
+    binary: the synmill to run, or another program built on synmill::run
+    (default: the build's synmill); cwd: its working directory;
+    app_tail: the program's own arguments, after a second "--"; listen=None: no --listen;
+    config_template: a config file whose eal/addr/listen lines are replaced by
+    this environment's; synmill then starts as the service does,
+    `synmill -- --config FILE`, with everything in the file.
     """
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
-                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None):
+                 huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None,
+                 binary=None, cwd=None, config_template=None, huge_unlink=True, app_tail=()):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -256,6 +263,13 @@ class SynmillEnv:
         self.telemetry = Telemetry(self.file_prefix)
         self.eal_args = None
         self.app_args = None
+        self.binary = binary
+        self.cwd = cwd
+        self.config_template = config_template
+        self.config_path = None
+        # --huge-unlink leaves no hugepage file a secondary process (dpdk-dumpcap) could map
+        self.huge_unlink = huge_unlink
+        self.app_tail = list(app_tail)
 
     # -- lifecycle --------------------------------------------------------
 
@@ -277,7 +291,7 @@ class SynmillEnv:
         return False
 
     def start(self):
-        binary = synmill_binary()
+        binary = self.binary or synmill_binary()
         if not os.access(binary, os.X_OK):
             raise RuntimeError(f"no synmill binary at {binary}")
         LIVE.append(self)
@@ -293,13 +307,26 @@ class SynmillEnv:
         if self.huge_dir is None:
             eal += ["--no-huge", "-m", "1024"]
         else:
-            eal += ["--huge-dir", self.huge_dir, "--huge-unlink"]
-        app = ["--addr", f"{SYNMILL_IP}/{PREFIX_LEN}", "--listen", self.listen] + self.extra
+            eal += ["--huge-dir", self.huge_dir] + (["--huge-unlink"] if self.huge_unlink else [])
+        app = ["--addr", f"{SYNMILL_IP}/{PREFIX_LEN}"] + (["--listen", self.listen] if self.listen else []) + self.extra
+        if self.app_tail:
+            app += ["--"] + self.app_tail
         self.eal_args, self.app_args = eal, app
+        argv = [binary] + eal + ["--"] + app
+        if self.config_template:
+            self.config_path = os.path.join(log_dir(), f"synmill-{self.tag}.conf")
+            with open(self.config_template) as f:
+                ours = {"eal", "addr", "listen"} | {a[2:] for a in self.extra[::2]}
+                lines = [ln for ln in f.read().split("\n") if ln.split("=")[0].strip() not in ours]
+            lines += [f"eal = {' '.join(eal)}", f"addr = {SYNMILL_IP}/{PREFIX_LEN}", f"listen = {self.listen}"]
+            lines += [f"{a[2:]} = {b}" for a, b in zip(self.extra[::2], self.extra[1::2])]
+            with open(self.config_path, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            argv = [binary, "--", "--config", self.config_path]
         with open(self.log_path, "wb") as log:
-            log.write(f"$ {binary} {' '.join(eal)} -- {' '.join(app)}\n".encode())
+            log.write(f"$ (cwd {self.cwd or os.getcwd()}) {' '.join(argv)}\n".encode())
             log.flush()
-            self.proc = subprocess.Popen([binary] + eal + ["--"] + app, stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, cwd=self.cwd,
                                          stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         self._wait_ready()
@@ -517,6 +544,8 @@ class SynmillCase(unittest.TestCase):
     LCORES = ("-l", "0")
     BRIDGE = False
     IMPAIR = None
+    BINARY = None    # a program built on synmill::run instead of synmill
+    APP_TAIL = ()    # its arguments after the second "--"
     TIMEOUT_S = 120  # per test method
     env = None
 
@@ -524,7 +553,8 @@ class SynmillCase(unittest.TestCase):
     def setUpClass(cls):
         cls.env = cls.enterClassContext(SynmillEnv(cls.LISTEN, cls.EXTRA, huge_dir=cls.HUGE_DIR,
                                                    name=cls.__name__, lcores=cls.LCORES,
-                                                   bridge=cls.BRIDGE, impair=cls.IMPAIR))
+                                                   bridge=cls.BRIDGE, impair=cls.IMPAIR,
+                                                   binary=cls.BINARY, app_tail=cls.APP_TAIL))
 
     @classmethod
     def tearDownClass(cls):

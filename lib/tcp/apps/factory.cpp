@@ -10,11 +10,16 @@
 
 namespace synmill::tcp {
 
-std::unique_ptr<App> make_app(std::string_view spec, std::string& error) {
+std::unique_ptr<App> make_app(std::string_view spec, std::string& error, MetricsSource* metrics) {
   if (spec == "echo") return std::make_unique<EchoApp>();
   if (spec == "discard") return std::make_unique<DiscardApp>();
   if (spec == "http") return std::make_unique<HttpApp>();
   if (spec == "hold") return std::make_unique<HoldApp>();
+  if (spec == "metrics") {
+    if (metrics != nullptr) return std::make_unique<MetricsApp>(*metrics);
+    error = "'metrics' is served by synmill only";
+    return nullptr;
+  }
   if (spec.starts_with("send:")) {
     const std::string_view n = spec.substr(5);
     uint64_t v = 0;
@@ -23,7 +28,7 @@ std::unique_ptr<App> make_app(std::string_view spec, std::string& error) {
     error = "bad byte count in '" + std::string(spec) + "': use send:N with N a whole number of bytes";
     return nullptr;
   }
-  error = "unknown application '" + std::string(spec) + "': use echo, discard, http, hold or send:N";
+  error = "unknown application '" + std::string(spec) + "': use echo, discard, http, hold, send:N or metrics";
   return nullptr;
 }
 

@@ -1,0 +1,28 @@
+// Answering a TableQuery on the worker's thread. See table_query.hpp.
+#include "dp/table_query.hpp"
+
+#include <algorithm>
+
+namespace synmill::dp {
+
+void answer(const tcp::Stack& stack, TableQuery& q, tcp::Instant now) {
+  q.now = now;
+  if (q.kind == TableQuery::Kind::kState) {
+    q.state = stack.state_of(q.tuple);
+    return;
+  }
+  q.rows.clear();
+  q.seen = 0;
+  const auto cap = static_cast<uint32_t>(std::min<size_t>(q.want, q.rows.capacity()));
+  const auto visit = [&](const tcp::ConnInfo& ci) {
+    if (q.seen++ < q.skip) return;
+    if (q.rows.size() < cap) q.rows.push_back(ci);  // within capacity: no allocation
+  };
+  stack.for_each_conn(q.skip + cap, visit);
+  if (q.rows.size() < cap) {
+    const uint32_t skip_left = q.skip > q.seen ? q.skip - q.seen : 0;
+    stack.for_each_time_wait(skip_left + cap - static_cast<uint32_t>(q.rows.size()), visit);
+  }
+}
+
+}  // namespace synmill::dp
