@@ -32,10 +32,12 @@ SYNMILL_ARGS = ["--rcv-wnd", "8192", "--rto-initial", "20000", "--rto-min", "200
 
 SENDER_APPS = {"send:8000": 8100, "send:30000": 8101, "send:3000": 8102}
 SENDER_LISTEN = ",".join(f"{p}:{a}" for a, p in SENDER_APPS.items())
-# RTOs of 1 s on both sides (Linux: initial 1 s, the route's rto_min 1 s), so that the steps
-# before "after an RTO" (0.5 s) see no timer and that step (2.6 s) sees at least one.
-SENDER_SYNMILL_ARGS = ["--rcv-wnd", "8192", "--rto-initial", "1000", "--rto-min", "1000", "--time-wait", "60"]
-SENDER_RTO_MIN_MS = 1000
+# RTOs of 3 s on both sides (Linux: the route's rto_min 3 s, which its first data RTO after
+# the handshake's RTT sample is), so that the ACK steps before "after an RTO" (0.5 s each, up to
+# four of them after the first flight) see no timer even on a loaded machine, and that step
+# (RTO_WAIT) sees exactly one: the second, backed off to 6 s, comes after it.
+SENDER_SYNMILL_ARGS = ["--rcv-wnd", "8192", "--rto-initial", "3000", "--rto-min", "3000", "--time-wait", "60"]
+SENDER_RTO_MIN_MS = 3000
 
 SYN_SENT_PORT = 5001
 FIRST_ACTIVE_PORT = 40000
@@ -337,7 +339,7 @@ def misc_cases(next_port, rng):
 
 # ---- sender behaviour (group "sender": short RTOs on both sides) ---------------------------------
 
-RTO_WAIT = 2.6   # one RTO at least on both sides (both start at 1 s, minimum 1 s: see SENDER_*)
+RTO_WAIT = 4.6   # one RTO on both sides (3 s, then backed off to 6 s: see SENDER_*)
 
 
 def their(c, off):
