@@ -63,6 +63,42 @@ def drop_replies(o, pattern):
     return tuple((label, tuple(r for r in rs if not re.search(pattern, r))) for label, rs in obs), state
 
 
+def step(o, label):
+    """The replies of the step called `label` (() when it sent nothing)."""
+    return dict(o[0]).get(label, ())
+
+
+def dupthresh_vs_rack(sm, lx):
+    """sack three dupACKs: the same retransmission of SND.UNA, synmill's on the third duplicate ACK
+    (RFC 6675 DupThresh), Linux's on the first (RACK); everything else the same."""
+    d1, d2, d3 = "dup 1, SACK [S,2S)", "dup 2, SACK [S,3S)", "dup 3, SACK [S,4S)"
+    rtx = step(sm, d3)
+    return (sm[1] == lx[1] and rtx != () and rtx == step(lx, d1) and
+            all(re.match(r"<A seq=1 ack=1 len=1448 ", r) for r in rtx) and
+            step(sm, d1) == step(sm, d2) == step(lx, d2) == step(lx, d3) == () and
+            step(sm, "after an RTO") == step(lx, "after an RTO"))
+
+
+def rto_fin_beyond_cwnd(sm, lx):
+    """sack block starting at SND.UNA: after the RTO both resend SND.UNA; synmill also its FIN."""
+    a, b = step(sm, "after an RTO"), step(lx, "after an RTO")
+    return (sm[1] == lx[1] and step(sm, "ACK 0, SACK [0,8000)") == step(lx, "ACK 0, SACK [0,8000)") and
+            len(a) == len(b) + 1 and a[:-1] == b and re.match(r"<FA seq=8001 ack=1( ecr=ts)?>$", a[-1]) is not None)
+
+
+def frto(sm, lx):
+    """send shrinking window: the RTO resends from SND.UNA into the 500-byte window (synmill 500 bytes,
+    Linux the 460 left of its first segment); on the ACK of 1500 synmill goes back to SND.UNA, Linux
+    (F-RTO) sends new data."""
+    f, a, r, n = ("first flight into 4000", "ACK 1000, window 500 (right edge moves left)",
+                  "RTO with the shrunk window", "ACK 1500, window 8192")
+    rs, rl, ns, nl = step(sm, r), step(lx, r), step(sm, n), step(lx, n)
+    return (sm[1] == lx[1] and step(sm, f) == step(lx, f) and step(sm, a) == step(lx, a) and
+            len(rs) == len(rl) == 1 and rs[0].startswith("<A seq=1001 ack=1 len=500 ") and
+            rl[0].startswith("<A seq=1001 ack=1 len=460 ") and ns != () and nl != () and
+            ns[0].startswith("<A seq=1501 ack=1 ") and re.match(r"<F?A seq=2921 ack=1 ", nl[0]) is not None)
+
+
 def repacketized(sm, lx):
     """Same replies but for the length (and so the bytes) of retransmissions that start at the same
     SEQ and differ by less than one segment (1448 bytes)."""
@@ -206,13 +242,28 @@ TABLE += [
         "the earlier (tcp_data_queue_ofo trims the newcomer). A correct sender never sends two different "
         "bytes for one sequence number; either choice is within the RFC"),
     Deviation(
-        "FIRST-FIN", r"^reasm two ofo FINs$",
-        lambda sm, lx: sm[1] == lx[1] == "CLOSE_WAIT" and flags(sm) == flags(lx) == ("A",) and
+        "FIRST-FIN", r"^reasm two ofo FINs(, echo)?$",
+        lambda sm, lx: (sm[1] == lx[1] == "CLOSE_WAIT" and flags(sm) == flags(lx) == ("A",) or
+                        sm[1] == lx[1] == "LAST_ACK" and flags(sm) == flags(lx) == ("FA",) and
+                        re.search(r" len=15 ", last(sm)[0]) and re.search(r" len=20 ", last(lx)[0])) and
+        sm[0][:-1] == lx[0][:-1] and
         re.search(r" ack=17\b", last(sm)[0]) and re.search(r" ack=22\b", last(lx)[0]),
         "RFC 9293 §3.10.7.4 eighth: the FIN fixes the end of the stream (issue 11 point 1)",
         "when a second out-of-order FIN at a later sequence number arrives in a segment that covers the "
         "first, Linux drops the covered queued segment (tcp_data_queue_ofo) and the later FIN wins; synmill "
         "keeps the first FIN, so the stream ends where the peer first said it does"),
+    Deviation(
+        "PAST-FIN-SACK", r"^reasm\+ts ofo FIN then data beyond it$",
+        lambda sm, lx: sm[1] == lx[1] and last(sm) == last(lx) and sm[0][0] == lx[0][0] and
+        step(lx, "[20,25) beyond the FIN") != () and
+        step(sm, "[20,25) beyond the FIN") == tuple(r.replace("sack=21-26,", "sack=") for r in
+                                                    step(lx, "[20,25) beyond the FIN")),
+        "RFC 9293 §3.10.7.4 eighth: the FIN fixes the end of the stream (issue 11 point 1); RFC 2018 §4: "
+        "SACK blocks report data received and queued",
+        "bytes beyond an out-of-order FIN are no part of the stream: synmill drops them (drop_past_fin) and "
+        "does not SACK them; Linux queues and SACKs them, then purges them when the FIN is reached (tcp_fin: "
+        "skb_rbtree_purge), reneging on its SACK. Same ACK and state at the end; synmill never SACKs what "
+        "it will not deliver"),
     Deviation(
         "DATA-AFTER-FIN", r"^reasm data past FIN$",
         lambda sm, lx: sm[1] == "CLOSE_WAIT" and lx[1] == "CLOSED" and flags(lx) == ("R",),
@@ -238,6 +289,29 @@ TABLE += [
         "RFC 1122 §4.2.2.15: a TCP MAY repacketize on retransmission (RFC 9293 §3.8.1)",
         "both retransmit from the same sequence number; synmill sends a full segment from SND.UNA, Linux "
         "the rest of the segment it sent first (its skb boundaries). Same data, same recovery"),
+    Deviation(
+        "SACK-DUPTHRESH", r"^sack three dupACKs", dupthresh_vs_rack,
+        "RFC 6675 §5 / RFC 5681 §3.2: loss recovery starts at DupThresh (3) duplicate ACKs or when IsLost() "
+        "holds (more than (DupThresh - 1) x SMSS SACKed above); RFC 8985 (RACK-TLP) is an alternative",
+        "synmill retransmits SND.UNA on the third duplicate ACK (two SACKed segments are not more than "
+        "2 x SMSS); Linux 6.18 always detects loss by RACK (tcp_rack_detect_loss, whatever tcp_recovery "
+        "says) and, with a reordering window of min_RTT/4 on a veth, resends on the first. Same segment "
+        "resent; synmill's rule does not take reordering for loss [recovery_test.cpp IsLost case]"),
+    Deviation(
+        "RTO-FIN", r"^sack block starting at SND\.UNA, then RTO$", rto_fin_beyond_cwnd,
+        "RFC 5681 §3.1: after an RTO cwnd is the loss window, 1 SMSS of data; RFC 6675 §5.1: after an "
+        "RTO the sender retransmits what is not SACKed (the block [0,8000) stops before the FIN)",
+        "after the RTO both resend SND.UNA; synmill's go-back-N then skips the SACKed bytes and resends "
+        "its unSACKed FIN, which carries no octet of data; Linux counts cwnd in packets and sends the "
+        "FIN on the next ACK. The FIN is one header; the close is not held back a round trip"),
+    Deviation(
+        "SHRINK-FRTO", r"^send shrinking window$", frto,
+        "RFC 6298 §5.4 and RFC 5681 §3.1: after an RTO the sender retransmits from SND.UNA and slow-starts "
+        "(go-back-N); RFC 5682 (F-RTO, Experimental) lets a sender that gets an ACK for data it did not "
+        "retransmit declare the RTO spurious and send new data instead; RFC 1122 §4.2.2.15: repacketizing",
+        "into the window shrunk to 500 the RTO resends from SND.UNA: synmill the 500 bytes the window "
+        "allows, Linux the 460 left of its first segment; on the ACK of 1500 synmill resends from 1500, "
+        "Linux (tcp_frto 2) sends new data. Same bytes reach the peer; synmill's is the Standards Track rule"),
     Deviation(
         "ZWND", r"^send zero window",
         lambda sm, lx: sm[1] == lx[1] and any(re.search(r" len=1 ", r) for r in dict(sm[0]).get(
