@@ -26,7 +26,7 @@ test/integration/run.sh build
 echo "== examples: libsynmill installed (DESTDIR), examples/ built against it by a plain Makefile, run against kernel peers"
 test/examples/run.sh build
 
-echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers)"
+echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers), and differentially against Linux"
 test/conformance/run.sh build
 
 echo "== churn: 10 million connections through synmill-gen over net_memif; no leak"

@@ -168,12 +168,6 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
       c.flags |= cflag::kAckNow;
     return;
   }
-  // RFC 7323 §4.3 (2): TS.Recent is taken from a segment with SEG.SEQ <=
-  // Last.ACK.sent, the RCV.NXT of our last ACK (rcv_acked): a delayed ACK
-  // covering several segments echoes the earliest one's TSval (as Linux
-  // tcp_replace_ts_recent: !after(seq, rcv_wup)).
-  if ((c.flags & cflag::kTimestamps) && seg.opts.has_timestamps && seg.seq <= c.rcv_acked)
-    c.ts_recent = seg.opts.ts_val;
   // Second: RST.
   if (rst) {
     input_rst(c, seg, now);
@@ -194,6 +188,15 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
     ++ctr_.drop.no_ack;
     return;
   }
+  // RFC 7323 §4.3 (2), §5.3 R3: TS.Recent is taken from a segment with
+  // SEG.SEQ <= Last.ACK.sent, the RCV.NXT of our last ACK (rcv_acked): a
+  // delayed ACK covering several segments echoes the earliest one's TSval (as
+  // Linux tcp_replace_ts_recent: !after(seq, rcv_wup)). Only a segment that
+  // got past the RST and SYN checks counts: an in-window RST or SYN that
+  // draws only a challenge ACK (RFC 5961 §3.2, §4.2) is dropped and must not
+  // move TS.Recent (Linux updates it in tcp_ack, after tcp_validate_incoming).
+  if ((c.flags & cflag::kTimestamps) && seg.opts.has_timestamps && seg.seq <= c.rcv_acked)
+    c.ts_recent = seg.opts.ts_val;
   const bool handshake = c.state == State::kSynRcvd;
   if (!input_ack(c, seg, now)) return;
   // Data on the segment that completes the handshake is acknowledged at once

@@ -181,7 +181,7 @@ void Stack::output(ConnHot& c, Instant now) {
     const bool sack_recovery = (c.flags & (cflag::kRecovery | cflag::kSack)) ==
                                (cflag::kRecovery | cflag::kSack);
     if (sack_recovery) sack_retransmit(c, now);
-    uint32_t pipe = sack_recovery ? k.sacked.pipe(c.snd_una, c.snd_max, k.high_rxt, mss_e) : 0;
+    uint32_t pipe = sack_recovery ? sack_pipe(c) : 0;
     // RFC 2018 §4: while out-of-order data is held, data segments carry the
     // SACK blocks too (the peer may be sending data, not pure ACKs), their
     // payload shortened so the options fit in the MSS (as Linux does).
@@ -252,7 +252,7 @@ void Stack::output(ConnHot& c, Instant now) {
       const bool new_data = c.snd_nxt == c.snd_max;
       if (!new_data) ++ctr_.retransmits;
       c.snd_nxt += len + (fin_due ? 1u : 0u);
-      pipe += len + (fin_due ? 1u : 0u);
+      pipe += len;  // octets only, as sack_pipe()
       if (fin_due) c.flags |= cflag::kFinSent;
       if (c.snd_nxt > c.snd_max) {
         if (new_data && !(c.flags & cflag::kRttTiming)) {

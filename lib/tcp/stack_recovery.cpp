@@ -98,13 +98,23 @@ void Stack::on_ack_in_recovery(ConnHot& c, uint32_t acked, Instant now) {
   start_rtx(c, now);
 }
 
+// RFC 6675 §2 / §4 SetPipe(): the octets in flight. A FIN is no octet: it
+// occupies a sequence number but no room in the network worth a segment, and
+// counting it would keep the last lost segment of a closing connection out of
+// a cwnd of whole segments (Linux counts packets, and a FIN rides on one).
+uint32_t Stack::sack_pipe(ConnHot& c) {
+  ConnCold& k = cold(c);
+  const Seq data_max = (c.flags & cflag::kFinSent) ? c.snd_max - 1 : c.snd_max;
+  return k.sacked.pipe(c.snd_una, seq_max(data_max, c.snd_una), k.high_rxt, mss_eff(c));
+}
+
 // RFC 6675 §5 step (C) with NextSeg() rule 1: retransmit lost ranges while
 // the pipe leaves room for one more segment.
 void Stack::sack_retransmit(ConnHot& c, Instant now) {
   ConnCold& k = cold(c);
   const uint32_t smss = mss_eff(c);
   for (;;) {
-    const uint32_t pipe = k.sacked.pipe(c.snd_una, c.snd_max, k.high_rxt, smss);
+    const uint32_t pipe = sack_pipe(c);
     if (c.cwnd < pipe + smss) return;
     Seq l, r;
     if (!k.sacked.next_lost(c.snd_una, seq_max(k.high_rxt, c.snd_una), smss, &l, &r)) return;
@@ -125,7 +135,7 @@ void Stack::rescue_retransmit(ConnHot& c, Instant now) {
   if (c.xflags & xflag::kRescued) return;
   ConnCold& k = cold(c);
   const uint32_t smss = mss_eff(c);
-  if (c.cwnd < k.sacked.pipe(c.snd_una, c.snd_max, k.high_rxt, smss) + smss) return;
+  if (c.cwnd < sack_pipe(c) + smss) return;
   Seq l, r;
   if (k.sacked.next_lost(c.snd_una, seq_max(k.high_rxt, c.snd_una), smss, &l, &r)) return;  // rule 1 first
   if (!k.sacked.top_hole(c.snd_una, c.snd_max, &l, &r)) return;

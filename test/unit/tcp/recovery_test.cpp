@@ -156,6 +156,39 @@ TEST_CASE("RFC 6675 §4 NextSeg() rule (4): a lost tail gets one rescue retransm
   s.ack(s.seg(10));
   CHECK_FALSE(s.info().in_recovery);
   CHECK(s.ctr().rto_timeouts == 0);
+
+TEST_CASE("RFC 6675 §4 IsLost: two SACKed segments above SND.UNA are no loss yet; a third is",
+          "[tcp][recovery][sack][issue11]") {
+  Sender s(full_peer(), 6);
+  // Segment 0 is lost; the peer SACKs 1, then 1-2, then 1-3.
+  CHECK(data_seqs(s.ack(s.seg(0), {{1, 2}})).empty());
+  CHECK(data_seqs(s.ack(s.seg(0), {{1, 3}})).empty());  // (DupThresh - 1) * SMSS: not more
+  CHECK(s.ctr().fast_retransmits == 0);
+  CHECK(data_seqs(s.ack(s.seg(0), {{1, 4}})) == std::vector<uint32_t>{s.seg(0).raw()});
+  CHECK(s.ctr().fast_retransmits == 1);
+}
+
+TEST_CASE("RFC 6675 §5 (C): a closing sender resends every lost segment cwnd allows; its FIN is no octet of pipe",
+          "[tcp][recovery][sack][issue11]") {
+  Scenario sc(full_peer());
+  sc.to(State::kEstablished);
+  const Seq start = sc.peer.stack_nxt;
+  const uint32_t mss = 1448;
+  const std::vector<uint8_t> data(5 * mss + 760, 0x5a);
+  REQUIRE(sc.h.stack.send(sc.id, data) == data.size());
+  REQUIRE(sc.h.stack.close(sc.id));
+  const auto flight = sc.collect();
+  REQUIRE(data_seqs(flight).size() == 6);
+  REQUIRE(sc.peer.stack_nxt.raw() == (start + 8001).raw());  // the FIN went out
+  // Segments 0 and 1 are lost; everything from 2 on arrived.
+  SegmentIn a = sc.peer.make(flag::kAck, sc.peer.nxt, start);
+  a.opts.sack[a.opts.sack_count++] = wire::SackBlock{(start + 2 * mss).raw(), (start + 8000).raw()};
+  const auto out = sc.send(a);
+  // Recovery: cwnd = ssthresh = 2 segments (RFC 5681 eq. (4) of 8001 in
+  // flight); pipe after the first retransmission is one segment, so the
+  // second lost segment goes too (as Linux).
+  CHECK(data_seqs(out) == std::vector<uint32_t>{start.raw(), (start + mss).raw()});
+  CHECK(sc.h.stack.counters().fast_retransmits == 1);
 }
 
 TEST_CASE("RFC 6298 / RFC 6582 §3.2: an RTO during recovery ends it and goes back to SND.UNA",
