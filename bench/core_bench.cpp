@@ -5,8 +5,16 @@
 //  connection   ns per full passive open + HTTP request/response + client-
 //               first close (4 segments in, 3 out, frames parsed and built)
 // Reference measured in the same run: parse the SYN frame and build a SYN-ACK
-// frame with no TCP logic (what any endpoint must pay), so each figure is also
+// frame with no TCP logic (lib/wire's fast path: parse_tcp_frame and the
+// frame template, both checksums) (what any endpoint must pay), so each figure is also
 // reported as a ratio to it. Machines are noisy: the best of several rounds.
+//
+// `core_bench --op NAME` (NAME: reference, syn_cookie, syn_backlog,
+// connection) runs one round of one operation, for instruction counts under
+// callgrind (bench/instr_count.py): the measured part is exactly what runs
+// inside measured_loop(), and in the connection scenario the scripted peer's
+// frame building (peer_frame_into()) is toggled out, so the count is
+// synmill's side only.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -21,6 +29,8 @@
 #include "tcp/stack.hpp"
 #include "wire/frame.hpp"
 #include "wire/tcp_frame.hpp"
+#include "wire/tcp_parse.hpp"
+#include "wire/tcp_template.hpp"
 
 using namespace synmill;
 using Clock = std::chrono::steady_clock;
@@ -35,7 +45,7 @@ constexpr uint32_t kClientIp = 0xC6120010;
 class FrameSink final : public tcp::TxSink {
  public:
   void emit(const tcp::SegmentOut& s) override {
-    len_ = tcp::frame_from_segment(buf_, s, addrs_);
+    len_ = tcp::frame_from_segment(buf_, s, tpl_, dst_mac_, 0);
     last_ = s;
     ++count_;
   }
@@ -45,7 +55,8 @@ class FrameSink final : public tcp::TxSink {
 
  private:
   std::array<uint8_t, 2048> buf_{};
-  tcp::FrameAddrs addrs_{};
+  wire::TcpFrameTemplate tpl_{};  // a per-worker template, as the data plane keeps
+  wire::MacAddr dst_mac_{};
   tcp::SegmentOut last_{};
   size_t len_ = 0;
   uint64_t count_ = 0;
@@ -74,6 +85,13 @@ size_t client_frame_into(std::span<uint8_t> out, uint32_t i, uint32_t seq, uint3
       out, spec, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
 }
 
+// The scripted peer's frames inside a measured loop: callgrind toggles this
+// function's instructions out of the count (only synmill's side is counted).
+[[gnu::noinline]] size_t peer_frame_into(std::span<uint8_t> out, uint32_t i, uint32_t seq, uint32_t ack,
+                                         uint8_t flags, std::string_view payload, bool syn_opts) {
+  return client_frame_into(out, i, seq, ack, flags, payload, syn_opts);
+}
+
 std::vector<uint8_t> client_frame(uint32_t port, uint32_t seq, uint32_t ack, uint8_t flags,
                                   std::string_view payload, bool syn_opts) {
   std::vector<uint8_t> f(2048);
@@ -81,10 +99,13 @@ std::vector<uint8_t> client_frame(uint32_t port, uint32_t seq, uint32_t ack, uin
   return f;
 }
 
+// As the data plane does: the frame parsed in place into a SegmentIn.
 void feed(tcp::Stack& s, std::span<const uint8_t> frame, tcp::Instant now) {
-  const auto f = wire::parse_frame(frame);
-  if (!f) std::abort();
-  s.on_segment(tcp::segment_from_frame(*f), now);
+  tcp::SegmentIn seg;
+  wire::TcpFrameView view;
+  wire::ParseError err{};
+  if (tcp::segment_from_bytes(frame, wire::kVerifyChecksums, seg, view, err) != wire::TcpFrameParse::kTcp) std::abort();
+  s.on_segment(seg, now);
 }
 
 
@@ -103,6 +124,18 @@ struct Timer {
   void start() { t0 = Clock::now(); }
   void stop() { ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count(); }
 };
+
+// The timed part of every scenario runs inside this function: callgrind
+// counts instructions only here (--toggle-collect=*measured_loop*).
+template <class F>
+[[gnu::noinline]] void measured_loop(Timer& timer, F&& loop) {
+  timer.start();
+  loop();
+  timer.stop();
+}
+
+int g_rounds = 5;  // 1 with --op
+bool g_failed = false;  // a scenario did not do what it claims
 
 template <class F>
 double best_ns_per_op(int rounds, uint64_t ops, F&& body) {
@@ -128,17 +161,20 @@ double bench_syn(tcp::CookieMode mode, uint32_t n) {
   cfg.send_chunks = 64;
   FrameSink sink;
   uint64_t sent = 0;
-  const double ns = best_ns_per_op(5, n, [&](Timer& timer) {
+  const double ns = best_ns_per_op(g_rounds, n, [&](Timer& timer) {
     tcp::Stack stack(cfg, secrets(), sink, tcp::Instant{});
     tcp::HttpApp app;
     stack.listen(80, app);
     const auto t = tcp::Instant{} + tcp::Duration::ms(1);
-    timer.start();
-    for (const auto& f : syns) feed(stack, f, t);
-    timer.stop();
+    measured_loop(timer, [&] {
+      for (const auto& f : syns) feed(stack, f, t);
+    });
     sent = stack.counters().synack_out;
   });
-  if (sent != n) std::fprintf(stderr, "syn bench: %lu SYN-ACKs for %u SYNs\n", sent, n);
+  if (sent != n) {
+    g_failed = true;
+    std::fprintf(stderr, "syn bench: %lu SYN-ACKs for %u SYNs\n", sent, n);
+  }
   return ns;
 }
 
@@ -147,24 +183,31 @@ double bench_reference(uint32_t n) {
   for (uint32_t i = 0; i < n; ++i)
     syns.push_back(client_frame(i, i * 7919u, 0, tcp::flag::kSyn, {}, true));
   std::array<uint8_t, 2048> out{};
+  const wire::TcpFrameTemplate tpl{};
+  const wire::MacAddr mac{};
   uint64_t total = 0;
-  const double ns = best_ns_per_op(5, n, [&](Timer& timer) {
-    timer.start();
-    for (const auto& fr : syns) {
-      const auto f = wire::parse_frame(fr);
-      wire::TcpFrameSpec spec;
-      spec.src_ip = f->ip.dst();
-      spec.dst_ip = f->ip.src();
-      spec.src_port = f->tcp.dst_port();
-      spec.dst_port = f->tcp.src_port();
-      spec.seq = f->tcp.seq() ^ 0x5bd1e995u;
-      spec.ack = f->tcp.seq() + 1;
-      spec.flags = tcp::flag::kSyn | tcp::flag::kAck;
-      spec.window = 65535;
-      spec.opts = f->opts;
-      total += wire::build_tcp_frame(out, spec, {});
-    }
-    timer.stop();
+  const double ns = best_ns_per_op(g_rounds, n, [&](Timer& timer) {
+    measured_loop(timer, [&] {
+      for (const auto& fr : syns) {
+        wire::TcpFrameView v;
+        wire::TcpOptions opts;
+        wire::ParseError err{};
+        if (wire::parse_tcp_frame(fr, wire::kVerifyChecksums, v, opts, err) != wire::TcpFrameParse::kTcp) std::abort();
+        wire::TcpHeaderFields h;
+        h.src_ip = v.dst_ip();
+        h.dst_ip = v.src_ip();
+        h.src_port = v.dst_port();
+        h.dst_port = v.src_port();
+        h.seq = v.seq() ^ 0x5bd1e995u;
+        h.ack = v.seq() + 1;
+        h.flags = tcp::flag::kSyn | tcp::flag::kAck;
+        h.window = 65535;
+        const size_t olen = wire::tcp_options_len(opts);
+        tpl.write_headers(out.data(), mac, h, opts, olen, 0, 0, true);
+        wire::fill_tcp_checksum(out.data(), 20 + olen);
+        total += 54 + olen;
+      }
+    });
   });
   if (total == 0) std::abort();
   return ns;
@@ -186,44 +229,63 @@ double bench_connections(uint32_t n) {
   std::array<uint8_t, 2048> buf{};
   FrameSink sink;
   uint64_t established = 0;
-  const double ns = best_ns_per_op(5, n, [&](Timer& timer) {
+  const double ns = best_ns_per_op(g_rounds, n, [&](Timer& timer) {
     tcp::Stack stack(cfg, secrets(), sink, tcp::Instant{});
     tcp::HttpApp app;
     stack.listen(80, app);
     tcp::Instant now = tcp::Instant{} + tcp::Duration::ms(1);
-    timer.start();
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t port = i;
-      const uint32_t cseq = i * 104729u;
-      feed(stack, syns[i], now);
-      const uint32_t sseq = sink.last().seq.raw();
-      size_t len = client_frame_into(buf, port, cseq + 1, sseq + 1, tcp::flag::kAck | tcp::flag::kPsh, req, false);
-      feed(stack, std::span<const uint8_t>(buf.data(), len), now);
-      const uint32_t resp_end = sink.last().seq.raw() + sink.last().payload_len;
-      const uint32_t cfin = cseq + 1 + static_cast<uint32_t>(req.size());
-      len = client_frame_into(buf, port, cfin, resp_end, tcp::flag::kAck | tcp::flag::kFin, {}, false);
-      feed(stack, std::span<const uint8_t>(buf.data(), len), now);
-      len = client_frame_into(buf, port, cfin + 1, resp_end + 1, tcp::flag::kAck, {}, false);
-      feed(stack, std::span<const uint8_t>(buf.data(), len), now);
-      if ((i & 1023) == 0) {
-        now = now + tcp::Duration::us(10);
-        stack.advance(now);
+    measured_loop(timer, [&] {
+      for (uint32_t i = 0; i < n; ++i) {
+        const uint32_t port = i;
+        const uint32_t cseq = i * 104729u;
+        feed(stack, syns[i], now);
+        const uint32_t sseq = sink.last().seq.raw();
+        size_t len = peer_frame_into(buf, port, cseq + 1, sseq + 1, tcp::flag::kAck | tcp::flag::kPsh, req, false);
+        feed(stack, std::span<const uint8_t>(buf.data(), len), now);
+        const uint32_t resp_end = sink.last().seq.raw() + sink.last().payload_len;
+        const uint32_t cfin = cseq + 1 + static_cast<uint32_t>(req.size());
+        len = peer_frame_into(buf, port, cfin, resp_end, tcp::flag::kAck | tcp::flag::kFin, {}, false);
+        feed(stack, std::span<const uint8_t>(buf.data(), len), now);
+        len = peer_frame_into(buf, port, cfin + 1, resp_end + 1, tcp::flag::kAck, {}, false);
+        feed(stack, std::span<const uint8_t>(buf.data(), len), now);
+        if ((i & 1023) == 0) {
+          now = now + tcp::Duration::us(10);
+          stack.advance(now);
+        }
       }
-    }
-    timer.stop();
+    });
     established = stack.counters().established;
-    if (stack.conn_count() != 0) std::fprintf(stderr, "connection bench: %u left open\n", stack.conn_count());
+    if (stack.conn_count() != 0) {
+    g_failed = true;
+    std::fprintf(stderr, "connection bench: %u left open\n", stack.conn_count());
+  }
   });
-  if (established != n) std::fprintf(stderr, "connection bench: %lu of %u established\n", established, n);
+  if (established != n) {
+    g_failed = true;
+    std::fprintf(stderr, "connection bench: %lu of %u established\n", established, n);
+  }
   return ns;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool json = argc > 1 && std::strcmp(argv[1], "--json") == 0;
   const char* env_n = std::getenv("SYNMILL_BENCH_N");
   const uint32_t n = env_n ? static_cast<uint32_t>(std::strtoul(env_n, nullptr, 10)) : 200000;
+  if (argc > 2 && std::strcmp(argv[1], "--op") == 0) {
+    g_rounds = 1;
+    const std::string op = argv[2];
+    if (op == "reference") bench_reference(n);
+    else if (op == "syn_cookie") bench_syn(tcp::CookieMode::kAlways, n);
+    else if (op == "syn_backlog") bench_syn(tcp::CookieMode::kOff, n);
+    else if (op == "connection") bench_connections(n);
+    else {
+      std::fprintf(stderr, "unknown op %s (reference, syn_cookie, syn_backlog, connection)\n", op.c_str());
+      return 2;
+    }
+    return g_failed ? 1 : 0;
+  }
+  const bool json = argc > 1 && std::strcmp(argv[1], "--json") == 0;
   const double ref = bench_reference(n);
   const double cookie = bench_syn(tcp::CookieMode::kAlways, n);
   const double backlog = bench_syn(tcp::CookieMode::kOff, n);

@@ -12,6 +12,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   python3-scapy python3-matplotlib python3-prometheus-client nlohmann-json3-dev
   iproute2 iputils-ping curl wrk tshark procps
+  valgrind
 )
 
 missing=()

@@ -5,8 +5,19 @@
 # smoke of every bench scenario (synmill-gen against synmill over memif), the
 # unit and simulation tests again under ASan + UBSan, then 60 s of each
 # libFuzzer target.
+#
+#   scripts/test.sh           every test (what .ci/run calls; about 35 min here)
+#   scripts/test.sh --quick   the quick tier for iteration: build, then the unit,
+#                             simulation (without sim-long), data-plane, CLI and
+#                             instruction-budget suites (a few minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+quick=0
+case "${1:-}" in
+  --quick) quick=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+esac
 scripts/setup.sh
 
 echo "== every program the scripts, tests and bench call comes from a package setup.sh installs"
@@ -15,6 +26,12 @@ scripts/check_deps.py
 
 echo "== build (release)"
 scripts/build.sh release >/dev/null
+if [ "$quick" = 1 ]; then
+  echo "== quick tier: unit, sim, dp, ctl, app-cli, instruction budgets"
+  meson test -C build --print-errorlogs --num-processes 1 --no-suite sim-long
+  echo "== quick tier passed (the full suite: scripts/test.sh)"
+  exit 0
+fi
 echo "== unit, simulation and data-plane tests"
 # Every suite, 'sim-long' included: 10,000 connections x 1 MiB both ways at
 # 1/5/20 % loss (about 3.5 CPU-minutes; SYNMILL_SIM_SCALE scales it).
@@ -26,7 +43,7 @@ test/integration/run.sh build
 echo "== examples: libsynmill installed (DESTDIR), examples/ built against it by a plain Makefile, run against kernel peers"
 test/examples/run.sh build
 
-echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers)"
+echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers), and differentially against Linux"
 test/conformance/run.sh build
 
 echo "== churn: 10 million connections through synmill-gen over net_memif; no leak"

@@ -87,6 +87,18 @@ def rss_kib(pid):
     return 0
 
 
+def anon_kib(pid):
+    """The process's anonymous memory (smaps_rollup "Anonymous"): synmill's
+    own heap (connection tables, pools, timers). DPDK's memory under
+    --no-huge (a memfd) and the memif region (a memfd the peer maps) are
+    shared file mappings and not counted, whenever they are mapped."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Anonymous:"):
+                return int(line.split()[1])
+    return 0
+
+
 def cpu_ticks():
     """(busy, total) jiffies over all CPUs from /proc/stat."""
     with open("/proc/stat") as f:
@@ -141,6 +153,9 @@ class Synmill:
     def rss_kib(self):
         return rss_kib(self.proc.pid)
 
+    def anon_kib(self):
+        return anon_kib(self.proc.pid)
+
     def stop(self):
         rc = stop(self.proc)
         shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
@@ -148,12 +163,13 @@ class Synmill:
 
 
 class Testpmd:
-    """dpdk-testpmd in macswap mode in synmill's place: the link's ceiling."""
+    """dpdk-testpmd in synmill's place: rxonly (what the generator can push
+    across the link) or macswap (the round trip)."""
 
-    def __init__(self, tag, memif):
+    def __init__(self, tag, memif, mode="macswap"):
         self.prefix = f"testpmd-bench-{RUN_ID}-{tag}"
         cmd = ["stdbuf", "-oL", "dpdk-testpmd", "--lcores", "0@0,1@0", "--no-pci", "--no-huge", "-m", "1024", "--file-prefix",
-               self.prefix, memif.vdev("server"), "--", "--forward-mode=macswap", "--auto-start",
+               self.prefix, memif.vdev("server"), "--", f"--forward-mode={mode}", "--auto-start",
                "--nb-cores=1", "--rxq=1", "--txq=1", "--disable-link-check",
                "--burst=64", "--rxd=4096", "--txd=4096"]
         self.proc = start(cmd, f"testpmd-{tag}", stdin=subprocess.PIPE)

@@ -16,10 +16,12 @@
 //
 //   synmill-kv -l 0-2 --no-pci --vdev=net_tap0,iface=kv0 -- --addr 198.18.0.2/24 --listen 7000:kv
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <synmill/synmill.hpp>
@@ -29,6 +31,7 @@ namespace {
 constexpr size_t kMaxLine = 512;
 constexpr uint16_t kRequest = 1;
 constexpr uint16_t kAnswer = 2;
+constexpr uint32_t kRetryTimer = 0;
 
 // Per-connection state, reached through stack.user(id) (a pointer).
 struct Session {
@@ -98,7 +101,12 @@ class Kv final : public synmill::Application {
       const std::string answer = execute(text);
       a.len = static_cast<uint32_t>(answer.size());
       std::memcpy(a.data.data(), answer.data(), answer.size());
-      if (!ctx.post(m.from, a)) ++lost_;
+      // The requester waits for this answer: a full ring means try again
+      // shortly (a worker timer), in order, never drop it.
+      if (!unsent_.empty() || !ctx.post(m.from, a)) {
+        unsent_.emplace_back(m.from, a);
+        ctx.stack().set_worker_timer(kRetryTimer, synmill::Duration::ms(1), *this);
+      }
       return;
     }
     synmill::Stack& stack = ctx.stack();
@@ -115,6 +123,12 @@ class Kv final : public synmill::Application {
   }
 
   void on_writable(synmill::Stack& stack, synmill::ConnId id) override { stack.resume_receive(id); }
+
+  void on_worker_timer(synmill::Stack& stack, uint32_t timer) override {
+    if (timer != kRetryTimer) return;
+    while (!unsent_.empty() && ctx_->post(unsent_.front().first, unsent_.front().second)) unsent_.pop_front();
+    if (!unsent_.empty()) stack.set_worker_timer(kRetryTimer, synmill::Duration::ms(1), *this);
+  }
 
  private:
   static Session* session(synmill::Stack& stack, synmill::ConnId id) {
@@ -176,7 +190,7 @@ class Kv final : public synmill::Application {
 
   synmill::Context* ctx_ = nullptr;
   std::unordered_map<std::string, std::string> shard_;
-  uint64_t lost_ = 0;
+  std::deque<std::pair<uint16_t, synmill::Message>> unsent_;  // (to, answer) waiting for room in a ring
 };
 
 }  // namespace

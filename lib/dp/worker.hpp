@@ -17,6 +17,8 @@
 #include "dp/table_query.hpp"
 #include "tcp/app.hpp"
 #include "tcp/stack.hpp"
+#include "wire/frame.hpp"
+#include "wire/tcp_template.hpp"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -183,7 +185,10 @@ class Worker final : public tcp::TxSink {
   void tx(rte_mbuf* m);
   void flush();
   tcp::Instant now_from_tsc(uint64_t tsc) const;
+  void set_clock(uint64_t tsc_hz, uint64_t tsc_start);
   void drain(tcp::Instant now);
+  void handle_other(rte_mbuf* m, std::span<uint8_t> frame, wire::ParseFlags pf);
+  bool bad_source(uint32_t src, const uint8_t* src_mac) const;
   void publish();
   void take_query(tcp::Instant now);
 
@@ -192,6 +197,10 @@ class Worker final : public tcp::TxSink {
   WorkerCounters ctr_;
   uint64_t tsc_hz_ = 0;
   uint64_t tsc_start_ = 0;
+  uint64_t ns_per_tsc_q40_ = 0;  // nanoseconds per TSC cycle, fixed point (2^-40): no division per loop
+  int64_t next_advance_ns_ = 0;  // the stack's timers advance once per timer tick
+  int64_t tick_ns_ = 1;
+  wire::TcpFrameTemplate tpl_;   // this worker's reply headers (source MAC, TTL)
   static constexpr uint16_t kBurst = 32;
   std::array<rte_mbuf*, 64> txq_{};
   uint16_t tx_len_ = 0;

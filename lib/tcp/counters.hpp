@@ -46,6 +46,7 @@ namespace synmill::tcp {
   X(fast_retransmits)             \
   X(sack_recoveries)              \
   X(partial_acks)                 \
+  X(rescue_retransmits)           \
   X(rto_timeouts)                 \
   X(rto_after_recovery)           \
   X(ooo_queued)                   \
@@ -84,6 +85,7 @@ namespace synmill::tcp {
   X(ack_too_old)          /* ACK below SND.UNA - MAX.SND.WND (RFC 5961 §5.2) */  \
   X(no_ack)               /* segment without ACK in a synchronized state */      \
   X(ooo_dropped)          /* out-of-order data not queued: block list full */    \
+  X(past_fin)             /* data or another FIN beyond the peer's FIN: not taken */ \
   X(rcv_buffer_full)      /* in-window data not stored: chunk pool empty */      \
   X(zero_window)          /* data to a zero window (a probe): ACKed */           \
   X(unread_on_close)      /* unread bytes discarded by close() (were ACKed) */   \

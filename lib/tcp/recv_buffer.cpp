@@ -76,6 +76,42 @@ bool RecvBuffer::add_block(Seq seq, uint32_t len) {
   return true;
 }
 
+bool RecvBuffer::holds(Seq seq, uint32_t len) const {
+  for (uint32_t i = 0; i < nblocks_; ++i)
+    if (blocks_[i].left <= seq && seq + len <= blocks_[i].right) return true;
+  return false;
+}
+
+bool RecvBuffer::held_overlap(Seq seq, uint32_t len, Seq* l, Seq* r) const {
+  const Seq end = seq + len;
+  for (uint32_t i = 0; i < nblocks_; ++i) {  // sorted: the first hit is the lowest
+    if (blocks_[i].right <= seq || end <= blocks_[i].left) continue;
+    *l = seq_max(seq, blocks_[i].left);
+    *r = seq_min(end, blocks_[i].right);
+    return true;
+  }
+  return false;
+}
+
+bool RecvBuffer::cut_from(Seq end) {
+  uint32_t n = 0;
+  bool cut = false;
+  for (uint32_t i = 0; i < nblocks_; ++i) {
+    Block b = blocks_[i];
+    if (end <= b.left) {
+      cut = true;
+      continue;
+    }
+    if (end < b.right) {
+      b.right = end;
+      cut = true;
+    }
+    blocks_[n++] = b;
+  }
+  nblocks_ = static_cast<uint8_t>(n);
+  return cut;
+}
+
 Seq RecvBuffer::merge(Seq rcv_nxt) {
   uint32_t k = 0;
   while (k < nblocks_ && blocks_[k].left <= rcv_nxt) {

@@ -69,6 +69,14 @@ class RecvBuffer {
   // recorded) when it would need more than kMaxBlocks blocks.
   bool add_block(Seq seq, uint32_t len);
   bool can_add_block(Seq seq, uint32_t len) const;
+  // True when every byte of [seq, seq + len) is already held out of order.
+  bool holds(Seq seq, uint32_t len) const;
+  // The lowest part of [seq, seq + len) already held out of order, as
+  // [*l, *r) (what an RFC 2883 D-SACK block reports); false when none is.
+  bool held_overlap(Seq seq, uint32_t len, Seq* l, Seq* r) const;
+  // Forgets the out-of-order bytes at or beyond `end` (past the peer's FIN);
+  // true when there were any. Their chunks go when the buffer drains.
+  bool cut_from(Seq end);
   // Advances RCV.NXT over the blocks it now reaches; returns the new RCV.NXT.
   Seq merge(Seq rcv_nxt);
   // The contiguous bytes from read_ up to `limit` within one chunk.
@@ -92,6 +100,7 @@ class RecvBuffer {
   }
   bool fin_at(Seq s) const { return fin_ && fin_seq_ == s; }
   bool has_fin() const { return fin_; }
+  Seq fin_seq() const { return fin_seq_; }  // valid while has_fin()
 
   // RFC 2883 D-SACK: report [left, right) once in the next ACK.
   void set_dsack(Seq left, Seq right) {

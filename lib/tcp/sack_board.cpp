@@ -96,6 +96,17 @@ bool SackBoard::next_lost(Seq una, Seq from, uint32_t smss, Seq* l, Seq* r) cons
   return false;
 }
 
+bool SackBoard::top_hole(Seq una, Seq max, Seq* l, Seq* r) const {
+  Seq hi = max;
+  uint32_t i = n_;
+  if (i > 0 && !(right_[i - 1] < max)) hi = left_[--i];  // the top is SACKed: the hole below it
+  const Seq lo = i > 0 ? seq_max(una, right_[i - 1]) : una;
+  if (!(lo < hi)) return false;
+  *l = lo;
+  *r = hi;
+  return true;
+}
+
 uint32_t SackBoard::pipe(Seq una, Seq max, Seq high_rxt, uint32_t smss) const {
   uint64_t p = 0;
   Seq start = una;

@@ -43,6 +43,9 @@ class SackBoard {
   // The first unSACKed range [*l, *r) with l >= from that is lost (an
   // RFC 6675 NextSeg() rule 1 candidate); false when there is none.
   bool next_lost(Seq una, Seq from, uint32_t smss, Seq* l, Seq* r) const;
+  // The highest range of [una, max) not SACKed, as [*l, *r); false when
+  // everything outstanding was SACKed (RFC 6675 NextSeg() rule 4).
+  bool top_hole(Seq una, Seq max, Seq* l, Seq* r) const;
   // RFC 6675 SetPipe(): bytes in flight, given HighRxt and SND.MAX.
   uint32_t pipe(Seq una, Seq max, Seq high_rxt, uint32_t smss) const;
 

@@ -1,6 +1,8 @@
 #include "tcp/segment_codec.hpp"
 
+#include "wire/ipv4.hpp"
 #include "wire/tcp_frame.hpp"
+#include "wire/tcp_header.hpp"
 
 namespace synmill::tcp {
 
@@ -19,36 +21,52 @@ SegmentIn segment_from_frame(const wire::Frame& f) {
   return s;
 }
 
-static wire::TcpFrameSpec spec_of(const SegmentOut& seg, const FrameAddrs& a) {
-  wire::TcpFrameSpec spec;
-  spec.src_mac = a.src_mac;
-  spec.dst_mac = a.dst_mac;
-  spec.src_ip = seg.tuple.local_ip;
-  spec.dst_ip = seg.tuple.remote_ip;
-  spec.src_port = seg.tuple.local_port;
-  spec.dst_port = seg.tuple.remote_port;
-  spec.seq = seg.seq.raw();
-  spec.ack = (seg.flags & flag::kAck) ? seg.ack.raw() : 0;
-  spec.flags = seg.flags;
-  spec.window = seg.window;
-  spec.opts = seg.opts;
-  spec.ttl = a.ttl;
-  spec.ip_id = a.ip_id;
-  return spec;
+wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
+                                       wire::TcpFrameView& view, wire::ParseError& err) {
+  const wire::TcpFrameParse r = wire::parse_tcp_frame(frame, flags, view, out.opts, err);
+  if (r != wire::TcpFrameParse::kTcp) return r;
+  out.tuple.local_ip = view.dst_ip();
+  out.tuple.remote_ip = view.src_ip();
+  out.tuple.local_port = view.dst_port();
+  out.tuple.remote_port = view.src_port();
+  out.seq = Seq{view.seq()};
+  out.ack = Seq{view.ack()};
+  out.flags = view.flags();
+  out.window = view.window();
+  out.payload = view.payload();
+  return r;
 }
 
 size_t frame_len_for(const SegmentOut& seg) {
   return wire::tcp_frame_header_len(seg.opts) + seg.payload_len;
 }
 
+size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
+                          const wire::MacAddr& dst_mac, uint16_t ip_id, bool fill_ip_csum, bool fill_tcp_csum) {
+  const size_t opts_len = wire::tcp_options_len(seg.opts);  // once
+  const size_t hdr = wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen + opts_len;
+  const size_t len = hdr + seg.payload_len;
+  if (out.size() < len || seg.payload_len > wire::tcp_frame_max_payload(seg.opts)) return 0;
+  wire::TcpHeaderFields h;
+  h.src_ip = seg.tuple.local_ip;
+  h.dst_ip = seg.tuple.remote_ip;
+  h.src_port = seg.tuple.local_port;
+  h.dst_port = seg.tuple.remote_port;
+  h.seq = seg.seq.raw();
+  h.ack = (seg.flags & flag::kAck) ? seg.ack.raw() : 0;
+  h.flags = seg.flags;
+  h.window = seg.window;
+  uint8_t* p = out.data();
+  tpl.write_headers(p, dst_mac, h, seg.opts, opts_len, ip_id, seg.payload_len, fill_ip_csum);
+  if (seg.payload_len > 0) seg.payload_src->copy_to(seg.payload_offset, seg.payload_len, p + hdr);
+  if (fill_tcp_csum) wire::fill_tcp_checksum(p, len - wire::kEthHeaderLen - wire::kIpv4MinHeaderLen);
+  return len;
+}
+
 size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const FrameAddrs& addrs,
                           bool fill_ip_csum, bool fill_tcp_csum) {
-  if (out.size() < frame_len_for(seg)) return 0;
-  const size_t hdr = wire::write_tcp_frame_headers(out, spec_of(seg, addrs));
-  if (hdr == 0) return 0;
-  if (seg.payload_len > 0) seg.payload_src->copy_to(seg.payload_offset, seg.payload_len, out.data() + hdr);
-  return wire::finish_tcp_frame(out.first(hdr + seg.payload_len), seg.payload_len, fill_ip_csum,
-                                fill_tcp_csum);
+  const wire::TcpFrameTemplate tpl(addrs.src_mac, addrs.ttl);
+  return frame_from_segment(out, seg, tpl, addrs.dst_mac, addrs.ip_id, fill_ip_csum, fill_tcp_csum);
 }
 
 }  // namespace synmill::tcp

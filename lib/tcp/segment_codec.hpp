@@ -8,11 +8,20 @@
 
 #include "tcp/segment.hpp"
 #include "wire/frame.hpp"
+#include "wire/tcp_parse.hpp"
+#include "wire/tcp_template.hpp"
 
 namespace synmill::tcp {
 
 // `f` must be FrameKind::kIpv4Tcp. The local side is the frame's destination.
 SegmentIn segment_from_frame(const wire::Frame& f);
+
+// The receive fast path: an Ethernet frame parsed in place straight into
+// `out` (options included, no Frame in between). kNotTcp: not IPv4 TCP, use
+// wire::parse_frame(); kError: `err` is what parse_frame() would return.
+// `view` gives the rest of the frame (MAC addresses) to the caller.
+wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
+                                       wire::TcpFrameView& view, wire::ParseError& err);
 
 struct FrameAddrs {
   std::array<uint8_t, 6> src_mac{};
@@ -26,6 +35,12 @@ struct FrameAddrs {
 // small.
 size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const FrameAddrs& addrs,
                           bool fill_ip_csum = true, bool fill_tcp_csum = true);
+
+// The same from a sender's template (source MAC, TTL: see
+// wire/tcp_template.hpp), as the data plane sends: same bytes.
+size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
+                          const wire::MacAddr& dst_mac, uint16_t ip_id, bool fill_ip_csum = true,
+                          bool fill_tcp_csum = true);
 
 // Largest frame a segment can become with payload_len bytes.
 size_t frame_len_for(const SegmentOut& seg);

@@ -400,12 +400,14 @@ uint32_t Stack::queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref
     default: return 0;
   }
   SendQueue& q = cold(*c).sendq;
-  const uint32_t cap = send_cap(*c);
-  const uint32_t n = by_ref ? q.append_ref(chunks_, data, q.size() + cap) : q.append(chunks_, data, q.size() + cap);
+  const uint32_t cap = send_cap(*c);  // fair pool (stack_reclaim.cpp)
+  const uint32_t room = cfg_.send_buf - std::min(cfg_.send_buf, q.size());
+  const uint32_t max = q.size() + cap;
+  const uint32_t n = by_ref ? q.append_ref(chunks_, data, max) : q.append(chunks_, data, max);
   if (n < data.size()) {
     if (chunks_.available() == 0)
       ++ctr_.drop.send_pool_empty;
-    else if (cap < cfg_.send_buf - std::min(cfg_.send_buf, q.size()))
+    else if (cap < room)
       ++ctr_.drop.send_pool_pressure;
   }
   if (c->state >= State::kEstablished) output_soon(*c);

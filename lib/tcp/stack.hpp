@@ -228,6 +228,8 @@ class Stack {
   void enter_recovery(ConnHot& c, Instant now);
   void on_ack_in_recovery(ConnHot& c, uint32_t acked, Instant now);
   void sack_retransmit(ConnHot& c, Instant now);
+  void rescue_retransmit(ConnHot& c, Instant now);
+  uint32_t sack_pipe(ConnHot& c);  // RFC 6675 SetPipe(), in data octets
   uint32_t send_range(ConnHot& c, Seq left, uint32_t len, Instant now);
   void challenge_ack(ConnHot& c, Instant now);
   void negotiate(ConnHot& c, const wire::TcpOptions& syn_opts);

@@ -168,9 +168,6 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
       c.flags |= cflag::kAckNow;
     return;
   }
-  // RFC 7323 §4.3: TS.Recent follows the segment that starts at the left edge.
-  if ((c.flags & cflag::kTimestamps) && seg.opts.has_timestamps && seg.seq <= c.rcv_nxt)
-    c.ts_recent = seg.opts.ts_val;
   // Second: RST.
   if (rst) {
     input_rst(c, seg, now);
@@ -191,6 +188,15 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
     ++ctr_.drop.no_ack;
     return;
   }
+  // RFC 7323 §4.3 (2), §5.3 R3: TS.Recent is taken from a segment with
+  // SEG.SEQ <= Last.ACK.sent, the RCV.NXT of our last ACK (rcv_acked): a
+  // delayed ACK covering several segments echoes the earliest one's TSval (as
+  // Linux tcp_replace_ts_recent: !after(seq, rcv_wup)). Only a segment that
+  // got past the RST and SYN checks counts: an in-window RST or SYN that
+  // draws only a challenge ACK (RFC 5961 §3.2, §4.2) is dropped and must not
+  // move TS.Recent (Linux updates it in tcp_ack, after tcp_validate_incoming).
+  if ((c.flags & cflag::kTimestamps) && seg.opts.has_timestamps && seg.seq <= c.rcv_acked)
+    c.ts_recent = seg.opts.ts_val;
   const bool handshake = c.state == State::kSynRcvd;
   if (!input_ack(c, seg, now)) return;
   // Data on the segment that completes the handshake is acknowledged at once
@@ -389,6 +395,23 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
     data = data.subspan(0, start < right ? static_cast<uint32_t>(right - start) : 0);
     fin = false;
   }
+  // RFC 9293 §3.10.7.4 eighth: a FIN fixes the end of the stream. Once one
+  // is held (it came out of order), bytes at or past it are not taken, nor
+  // a FIN at another sequence number; the first FIN stays. (Linux queues
+  // them and purges the out-of-order queue at tcp_fin; a later FIN below
+  // the held one is where the two differ: Linux ends at the lower one.)
+  RecvBuffer& rq = cold(c).rcvq;
+  if (rq.has_fin() && !(c.flags & cflag::kPeerFin)) {
+    const Seq end = rq.fin_seq();
+    const bool past = start + static_cast<uint32_t>(data.size()) > end;
+    const bool other_fin = fin && fin_seq != end;
+    if (past) data = data.subspan(0, start < end ? static_cast<uint32_t>(end - start) : 0);
+    if (other_fin) fin = false;
+    if (past || other_fin) {
+      ++ctr_.drop.past_fin;
+      c.flags |= cflag::kAckNow;
+    }
+  }
 
   const bool receiving = c.state == State::kEstablished || c.state == State::kFinWait1 ||
                          c.state == State::kFinWait2;
@@ -411,7 +434,15 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
   // Eighth: FIN. Remembered where it lies (it may come before a hole fills)
   // and acted on once every byte before it has arrived and been taken.
   if (fin && !(c.flags & cflag::kPeerFin) && fin_seq >= c.rcv_nxt) {
-    cold(c).rcvq.set_fin(fin_seq);
+    if (!rq.has_fin()) {
+      rq.set_fin(fin_seq);
+      // Bytes held beyond it (they came before it) are dropped, as Linux
+      // tcp_fin purges its out-of-order queue.
+      if (rq.cut_from(fin_seq)) {
+        ++ctr_.drop.past_fin;
+        if (!rq.has_ooo()) c.xflags &= static_cast<uint8_t>(~xflag::kOooHeld);
+      }
+    }
     if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;  // beyond a hole: duplicate ACK (RFC 5681 §4.2)
   }
   try_fin(c, now);  // this FIN, or one held until a hole filled

@@ -122,6 +122,7 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
   c->snd_nxt = c->snd_max = c->iss + 1;
   c->irs = seg.seq - 1;
   c->rcv_nxt = seg.seq;
+  c->rcv_acked = c->rcv_nxt;  // the cookie SYN-ACK acknowledged IRS + 1 (RFC 7323 §4.3 Last.ACK.sent)
   c->rcv_adv = c->rcv_nxt + std::min<uint32_t>(cfg_.rcv_wnd, 65535);  // what the SYN-ACK offered
   c->snd_mss = p->mss;
   if (p->has_wscale) {

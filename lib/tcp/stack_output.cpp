@@ -181,7 +181,7 @@ void Stack::output(ConnHot& c, Instant now) {
     const bool sack_recovery = (c.flags & (cflag::kRecovery | cflag::kSack)) ==
                                (cflag::kRecovery | cflag::kSack);
     if (sack_recovery) sack_retransmit(c, now);
-    uint32_t pipe = sack_recovery ? k.sacked.pipe(c.snd_una, c.snd_max, k.high_rxt, mss_e) : 0;
+    uint32_t pipe = sack_recovery ? sack_pipe(c) : 0;
     // RFC 2018 §4: while out-of-order data is held, data segments carry the
     // SACK blocks too (the peer may be sending data, not pure ACKs), their
     // payload shortened so the options fit in the MSS (as Linux does).
@@ -195,8 +195,12 @@ void Stack::output(ConnHot& c, Instant now) {
       if (fit > 0) seg_max = mss_e - (4 + 8 * fit);
     }
     for (;;) {
-      // Go-back-N after an RTO skips what the peer SACKed (RFC 6675 §5.1).
-      if (c.snd_nxt < c.snd_max && (c.xflags & xflag::kSacked)) c.snd_nxt = k.sacked.skip(c.snd_nxt);
+      // Go-back-N after an RTO skips what the peer SACKed (RFC 6675 §5.1),
+      // but never the segment at SND.UNA: RFC 2018 §8, after a timeout the
+      // left edge is retransmitted whether or not it was SACKed (the
+      // receiver may lie or have reneged).
+      if (c.snd_una < c.snd_nxt && c.snd_nxt < c.snd_max && (c.xflags & xflag::kSacked))
+        c.snd_nxt = k.sacked.skip(c.snd_nxt);
       const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
       const uint32_t queued = q.size();
       const uint32_t unsent = sent < queued ? queued - sent : 0;
@@ -214,8 +218,17 @@ void Stack::output(ConnHot& c, Instant now) {
                            (!(c.flags & cflag::kFinSent) || c.snd_nxt < c.snd_max);
       if (len == 0 && !fin_due) break;
       // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no short segment cut by
-      // the windows while an ACK is still to come to open them further.
-      if (len < seg_max && len < unsent && !fin_due && c.snd_max != c.snd_una) break;
+      // the windows while an ACK is still to come to open them further,
+      // unless (3) it is at least Fs = 1/2 of the largest window the peer
+      // offered, or it is a retransmission the peer's window cuts: after an
+      // RTO the timeout is the override, and a window below one MSS must
+      // not stop retransmission (Linux tcp_retransmit_skb sends
+      // min(MSS, window)).
+      if (len < seg_max && len < unsent && !fin_due && c.snd_max != c.snd_una) {
+        const bool half_max_window = len >= c.max_snd_wnd / 2;
+        const bool rtx_into_window = c.snd_nxt < c.snd_max && len == wnd_room;
+        if (!half_max_window && !rtx_into_window) break;
+      }
       // Nagle: a short segment waits while new data is unacknowledged.
       if ((c.flags & cflag::kNagle) && len < seg_max && !fin_due && c.snd_nxt == c.snd_max &&
           c.snd_una != c.snd_max)
@@ -239,7 +252,7 @@ void Stack::output(ConnHot& c, Instant now) {
       const bool new_data = c.snd_nxt == c.snd_max;
       if (!new_data) ++ctr_.retransmits;
       c.snd_nxt += len + (fin_due ? 1u : 0u);
-      pipe += len + (fin_due ? 1u : 0u);
+      pipe += len;  // octets only, as sack_pipe()
       if (fin_due) c.flags |= cflag::kFinSent;
       if (c.snd_nxt > c.snd_max) {
         if (new_data && !(c.flags & cflag::kRttTiming)) {
@@ -255,6 +268,8 @@ void Stack::output(ConnHot& c, Instant now) {
       if (c.rtx_at == Instant{}) start_rtx(c, now);
       if (fin_due) break;
     }
+    // Nothing more could go (no lost range, no new data): RFC 6675 rule (4).
+    if (sack_recovery && (c.flags & cflag::kRecovery)) rescue_retransmit(c, now);
     // Zero window with data waiting and nothing in flight: the retransmission
     // timer doubles as the persist timer (RFC 9293 §3.8.6.1).
     if (c.snd_wnd == 0 && q.size() > 0 && c.snd_una == c.snd_max && c.rtx_at == Instant{})

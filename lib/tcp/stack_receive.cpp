@@ -19,6 +19,18 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
     // duplicate ACK carrying SACK blocks (RFC 5681 §4.2, RFC 2018 §4).
     c.flags |= cflag::kAckNow;
     c.xflags |= xflag::kPureAck;
+    // RFC 2883 §4: bytes already held come back: the duplicate part goes in
+    // a D-SACK block, followed by the block holding it (add_block below
+    // makes that block the most recent, RFC 2018 §4). Linux
+    // tcp_data_queue_ofo reports the same range (tcp_dsack_set).
+    Seq dl, dr;
+    if ((c.flags & cflag::kSack) && q.held_overlap(start, len, &dl, &dr)) q.set_dsack(dl, dr);
+    if (q.holds(start, len)) {
+      // Every byte is held already: the bytes first received stay (Linux
+      // drops such a segment too, "all the bits are present").
+      q.add_block(start, len);
+      return;
+    }
     if (!q.can_add_block(start, len)) {
       ++ctr_.drop.ooo_dropped;
       return;
@@ -31,6 +43,14 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
     c.xflags |= xflag::kOooHeld;
     ++ctr_.ooo_queued;
     return;
+  }
+  // RFC 2883 §4: in-order bytes that run into data already held out of
+  // order duplicate it: the overlap goes in a D-SACK block (Linux
+  // tcp_ofo_queue, tcp_dsack_extend). The segment's bytes are the ones taken.
+  Seq dl, dr;
+  if ((c.flags & cflag::kSack) && q.has_ooo() && q.held_overlap(start, len, &dl, &dr)) {
+    q.set_dsack(dl, dr);
+    c.xflags |= xflag::kPureAck;
   }
   // Bytes held from before are offered again first (the application may
   // have room now); the segment's bytes queue behind any it still leaves.

@@ -54,6 +54,7 @@ void Stack::enter_recovery(ConnHot& c, Instant now) {
   c.ssthresh = std::max(flight / 2 / mss * mss, 2 * mss);
   k.recover = c.snd_max;
   c.flags |= cflag::kRecovery;
+  c.xflags &= static_cast<uint8_t>(~xflag::kRescued);
   ++ctr_.fast_retransmits;
   if (c.flags & cflag::kSack) {
     ++ctr_.sack_recoveries;
@@ -97,13 +98,23 @@ void Stack::on_ack_in_recovery(ConnHot& c, uint32_t acked, Instant now) {
   start_rtx(c, now);
 }
 
+// RFC 6675 §2 / §4 SetPipe(): the octets in flight. A FIN is no octet: it
+// occupies a sequence number but no room in the network worth a segment, and
+// counting it would keep the last lost segment of a closing connection out of
+// a cwnd of whole segments (Linux counts packets, and a FIN rides on one).
+uint32_t Stack::sack_pipe(ConnHot& c) {
+  ConnCold& k = cold(c);
+  const Seq data_max = (c.flags & cflag::kFinSent) ? c.snd_max - 1 : c.snd_max;
+  return k.sacked.pipe(c.snd_una, seq_max(data_max, c.snd_una), k.high_rxt, mss_eff(c));
+}
+
 // RFC 6675 §5 step (C) with NextSeg() rule 1: retransmit lost ranges while
 // the pipe leaves room for one more segment.
 void Stack::sack_retransmit(ConnHot& c, Instant now) {
   ConnCold& k = cold(c);
   const uint32_t smss = mss_eff(c);
   for (;;) {
-    const uint32_t pipe = k.sacked.pipe(c.snd_una, c.snd_max, k.high_rxt, smss);
+    const uint32_t pipe = sack_pipe(c);
     if (c.cwnd < pipe + smss) return;
     Seq l, r;
     if (!k.sacked.next_lost(c.snd_una, seq_max(k.high_rxt, c.snd_una), smss, &l, &r)) return;
@@ -111,6 +122,31 @@ void Stack::sack_retransmit(ConnHot& c, Instant now) {
     if (sent == 0) return;
     k.high_rxt = l + sent;
   }
+}
+
+// RFC 6675 §4 NextSeg() rule (4), once per recovery: when no lost range
+// (rule 1) and no new data (rule 2) could go and the pipe still has room for
+// a segment, one "rescue" retransmission of up to SMSS that includes the
+// highest unSACKed outstanding sequence number. A lost tail (nothing SACKed
+// above it, so never IsLost) is then repaired without waiting for the RTO.
+// HighRxt is not moved (RFC 6675 §4). Only what lies above HighRxt is
+// rescued (deviation: the RFC allows a range already retransmitted).
+void Stack::rescue_retransmit(ConnHot& c, Instant now) {
+  if (c.xflags & xflag::kRescued) return;
+  ConnCold& k = cold(c);
+  const uint32_t smss = mss_eff(c);
+  if (c.cwnd < sack_pipe(c) + smss) return;
+  Seq l, r;
+  if (k.sacked.next_lost(c.snd_una, seq_max(k.high_rxt, c.snd_una), smss, &l, &r)) return;  // rule 1 first
+  if (!k.sacked.top_hole(c.snd_una, c.snd_max, &l, &r)) return;
+  // Only bytes not retransmitted in this recovery yet (above HighRxt): a
+  // hole rule 1 already repaired is not sent a second time.
+  if (!(k.high_rxt < r)) return;
+  l = seq_max(l, k.high_rxt);
+  if (static_cast<uint32_t>(r - l) > smss) l = r - smss;
+  if (send_range(c, l, static_cast<uint32_t>(r - l), now) == 0) return;
+  c.xflags |= xflag::kRescued;
+  ++ctr_.rescue_retransmits;
 }
 
 // Sends [left, left + len) again from the send queue (left >= SND.UNA), the

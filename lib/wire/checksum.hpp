@@ -7,17 +7,104 @@
 // complement of a folded sum, in host order, to be stored big-endian in the
 // header field (store_be16). Data covered by a checksum is verified by summing
 // it *including* the stored field: the result folds to 0xFFFF.
+#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
+#include "wire/bytes.hpp"
+
 namespace synmill::wire {
+
+constexpr uint32_t checksum_add16(uint32_t sum, uint16_t word);
+
+namespace detail {
+
+// One's-complement sum of native-order 64-bit words with end-around carry
+// (RFC 1071 §2(B): byte-order independent up to a final swap; §4.1's 32-bit
+// accumulator widened to 64 bits, as Linux's csum_partial). memcpy loads, so
+// unaligned frames are fine. `acc` chains sums; fold_be() finishes.
+inline uint64_t add_carry(uint64_t acc, uint64_t w) {
+  acc += w;
+  return acc + (acc < w);
+}
+
+inline uint64_t sum_native(const uint8_t* p, size_t n, uint64_t acc) {
+  uint64_t w;
+  while (n >= 32) {
+    uint64_t a, b, c, d;
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + 8, 8);
+    std::memcpy(&c, p + 16, 8);
+    std::memcpy(&d, p + 24, 8);
+    acc = add_carry(add_carry(add_carry(add_carry(acc, a), b), c), d);
+    p += 32;
+    n -= 32;
+  }
+  while (n >= 8) {
+    std::memcpy(&w, p, 8);
+    acc = add_carry(acc, w);
+    p += 8;
+    n -= 8;
+  }
+  uint64_t tail = 0;
+  if (n >= 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    tail = v;
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    tail += v;
+    p += 2;
+    n -= 2;
+  }
+  if (n == 1) {
+    const uint8_t last[2] = {p[0], 0};
+    uint16_t v;
+    std::memcpy(&v, last, 2);
+    tail += v;
+  }
+  return add_carry(acc, tail);
+}
+
+// Folds a native-order 64-bit sum to the 16-bit sum in big-endian word terms
+// (2^16 == 1 mod 2^16 - 1: end-around carries).
+inline uint16_t fold_be(uint64_t acc) {
+  uint64_t s = (acc & 0xFFFFFFFFu) + (acc >> 32);
+  s = (s & 0xFFFFu) + (s >> 16);
+  s = (s & 0xFFFFu) + (s >> 16);
+  s = (s & 0xFFFFu) + (s >> 16);
+  auto folded = static_cast<uint16_t>(s);
+  if constexpr (std::endian::native == std::endian::little) {
+    folded = static_cast<uint16_t>((folded << 8) | (folded >> 8));
+  }
+  return folded;
+}
+
+// The IPv4 pseudo-header (RFC 9293 §3.1) as a native-order partial sum: the
+// bytes it stands for, loaded the way sum_native() loads data.
+inline uint64_t pseudo_native(uint32_t src_ip, uint32_t dst_ip, uint8_t protocol, uint16_t len) {
+  // Bytes {0, protocol, len_hi, len_lo} loaded as a native 32-bit word.
+  uint32_t pl;
+  const uint32_t be_pl = (static_cast<uint32_t>(protocol) << 16) | len;
+  pl = to_be32(be_pl);
+  return static_cast<uint64_t>(to_be32(src_ip)) + to_be32(dst_ip) + pl;  // < 2^34: no carry out
+}
+
+inline uint16_t sum_be(const uint8_t* p, size_t n) { return fold_be(sum_native(p, n, 0)); }
+
+}  // namespace detail
 
 // One's-complement sum of `data` added to `sum` (RFC 1071 §4.1). An odd
 // trailing byte is padded with a zero byte, so when chaining calls every span
 // but the last must have even length.
-uint32_t checksum_add(std::span<const uint8_t> data, uint32_t sum = 0);
+inline uint32_t checksum_add(std::span<const uint8_t> data, uint32_t sum = 0);
 
 constexpr uint32_t checksum_add16(uint32_t sum, uint16_t word) {
   sum += word;
@@ -38,11 +125,17 @@ constexpr uint16_t checksum_fold(uint32_t sum) {
 // The checksum to store: complement of the folded sum.
 constexpr uint16_t checksum_finish(uint32_t sum) { return static_cast<uint16_t>(~checksum_fold(sum)); }
 
+inline uint32_t checksum_add(std::span<const uint8_t> data, uint32_t sum) {
+  return checksum_add16(checksum_fold(sum), detail::sum_be(data.data(), data.size()));
+}
+
 // RFC 1071 checksum of `data`.
-uint16_t internet_checksum(std::span<const uint8_t> data);
+inline uint16_t internet_checksum(std::span<const uint8_t> data) { return checksum_finish(checksum_add(data)); }
 
 // True when `data`, which contains its own checksum field, sums to 0xFFFF.
-bool internet_checksum_ok(std::span<const uint8_t> data);
+inline bool internet_checksum_ok(std::span<const uint8_t> data) {
+  return checksum_fold(checksum_add(data)) == 0xFFFF;
+}
 
 // Sum of the TCP/UDP IPv4 pseudo-header (RFC 9293 §3.1): source, destination,
 // zero + protocol, segment length. Addresses in host order.
@@ -55,13 +148,37 @@ constexpr uint32_t pseudo_header_sum(uint32_t src_ip, uint32_t dst_ip, uint8_t p
 
 // IPv4 header checksum (RFC 791 §3.1) of `hdr` (the IHL*4 header bytes,
 // at least 20), computed as if the checksum field (bytes 10-11) were zero.
-uint16_t ipv4_header_checksum(std::span<const uint8_t> hdr);
-bool ipv4_header_checksum_ok(std::span<const uint8_t> hdr);
+// One pass: the whole header is summed and the stored field taken back out
+// by adding its complement. Exact because a header's first byte (version,
+// IHL) is never zero, nor a TCP pseudo-header's protocol: the sum without the
+// field is never the all-zero one.
+inline uint16_t ipv4_header_checksum(std::span<const uint8_t> hdr) {
+  assert(hdr.size() >= 20);
+  const auto stored = static_cast<uint16_t>((hdr[10] << 8) | hdr[11]);
+  return checksum_finish(checksum_add16(checksum_add(hdr), static_cast<uint16_t>(~stored)));
+}
+inline bool ipv4_header_checksum_ok(std::span<const uint8_t> hdr) { return internet_checksum_ok(hdr); }
 
 // TCP checksum over pseudo-header + `segment` (header, options and payload,
 // at least 20 bytes), computed as if the checksum field (bytes 16-17) were zero.
-uint16_t tcp_checksum(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment);
-bool tcp_checksum_ok(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment);
+inline uint16_t tcp_checksum(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment) {
+  assert(segment.size() >= 20 && segment.size() <= 0xFFFF);
+  const uint32_t s = pseudo_header_sum(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
+  const auto stored = static_cast<uint16_t>((segment[16] << 8) | segment[17]);
+  return checksum_finish(checksum_add16(checksum_add(segment, s), static_cast<uint16_t>(~stored)));
+}
+inline bool tcp_checksum_ok(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment) {
+  if (segment.size() > 0xFFFF) return false;
+  const uint64_t ph = detail::pseudo_native(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
+  return detail::fold_be(detail::sum_native(segment.data(), segment.size(), ph)) == 0xFFFF;
+}
+
+// The TCP checksum of a segment whose checksum field is zero (as a builder
+// leaves it), in one pass: pseudo-header and segment summed together.
+inline uint16_t tcp_checksum_zeroed(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment) {
+  const uint64_t ph = detail::pseudo_native(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
+  return static_cast<uint16_t>(~detail::fold_be(detail::sum_native(segment.data(), segment.size(), ph)));
+}
 
 // For TX checksum offload: the folded, *uncomplemented* pseudo-header sum the
 // NIC expects pre-loaded in the TCP checksum field (what DPDK's

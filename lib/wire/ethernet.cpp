@@ -13,20 +13,6 @@ Result<EthernetView> EthernetView::parse(std::span<const uint8_t> frame) {
   return EthernetView(frame);
 }
 
-MacAddr EthernetView::dst() const {
-  MacAddr m;
-  std::memcpy(m.data(), frame_.data(), 6);
-  return m;
-}
-
-MacAddr EthernetView::src() const {
-  MacAddr m;
-  std::memcpy(m.data(), frame_.data() + 6, 6);
-  return m;
-}
-
-uint16_t EthernetView::ethertype() const { return load_be16(frame_, 12); }
-
 size_t write_ethernet(std::span<uint8_t> out, const MacAddr& dst, const MacAddr& src, uint16_t ethertype) {
   if (out.size() < kEthHeaderLen) return 0;
   std::memcpy(out.data(), dst.data(), 6);

@@ -5,8 +5,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
+#include "wire/bytes.hpp"
 #include "wire/result.hpp"
 
 namespace synmill::wire {
@@ -29,9 +31,17 @@ class EthernetView {
   // kEthTruncated when fewer than 14 bytes.
   static Result<EthernetView> parse(std::span<const uint8_t> frame);
 
-  MacAddr dst() const;
-  MacAddr src() const;
-  uint16_t ethertype() const;
+  MacAddr dst() const {
+    MacAddr m;
+    std::memcpy(m.data(), frame_.data(), 6);
+    return m;
+  }
+  MacAddr src() const {
+    MacAddr m;
+    std::memcpy(m.data(), frame_.data() + 6, 6);
+    return m;
+  }
+  uint16_t ethertype() const { return load_be16(frame_.data() + 12); }
   // Everything after the header, Ethernet padding included.
   std::span<const uint8_t> payload() const { return frame_.subspan(kEthHeaderLen); }
   std::span<const uint8_t> frame() const { return frame_; }

@@ -20,12 +20,6 @@ Result<Ipv4View> Ipv4View::parse(std::span<const uint8_t> data) {
   return Ipv4View(data.first(total));
 }
 
-uint16_t Ipv4View::total_len() const { return load_be16(bytes_, ipv4_off::kTotalLen); }
-uint16_t Ipv4View::id() const { return load_be16(bytes_, ipv4_off::kId); }
-uint16_t Ipv4View::fragment_offset() const { return load_be16(bytes_, 6) & 0x1FFF; }
-uint16_t Ipv4View::checksum() const { return load_be16(bytes_, ipv4_off::kChecksum); }
-uint32_t Ipv4View::src() const { return load_be32(bytes_, ipv4_off::kSrc); }
-uint32_t Ipv4View::dst() const { return load_be32(bytes_, ipv4_off::kDst); }
 bool Ipv4View::checksum_ok() const { return ipv4_header_checksum_ok(header()); }
 
 size_t write_ipv4_header(std::span<uint8_t> out, const Ipv4HeaderSpec& spec, bool fill_checksum) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 
+#include "wire/bytes.hpp"
 #include "wire/result.hpp"
 
 namespace synmill::wire {
@@ -42,17 +43,17 @@ class Ipv4View {
   uint8_t version() const { return static_cast<uint8_t>(bytes_[0] >> 4); }
   size_t header_len() const { return static_cast<size_t>(bytes_[0] & 0x0F) * 4; }
   uint8_t tos() const { return bytes_[1]; }
-  uint16_t total_len() const;
-  uint16_t id() const;
+  uint16_t total_len() const { return load_be16(bytes_.data() + ipv4_off::kTotalLen); }
+  uint16_t id() const { return load_be16(bytes_.data() + ipv4_off::kId); }
   bool dont_fragment() const { return (bytes_[6] & 0x40) != 0; }
   bool more_fragments() const { return (bytes_[6] & 0x20) != 0; }
-  uint16_t fragment_offset() const;  // in 8-byte units
+  uint16_t fragment_offset() const { return load_be16(bytes_.data() + 6) & 0x1FFF; }  // in 8-byte units
   bool is_fragment() const { return more_fragments() || fragment_offset() != 0; }
   uint8_t ttl() const { return bytes_[8]; }
   uint8_t protocol() const { return bytes_[9]; }
-  uint16_t checksum() const;
-  uint32_t src() const;
-  uint32_t dst() const;
+  uint16_t checksum() const { return load_be16(bytes_.data() + ipv4_off::kChecksum); }
+  uint32_t src() const { return load_be32(bytes_.data() + ipv4_off::kSrc); }
+  uint32_t dst() const { return load_be32(bytes_.data() + ipv4_off::kDst); }
   bool checksum_ok() const;
 
   std::span<const uint8_t> header() const { return bytes_.first(header_len()); }

@@ -16,12 +16,6 @@ constexpr size_t kL4Off = kEthHeaderLen + kIpv4MinHeaderLen;
 constexpr size_t kMaxIpTotalLen = 0xFFFF;
 }  // namespace
 
-size_t tcp_frame_header_len(const TcpOptions& opts) { return kL4Off + kTcpMinHeaderLen + tcp_options_len(opts); }
-
-size_t tcp_frame_max_payload(const TcpOptions& opts) {
-  return kMaxIpTotalLen - kIpv4MinHeaderLen - kTcpMinHeaderLen - tcp_options_len(opts);
-}
-
 size_t write_tcp_frame_headers(std::span<uint8_t> out, const TcpFrameSpec& spec) {
   const size_t hlen = tcp_frame_header_len(spec.opts);
   if (out.size() < hlen) return 0;

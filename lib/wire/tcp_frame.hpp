@@ -33,11 +33,11 @@ struct TcpFrameSpec {
 };
 
 // 14 + 20 + 20 + tcp_options_len(opts): where the payload starts.
-size_t tcp_frame_header_len(const TcpOptions& opts);
+constexpr size_t tcp_frame_header_len(const TcpOptions& opts) { return 14 + 20 + 20 + tcp_options_len(opts); }
 
 // Largest payload a frame can carry with these options (IPv4 total length
 // is 16 bits).
-size_t tcp_frame_max_payload(const TcpOptions& opts);
+constexpr size_t tcp_frame_max_payload(const TcpOptions& opts) { return 0xFFFF - 20 - 20 - tcp_options_len(opts); }
 
 // Writes the Ethernet, IPv4 and TCP headers (options included). The IP total
 // length and both checksums are left zero for finish_tcp_frame(). Returns

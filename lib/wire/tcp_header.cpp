@@ -12,13 +12,6 @@ Result<TcpView> TcpView::parse(std::span<const uint8_t> segment) {
   return TcpView(segment);
 }
 
-uint16_t TcpView::src_port() const { return load_be16(bytes_, tcp_off::kSrcPort); }
-uint16_t TcpView::dst_port() const { return load_be16(bytes_, tcp_off::kDstPort); }
-uint32_t TcpView::seq() const { return load_be32(bytes_, tcp_off::kSeq); }
-uint32_t TcpView::ack() const { return load_be32(bytes_, tcp_off::kAck); }
-uint16_t TcpView::window() const { return load_be16(bytes_, tcp_off::kWindow); }
-uint16_t TcpView::checksum() const { return load_be16(bytes_, tcp_off::kChecksum); }
-uint16_t TcpView::urgent_ptr() const { return load_be16(bytes_, tcp_off::kUrgent); }
 
 size_t write_tcp_header(std::span<uint8_t> out, const TcpHeaderSpec& spec, const TcpOptions& opts) {
   const size_t hlen = kTcpMinHeaderLen + tcp_options_len(opts);

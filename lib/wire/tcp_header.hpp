@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 
+#include "wire/bytes.hpp"
 #include "wire/result.hpp"
 #include "wire/tcp_flags.hpp"
 #include "wire/tcp_options.hpp"
@@ -36,16 +37,16 @@ class TcpView {
   // Neither options nor the checksum are checked here.
   static Result<TcpView> parse(std::span<const uint8_t> segment);
 
-  uint16_t src_port() const;
-  uint16_t dst_port() const;
-  uint32_t seq() const;
-  uint32_t ack() const;
+  uint16_t src_port() const { return load_be16(bytes_.data() + tcp_off::kSrcPort); }
+  uint16_t dst_port() const { return load_be16(bytes_.data() + tcp_off::kDstPort); }
+  uint32_t seq() const { return load_be32(bytes_.data() + tcp_off::kSeq); }
+  uint32_t ack() const { return load_be32(bytes_.data() + tcp_off::kAck); }
   size_t header_len() const { return static_cast<size_t>(bytes_[tcp_off::kDataOffset] >> 4) * 4; }
   uint8_t flags() const { return bytes_[tcp_off::kFlags]; }  // CWR..FIN; reserved bits not exposed
   bool has(uint8_t f) const { return (flags() & f) != 0; }
-  uint16_t window() const;
-  uint16_t checksum() const;
-  uint16_t urgent_ptr() const;
+  uint16_t window() const { return load_be16(bytes_.data() + tcp_off::kWindow); }
+  uint16_t checksum() const { return load_be16(bytes_.data() + tcp_off::kChecksum); }
+  uint16_t urgent_ptr() const { return load_be16(bytes_.data() + tcp_off::kUrgent); }
 
   std::span<const uint8_t> options() const { return bytes_.subspan(kTcpMinHeaderLen, header_len() - kTcpMinHeaderLen); }
   std::span<const uint8_t> payload() const { return bytes_.subspan(header_len()); }

@@ -1,7 +1,5 @@
 #include "wire/tcp_options.hpp"
 
-#include <algorithm>
-
 #include "wire/bytes.hpp"
 
 namespace synmill::wire {
@@ -62,59 +60,74 @@ ParseError apply_option(uint8_t kind, std::span<const uint8_t> body, TcpOptions&
 
 }  // namespace
 
-Result<TcpOptions> parse_tcp_options(std::span<const uint8_t> opts) {
-  TcpOptions out;
+ParseError parse_tcp_options_into(std::span<const uint8_t> opts, TcpOptions& out) {
+  out = TcpOptions{};
+  const size_t n = opts.size();
+  if (n == 0) return kNoError;
+  const uint8_t* p = opts.data();
+  // NOP NOP TS(8) len 10: Linux's aligned timestamps, the whole area.
+  if (n == 12 && load_be32(p) == 0x0101080Au) {
+    out.has_timestamps = true;
+    out.ts_val = load_be32(p + 4);
+    out.ts_ecr = load_be32(p + 8);
+    return kNoError;
+  }
+  // The SYNs Linux (tcp_options_write()) and synmill write: MSS, SACK-permitted
+  // + timestamps, NOP window scale (20 bytes); without timestamps, MSS, NOP NOP
+  // SACK-permitted, NOP window scale (12 bytes).
+  if (n == 20 && load_be16(p) == 0x0204u && load_be32(p + 4) == 0x0402080Au &&
+      (load_be32(p + 16) >> 8) == 0x010303u) {
+    out.has_mss = true;
+    out.mss = load_be16(p + 2);
+    out.sack_permitted = true;
+    out.has_timestamps = true;
+    out.ts_val = load_be32(p + 8);
+    out.ts_ecr = load_be32(p + 12);
+    out.has_wscale = true;
+    out.wscale = p[19];
+    return kNoError;
+  }
+  if (n == 12 && load_be16(p) == 0x0204u && load_be32(p + 4) == 0x01010402u && (load_be32(p + 8) >> 8) == 0x010303u) {
+    out.has_mss = true;
+    out.mss = load_be16(p + 2);
+    out.sack_permitted = true;
+    out.has_wscale = true;
+    out.wscale = p[11];
+    return kNoError;
+  }
   size_t i = 0;
-  while (i < opts.size()) {
-    const uint8_t kind = opts[i];
+  while (i < n) {
+    const uint8_t kind = p[i];
     if (kind == tcp_opt::kEol) break;
     if (kind == tcp_opt::kNop) {
       ++i;
       continue;
     }
-    if (i + 1 >= opts.size()) return ParseError::kOptOverrun;
-    const size_t len = opts[i + 1];
+    if (i + 1 >= n) return ParseError::kOptOverrun;
+    const size_t len = p[i + 1];
     if (len < 2) return ParseError::kOptBadLength;
-    if (len > opts.size() - i) return ParseError::kOptOverrun;
+    if (len > n - i) return ParseError::kOptOverrun;
     const ParseError e = apply_option(kind, opts.subspan(i + 2, len - 2), out);
     if (e != kNoError) return e;
     i += len;
   }
+  return kNoError;
+}
+
+Result<TcpOptions> parse_tcp_options(std::span<const uint8_t> opts) {
+  TcpOptions out;
+  const ParseError e = parse_tcp_options_into(opts, out);
+  if (e != kNoError) return e;
   return out;
-}
-
-namespace {
-
-size_t fixed_options_len(const TcpOptions& o) {
-  size_t n = 0;
-  if (o.has_mss) n += 4;
-  if (o.has_timestamps) {
-    n += 12;  // NOP NOP TS or SACKPERM TS
-  } else if (o.sack_permitted) {
-    n += 4;  // NOP NOP SACKPERM
-  }
-  if (o.has_wscale) n += 4;  // NOP WS
-  return n;
-}
-
-}  // namespace
-
-size_t tcp_sack_blocks_that_fit(const TcpOptions& opts) {
-  const size_t wanted = std::min<size_t>(opts.sack_count, kMaxSackBlocks);
-  const size_t room = kTcpMaxOptionsLen - fixed_options_len(opts);  // fixed part <= 20
-  const size_t fit = room >= 4 ? (room - 4) / kSackBlockLen : 0;    // NOP NOP SACK len
-  return std::min(wanted, fit);
-}
-
-size_t tcp_options_len(const TcpOptions& opts) {
-  const size_t blocks = tcp_sack_blocks_that_fit(opts);
-  return fixed_options_len(opts) + (blocks > 0 ? 4 + blocks * kSackBlockLen : 0);
 }
 
 size_t write_tcp_options(std::span<uint8_t> out, const TcpOptions& opts) {
   const size_t total = tcp_options_len(opts);
   if (out.size() < total) return 0;
-  uint8_t* p = out.data();
+  return write_tcp_options_unchecked(out.data(), opts, total);
+}
+
+size_t write_tcp_options_unchecked(uint8_t* p, const TcpOptions& opts, size_t total) {
   if (opts.has_mss) {
     p[0] = tcp_opt::kMss;
     p[1] = kMssLen;
@@ -148,7 +161,7 @@ size_t write_tcp_options(std::span<uint8_t> out, const TcpOptions& opts) {
     p[3] = opts.wscale;
     p += 4;
   }
-  const size_t blocks = tcp_sack_blocks_that_fit(opts);
+  const size_t blocks = opts.sack_count == 0 ? 0 : tcp_sack_blocks_that_fit(opts);
   if (blocks > 0) {
     p[0] = tcp_opt::kNop;
     p[1] = tcp_opt::kNop;

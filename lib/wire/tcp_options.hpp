@@ -1,5 +1,6 @@
 #pragma once
 // Parsed TCP options (RFC 9293 §3.2, RFC 7323, RFC 2018). Plain data, no allocation.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -60,12 +61,37 @@ inline constexpr size_t kTcpMaxOptionsLen = 40;  // data offset 15 words minus t
 //   duplicate rejects the segment.
 Result<TcpOptions> parse_tcp_options(std::span<const uint8_t> opts);
 
+// The same parse into `out` (every field of it written), without a copy of
+// the result: returns ParseError::kCount when the options are accepted, else
+// the error (`out` then unspecified). Fast paths first, for the layouts that
+// dominate: no options, and timestamps alone behind two NOPs (Linux's
+// tcp_parse_aligned_timestamp(): every segment of a Linux connection with
+// timestamps on, SACK blocks aside).
+ParseError parse_tcp_options_into(std::span<const uint8_t> opts, TcpOptions& out);
+
+namespace detail {
+// Bytes of MSS, SACK-permitted / timestamps and window scale, as written.
+constexpr size_t fixed_options_len(const TcpOptions& o) {
+  return (o.has_mss ? 4u : 0u) + (o.has_timestamps ? 12u : (o.sack_permitted ? 4u : 0u)) +
+         (o.has_wscale ? 4u : 0u);
+}
+}  // namespace detail
+
 // Number of SACK blocks write_tcp_options emits: opts.sack_count (clamped to
 // kMaxSackBlocks) reduced to what fits in 40 bytes beside the other options.
-size_t tcp_sack_blocks_that_fit(const TcpOptions& opts);
+constexpr size_t tcp_sack_blocks_that_fit(const TcpOptions& opts) {
+  if (opts.sack_count == 0) return 0;
+  const size_t wanted = std::min<size_t>(opts.sack_count, kMaxSackBlocks);
+  const size_t room = kTcpMaxOptionsLen - detail::fixed_options_len(opts);  // fixed part <= 20
+  const size_t fit = room >= 4 ? (room - 4) / 8 : 0;                       // NOP NOP SACK len
+  return std::min(wanted, fit);
+}
 
 // Bytes write_tcp_options writes: a multiple of 4, at most 40.
-size_t tcp_options_len(const TcpOptions& opts);
+constexpr size_t tcp_options_len(const TcpOptions& opts) {
+  const size_t blocks = tcp_sack_blocks_that_fit(opts);
+  return detail::fixed_options_len(opts) + (blocks > 0 ? 4 + blocks * 8 : 0);
+}
 
 // Writes the options in Linux's order and packing (tcp_options_write()), each
 // group 32-bit aligned, so the result is a multiple of 4 with no trailing pad:
@@ -77,5 +103,9 @@ size_t tcp_options_len(const TcpOptions& opts);
 // Returns the bytes written (tcp_options_len(opts)); writes nothing and
 // returns 0 when `out` is smaller than that.
 size_t write_tcp_options(std::span<uint8_t> out, const TcpOptions& opts);
+
+// The same write to `p`, which has room for `total` == tcp_options_len(opts)
+// bytes (computed once by the caller). Returns `total`.
+size_t write_tcp_options_unchecked(uint8_t* p, const TcpOptions& opts, size_t total);
 
 }  // namespace synmill::wire

@@ -29,6 +29,9 @@ def outside(args):
         print("conformance: needs root (network namespaces, taps)", file=sys.stderr)
         return 2
     ns = f"synmill-conf-{os.getpid()}"
+    # The differential suite's Linux: a second namespace, a veth pair into the first (linux_peer.py).
+    linux_ns = f"{ns}-linux"
+    veth, veth_peer = f"smcl{os.getpid() % 100000}a", f"smcl{os.getpid() % 100000}b"
     logdir = tempfile.mkdtemp(prefix="synmill-conf-logs-")
     pidfile = os.path.join(logdir, "pids")
     rc = 1
@@ -39,9 +42,19 @@ def outside(args):
                             f"net.ipv6.conf.{key}.disable_ipv6=1"], check=False)
         subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
         env = dict(os.environ, SYNMILL_CONF_PIDFILE=pidfile, SYNMILL_CONF_LOGDIR=logdir)
-        cmd = ["ip", "netns", "exec", ns, PYTHON, os.path.abspath(__file__), "--inside", "--build", args.build]
+        if not args.no_diff:
+            sys.path.insert(0, HERE)
+            import linux_peer  # noqa: E402
+            linux_peer.setup_namespace(ns, linux_ns, veth, veth_peer)
+            env.update(SYNMILL_CONF_LINUX_NS=linux_ns, SYNMILL_CONF_LINUX_VETH=veth,
+                       SYNMILL_CONF_LINUX_VETH_PEER=veth_peer)
+        cmd = ["ip", "netns", "exec", ns, PYTHON, os.path.abspath(__file__), "--inside", "--build", args.build,
+               "--random", str(args.random), "--random-len", str(args.random_len), "--seed", str(args.seed)]
         for k in args.k or []:
             cmd += ["-k", k]
+        for flag in ("no_diff", "diff_only"):
+            if getattr(args, flag):
+                cmd.append("--" + flag.replace("_", "-"))
         p = subprocess.Popen(cmd, env=env)
         try:
             rc = p.wait(timeout=args.timeout)
@@ -76,7 +89,9 @@ def outside(args):
                     os.kill(pid, signal.SIGKILL)
                 except (OSError, ValueError):
                     pass
-        subprocess.run(["ip", "netns", "del", ns], check=False)
+        subprocess.run(["ip", "netns", "del", ns], check=False)  # takes the veth pair with it
+        if not args.no_diff:
+            subprocess.run(["ip", "netns", "del", linux_ns], check=False, stderr=subprocess.DEVNULL)
         for prefix in prefixes:
             subprocess.run(["rm", "-rf", os.path.join("/var/run/dpdk", prefix)], check=False)
     if rc != 0:
@@ -93,15 +108,17 @@ def inside(args):
     import hostile  # noqa: E402
     import stuck  # noqa: E402
     import syn_sent  # noqa: E402
+    import faults  # noqa: E402
+    import diff_run  # noqa: E402
 
     binary = os.path.join(os.path.abspath(args.build), "apps", "synmill")
     logdir = os.environ.get("SYNMILL_CONF_LOGDIR", "/tmp")
     results = []
     t0 = time.monotonic()
 
-    def report(cid, status, detail=""):
+    def report(cid, status, detail="", label=None):
         results.append((cid, status))
-        print(f"{status:7} {cid}: {detail}", flush=True)
+        print(f"{label or status:7} {cid}: {detail}", flush=True)
 
     ports = iter(range(20000, 60000))
 
@@ -114,7 +131,10 @@ def inside(args):
         ("B", hostile.COOKIE_LISTEN, hostile.COOKIE_ARGS, [hostile.run_cookies]),
         ("C", stuck.LISTEN_ARGS, stuck.EXTRA_ARGS, [stuck.run]),
         ("D", syn_sent.LISTEN_ARGS, syn_sent.EXTRA_ARGS, [syn_sent.run]),
+        ("F", faults.LISTEN_ARGS, faults.EXTRA_ARGS, [faults.run]),
     ]
+    if args.diff_only:
+        groups = []
     for tag, listen, extra, runs in groups:
         with peer.Synmill(binary, tag, listen, extra, logdir) as sm:
             for fn in runs:
@@ -126,7 +146,20 @@ def inside(args):
                     report(f"{fn.__module__}.{fn.__name__}", "FAIL", f"aborted: {e!r}")
             if sm.proc.poll() is not None:
                 report(f"synmill {tag}", "FAIL", f"synmill died (rc {sm.proc.returncode}); log {sm.log}")
+    t1 = time.monotonic()
+    diff_line = ""
+    if not args.no_diff:
+        try:
+            diff_line, _ = diff_run.run(binary, logdir, report, next_port, only, args.random, args.random_len,
+                                        args.seed)
+        except Exception as e:
+            import traceback
+            traceback.print_exc()
+            report("diff", "FAIL", f"aborted: {e!r}")
+        diff_line = f"{diff_line} ({time.monotonic() - t1:.0f} s)"
     n = {s: sum(1 for _, st in results if st == s) for s in ("PASS", "FAIL", "XFAIL", "PENDING")}
+    if diff_line:
+        print(diff_line)
     print(f"conformance: {n['PASS']} passed, {n['FAIL']} failed, {n['XFAIL']} expected deviations, "
           f"{n['PENDING']} pending ({time.monotonic() - t0:.0f} s)")
     return 1 if n["FAIL"] else 0
@@ -137,8 +170,16 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--inside", action="store_true")
     ap.add_argument("-k", action="append", help="run only cases whose id contains this")
-    ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--timeout", type=int, default=None, help="seconds for the whole run (default 600, "
+                    "more with a longer random run)")
+    ap.add_argument("--no-diff", action="store_true", help="skip the differential suite (Linux as oracle)")
+    ap.add_argument("--diff-only", action="store_true", help="only the differential suite")
+    ap.add_argument("--random", type=int, default=40, help="random sequences in the differential suite")
+    ap.add_argument("--random-len", type=int, default=5, help="longest random sequence (segments)")
+    ap.add_argument("--seed", type=int, default=1121, help="seed of the random mode and the ISNs")
     args = ap.parse_args()
+    if args.timeout is None:
+        args.timeout = 600 + 8 * max(0, args.random - 40)
     return inside(args) if args.inside else outside(args)
 
 

@@ -13,6 +13,7 @@ Addresses: synmill 198.18.0.2/24, this peer 198.18.0.1 (198.18.0.0/15 only).
 import os
 import select
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -35,6 +36,7 @@ PEER_IP = "198.18.0.1"
 PEER_MAC = "02:00:c6:12:00:01"
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SO_TIMESTAMPNS = 35  # = SCM_TIMESTAMPNS (asm-generic/socket.h)
 READY = b"synmill: ready"
 
 PIDFILE = os.environ.get("SYNMILL_CONF_PIDFILE")
@@ -144,6 +146,10 @@ class Net:
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.s.bind((iface, 0))
         self.s.setblocking(False)
+        # Kernel receive times (CLOCK_REALTIME) on every frame: t.time_rx (the differential suite
+        # tells replies from timer retransmissions by them).
+        self.s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.rx_time = None
         self.synmill_mac = None
         self.by_port = {}   # our port -> [scapy TCP layer with .time_rx]
         self.frames = []    # every frame from synmill (Ether), in order
@@ -166,11 +172,16 @@ class Net:
                 return
             while True:
                 try:
-                    data, addr = self.s.recvfrom(65535)
+                    data, anc, _, addr = self.s.recvmsg(65535, 64)
                 except BlockingIOError:
                     break
                 if addr[2] == PACKET_OUTGOING:
                     continue
+                self.rx_time = time.time()
+                for level, kind, value in anc:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+                        sec, nsec = struct.unpack("qq", value[:16])
+                        self.rx_time = sec + nsec / 1e9
                 self._frame(data)
 
     def _frame(self, data):
@@ -189,6 +200,7 @@ class Net:
             # The TCP payload by the IP total length: Ethernet padding is not payload.
             n = max(0, e[IP].len - e[IP].ihl * 4 - t.dataofs * 4)
             t.data = bytes(t.payload)[:n]
+            t.time_rx = self.rx_time
             self.by_port.setdefault(t.dport, []).append(t)
 
     def resolve(self, timeout=5):
@@ -302,7 +314,7 @@ class Conn:
             if self.ts:
                 opts += [("WScale", 7), ("SAckOK", b"")]
         if self.ts and "R" not in flags:
-            self.tsval += 1
+            self.tsval = (self.tsval + 1) & M32
             opts.append(("Timestamp", (self.tsval, self.their_ts if "A" in flags else 0)))
         return opts
 

@@ -149,6 +149,8 @@ TEST_CASE("app options: every option maps onto its setting", "[dp][app]") {
                                    {"rx_desc", "512"}, {"offloads", "rx_ip_cksum,tx_ip_cksum"}, {"mtu", "9000"}};
        }},
       {{"--mbufs", "8192"}, [](const AppConfig& c) { return c.mbufs == 8192; }},
+      {{"--eal=-l 1 --file-prefix x"},
+       [](const AppConfig& c) { return c.eal_args == std::vector<std::string>{"-l", "1", "--file-prefix", "x"}; }},
       {{"--no-telemetry"}, [](const AppConfig& c) { return !c.telemetry; }},
       {{"--status-interval", "0"}, [](const AppConfig& c) { return c.status_interval == Duration{}; }},
       {{"--grace", "0.25"}, [](const AppConfig& c) { return c.grace == Duration::ms(250); }},

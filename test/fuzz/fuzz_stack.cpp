@@ -266,7 +266,10 @@ void check_invariants(const Stack& st, const FuzzApp& a, const FuzzApp& b, uint3
     for (const auto& [idx, id] : app->live) FUZZ_CHECK(st.alive(id));
 }
 
-wire::TcpOptions fuzz_options(Reader& in) {
+// SACK blocks are absolute, or with bit 32 of the first byte offsets from
+// `base` (the stack's SND.NXT as the peer saw it), so that a few bytes reach
+// the scoreboard's edges (a block at SND.UNA, below it, beyond SND.NXT).
+wire::TcpOptions fuzz_options(Reader& in, Seq base) {
   wire::TcpOptions o;
   const uint8_t which = in.ConsumeIntegral<uint8_t>();
   if (which & 1) {
@@ -285,9 +288,10 @@ wire::TcpOptions fuzz_options(Reader& in) {
   }
   if (which & 16) {
     o.sack_count = in.ConsumeIntegralInRange<uint8_t>(1, wire::kMaxSackBlocks);
+    const uint32_t rel = (which & 32) ? base.raw() : 0;
     for (int i = 0; i < o.sack_count; ++i) {
-      o.sack[i].left = in.ConsumeIntegral<uint32_t>();
-      o.sack[i].right = in.ConsumeIntegral<uint32_t>();
+      o.sack[i].left = rel + in.ConsumeIntegral<uint32_t>();
+      o.sack[i].right = rel + in.ConsumeIntegral<uint32_t>();
     }
   }
   return o;
@@ -380,7 +384,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           else s.ack = v.snd_nxt + dack;
           if (mode & 4) s.seq = s.seq + static_cast<uint32_t>(in.ConsumeIntegralInRange<uint32_t>(0, 70000));
           s.window = (mode & 8) ? in.ConsumeIntegral<uint16_t>() : 65535;
-          if (mode & 16) s.opts = fuzz_options(in);
+          if (mode & 16) s.opts = fuzz_options(in, v.snd_nxt);
           else if (v.ts != 0 && cfg.timestamps) {
             s.opts.has_timestamps = true;
             s.opts.ts_val = 1000u + static_cast<uint32_t>(steps);

@@ -11,6 +11,12 @@
 // a valid ICMP echo request becomes a valid reply in place, an ARP request a
 // parsable reply; where
 // wire/flow_peek.hpp exists, peek_tcp_flow() agrees with the full parse.
+//
+// Differential checks of the fast paths against the general ones: the
+// in-place parser (parse_tcp_frame / segment_from_bytes) accepts, rejects
+// (same error) and reads exactly what parse_frame + segment_from_frame do,
+// with checksums verified and trusted; the template builder
+// (frame_from_segment) writes the same bytes as build_tcp_frame.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -21,6 +27,7 @@
 #include "tcp/segment_codec.hpp"
 #include "wire/frame.hpp"
 #include "wire/tcp_frame.hpp"
+#include "wire/tcp_parse.hpp"
 #if __has_include("wire/flow_peek.hpp")  // the software dispatcher's tuple peek (main)
 #include "wire/flow_peek.hpp"
 #define SYNMILL_FUZZ_FLOW_PEEK 1
@@ -65,6 +72,42 @@ void check_same_options(const wire::TcpOptions& a, const wire::TcpOptions& b) {
   FUZZ_CHECK(!a.has_timestamps || (a.ts_val == b.ts_val && a.ts_ecr == b.ts_ecr));
 }
 
+void check_same_segment(const tcp::SegmentIn& a, const tcp::SegmentIn& b) {
+  FUZZ_CHECK(a.tuple.local_ip == b.tuple.local_ip && a.tuple.remote_ip == b.tuple.remote_ip);
+  FUZZ_CHECK(a.tuple.local_port == b.tuple.local_port && a.tuple.remote_port == b.tuple.remote_port);
+  FUZZ_CHECK(a.seq == b.seq && a.ack == b.ack && a.flags == b.flags && a.window == b.window);
+  FUZZ_CHECK(a.payload.data() == b.payload.data() && a.payload.size() == b.payload.size());
+  check_same_options(a.opts, b.opts);
+  FUZZ_CHECK(a.opts.mss == b.opts.mss && a.opts.wscale == b.opts.wscale);
+  FUZZ_CHECK(a.opts.ts_val == b.opts.ts_val && a.opts.ts_ecr == b.opts.ts_ecr);
+  FUZZ_CHECK(a.opts.sack_count == b.opts.sack_count);
+  for (int k = 0; k < wire::kMaxSackBlocks; ++k) {
+    FUZZ_CHECK(a.opts.sack[k].left == b.opts.sack[k].left && a.opts.sack[k].right == b.opts.sack[k].right);
+  }
+}
+
+// The receive fast path against parse_frame (`full`, same flags).
+void check_fast_parse(std::span<const uint8_t> in, wire::ParseFlags flags, const wire::Result<wire::Frame>& full) {
+  tcp::SegmentIn seg;
+  wire::TcpFrameView view;
+  wire::ParseError err{};
+  switch (tcp::segment_from_bytes(in, flags, seg, view, err)) {
+    case wire::TcpFrameParse::kTcp:
+      FUZZ_CHECK(full.ok() && full->kind == wire::FrameKind::kIpv4Tcp);
+      check_same_segment(seg, tcp::segment_from_frame(*full));
+      FUZZ_CHECK(view.frame() == in.data());
+      FUZZ_CHECK(view.options().data() == full->tcp.options().data() &&
+                 view.options().size() == full->tcp.options().size());
+      break;
+    case wire::TcpFrameParse::kNotTcp:
+      FUZZ_CHECK(!full.ok() || full->kind != wire::FrameKind::kIpv4Tcp);
+      break;
+    case wire::TcpFrameParse::kError:
+      FUZZ_CHECK(!full.ok() && full.error() == err);
+      break;
+  }
+}
+
 void check_frame(const wire::Frame& f, const uint8_t* data, size_t size) {
   FUZZ_CHECK(inside(f.payload, data, size));
   if (f.kind != wire::FrameKind::kIpv4Tcp) return;
@@ -100,6 +143,22 @@ void check_frame(const wire::Frame& f, const uint8_t* data, size_t size) {
   tcp::FrameAddrs addrs;
   const size_t n = tcp::frame_from_segment(buf, out, addrs);
   FUZZ_CHECK(n == buf.size());
+  // The template builder writes what the general builder writes.
+  {
+    wire::TcpFrameSpec spec;
+    spec.src_ip = out.tuple.local_ip;
+    spec.dst_ip = out.tuple.remote_ip;
+    spec.src_port = out.tuple.local_port;
+    spec.dst_port = out.tuple.remote_port;
+    spec.seq = out.seq.raw();
+    spec.ack = (out.flags & tcp::flag::kAck) ? out.ack.raw() : 0;
+    spec.flags = out.flags;
+    spec.window = out.window;
+    spec.opts = out.opts;
+    std::vector<uint8_t> ref(buf.size());
+    FUZZ_CHECK(wire::build_tcp_frame(ref, spec, seg.payload) == n);
+    FUZZ_CHECK(std::memcmp(ref.data(), buf.data(), n) == 0);
+  }
   const auto again = wire::parse_frame(std::span<const uint8_t>(buf.data(), n));
   FUZZ_CHECK(static_cast<bool>(again));
   FUZZ_CHECK(again->kind == wire::FrameKind::kIpv4Tcp);
@@ -127,8 +186,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> in(frame.data(), frame.size());
 
   const auto trusted = wire::parse_frame(in, wire::kTrustChecksums);
+  check_fast_parse(in, wire::kTrustChecksums, trusted);
   if (trusted) check_frame(*trusted, frame.data(), frame.size());
   const auto verified = wire::parse_frame(in, wire::kVerifyChecksums);
+  check_fast_parse(in, wire::kVerifyChecksums, verified);
   if (verified) {
     check_frame(*verified, frame.data(), frame.size());
     FUZZ_CHECK(static_cast<bool>(trusted) && trusted->kind == verified->kind);  // verifying only removes

@@ -80,6 +80,31 @@ def send(peer, n):
 
 
 S, A_, F, R, P = 0x02, 0x10, 0x01, 0x04, 0x08
+M_SEQ_OFF, M_WIN, M_OPTS, M_DATA = 4, 8, 16, 32  # segment mode bits (fuzz_stack.cpp)
+
+
+def off(n):
+    return struct.pack(">I", n)  # ConsumeIntegralInRange(0, 70000): four bytes
+
+
+def win(n):
+    return struct.pack(">H", n)
+
+
+def opts_sackok():
+    return bytes([0x05])  # MSS 1460 + SACK-permitted
+
+
+def opts_ts(tsval):
+    return bytes([0x0D]) + struct.pack(">II", tsval, 0)  # MSS + SACK-permitted + timestamps
+
+
+def opts_sack_rel(blocks):
+    # which = 16 (SACK blocks) | 32 (relative to the stack's SND.NXT); count in 1..4 (one byte)
+    b = bytes([16 | 32, len(blocks) - 1])
+    for l, r in blocks:
+        b += struct.pack(">II", l & 0xFFFFFFFF, r & 0xFFFFFFFF)
+    return b
 
 
 def stack_seeds():
@@ -97,7 +122,43 @@ def stack_seeds():
         knobs(0x01, 0x01) + hs + bytes([7, 0]) + seg(0, A_) + seg(0, F | A_)                  # TIME_WAIT full
         + seg(1, S) + seg(1, A_) + bytes([7, 1]) + seg(1, A_) + seg(1, F | A_),
     ]
-    return seeds
+    return seeds + issue11_seeds()
+
+
+def issue11_seeds():
+    """The faults of issue 11, one seed each (the HTTP one is not reachable
+    here: fuzz_stack drives its own application)."""
+    sack_hs = seg(0, S, mode=M_OPTS, extra=opts_sackok()) + seg(0, A_)
+    return [
+        # 1. out-of-order FIN: "tail"+FIN at +4, data at the FIN's sequence number (+8), a
+        #    second FIN at +40, then the hole fills
+        knobs(0x09) + sack_hs
+        + seg(0, F | A_, mode=M_DATA, dseq=4, extra=payload(4))
+        + seg(0, A_, mode=M_SEQ_OFF | M_DATA, dseq=4, extra=off(4) + payload(4))
+        + seg(0, F | A_, mode=M_SEQ_OFF, dseq=4, extra=off(36))
+        + seg(0, A_, mode=M_DATA, extra=payload(4)) + bytes([7, 0]) + seg(0, A_, dseq=1),
+        # 1b. data held beyond a FIN that arrives later
+        knobs(0x09) + sack_hs
+        + seg(0, A_, mode=M_SEQ_OFF | M_DATA, dseq=4, extra=off(8) + payload(4))
+        + seg(0, F | A_, mode=M_DATA, dseq=4, extra=payload(4))
+        + seg(0, A_, mode=M_DATA, extra=payload(4)),
+        # 2. the peer's window is 1000 (< MSS): the RTO must retransmit into it
+        knobs(0x01) + seg(0, S, mode=M_WIN, extra=win(1000)) + seg(0, A_, mode=M_WIN, extra=win(1000))
+        + send(0, 1600) + step_time(300) + step_time(600)
+        + seg(0, A_, mode=M_WIN, extra=win(1000)) + step_time(100),
+        # 3. a SACK block at SND.UNA, then the RTO: SND.UNA is retransmitted anyway
+        knobs(0x09) + sack_hs + send(0, 4)
+        + seg(0, A_, mode=M_OPTS, dack=-4, extra=opts_sack_rel([(-4, 0)])) + step_time(1500),
+        # 4. two in-order segments under one delayed ACK, timestamps on
+        knobs(0x0D) + seg(0, S, mode=M_OPTS, extra=opts_ts(500)) + seg(0, A_)
+        + seg(0, A_ | P, mode=M_DATA, extra=payload(4))
+        + seg(0, A_ | P, mode=M_DATA, dseq=4, extra=payload(4)) + step_time(100),
+        # 5. the same out-of-order segment twice: D-SACK above RCV.NXT
+        knobs(0x09) + sack_hs
+        + seg(0, A_, mode=M_DATA, dseq=4, extra=payload(4))
+        + seg(0, A_, mode=M_DATA, dseq=4, extra=payload(4))
+        + seg(0, A_, mode=M_DATA, extra=payload(4)),
+    ]
 
 
 if __name__ == "__main__":

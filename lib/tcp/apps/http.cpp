@@ -1,6 +1,7 @@
 #include "tcp/apps/http.hpp"
 
 #include <array>
+#include <cstring>
 #include <string_view>
 
 #include "tcp/stack.hpp"
@@ -38,6 +39,36 @@ enum Mode : uint32_t { kName = 0, kSpace = 1, kValueClose = 2, kValueKeep = 3, k
 
 char lower(uint8_t b) { return (b >= 'A' && b <= 'Z') ? static_cast<char>(b + 32) : static_cast<char>(b); }
 
+// Where the byte-wise matcher may resume after skipping, from `i`, bytes
+// that can change nothing but the CR LF progress (which they leave at 0):
+// the rest of a line being skipped, or of the request line once its
+// "HTTP/1.0" matcher is idle (any match in the skipped part is found here,
+// with memchr-based search, and noted in bit 20). Resumes at the line's
+// closing CR LF (or LF), or at the last byte when no LF is there yet; the
+// request line is skipped only when its LF is there. Returns i when nothing
+// can be skipped.
+uint32_t skip_to(ParseState& st, std::span<const uint8_t> data, uint32_t i) {
+  if (st.get(16, 2) != 0 || st.get(21, 1)) return i;
+  const bool request_line = st.get(32, 1) != 0;
+  if (request_line ? st.get(24, 8) != 0 : st.get(8, 8) != kSkip) return i;
+  const auto* base = data.data();
+  const auto n = static_cast<uint32_t>(data.size());
+  const auto* nl = static_cast<const uint8_t*>(std::memchr(base + i, '\n', n - i));
+  uint32_t k;
+  if (nl == nullptr) {
+    if (request_line) return i;  // a partial match may straddle the segments
+    k = n - 1;
+  } else {
+    k = static_cast<uint32_t>(nl - base);
+    if (k > i && base[k - 1] == '\r') --k;
+  }
+  if (request_line && k > i &&
+      std::string_view(reinterpret_cast<const char*>(base + i), k - i).find(kHttp10) != std::string_view::npos) {
+    st.set(20, 1, 1);
+  }
+  return k > i ? k : i;
+}
+
 }  // namespace
 
 HttpApp::HttpApp(std::string body) : body_(std::move(body)) {
@@ -67,7 +98,11 @@ uint32_t HttpApp::on_data(Stack& stack, ConnId id, std::span<const uint8_t> data
   ParseState st{stack.user(id)};
   uint32_t i = 0;
   for (; i < data.size(); ++i) {
+    i = skip_to(st, data, i);
     const uint8_t b = data[i];
+    // RFC 9112 §2.2: empty lines (CRLF, or a bare LF) before the request
+    // line are ignored, not taken for an empty request.
+    if (st.get(32, 1) && st.get(21, 1) && (b == '\r' || b == '\n')) continue;
     // Request line: look for "HTTP/1.0".
     if (st.get(32, 1)) {
       uint32_t p = st.get(24, 8);

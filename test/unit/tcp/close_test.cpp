@@ -73,11 +73,10 @@ TEST_CASE("RFC 9293 §3.5: simultaneous open, SYN-SENT -> SYN-RECEIVED -> ESTABL
 
 // RFC 9293 Figure 8, line 6: in SYN-RECEIVED after a simultaneous open, the
 // peer's SYN-ACK <SEQ=IRS><ACK=ISS+1> moves the connection to ESTABLISHED.
-// (Linux accepts it the same way, tcp_validate_incoming's RFC 5961 exception.)
-// The stack runs it through the acceptability test instead (SEG.SEQ = RCV.NXT-1),
-// answers with an ACK and stays in SYN-RECEIVED until the peer's next segment.
+// (Linux accepts it the same way, tcp_validate_incoming's RFC 5961 exception;
+// the stack does so before the acceptability test, lib/tcp/stack_input.cpp.)
 TEST_CASE("RFC 9293 Figure 8: the peer's SYN-ACK completes a simultaneous open",
-          "[tcp][open][simultaneous][!mayfail]") {
+          "[tcp][open][simultaneous]") {
   Scenario sc(plain_peer(), Origin::kActive);
   sc.to(State::kSynSent);
   sc.send(sc.peer.syn());
@@ -322,9 +321,9 @@ TEST_CASE("RFC 6191 §2: without timestamps in the new SYN, the sequence number 
 // to the last timestamp seen on the previous incarnation of the connection ...,
 // and the Sequence Number of the incoming SYN segment is greater than the last
 // sequence number seen on the previous incarnation ..., honor the connection
-// request". The stack requires a strictly newer timestamp.
+// request".
 TEST_CASE("RFC 6191 §2: equal timestamp and a higher sequence number reopen TIME-WAIT",
-          "[tcp][time_wait][rfc6191][!mayfail]") {
+          "[tcp][time_wait][rfc6191]") {
   Scenario sc(full_peer());
   sc.to(State::kTimeWait);
   SegmentIn syn = sc.peer.make(flag::kSyn, sc.peer.stack_ack + 100000, Seq{});
@@ -378,9 +377,9 @@ TEST_CASE("TimeWaitRstPolicy::kClose: an RST at RCV.NXT ends TIME-WAIT (RFC 9293
 
 // RFC 5961 §3.2 / RFC 9293 §3.10.7.4 second: in TIME-WAIT too, an RST inside
 // the window but not at RCV.NXT gets a challenge ACK. With the kClose policy
-// (which follows RFC 9293 rather than RFC 1337) the stack ignores it silently.
+// (which follows RFC 9293 rather than RFC 1337) as well.
 TEST_CASE("TimeWaitRstPolicy::kClose: an in-window RST not at RCV.NXT gets a challenge ACK",
-          "[tcp][time_wait][rfc1337][!mayfail]") {
+          "[tcp][time_wait][rfc1337]") {
   StackConfig cfg = small_config();
   cfg.time_wait_rst = TimeWaitRstPolicy::kClose;
   Scenario sc(plain_peer(), Origin::kPassive, cfg);

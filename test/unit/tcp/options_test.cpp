@@ -86,6 +86,33 @@ TEST_CASE("RFC 7323 §4.3: TS.Recent follows only segments that start at the lef
   CHECK(sc.h.app.received.size() == 2);
 }
 
+TEST_CASE("RFC 7323 §5.3 / RFC 5961 §4.2: an in-window SYN that draws a challenge ACK leaves TS.Recent",
+          "[tcp][options][paws][rfc5961][issue11]") {
+  const uint8_t flags = GENERATE(uint8_t{flag::kSyn}, uint8_t{flag::kSyn | flag::kAck});
+  Scenario sc(full_peer());
+  sc.to(State::kEstablished);
+  const uint32_t last = sc.peer.ts_clock - 1;  // TSval of the handshake's ACK: TS.Recent
+  // A SYN (or SYN-ACK) at RCV.NXT with a much newer TSval: challenge ACK,
+  // segment dropped, TS.Recent unchanged (as Linux: tcp_validate_incoming
+  // answers it before tcp_ack replaces ts_recent).
+  SegmentIn syn = sc.peer.make(flags, sc.peer.nxt, sc.peer.stack_nxt);
+  syn.opts.ts_val = last + 100000;
+  const auto out = sc.send(syn);
+  REQUIRE(out.size() == 1);
+  CHECK(flags_str(out[0].seg.flags) == "ACK");
+  CHECK(out[0].seg.ack.raw() == sc.peer.nxt.raw());
+  CHECK(out[0].seg.opts.ts_ecr == last);
+  // The peer's next segment, with its own (older than the SYN's) TSval, is
+  // not a PAWS victim: it is taken and echoed.
+  SegmentIn in = sc.peer.make(flag::kAck, sc.peer.nxt, sc.peer.stack_nxt, Peer::bytes("ab"));
+  const auto out2 = sc.send_data(in);
+  REQUIRE(out2.size() == 1);
+  CHECK(out2[0].seg.ack.raw() == (sc.peer.nxt + 2).raw());
+  CHECK(out2[0].seg.opts.ts_ecr == in.opts.ts_val);
+  CHECK(sc.h.app.received.size() == 2);
+  CHECK(sc.h.stack.counters().drop.paws == 0);
+}
+
 TEST_CASE("RFC 7323 §5.2: TSval comparison is serial, across 2^32", "[tcp][options][paws]") {
   PeerOptions po = full_peer();
   po.ts_start = 0xFFFFFFFFu - 2;  // wraps during the data below

@@ -119,13 +119,76 @@ TEST_CASE("RFC 6675: the SACK scoreboard retransmits the holes and never what wa
   for (uint32_t q : data_seqs(all)) rtx.insert(q);
   CHECK(rtx.count(s.seg(1).raw()) == 1);
   CHECK(rtx.count(s.seg(4).raw()) == 1);
-  CHECK(rtx.size() == 2);  // nothing SACKed was sent again, nothing twice
-  CHECK(s.ctr().retransmits == 2);
+  // RFC 6675 rule (4): when segment 4 was not yet taken as lost and no new
+  // data was left, the tail (segment 9, unSACKed then) got the one rescue
+  // retransmission.
+  CHECK(rtx.count(s.seg(9).raw()) == 1);
+  CHECK(rtx.size() == 3);  // nothing SACKed was sent again, nothing twice
+  CHECK(s.ctr().retransmits == 3);
+  CHECK(s.ctr().rescue_retransmits == 1);
   // The cumulative ACK covers all: recovery ends with cwnd = ssthresh.
   s.ack(s.seg(10));
   CHECK_FALSE(s.info().in_recovery);
   CHECK(s.info().cwnd == s.info().ssthresh);
   CHECK(s.ctr().partial_acks == 0);
+}
+
+TEST_CASE("RFC 6675 §4 NextSeg() rule (4): a lost tail gets one rescue retransmission, not an RTO",
+          "[tcp][recovery][sack][rescue]") {
+  Sender s(full_peer());
+  // Segments 1 and 9 (the last) are lost; the peer SACKs 2..8 as they come.
+  s.ack(s.seg(1));
+  std::vector<Sent> all;
+  const auto add = [&](std::vector<Sent> v) { all.insert(all.end(), v.begin(), v.end()); };
+  for (uint32_t r = 3; r <= 9; ++r) add(s.ack(s.seg(1), {{2, r}}));
+  REQUIRE(s.info().in_recovery);
+  std::multiset<uint32_t> rtx;
+  for (uint32_t q : data_seqs(all)) rtx.insert(q);
+  CHECK(rtx.count(s.seg(1).raw()) == 1);  // rule 1: the hole
+  CHECK(rtx.count(s.seg(9).raw()) == 1);  // rule 4: the tail, nothing SACKed above it
+  CHECK(rtx.size() == 2);
+  CHECK(s.ctr().rescue_retransmits == 1);
+  CHECK(s.ctr().rto_timeouts == 0);
+  // Once per recovery: more duplicates bring no second rescue.
+  CHECK(data_seqs(s.ack(s.seg(1), {{2, 9}})).empty());
+  CHECK(s.ctr().rescue_retransmits == 1);
+  // Both repairs arrive: the cumulative ACK ends recovery.
+  s.ack(s.seg(10));
+  CHECK_FALSE(s.info().in_recovery);
+  CHECK(s.ctr().rto_timeouts == 0);
+
+TEST_CASE("RFC 6675 §4 IsLost: two SACKed segments above SND.UNA are no loss yet; a third is",
+          "[tcp][recovery][sack][issue11]") {
+  Sender s(full_peer(), 6);
+  // Segment 0 is lost; the peer SACKs 1, then 1-2, then 1-3.
+  CHECK(data_seqs(s.ack(s.seg(0), {{1, 2}})).empty());
+  CHECK(data_seqs(s.ack(s.seg(0), {{1, 3}})).empty());  // (DupThresh - 1) * SMSS: not more
+  CHECK(s.ctr().fast_retransmits == 0);
+  CHECK(data_seqs(s.ack(s.seg(0), {{1, 4}})) == std::vector<uint32_t>{s.seg(0).raw()});
+  CHECK(s.ctr().fast_retransmits == 1);
+}
+
+TEST_CASE("RFC 6675 §5 (C): a closing sender resends every lost segment cwnd allows; its FIN is no octet of pipe",
+          "[tcp][recovery][sack][issue11]") {
+  Scenario sc(full_peer());
+  sc.to(State::kEstablished);
+  const Seq start = sc.peer.stack_nxt;
+  const uint32_t mss = 1448;
+  const std::vector<uint8_t> data(5 * mss + 760, 0x5a);
+  REQUIRE(sc.h.stack.send(sc.id, data) == data.size());
+  REQUIRE(sc.h.stack.close(sc.id));
+  const auto flight = sc.collect();
+  REQUIRE(data_seqs(flight).size() == 6);
+  REQUIRE(sc.peer.stack_nxt.raw() == (start + 8001).raw());  // the FIN went out
+  // Segments 0 and 1 are lost; everything from 2 on arrived.
+  SegmentIn a = sc.peer.make(flag::kAck, sc.peer.nxt, start);
+  a.opts.sack[a.opts.sack_count++] = wire::SackBlock{(start + 2 * mss).raw(), (start + 8000).raw()};
+  const auto out = sc.send(a);
+  // Recovery: cwnd = ssthresh = 2 segments (RFC 5681 eq. (4) of 8001 in
+  // flight); pipe after the first retransmission is one segment, so the
+  // second lost segment goes too (as Linux).
+  CHECK(data_seqs(out) == std::vector<uint32_t>{start.raw(), (start + mss).raw()});
+  CHECK(sc.h.stack.counters().fast_retransmits == 1);
 }
 
 TEST_CASE("RFC 6298 / RFC 6582 §3.2: an RTO during recovery ends it and goes back to SND.UNA",
