@@ -40,6 +40,18 @@ std::string take(const dp::Parsed<T>& p, T& out) {
   return {};
 }
 
+// A fraction from 0 to 1 ("0.05").
+std::string fraction(std::string_view v, double& out) {
+  const std::string t(v);
+  char* end = nullptr;
+  const double p = std::strtod(t.c_str(), &end);
+  if (t.empty() || end != t.c_str() + t.size() || !(p >= 0.0 && p <= 1.0)) {
+    return fmt::format("'{}': expected a fraction from 0 to 1", v);
+  }
+  out = p;
+  return {};
+}
+
 // "LO-HI" of two values parsed by `one`, LO <= HI.
 template <class T, class F>
 std::string range(std::string_view v, F one, T& lo, T& hi, std::string_view what) {
@@ -163,27 +175,9 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          return take(dp::parse_seconds(v, tcp::Duration::ms(1), tcp::Duration::s(240)), c.time_wait);
        }},
       {"drop-final-acks",
-       [](GenConfig& c, std::string_view v) -> std::string {
-         const std::string t(v);
-         char* end = nullptr;
-         const double p = std::strtod(t.c_str(), &end);
-         if (t.empty() || end != t.c_str() + t.size() || !(p >= 0.0 && p <= 1.0)) {
-           return fmt::format("'{}': expected a fraction from 0 to 1", v);
-         }
-         c.drop_final_acks = p;
-         return {};
-       }},
+       [](GenConfig& c, std::string_view v) { return fraction(v, c.drop_final_acks); }},
       {"drop-fin-acks",
-       [](GenConfig& c, std::string_view v) -> std::string {
-         const std::string t(v);
-         char* end = nullptr;
-         const double p = std::strtod(t.c_str(), &end);
-         if (t.empty() || end != t.c_str() + t.size() || !(p >= 0.0 && p <= 1.0)) {
-           return fmt::format("'{}': expected a fraction from 0 to 1", v);
-         }
-         c.drop_fin_acks = p;
-         return {};
-       }},
+       [](GenConfig& c, std::string_view v) { return fraction(v, c.drop_fin_acks); }},
       {"rto",
        [](GenConfig& c, std::string_view v) -> std::string {
          uint64_t ms = 0;
