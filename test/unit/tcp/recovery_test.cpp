@@ -156,6 +156,7 @@ TEST_CASE("RFC 6675 §4 NextSeg() rule (4): a lost tail gets one rescue retransm
   s.ack(s.seg(10));
   CHECK_FALSE(s.info().in_recovery);
   CHECK(s.ctr().rto_timeouts == 0);
+}
 
 TEST_CASE("RFC 6675 §4 IsLost: two SACKed segments above SND.UNA are no loss yet; a third is",
           "[tcp][recovery][sack][issue11]") {
