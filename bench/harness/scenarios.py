@@ -280,8 +280,11 @@ def overload(ctx):
     row["capacity_per_s"] = cap
     row["shed"] = {k: int(st.get(k, 0)) for k in ("overload_entered", "shed_syn_overload", "shed_syn_tx_full",
                                                    "shed_to_cookies")}
-    check(row, "established: gen = synmill", c["established"] == int(st["established"]),
-          f'{c["established"]} vs {st["established"]}')
+    # The overload run drops a share of the generator's final ACKs (--drop-final-acks):
+    # synmill establishes only when one arrives, so the generator may count more.
+    check(row, "responses <= synmill established <= gen established",
+          c["responses_complete"] <= int(st["established"]) <= c["established"],
+          f'{c["responses_complete"]} <= {st["established"]} <= {c["established"]}')
     check(row, "synmill holds nothing afterwards", open_count(states) == 0, str(states))
     return row
 
