@@ -20,6 +20,7 @@ std::array<UnmapGuard::Mark, kSlots> g_marks;
 std::array<std::atomic<bool>, kSlots> g_used{};
 std::atomic<uint64_t> g_waits{0};
 std::atomic<uint64_t> g_gave_up{0};
+std::atomic<uint64_t> g_barrier{0};
 thread_local bool t_worker = false;
 
 }  // namespace
@@ -46,7 +47,10 @@ uint64_t UnmapGuard::gave_up() { return g_gave_up.load(std::memory_order_relaxed
 
 void UnmapGuard::wait_for_workers() {
   if (t_worker) return;  // a worker unmapping itself cannot be inside another pass
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Full barrier between the PMD's flag store and the reads of the marks: a
+  // seq_cst read-modify-write (lock-prefixed on x86), for the same reason as
+  // enter() uses a seq_cst store instead of atomic_thread_fence.
+  g_barrier.fetch_add(1, std::memory_order_seq_cst);
   bool waited = false;
   for (size_t i = 0; i < kSlots; ++i) {
     if (!g_used[i].load(std::memory_order_acquire)) continue;
