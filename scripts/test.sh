@@ -49,10 +49,9 @@ test/conformance/run.sh build
 echo "== churn: 10 million connections through synmill-gen over net_memif; no leak"
 test/endurance/churn.py
 
-echo "== overload over net_memif: 3x capacity then half, SIGSTOP stalls, 20 link flaps; everything back to idle"
-# 'reuse' (a client reusing a tuple synmill holds as an orphan) fails at this
-# commit (the generator finds no free source tuple); run it with --only reuse.
-test/overload/overload.py --only overload,stalls,flaps
+echo "== overload over net_memif: port reuse over an orphan, 3x capacity then half, SIGSTOP stalls, 20 link flaps;"
+echo "   everything back to idle (zero-window squatters: test/integration/test_squatters.py, above)"
+test/overload/overload.py
 
 echo "== bench smoke: every scenario for 1 s over net_memif; both sides' counters must agree"
 bench/run.py --smoke --out "${TMPDIR:-/tmp}/synmill-bench-smoke"

@@ -364,7 +364,7 @@ const std::array kOptions = std::to_array<AppOption>({
      "minimum; 0 = --send-chunks / 8",
      kLoad, K::kValue, set_uint<&S::pool_reserve, 0, k24>, show_uint<&S::pool_reserve>},
     {"persist-timeout", "SECONDS",
-     "reset a connection that holds more than --min-conn-buf toward a zero or tiny window this long; "
+     "reset a connection that holds data toward a zero or tiny window this long; "
      "0 = never",
      kLoad, K::kValue, set_seconds<&S::persist_timeout, 0, 86400000>, show_seconds<&S::persist_timeout>},
     {"idle-timeout", "SECONDS", "reset an ESTABLISHED connection with no data either way this long; 0 = never",

@@ -71,8 +71,8 @@ struct StackConfig {
   // send_buf and rcv_wnd) whatever the pool's state (Linux tcp_wmem[0] / tcp_rmem[0]); pool_reserve chunks
   // (0 = send_chunks / 8) are kept for those minimums: once the free chunks
   // fall to the reserve, no connection grows beyond its minimum.
-  // A connection holding more than min_conn_buf toward a peer window smaller
-  // than one segment is a squatter: it never grows beyond its minimum, is the
+  // A connection holding data toward a peer window smaller than one
+  // segment is a squatter: it never grows beyond its minimum, is the
   // first live connection to give way when the pool runs short, and is reset
   // after persist_timeout in that condition (0 = never; RFC 9293 §3.8.6.1
   // and RFC 6429 allow closing a persisting connection for lack of resources).

@@ -83,7 +83,7 @@ inline constexpr uint8_t kOooHeld = 1 << 2;  // out-of-order data held (ConnCold
 inline constexpr uint8_t kRescued = 1 << 3;  // RFC 6675 rescue retransmission sent in this recovery
 inline constexpr uint8_t kHeard = 1 << 4;    // a segment arrived since the last idle/keep-alive tick
 inline constexpr uint8_t kActive = 1 << 5;   // data arrived, or ours was acknowledged, since that tick
-inline constexpr uint8_t kSquat = 1 << 6;    // more than min_conn_buf queued toward a window below one segment
+inline constexpr uint8_t kSquat = 1 << 6;    // data queued toward a window below one segment
 }  // namespace xflag
 
 struct alignas(64) ConnHot {

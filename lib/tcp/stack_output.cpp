@@ -141,7 +141,15 @@ void Stack::send_ack(ConnHot& c, Instant now) {
 void Stack::send_rst(ConnHot& c, Instant now) {
   SegmentOut out;
   fill_common(c, out, now);
-  out.seq = c.snd_max;  // the peer's RCV.NXT is at most SND.MAX: an exact hit when all arrived
+  // SND.MAX, the peer's RCV.NXT when all arrived (RFC 9293 §3.10.7.4: an
+  // exact hit), but never beyond the peer's window: a zero-window probe
+  // byte the peer refused would put SND.MAX one past RCV.NXT + RCV.WND, and
+  // the peer drops such an RST without a word (RFC 9293 §3.10.7.4 first
+  // check; Linux tcp_validate_incoming). Linux sends at tcp_acceptable_seq():
+  // min(SND.NXT, SND.UNA + SND.WND); so do we. Inside the window but not at
+  // RCV.NXT, the peer answers with a challenge ACK (RFC 5961 §3.2), and the
+  // RST to that (no TCB left here) carries SEQ = its ACK: exact.
+  out.seq = static_cast<uint32_t>(c.snd_max - c.snd_una) <= c.snd_wnd ? c.snd_max : c.snd_una + c.snd_wnd;
   out.flags = flag::kRst | flag::kAck;
   out.window = 0;
   emit(out);

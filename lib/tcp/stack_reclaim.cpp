@@ -15,8 +15,8 @@
 // Fair pool (Linux tcp_wmem[0] / tcp_rmem[0]): below min_conn_buf a connection
 // may always queue and be offered window, from a reserve of chunks kept for
 // that; beyond it only while the pool has chunks above the reserve. A
-// squatter (more than min_conn_buf toward a peer window below one segment)
-// never grows beyond its minimum, and is reset after persist_timeout, or
+// squatter (data queued toward a peer window below one segment) never grows
+// beyond its minimum, and is reset after persist_timeout, or
 // sooner when the pool runs short. RFC 9293 §3.8.6.1 says a sender keeps
 // probing a zero window as long as the peer answers; RFC 6429 (and RFC 9293
 // §3.8.6.1, which cites it) leaves a sender free to close such a connection
@@ -204,7 +204,11 @@ uint32_t Stack::send_cap(const ConnHot& c) const {
 
 bool Stack::check_squat(ConnHot& c, Instant now) {
   ConnCold& k = cold(c);
-  const bool squat = c.snd_wnd < mss_eff(c) && k.sendq.size() > cfg_.min_conn_buf;
+  // Any data held toward a window below one segment: also a connection at
+  // its minimum, which the application cannot grow while the window is shut,
+  // so that thousands of zero-window peers at their minimum still meet
+  // persist_timeout.
+  const bool squat = c.snd_wnd < mss_eff(c) && !k.sendq.empty();
   if (squat != ((c.xflags & xflag::kSquat) != 0)) {
     if (squat) {
       c.xflags |= xflag::kSquat;

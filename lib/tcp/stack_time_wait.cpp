@@ -11,6 +11,14 @@ constexpr uint8_t kTwTimestamps = 1;
 }
 
 void Stack::enter_time_wait(ConnHot& c, Instant now) {
+  if (cfg_.time_wait == Duration{}) {
+    // No TIME_WAIT configured (a load generator that reuses tuples at once,
+    // as dperf does): closed here, the tuple free for the next connect().
+    // RFC 9293 §3.10.7.4 wants 2 MSL; Linux has no such knob for a socket
+    // (tcp_tw_reuse only lets connect() take over a TIME_WAIT tuple).
+    finish(c, CloseReason::kNormal);
+    return;
+  }
   TimeWaitEntry e{};
   e.tuple = c.tuple;
   e.snd_nxt = c.snd_max.raw();

@@ -323,6 +323,45 @@ def slow_reader(p):
     out({"received": len(got), "equal": equal})
 
 
+TCP_CLOSE = 7  # tcpi_state (include/net/tcp_states.h)
+
+
+def squatters(p):
+    """n connections to send:N that never read: a small receive buffer, so
+    the kernel soon advertises a zero window and synmill's data for them sits
+    in its send pool. Says {"connected": n} once all are up; then, still
+    without reading a byte, watches each socket's state (TCP_INFO, which
+    consumes nothing) until synmill has reset every one or `wait` s passed."""
+    import resource
+    n, port = p["n"], p["port"]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n + 64 if hard == resource.RLIM_INFINITY else min(n + 64, hard), hard))
+    socks = []
+    t0 = time.monotonic()
+    for _ in range(n):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, p.get("rcvbuf", 4096))
+        s.settimeout(10)
+        s.connect((SERVER, port))
+        socks.append(s)
+    out({"connected": len(socks), "elapsed": time.monotonic() - t0})
+    deadline = time.monotonic() + p.get("wait", 60)
+    closed = 0
+    while time.monotonic() < deadline:
+        closed = sum(1 for s in socks if s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] == TCP_CLOSE)
+        if closed == n:
+            break
+        time.sleep(0.2)
+    errors = {}
+    for s in socks:
+        e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        name = errno.errorcode.get(e, str(e)) if e else "none"
+        errors[name] = errors.get(name, 0) + 1
+        s.close()
+    out({"n": n, "closed": closed, "errors": errors, "elapsed": time.monotonic() - t0})
+
+
 def hold_open(p):
     """Connect, say {"connected": ...}, then wait (bounded) for synmill to
     end the connection: EOF (its FIN) or an error (its RST)."""
@@ -418,7 +457,7 @@ def ping(p):
     out({"tool": "raw-socket", "sent": count, "received": received, "rtt_ms": rtts, "bad": bad})
 
 
-ACTIONS = {f.__name__: f for f in (curl_seq, curl_par, slow_reader, curl_keepalive, http_keepalive, echo, client_close,
+ACTIONS = {f.__name__: f for f in (curl_seq, curl_par, slow_reader, squatters, curl_keepalive, http_keepalive, echo, client_close,
                                    server_close, many, hold_open, refused, ping)}
 
 if __name__ == "__main__":

@@ -394,6 +394,23 @@ TEST_CASE("TIME-WAIT lasts time_wait, restarted by a retransmitted FIN", "[tcp][
   }
 }
 
+TEST_CASE("time_wait 0: the tuple is free as soon as the connection closed", "[tcp][timers][time_wait]") {
+  // synmill-gen --no-time-wait (a client that reuses tuples at once, as dperf).
+  StackConfig cfg = small_config();
+  cfg.time_wait = Duration{};
+  Scenario sc(plain_peer(), Origin::kActive, cfg);
+  sc.to(State::kFinWait2);
+  const auto out = sc.send(sc.peer.fin());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seg.flags == flag::kAck);  // the FIN is still acknowledged
+  CHECK_FALSE(sc.has_tcb());
+  CHECK(sc.h.stack.time_wait_count() == 0);
+  CHECK(sc.h.stack.counters().time_wait_entered == 0);
+  CHECK(sc.h.app.closed_reason() == CloseReason::kNormal);
+  sc.h.check_idle(0);
+  CHECK(sc.h.stack.connect(sc.peer.tuple, sc.h.app, sc.h.now).valid());  // the same tuple, at once
+}
+
 TEST_CASE("TIME-WAIT entries expire independently", "[tcp][timers][time_wait]") {
   Harness h;
   REQUIRE(h.stack.listen(kServerPort, h.app));
