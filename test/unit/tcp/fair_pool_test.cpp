@@ -127,6 +127,9 @@ TEST_CASE("fair pool: a squatter stays at its minimum and is reset after persist
       if (x.has(flag::kRst)) {
         rst = true;
         rst_at = h.now;
+        // At the peer's RCV.NXT, not one past it (the last probe byte it
+        // refused): a zero-window peer drops an RST beyond its window.
+        CHECK(x.seg.seq.raw() == (s.p.stack_iss + 1).raw());
       } else if (x.payload.size() == 1) {
         if (probes++ == 0) first_probe = h.now;
       }
