@@ -7,8 +7,8 @@ namespace synmill::tcp {
 TimeWaitTable::TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t seed, Instant start)
     : capacity_(capacity),
       time_wait_(time_wait),
-      entries_(std::make_unique<TimeWaitEntry[]>(capacity)),
-      links_(std::make_unique<Link[]>(capacity)),
+      entries_(capacity),
+      links_(capacity),
       slots_(capacity),
       map_(capacity, seed) {
   (void)start;  // expiries are absolute instants; kept for symmetry with TimerWheel

@@ -24,6 +24,7 @@
 #include "tcp/index_pool.hpp"
 #include "tcp/tuple_map.hpp"
 #include "tcp/types.hpp"
+#include "tcp/zero_pages.hpp"
 
 namespace synmill::tcp {
 
@@ -96,8 +97,8 @@ class TimeWaitTable {
 
   uint32_t capacity_;
   Duration time_wait_;
-  std::unique_ptr<TimeWaitEntry[]> entries_;
-  std::unique_ptr<Link[]> links_;
+  ZeroArray<TimeWaitEntry> entries_;  // zero pages: written as slots are first used
+  ZeroArray<Link> links_;            // expire_ns 0: free
   IndexPool slots_;
   TupleMap map_;
   uint32_t head_ = kNil;  // earliest expiry

@@ -6,8 +6,10 @@
 // table size = next power of two >= 2 * capacity, so the load factor never
 // exceeds 0.5 and a miss probes ~2.5 slots on average. Linear probing; erase
 // shifts the rest of the cluster back (no tombstones, so lookups never degrade
-// over time). A slot is empty when its value is kEmpty, so values must be
-// < UINT32_MAX. The key is stored inline: a compare is one 8-byte and one
+// over time). A slot holds value + 1, so 0 marks an empty slot and values
+// must be < UINT32_MAX; the slot array lives on ZeroPages, so an empty table
+// is all zero bytes and costs memory only where slots were written. The key
+// is stored inline: a compare is one 8-byte and one
 // 4-byte load, no indirection.
 //
 // Hash: keyed, with a 64-bit per-boot secret seed. The seed is expanded into
@@ -24,9 +26,9 @@
 // (~3 ns) where SipHash-2-4 on 12 bytes costs ~15-20 ns on every packet.
 #include <cstdint>
 #include <cstring>
-#include <memory>
 
 #include "tcp/types.hpp"
+#include "tcp/zero_pages.hpp"
 
 namespace synmill::tcp {
 
@@ -42,8 +44,8 @@ class TupleMap {
     uint32_t i = home(key);
     for (;;) {  // terminates: at least half of the slots are empty
       const Slot& s = slots_[i];
-      if (s.value == kEmpty) return kNotFound;
-      if (same(s.key, key)) return s.value;
+      if (s.value1 == kEmpty) return kNotFound;
+      if (same(s.key, key)) return s.value1 - 1;
       i = (i + 1) & mask_;
     }
   }
@@ -67,10 +69,10 @@ class TupleMap {
   }
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
+  static constexpr uint32_t kEmpty = 0;
   struct Slot {
     FourTuple key;
-    uint32_t value = kEmpty;
+    uint32_t value1;  // value + 1; kEmpty (0) when the slot is free
   };
   static_assert(sizeof(Slot) == 16);
 
@@ -94,7 +96,7 @@ class TupleMap {
   uint32_t size_ = 0;
   uint32_t mask_;
   uint64_t k0_, k1_, k2_, k3_;
-  std::unique_ptr<Slot[]> slots_;
+  ZeroArray<Slot> slots_;
 };
 
 }  // namespace synmill::tcp
