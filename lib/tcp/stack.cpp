@@ -200,7 +200,7 @@ std::optional<ConnId> Stack::find(const FourTuple& t) const {
 
 State Stack::state_of(const FourTuple& t) const {
   if (const auto id = find(t)) return hot_[id->idx].state;
-  if (tw_.find(t) != nullptr) return State::kTimeWait;
+  if (tw_.find(t) != TimeWaitTable::kNone) return State::kTimeWait;
   return has_listener(t.local_port) ? State::kListen : State::kClosed;
 }
 
@@ -369,8 +369,8 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
     if (c.state != State::kClosed) output(c, now);
     return;
   }
-  if (TimeWaitEntry* tw = tw_.find(seg.tuple)) {
-    input_time_wait(*tw, seg, now);
+  if (const TimeWaitTable::Ref tw = tw_.find(seg.tuple); tw != TimeWaitTable::kNone) {
+    input_time_wait(tw, seg, now);
     return;
   }
   if (Listener* l = listener_for(seg.tuple.local_port)) {
@@ -385,7 +385,7 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
 
 ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
   Entry entry(*this, now);
-  if (table_.find(t) != TupleMap::kNotFound || tw_.find(t) != nullptr) return ConnId{};
+  if (table_.find(t) != TupleMap::kNotFound || tw_.find(t) != TimeWaitTable::kNone) return ConnId{};
   ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app);
   if (c == nullptr) return ConnId{};
   ++ctr_.active_opens;

@@ -289,7 +289,7 @@ class Stack {
 
   // stack_time_wait.cpp
   void enter_time_wait(ConnHot& c, Instant now);
-  void input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now);
+  void input_time_wait(TimeWaitTable::Ref r, const SegmentIn& seg, Instant now);
 
   StackConfig cfg_;
   bool overloaded_ = false;  // set_overloaded()

@@ -16,15 +16,18 @@ uint64_t splitmix64(uint64_t& state) {
 
 }  // namespace
 
-TupleMap::TupleMap(uint32_t capacity, uint64_t seed) : capacity_(capacity) {
-  assert(capacity <= (uint32_t{1} << 30));
-  const uint32_t table = std::bit_ceil(capacity < 1 ? uint32_t{2} : capacity * 2);
-  mask_ = table - 1;
+TupleHash::TupleHash(uint64_t seed) {
   uint64_t st = seed;
   k0_ = splitmix64(st);
   k1_ = splitmix64(st);
   k2_ = splitmix64(st);
   k3_ = splitmix64(st) | 1;  // odd: the final fold never multiplies by zero
+}
+
+TupleMap::TupleMap(uint32_t capacity, uint64_t seed) : capacity_(capacity), hash_(seed) {
+  assert(capacity <= (uint32_t{1} << 30));
+  const uint32_t table = std::bit_ceil(capacity < 1 ? uint32_t{2} : capacity * 2);
+  mask_ = table - 1;
   slots_ = ZeroArray<Slot>(table);  // all empty, nothing written
 }
 

@@ -32,6 +32,25 @@
 
 namespace synmill::tcp {
 
+// The keyed tuple hash of the note above, shared with the TIME_WAIT table.
+class TupleHash {
+ public:
+  explicit TupleHash(uint64_t seed);
+  uint64_t operator()(const FourTuple& key) const {
+    const uint64_t ips = (uint64_t{key.remote_ip} << 32) | key.local_ip;
+    const uint64_t ports = (uint64_t{key.remote_port} << 16) | key.local_port;
+    return fold(fold(ips ^ k0_, ports ^ k1_) ^ k2_, k3_);
+  }
+
+ private:
+  static uint64_t fold(uint64_t a, uint64_t b) {
+    __extension__ using U128 = unsigned __int128;
+    const U128 p = static_cast<U128>(a) * b;
+    return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+  }
+  uint64_t k0_, k1_, k2_, k3_;
+};
+
 class TupleMap {
  public:
   static constexpr uint32_t kNotFound = UINT32_MAX;
@@ -62,11 +81,7 @@ class TupleMap {
 
   // Keyed hash of a tuple (exposed for tests and for callers that want to
   // spread tuples with the same secret).
-  uint64_t hash(const FourTuple& key) const {
-    const uint64_t ips = (uint64_t{key.remote_ip} << 32) | key.local_ip;
-    const uint64_t ports = (uint64_t{key.remote_port} << 16) | key.local_port;
-    return fold(fold(ips ^ k0_, ports ^ k1_) ^ k2_, k3_);
-  }
+  uint64_t hash(const FourTuple& key) const { return hash_(key); }
 
  private:
   static constexpr uint32_t kEmpty = 0;
@@ -76,11 +91,6 @@ class TupleMap {
   };
   static_assert(sizeof(Slot) == 16);
 
-  static uint64_t fold(uint64_t a, uint64_t b) {
-    __extension__ using U128 = unsigned __int128;
-    const U128 p = static_cast<U128>(a) * b;
-    return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
-  }
   static bool same(const FourTuple& a, const FourTuple& b) {
     uint64_t a8, b8;
     uint32_t a4, b4;
@@ -95,7 +105,7 @@ class TupleMap {
   uint32_t capacity_;
   uint32_t size_ = 0;
   uint32_t mask_;
-  uint64_t k0_, k1_, k2_, k3_;
+  TupleHash hash_;
   ZeroArray<Slot> slots_;
 };
 
