@@ -37,12 +37,13 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       cookies_(secrets.cookie_key, cfg.cookie_lifetime, start),
       ts_offset_(secrets.ts_offset),
       conn_pool_(cfg.max_conns),
-      table_(cfg.max_conns, secrets.table_seed),
       hot_(cfg.max_conns),
       cold_(cfg.max_conns),
       // ids: connections, then one application timer per connection, then the worker timers
       wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start),
-      tw_(cfg.max_time_wait, cfg.time_wait, secrets.table_seed ^ 0x9e3779b97f4a7c15ULL, start),
+      // one index for connections and TIME_WAIT: a segment's tuple is probed once
+      tw_(cfg.max_time_wait, cfg.time_wait, secrets.table_seed ^ 0x9e3779b97f4a7c15ULL, start, cfg.max_conns,
+          cfg.max_conns > 0 ? &hot_.get()->tuple : nullptr, sizeof(ConnHot)),
       chunks_(cfg.send_chunks, cfg.chunk_size),
       rcv_nslots_((cfg.rcv_wnd + cfg.chunk_size - 1) / cfg.chunk_size + 2),
       rcv_slots_(static_cast<size_t>(cfg.max_conns) * rcv_nslots_),
@@ -146,7 +147,8 @@ ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App&
     ++slots_ready_;
   }
   assert(i < slots_ready_);
-  if (!table_.insert(t, i)) {
+  hot_[i].tuple = t;  // the index reads the tuple from the slot
+  if (!tw_.insert_conn(t, i)) {
     conn_pool_.release(i);
     return nullptr;
   }
@@ -193,8 +195,8 @@ const ConnHot* Stack::lookup(ConnId id) const {
 App* Stack::app_of(const ConnHot& c) { return apps_[cold_[idx_of(c)].app]; }
 
 std::optional<ConnId> Stack::find(const FourTuple& t) const {
-  const uint32_t i = table_.find(t);
-  if (i == TupleMap::kNotFound || hot_[i].state == State::kClosed) return std::nullopt;
+  const uint32_t i = tw_.find_conn(t);
+  if (i == TimeWaitTable::kNone || hot_[i].state == State::kClosed) return std::nullopt;
   return id_of(hot_[i]);
 }
 
@@ -260,7 +262,7 @@ void Stack::reap() {
 
 void Stack::free_slot(uint32_t i) {
   ConnHot& c = hot_[i];
-  table_.erase(c.tuple);
+  tw_.erase_conn(c.tuple, i);
   wheel_.cancel(i);
   wheel_.cancel(app_timer_id(i));
   cold_[i].sendq.clear(chunks_);
@@ -352,9 +354,11 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
     ++ctr_.drop.land;
     return;
   }
-  const uint32_t i = table_.find(seg.tuple);
-  if (i != TupleMap::kNotFound && hot_[i].state != State::kClosed) {
-    ConnHot& c = hot_[i];
+  // One probe for both tables (time_wait_table.hpp): a connection, a
+  // TIME_WAIT entry, or neither.
+  const TimeWaitTable::Flow flow = tw_.find_flow(seg.tuple);
+  if (flow.conn && hot_[flow.pos].state != State::kClosed) {
+    ConnHot& c = hot_[flow.pos];
     // Marks for the idle / keep-alive tick (stack_reclaim.cpp): heard from,
     // and data moved (payload, or an ACK other than the one we hold).
     c.xflags |= static_cast<uint8_t>(
@@ -372,7 +376,10 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
     if (c.state != State::kClosed) output(c, now);
     return;
   }
-  if (const TimeWaitTable::Ref tw = tw_.find(seg.tuple); tw != TimeWaitTable::kNone) {
+  // (A connection slot still CLOSED in its last entry point may stand before
+  // the TIME_WAIT entry it left: then look for that one.)
+  const TimeWaitTable::Ref tw = !flow.found() ? TimeWaitTable::kNone : !flow.conn ? flow.pos : tw_.find(seg.tuple);
+  if (tw != TimeWaitTable::kNone) {
     input_time_wait(tw, seg, now);
     return;
   }
@@ -388,7 +395,7 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
 
 ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
   Entry entry(*this, now);
-  if (table_.find(t) != TupleMap::kNotFound || tw_.find(t) != TimeWaitTable::kNone) return ConnId{};
+  if (tw_.find_flow(t).found()) return ConnId{};  // a connection (even one closing now) or TIME_WAIT
   ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app);
   if (c == nullptr) return ConnId{};
   ++ctr_.active_opens;

@@ -305,8 +305,7 @@ class Stack {
   // beyond zeros is set by alloc_conn() the first time the IndexPool hands
   // the slot out (fresh slots come in index order, so slots_ready_ is a count).
   IndexPool conn_pool_;
-  TupleMap table_;
-  ZeroArray<ConnHot> hot_;
+  ZeroArray<ConnHot> hot_;  // indexed by tw_ (one index for connections and TIME_WAIT)
   ZeroArray<ConnCold> cold_;
   uint32_t slots_ready_ = 0;
   TimerWheel wheel_;

@@ -1,6 +1,7 @@
 #include "tcp/time_wait_table.hpp"
 
 #include <algorithm>
+#include <bit>
 
 namespace synmill::tcp {
 namespace {
@@ -12,10 +13,14 @@ int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 }  // namespace
 
-TimeWaitTable::TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t seed, Instant start)
+TimeWaitTable::TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t seed, Instant start,
+                             uint32_t conn_capacity, const FourTuple* conn_tuples, size_t conn_stride)
     : capacity_(capacity),
+      conn_capacity_(conn_capacity),
       // load <= 1 / 1.4375 (~0.70), and always one empty slot
-      nidx_(capacity + capacity / 2 - capacity / 16 + 1),
+      nidx_(capacity + capacity / 2 - capacity / 16 + conn_capacity + conn_capacity / 2 - conn_capacity / 16 + 1),
+      conn_tuples_(conn_tuples),
+      conn_stride_log2_(static_cast<uint32_t>(std::countr_zero(conn_stride | (size_t{1} << 31)))),
       time_wait_(time_wait),
       start_(start),
       hash_(seed),
@@ -24,12 +29,16 @@ TimeWaitTable::TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t see
       lip_cap_(std::clamp<uint32_t>(capacity / 64, 16, kMaxLocalIps)),
       lips_(lip_cap_),
       lip_refs_(lip_cap_) {
-  assert(capacity <= kMaxCapacity);
+  assert(capacity <= kMaxCapacity && conn_capacity <= kMaxCapacity);
+  assert(conn_capacity == 0 || (conn_tuples != nullptr && std::has_single_bit(conn_stride)));
   assert(time_wait.count_ns() < (kStampMod / 2) * kNsPerMs);
 }
 
 size_t TimeWaitTable::bytes() const {
-  return size_t{capacity_} * sizeof(Slot) + size_t{nidx_} * sizeof(uint32_t) + size_t{lip_cap_} * 2 * sizeof(uint32_t);
+  // The connections' share of the index is theirs: 1.4375 slots each.
+  const size_t conn_slots = size_t{conn_capacity_} + conn_capacity_ / 2 - conn_capacity_ / 16;
+  return size_t{capacity_} * sizeof(Slot) + (size_t{nidx_} - conn_slots) * sizeof(uint32_t) +
+         size_t{lip_cap_} * 2 * sizeof(uint32_t);
 }
 
 TimeWaitEntry TimeWaitTable::unpack(const Slot& s) const {
@@ -62,21 +71,73 @@ uint32_t TimeWaitTable::probe_length(const FourTuple& t) const {
   uint32_t i = home(h);
   for (uint32_t n = 1; n <= kMaxProbe; ++n) {
     const uint32_t v = index_[i];
-    if (v == 0 || ((v & 0xff) == fp && matches(ring_[v >> 8], t))) return n;
+    if (v == 0 || ((v & 0xff) == fp && key_of(v) == t)) return n;
     i = next(i);
   }
   return kMaxProbe;
 }
 
-uint32_t TimeWaitTable::index_of(uint32_t pos) const {
-  const uint64_t h = hash_(tuple_of(ring_[pos]));
+uint32_t TimeWaitTable::find_kind(const FourTuple& t, uint32_t kind) const {
+  const uint64_t h = hash_(t);
+  const uint32_t want = fingerprint(h) | kind;
   uint32_t i = home(h);
+  for (uint32_t n = 0; n < kMaxProbe; ++n) {
+    const uint32_t v = index_[i];
+    if (v == 0) return kNone;
+    if ((v & 0xff) == want && key_of(v) == t) return v >> 8;
+    i = next(i);
+  }
+  return kNone;
+}
+
+uint32_t TimeWaitTable::find_conn(const FourTuple& t) const { return find_kind(t, kConnBit); }
+
+TimeWaitTable::Flow TimeWaitTable::find_flow_rest(const FourTuple& t, uint64_t h, uint32_t i) const {
+  const uint32_t fp = fingerprint(h);
+  for (uint32_t n = 0; n < kMaxProbe; ++n) {
+    const uint32_t v = index_[i];
+    if (v == 0) return Flow{};
+    if ((v & 0x7f) == fp) {
+      if (v & kConnBit) {
+        if (same(conn_tuple(v >> 8), t)) return Flow{v >> 8, true};
+      } else if (matches(ring_[v >> 8], t)) {
+        return Flow{v >> 8, false};
+      }
+    }
+    i = next(i);
+  }
+  return Flow{};
+}
+
+uint32_t TimeWaitTable::index_of(uint32_t v_wanted, const FourTuple& t) const {
+  uint32_t i = home(hash_(t));
   for (;;) {  // the entry is there, within kMaxProbe
     const uint32_t v = index_[i];
     assert(v != 0);
-    if (v >> 8 == pos) return i;
+    if ((v & ~uint32_t{0x7f}) == v_wanted) return i;
     i = next(i);
   }
+}
+
+bool TimeWaitTable::insert_conn(const FourTuple& t, uint32_t slot) {
+  assert(slot < conn_capacity_ && conn_tuple(slot) == t);
+  const uint64_t h = hash_(t);
+  const uint32_t want = fingerprint(h) | kConnBit;
+  uint32_t i = home(h);
+  for (uint32_t n = 0; n < kMaxProbe; ++n) {
+    const uint32_t v = index_[i];
+    if (v == 0) {
+      index_[i] = (slot << 8) | want;
+      return true;
+    }
+    if ((v & 0xff) == want && conn_tuple(v >> 8) == t) return false;  // exists
+    i = next(i);
+  }
+  return false;
+}
+
+void TimeWaitTable::erase_conn(const FourTuple& t, uint32_t slot) {
+  index_erase(index_of((slot << 8) | kConnBit, t));
 }
 
 void TimeWaitTable::index_erase(uint32_t i) {
@@ -88,7 +149,7 @@ void TimeWaitTable::index_erase(uint32_t i) {
     j = next(j);
     const uint32_t v = index_[j];
     if (v == 0) break;
-    const uint32_t h = home(hash_(tuple_of(ring_[v >> 8])));
+    const uint32_t h = home(hash_(key_of(v)));
     if (dist(h, j) >= dist(i, j)) {
       index_[i] = v;
       i = j;
@@ -159,7 +220,7 @@ uint32_t TimeWaitTable::compact(uint32_t track) {
     if (!ring_[p].live()) continue;
     if (p != w) {
       const uint32_t i = index_of(p);
-      index_[i] = (w << 8) | (index_[i] & 0xff);
+      index_[i] = (w << 8) | (index_[i] & 0xff);  // (a ring slot: kind bit clear)
       ring_[w] = ring_[p];
       ring_[p].meta = 0;
       if (p == track) track = w;
@@ -187,7 +248,7 @@ TimeWaitTable::Ref TimeWaitTable::insert(const TimeWaitEntry& e, Instant now) {
   for (; n < kMaxProbe; ++n) {
     const uint32_t v = index_[i];
     if (v == 0) break;
-    if ((v & 0xff) == fp && matches(ring_[v >> 8], e.tuple)) return kNone;  // exists
+    if ((v & 0xff) == fp && matches(ring_[v >> 8], e.tuple)) return kNone;  // exists (as TIME_WAIT)
     i = next(i);
   }
   if (n == kMaxProbe) return kNone;  // no index slot within the probe bound

@@ -44,8 +44,17 @@
 //
 // A Ref names a live entry's ring slot. It stays valid until the next insert,
 // restart, erase or expire.
+//
+// One probe for both tables (issue 12): the index also holds the stack's
+// connections, an entry naming connection slot i whose tuple the table reads
+// from the stack's own array (attach_conns: ConnHot::tuple, by stride). A
+// segment's tuple is looked up once (find_flow) and the first slot read tells
+// a connection, a TIME_WAIT entry, or neither; the index is sized for both
+// populations at load <= 0.7, 5.75 bytes per connection slot (the
+// connection TupleMap it replaces took 32).
 #include <cassert>
 #include <cstdint>
+#include <cstring>
 
 #include "tcp/tuple_map.hpp"
 #include "tcp/types.hpp"
@@ -70,31 +79,53 @@ class TimeWaitTable {
  public:
   using Ref = uint32_t;
   static constexpr Ref kNone = UINT32_MAX;
+  // What find_flow() found: a connection slot or a TIME_WAIT entry.
+  struct Flow {
+    uint32_t pos = kNone;  // connection slot, or Ref
+    bool conn = false;
+    bool found() const { return pos != kNone; }
+  };
   static constexpr uint32_t kMaxProbe = 256;      // index slots a lookup reads, at most
   static constexpr uint32_t kMaxLocalIps = 255;  // distinct local addresses at once (large tables)
   static constexpr uint32_t kMaxCapacity = uint32_t{1} << 24;
 
   // capacity <= kMaxCapacity; seed keys the tuple hash (see TupleMap).
-  TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t seed, Instant start);
+  // conn_capacity connection slots share the index (conn_capacity <=
+  // kMaxCapacity): slot i's tuple is read at conn_tuples + i * conn_stride
+  // bytes (a power of two) whenever the table needs it, so it must stay put
+  // while indexed.
+  TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t seed, Instant start, uint32_t conn_capacity = 0,
+                const FourTuple* conn_tuples = nullptr, size_t conn_stride = 0);
+
+  // ---- connections (the stack's table of connections) ----------------------
+  // False if the probe bound leaves no index slot, or the tuple is indexed
+  // as a connection already.
+  bool insert_conn(const FourTuple& t, uint32_t slot);
+  // The connection slot, whose tuple must still be `t`, leaves the index.
+  void erase_conn(const FourTuple& t, uint32_t slot);
+  // The connection slot indexed for `t`, or kNone.
+  uint32_t find_conn(const FourTuple& t) const;
+  // The first entry for `t`, connection or TIME_WAIT: one probe for both.
+  // (Both kinds exist for one tuple only inside the stack's entry point that
+  // moved the connection to TIME_WAIT; then the connection comes first or
+  // second, and find() gives the TIME_WAIT entry.)
+  Flow find_flow(const FourTuple& t) const {
+    const uint64_t h = hash_(t);
+    const uint32_t i = home(h);
+    const uint32_t v = index_[i];
+    if (v == 0) return Flow{};  // the common miss: one slot read
+    // The common hit: a connection in its home slot.
+    if ((v & 0xff) == (fingerprint(h) | kConnBit) && same(conn_tuple(v >> 8), t)) return Flow{v >> 8, true};
+    return find_flow_rest(t, h, i);
+  }
+
+  // ---- TIME_WAIT entries ---------------------------------------------------
 
   // The entry's Ref, or kNone when the table is full (capacity entries, no
   // index slot within kMaxProbe, 256 local addresses) or the tuple exists.
   // Expires at now + time_wait.
   Ref insert(const TimeWaitEntry& e, Instant now);
-  Ref find(const FourTuple& t) const {
-    const uint64_t h = hash_(t);
-    uint32_t i = home(h);
-    uint32_t v = index_[i];
-    if (v == 0) return kNone;  // the common miss: one slot read
-    const uint32_t fp = fingerprint(h);
-    for (uint32_t n = 1;; ++n) {
-      if ((v & 0xff) == fp && matches(ring_[v >> 8], t)) return v >> 8;
-      if (n == kMaxProbe) return kNone;
-      i = next(i);
-      v = index_[i];
-      if (v == 0) return kNone;
-    }
-  }
+  Ref find(const FourTuple& t) const { return find_kind(t, 0); }
   TimeWaitEntry get(Ref r) const;
   void erase(Ref r);
   // Expire at now + time_wait (moving the entry to the tail). False, and the
@@ -119,7 +150,8 @@ class TimeWaitTable {
   uint32_t size() const { return live_; }
   uint32_t capacity() const { return capacity_; }
   Duration time_wait() const { return time_wait_; }
-  // Index slots a lookup of `t` reads (1..kMaxProbe), whether or not it is there.
+  // Index slots a lookup of `t` reads (1..kMaxProbe), whether or not it is
+  // there (a TIME_WAIT entry or a connection).
   uint32_t probe_length(const FourTuple& t) const;
   uint32_t index_slots() const { return nidx_; }
   // Ring slots from head to tail (live and dead).
@@ -150,10 +182,30 @@ class TimeWaitTable {
   static constexpr int64_t kStampMod = int64_t{1} << kStampBits;
 
   uint32_t home(uint64_t h) const { return static_cast<uint32_t>((uint64_t{static_cast<uint32_t>(h)} * nidx_) >> 32); }
+  // An index slot: ring or connection slot << 8 | kConnBit (a connection) |
+  // a 7-bit fingerprint of the tuple's hash (never 0, so 0 is an empty slot).
+  static constexpr uint32_t kConnBit = 0x80;
   static uint32_t fingerprint(uint64_t h) {
-    const auto f = static_cast<uint32_t>(h >> 56);
+    const auto f = static_cast<uint32_t>(h >> 57);
     return f != 0 ? f : 1;
   }
+  static bool same(const FourTuple& a, const FourTuple& b) {  // two loads a side, no branch
+    uint64_t a8, b8;
+    uint32_t a4, b4;
+    std::memcpy(&a8, &a, 8);
+    std::memcpy(&b8, &b, 8);
+    std::memcpy(&a4, reinterpret_cast<const char*>(&a) + 8, 4);
+    std::memcpy(&b4, reinterpret_cast<const char*>(&b) + 8, 4);
+    return ((a8 ^ b8) | (a4 ^ b4)) == 0;
+  }
+  const FourTuple& conn_tuple(uint32_t slot) const {
+    return *reinterpret_cast<const FourTuple*>(reinterpret_cast<const char*>(conn_tuples_) +
+                                               (size_t{slot} << conn_stride_log2_));
+  }
+  FourTuple key_of(uint32_t v) const { return (v & kConnBit) ? conn_tuple(v >> 8) : tuple_of(ring_[v >> 8]); }
+  uint32_t find_kind(const FourTuple& t, uint32_t kind) const;  // the slot of that kind, or kNone
+  Flow find_flow_rest(const FourTuple& t, uint64_t h, uint32_t i) const;  // from index slot i on
+  uint32_t index_of(uint32_t v_wanted, const FourTuple& t) const;  // the index slot holding v (its position and kind)
   uint32_t next(uint32_t i) const { return i + 1 == nidx_ ? 0 : i + 1; }
   uint32_t dist(uint32_t from, uint32_t to) const { return to >= from ? to - from : to + nidx_ - from; }
   uint32_t ring_at(uint32_t k) const {  // k-th slot from the head
@@ -174,7 +226,7 @@ class TimeWaitTable {
     return last_ms_ - ((last_ms_ - stamp) & (kStampMod - 1));
   }
   Instant at_ms(int64_t ms) const { return start_ + Duration::ms(ms); }
-  uint32_t index_of(uint32_t pos) const;    // the index slot naming ring slot pos
+  uint32_t index_of(uint32_t pos) const { return index_of(pos << 8, tuple_of(ring_[pos])); }  // ring slot pos's
   void index_erase(uint32_t i);
   uint32_t lip_acquire(uint32_t ip);        // index + 1, or 0 when the table is full
   void drop_dead_ends();
@@ -184,7 +236,10 @@ class TimeWaitTable {
   void make_room_for(int64_t exp);          // drops heads overdue beyond the stamp's range
 
   uint32_t capacity_;
+  uint32_t conn_capacity_;
   uint32_t nidx_;
+  const FourTuple* conn_tuples_;
+  uint32_t conn_stride_log2_;
   Duration time_wait_;
   Instant start_;
   TupleHash hash_;

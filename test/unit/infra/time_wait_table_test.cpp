@@ -417,3 +417,84 @@ TEST_CASE("TimeWaitTable: an entry overdue beyond the stamps' range goes at the 
   t.expire(late + kTw, [&](const TimeWaitEntry& e) { expired.push_back(e.tuple.remote_port); });
   REQUIRE(expired == std::vector<uint16_t>{2});
 }
+
+// ---- one index for connections and TIME_WAIT (issue 12: one probe per packet) ----
+
+TEST_CASE("TimeWaitTable: connections share the index; find_flow tells which", "[infra][time_wait]") {
+  struct alignas(64) Conn {  // the stack's ConnHot: the tuple first, then whatever (a power-of-two size)
+    FourTuple tuple;
+    uint64_t other[3];
+  };
+  static_assert(sizeof(Conn) == 64);
+  constexpr uint32_t kConns = 512;
+  constexpr uint32_t kTwCap = 256;
+  std::vector<Conn> conns(kConns);
+  TimeWaitTable t(kTwCap, Duration::ms(500), 0x77, kStart, kConns, &conns[0].tuple, sizeof(Conn));
+  CHECK(t.index_slots() > kConns + kTwCap);
+  const auto tuple_of = [](uint32_t i) { return FourTuple{0xC6120001u, 0xC6130002u, 80, static_cast<uint16_t>(i)}; };
+  std::map<uint16_t, uint32_t> conn_model;  // remote port -> slot
+  std::map<uint16_t, Instant> tw_model;      // remote port -> expiry
+  std::vector<uint32_t> free_slots;
+  for (uint32_t i = 0; i < kConns; ++i) free_slots.push_back(i);
+  std::mt19937_64 rng(99);
+  Instant now = kStart;
+  uint32_t tw_entered = 0;
+  for (int op = 0; op < 300'000; ++op) {
+    const auto port = static_cast<uint16_t>(rng() % 2000);
+    const FourTuple tu = tuple_of(port);
+    const uint32_t r = static_cast<uint32_t>(rng() % 100);
+    const bool is_conn = conn_model.count(port) != 0;
+    const bool is_tw = tw_model.count(port) != 0;
+    if (r < 25) {  // a connection opens (the stack refuses a tuple in use)
+      if (!is_conn && !is_tw && !free_slots.empty()) {
+        const uint32_t slot = free_slots.back();
+        free_slots.pop_back();
+        conns[slot].tuple = tu;
+        INFRA_CHECK(t.insert_conn(tu, slot));
+        INFRA_CHECK(!t.insert_conn(tu, slot));  // indexed already
+        conn_model[port] = slot;
+      }
+    } else if (r < 45) {  // a connection ends: into TIME_WAIT (both for a moment) or gone
+      if (is_conn) {
+        const uint32_t slot = conn_model[port];
+        TimeWaitEntry e = entry_for(port);
+        e.tuple = tu;
+        if (rng() % 2 == 0 && t.insert(e, now) != TimeWaitTable::kNone) {
+          tw_model[port] = now + Duration::ms(500);
+          ++tw_entered;
+          INFRA_CHECK(t.find(tu) != TimeWaitTable::kNone);
+          INFRA_CHECK(t.find_conn(tu) == slot);
+        }
+        t.erase_conn(tu, slot);
+        conns[slot].tuple = FourTuple{};
+        free_slots.push_back(slot);
+        conn_model.erase(port);
+      }
+    } else if (r < 55) {
+      if (is_tw) {
+        t.erase(t.find(tu));
+        tw_model.erase(port);
+      }
+    } else if (r < 65) {
+      if (is_tw && t.restart(t.find(tu), now)) tw_model[port] = now + Duration::ms(500);
+    } else if (r < 75) {
+      now = now + Duration::ms(static_cast<int64_t>(rng() % 50));
+      t.expire(now, [&](const TimeWaitEntry& e) {
+        INFRA_CHECK(tw_model.count(e.tuple.remote_port) == 1);
+        INFRA_CHECK(tw_model[e.tuple.remote_port] <= now);
+        tw_model.erase(e.tuple.remote_port);
+      });
+    } else {
+      const TimeWaitTable::Flow f = t.find_flow(tu);
+      INFRA_CHECK(f.found() == (is_conn || is_tw));
+      if (f.found()) INFRA_CHECK(f.conn ? conn_model[port] == f.pos : t.get(f.pos).tuple == tu);
+      INFRA_CHECK(t.find_conn(tu) == (is_conn ? conn_model[port] : TimeWaitTable::kNone));
+      INFRA_CHECK((t.find(tu) != TimeWaitTable::kNone) == is_tw);
+      INFRA_CHECK(t.probe_length(tu) <= TimeWaitTable::kMaxProbe);
+    }
+    INFRA_CHECK(t.size() == tw_model.size());
+  }
+  for (const auto& [port, slot] : conn_model) INFRA_CHECK(t.find_conn(tuple_of(port)) == slot);
+  REQUIRE(conn_model.size() > 100);
+  REQUIRE(tw_entered > 5'000);
+}
