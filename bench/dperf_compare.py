@@ -224,6 +224,12 @@ def report(rows):
                        f"| {s['cpu_share']:.0%} |")
     out.append("")
     for row in rows:
+        for s in (row["dperf"], row["synmill"]):
+            nonzero = ", ".join(f"{k} {v:,}" for k, v in s["trouble"].items() if v)
+            text = nonzero or "0 of " + ", ".join(s["trouble"])
+            out.append(f"at {row['rate']:,}/s, {s['server']}'s own counters: {text}"
+                       + (f"; exit status {s['exit']}" if s["exit"] else ""))
+    for row in rows:
         r = row["ratio_per_core"]
         ans = row["synmill"]["client"]["answered_per_s"] / row["dperf"]["client"]["answered_per_s"] \
             if row["dperf"]["client"]["answered_per_s"] else None
