@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "tcp/apps/discard.hpp"
 #include "tcp/apps/http.hpp"
 #include "tcp/segment_codec.hpp"
 #include "tcp/stack.hpp"
@@ -267,6 +268,45 @@ double bench_connections(uint32_t n) {
   return ns;
 }
 
+// In-order data segments (1,000 bytes) into the discard app on one
+// established connection: the receive path per segment, delayed ACKs
+// included. predict = false sends every segment up the full RFC 9293
+// §3.10.7.4 ladder instead of header prediction (stack_predict.cpp).
+double bench_data(uint32_t n, bool predict) {
+  tcp::StackConfig cfg;
+  cfg.header_prediction = predict;
+  cfg.send_chunks = 64;
+  const std::string payload(1000, 'x');
+  std::array<uint8_t, 2048> buf{};
+  FrameSink sink;
+  uint64_t got = 0, predicted = 0;
+  const double ns = best_ns_per_op(g_rounds, n, [&](Timer& timer) {
+    tcp::Stack stack(cfg, secrets(), sink, tcp::Instant{});
+    tcp::DiscardApp app;
+    stack.listen(80, app);
+    const tcp::Instant now = tcp::Instant{} + tcp::Duration::ms(1);
+    const uint32_t cseq = 12345;
+    feed(stack, client_frame(0, cseq, 0, tcp::flag::kSyn, {}, true), now);
+    const uint32_t sseq = sink.last().seq.raw();
+    feed(stack, client_frame(0, cseq + 1, sseq + 1, tcp::flag::kAck, {}, false), now);
+    const uint64_t rx0 = stack.counters().rx_bytes;
+    measured_loop(timer, [&] {
+      for (uint32_t i = 0; i < n; ++i) {
+        const size_t len = peer_frame_into(buf, 0, cseq + 1 + i * 1000u, sseq + 1, tcp::flag::kAck | tcp::flag::kPsh,
+                                           payload, false);
+        feed(stack, std::span<const uint8_t>(buf.data(), len), now);
+      }
+    });
+    got = stack.counters().rx_bytes - rx0;
+    predicted = stack.counters().predicted;
+  });
+  if (got != uint64_t{n} * 1000 || (predict && predicted < n) || (!predict && predicted != 0)) {
+    g_failed = true;
+    std::fprintf(stderr, "data bench: %lu of %lu bytes received, %lu predicted\n", got, uint64_t{n} * 1000, predicted);
+  }
+  return ns;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -279,8 +319,11 @@ int main(int argc, char** argv) {
     else if (op == "syn_cookie") bench_syn(tcp::CookieMode::kAlways, n);
     else if (op == "syn_backlog") bench_syn(tcp::CookieMode::kOff, n);
     else if (op == "connection") bench_connections(n);
+    else if (op == "data") bench_data(n, true);
+    else if (op == "data_ladder") bench_data(n, false);
     else {
-      std::fprintf(stderr, "unknown op %s (reference, syn_cookie, syn_backlog, connection)\n", op.c_str());
+      std::fprintf(stderr, "unknown op %s (reference, syn_cookie, syn_backlog, connection, data, data_ladder)\n",
+                   op.c_str());
       return 2;
     }
     return g_failed ? 1 : 0;

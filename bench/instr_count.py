@@ -29,6 +29,8 @@ OPS = {
     "syn_cookie": "SYN -> cookie SYN-ACK",
     "syn_backlog": "SYN -> SYN_RCVD + SYN-ACK",
     "connection": "full connection, synmill's side (4 in, 3 out)",
+    "data": "in-order data segment, header prediction",
+    "data_ladder": "in-order data segment, full RFC 9293 ladder",
 }
 TOLERANCE = 0.10
 

@@ -106,6 +106,11 @@ struct StackConfig {
   uint8_t challenge_acks_per_sec = 10;
 
   Duration timer_tick = Duration::ms(1);
+
+  // Header prediction (stack_predict.cpp): the common ESTABLISHED segment
+  // skips the full RFC 9293 §3.10.7.4 ladder with the same outcome. Off only
+  // to compare the two paths (test/fuzz/fuzz_stack.cpp).
+  bool header_prediction = true;
 };
 
 }  // namespace synmill::tcp

@@ -12,6 +12,7 @@ namespace synmill::tcp {
 
 #define SYNMILL_EVENT_COUNTERS(X) \
   X(rx_segments)                  \
+  X(predicted)    /* took the header-prediction fast path (stack_predict.cpp) */ \
   X(tx_segments)                  \
   X(rx_bytes)                     \
   X(tx_bytes)                     \

@@ -350,10 +350,13 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
     if ((c.flags & cflag::kOrphan) && (seg.flags & (flag::kSyn | flag::kAck | flag::kRst | flag::kFin)) == flag::kSyn &&
         replace_orphan(c, seg, now))
       return;
-    if (c.state == State::kSynSent)
+    if (c.state == State::kEstablished && cfg_.header_prediction && input_predicted(c, seg, now)) {
+      // done: the fast path (stack_predict.cpp)
+    } else if (c.state == State::kSynSent) {
       input_syn_sent(c, seg, now);
-    else
+    } else {
       input_sync(c, seg, now);
+    }
     if (c.state != State::kClosed) output(c, now);
     return;
   }

@@ -205,6 +205,7 @@ class Stack {
   // stack_input.cpp: RFC 9293 §3.10.7.3 and §3.10.7.4
   void input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now);
   void input_sync(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool input_predicted(ConnHot& c, const SegmentIn& seg, Instant now);  // stack_predict.cpp
   bool acceptable(const ConnHot& c, const SegmentIn& seg) const;
   bool input_rst(ConnHot& c, const SegmentIn& seg, Instant now);
   bool input_ack(ConnHot& c, const SegmentIn& seg, Instant now);

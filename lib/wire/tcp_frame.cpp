@@ -28,14 +28,7 @@ size_t write_tcp_frame_headers(std::span<uint8_t> out, const TcpFrameSpec& spec)
   ip.ttl = spec.ttl;
   ip.id = spec.ip_id;
   write_ipv4_header(out.subspan(kL3Off), ip, /*fill_checksum=*/false);
-  TcpHeaderSpec tcp;
-  tcp.src_port = spec.src_port;
-  tcp.dst_port = spec.dst_port;
-  tcp.seq = spec.seq;
-  tcp.ack = spec.ack;
-  tcp.flags = spec.flags;
-  tcp.window = spec.window;
-  write_tcp_header(out.subspan(kL4Off), tcp, spec.opts);
+  write_tcp_header(out.subspan(kL4Off), spec, spec.opts);
   return hlen;
 }
 

@@ -11,22 +11,15 @@
 #include <cstdint>
 #include <span>
 
+#include "wire/tcp_header.hpp"
 #include "wire/tcp_options.hpp"
 
 namespace synmill::wire {
 
-// Host byte order everywhere.
-struct TcpFrameSpec {
+// The header fields (host byte order) and what a whole frame adds.
+struct TcpFrameSpec : TcpHeaderFields {
   std::array<uint8_t, 6> src_mac{};
   std::array<uint8_t, 6> dst_mac{};
-  uint32_t src_ip = 0;
-  uint32_t dst_ip = 0;
-  uint16_t src_port = 0;
-  uint16_t dst_port = 0;
-  uint32_t seq = 0;
-  uint32_t ack = 0;
-  uint8_t flags = 0;
-  uint16_t window = 0;
   TcpOptions opts;
   uint8_t ttl = 64;
   uint16_t ip_id = 0;

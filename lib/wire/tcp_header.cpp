@@ -13,7 +13,8 @@ Result<TcpView> TcpView::parse(std::span<const uint8_t> segment) {
 }
 
 
-size_t write_tcp_header(std::span<uint8_t> out, const TcpHeaderSpec& spec, const TcpOptions& opts) {
+size_t write_tcp_header(std::span<uint8_t> out, const TcpHeaderFields& spec, const TcpOptions& opts,
+                        uint16_t urgent_ptr) {
   const size_t hlen = kTcpMinHeaderLen + tcp_options_len(opts);
   if (out.size() < hlen) return 0;
   uint8_t* p = out.data();
@@ -25,7 +26,7 @@ size_t write_tcp_header(std::span<uint8_t> out, const TcpHeaderSpec& spec, const
   p[tcp_off::kFlags] = spec.flags;
   store_be16(p + tcp_off::kWindow, spec.window);
   store_be16(p + tcp_off::kChecksum, 0);
-  store_be16(p + tcp_off::kUrgent, spec.urgent_ptr);
+  store_be16(p + tcp_off::kUrgent, urgent_ptr);
   write_tcp_options(out.subspan(kTcpMinHeaderLen), opts);
   return hlen;
 }

@@ -57,19 +57,25 @@ class TcpView {
   std::span<const uint8_t> bytes_;
 };
 
-struct TcpHeaderSpec {
+// The fields of an outgoing segment's IPv4 and TCP headers (host byte
+// order): the one description every writer takes (TcpFrameTemplate on the
+// transmit path, write_tcp_header() and build_tcp_frame() for tests and
+// peers).
+struct TcpHeaderFields {
+  uint32_t src_ip = 0;
+  uint32_t dst_ip = 0;
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
   uint32_t seq = 0;
   uint32_t ack = 0;
   uint8_t flags = 0;
   uint16_t window = 0;
-  uint16_t urgent_ptr = 0;
 };
 
-// Writes header + options (write_tcp_options layout) with a zero checksum.
-// Returns the header length (20 + tcp_options_len(opts)), or 0 when `out` is
-// too small (nothing written).
-size_t write_tcp_header(std::span<uint8_t> out, const TcpHeaderSpec& spec, const TcpOptions& opts);
+// Writes header + options (write_tcp_options layout) with a zero checksum;
+// the addresses are not part of it. Returns the header length (20 +
+// tcp_options_len(opts)), or 0 when `out` is too small (nothing written).
+size_t write_tcp_header(std::span<uint8_t> out, const TcpHeaderFields& h, const TcpOptions& opts,
+                        uint16_t urgent_ptr = 0);
 
 }  // namespace synmill::wire

@@ -12,21 +12,10 @@
 #include <cstdint>
 
 #include "wire/ethernet.hpp"
+#include "wire/tcp_header.hpp"
 #include "wire/tcp_options.hpp"
 
 namespace synmill::wire {
-
-// Host byte order.
-struct TcpHeaderFields {
-  uint32_t src_ip = 0;
-  uint32_t dst_ip = 0;
-  uint16_t src_port = 0;
-  uint16_t dst_port = 0;
-  uint32_t seq = 0;
-  uint32_t ack = 0;
-  uint8_t flags = 0;
-  uint16_t window = 0;
-};
 
 class TcpFrameTemplate {
  public:

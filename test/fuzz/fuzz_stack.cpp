@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "tcp/stack.hpp"
@@ -112,6 +113,7 @@ class Sink final : public TxSink {
       buf_.resize(s.payload_len);
       s.payload_src->copy_to(s.payload_offset, s.payload_len, buf_.data());  // ASan: stale chunks
     }
+    record(s);
     const int p = peer_of(s.tuple);
     if (p < 0) return;
     PeerView& v = view[p];
@@ -123,8 +125,38 @@ class Sink final : public TxSink {
     }
     if (s.opts.has_timestamps) v.ts = s.opts.ts_val;
   }
+  // Every segment emitted since the last clear, serialised: the two worlds
+  // (header prediction on and off) must emit the same bytes.
+  std::string log;
 
  private:
+  void record(const SegmentOut& s) {
+    const auto put = [this](const void* p, size_t n) { log.append(static_cast<const char*>(p), n); };
+    put(&s.tuple, sizeof s.tuple);
+    const uint32_t seq = s.seq.raw(), ack = s.ack.raw();
+    put(&seq, 4);
+    put(&ack, 4);
+    put(&s.flags, 1);
+    put(&s.window, 2);
+    const wire::TcpOptions& o = s.opts;
+    const uint8_t has = static_cast<uint8_t>(o.has_mss | (o.has_wscale << 1) | (o.sack_permitted << 2) |
+                                             (o.has_timestamps << 3));
+    put(&has, 1);
+    if (o.has_mss) put(&o.mss, 2);
+    if (o.has_wscale) put(&o.wscale, 1);
+    if (o.has_timestamps) {
+      put(&o.ts_val, 4);
+      put(&o.ts_ecr, 4);
+    }
+    put(&o.sack_count, 1);
+    for (int i = 0; i < o.sack_count; ++i) {
+      put(&o.sack[i].left, 4);
+      put(&o.sack[i].right, 4);
+    }
+    put(&s.payload_len, 4);
+    log.append(reinterpret_cast<const char*>(buf_.data()), s.payload_len);
+    log.push_back('|');
+  }
   std::vector<uint8_t> buf_;
 };
 
@@ -297,6 +329,107 @@ wire::TcpOptions fuzz_options(Reader& in, Seq base) {
   return o;
 }
 
+
+// One stack with its sink and applications. The input drives two of them in
+// lockstep: header prediction on (as shipped) and off (every segment through
+// the full RFC 9293 §3.10.7.4 ladder); after every step both must have sent
+// the same segments, byte for byte, and hold the same states and pools.
+struct World {
+  Sink sink;
+  FuzzApp app_a, app_b;
+  Stack st;
+  World(const StackConfig& cfg, const StackSecrets& sec, Instant now) : st(cfg, sec, sink, now) {
+    sink.max_payload = cfg.mss;
+    FUZZ_CHECK(st.listen(kPort, app_a));
+    FUZZ_CHECK(st.listen(kPort2, app_b));
+  }
+};
+
+// One step decoded from the input, applied to each world.
+struct Step {
+  uint8_t op = 0;
+  int p = 0;
+  SegmentIn seg;
+  std::vector<uint8_t> data;  // the segment's payload (exactly sized: ASan sees reads past it), or what send() sends
+  bool app_is_a = true;       // op 12
+  uint8_t on_data_mode = 0, on_peer_close_mode = 0, on_open_mode = 0;
+  uint32_t take = 0, space = 0;
+  bool accept_new = true;
+  uint8_t w = 0;  // op 14
+};
+
+void apply(World& w, Step& s, Instant now, bool stop_listening) {
+  g_sink = &w.sink;
+  Stack& st = w.st;
+  const FourTuple t = peer_tuple(s.p);
+  const auto id = st.find(t);
+  switch (s.op % 16) {
+    case 0: case 1: case 2: case 3: case 4: case 5: case 13:
+      s.seg.payload = s.data;
+      w.sink.input = &s.seg;
+      st.on_segment(s.seg, now);
+      w.sink.input = nullptr;
+      break;
+    case 6: if (id) st.send(*id, s.data); break;
+    case 7: if (id) st.close(*id); break;
+    case 8: if (id) st.shutdown(*id); break;
+    case 9: if (id) st.abort(*id); break;
+    case 10: st.advance(now); break;
+    case 11:
+      if (s.p >= 4) {
+        const ConnId c = st.connect(t, w.app_a, now);
+        if (c.valid() && st.alive(c)) {
+          FUZZ_CHECK(w.app_a.live.find(c.idx) == w.app_a.live.end());
+          w.app_a.live[c.idx] = c;
+          w.app_a.connecting[c.idx] = c;
+        }
+      }
+      break;
+    case 12: {
+      FuzzApp& a = s.app_is_a ? w.app_a : w.app_b;
+      a.on_data_mode = s.on_data_mode;
+      a.on_peer_close_mode = s.on_peer_close_mode;
+      a.on_open_mode = s.on_open_mode;
+      a.take = s.take;
+      a.space = s.space;
+      a.accept_new = s.accept_new;
+      break;
+    }
+    case 14:
+      if (stop_listening) st.stop_listening();
+      else if (s.w == 2) st.close_all(now);
+      break;
+    default: break;
+  }
+}
+
+// The two worlds agree: the same segments sent, the same states and pools.
+void check_same(World& x, World& y) {
+  FUZZ_CHECK(x.sink.log == y.sink.log);
+  x.sink.log.clear();
+  y.sink.log.clear();
+  for (int p = 0; p < kPeers; ++p) FUZZ_CHECK(x.st.state_of(peer_tuple(p)) == y.st.state_of(peer_tuple(p)));
+  FUZZ_CHECK(x.st.conn_count() == y.st.conn_count());
+  FUZZ_CHECK(x.st.time_wait_count() == y.st.time_wait_count());
+  FUZZ_CHECK(x.st.chunks_in_use() == y.st.chunks_in_use());
+  FUZZ_CHECK(x.st.timers_armed() == y.st.timers_armed());
+  FUZZ_CHECK(x.app_a.live.size() == y.app_a.live.size() && x.app_b.live.size() == y.app_b.live.size());
+  // Every connection's variables, in table order.
+  const auto digest = [](const Stack& st) {
+    std::string d;
+    st.for_each_conn(UINT32_MAX, [&](const ConnInfo& ci) {
+      const uint32_t v[] = {static_cast<uint32_t>(ci.state), ci.snd_una.raw(), ci.snd_nxt.raw(), ci.rcv_nxt.raw(),
+                            ci.snd_wnd, ci.send_queued, ci.rto_ms, ci.retries,
+                            static_cast<uint32_t>(ci.rtx_at.ns()), static_cast<uint32_t>(ci.state_at.ns()),
+                            ci.cwnd, ci.ssthresh, ci.rcv_queued, ci.in_recovery};
+      d.append(reinterpret_cast<const char*>(v), sizeof v);
+      d.append(reinterpret_cast<const char*>(&ci.tuple), sizeof ci.tuple);
+    });
+    return d;
+  };
+  FUZZ_CHECK(digest(x.st) == digest(y.st));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -336,50 +469,44 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (knobs2 & 16) cfg.rcv_wnd = 512;
   if (knobs2 & 32) cfg.chunk_size = 64;
   if (knobs2 & 64) cfg.challenge_acks_per_sec = 1;
+  StackConfig full = cfg;
+  full.header_prediction = false;
 
   StackSecrets sec;
   sec.isn_key = SipKey{1, 2};
   sec.cookie_key = SipKey{3, 4};
   sec.table_seed = 5;
   sec.ts_offset = 6;
-  Sink sink;
-  sink.max_payload = cfg.mss;
-  g_sink = &sink;
   Instant now{1'000'000'000'000};
-  FuzzApp app_a, app_b;
-  uint32_t listeners = 0;
+  uint32_t listeners = 2;
   {
-    Stack st(cfg, sec, sink, now);
-    FUZZ_CHECK(st.listen(kPort, app_a));
-    FUZZ_CHECK(st.listen(kPort2, app_b));
-    listeners = 2;
+    World fast(cfg, sec, now);
+    World ladder(full, sec, now);
     std::array<uint32_t, kPeers> peer_iss{};
-    std::array<Seq, kPeers> peer_nxt{};
-    for (int p = 0; p < kPeers; ++p) {
-      peer_iss[p] = 0x10000000u * static_cast<uint32_t>(p + 1);
-      peer_nxt[p] = Seq{peer_iss[p]};
-    }
+    for (int p = 0; p < kPeers; ++p) peer_iss[p] = 0x10000000u * static_cast<uint32_t>(p + 1);
     std::vector<uint8_t> payload(1600);
     for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 7);
 
     int steps = 0;
     while (in.remaining_bytes() > 0 && steps++ < 400) {
-      const uint8_t op = in.ConsumeIntegral<uint8_t>();
-      const int p = in.ConsumeIntegralInRange<int>(0, kPeers - 1);
-      const FourTuple t = peer_tuple(p);
-      const auto id = st.find(t);
-      switch (op % 16) {
+      Step step;
+      step.op = in.ConsumeIntegral<uint8_t>();
+      step.p = in.ConsumeIntegralInRange<int>(0, kPeers - 1);
+      const FourTuple t = peer_tuple(step.p);
+      const Sink& sink = fast.sink;  // both worlds are the same so far: decode against one
+      bool stop = false;
+      switch (step.op % 16) {
         case 0: case 1: case 2: case 3: case 4: case 5: {  // a segment from peer p
-          SegmentIn s;
+          SegmentIn& s = step.seg;
           s.tuple = t;
           s.flags = in.ConsumeIntegral<uint8_t>();
-          const PeerView& v = sink.view[p];
+          const PeerView& v = sink.view[step.p];
           const uint8_t mode = in.ConsumeIntegral<uint8_t>();
           const auto dseq = static_cast<uint32_t>(in.ConsumeIntegralInRange<int32_t>(-4, 4));
           const auto dack = static_cast<uint32_t>(in.ConsumeIntegralInRange<int32_t>(-4, 4));
           if (mode & 1) s.seq = Seq{in.ConsumeIntegral<uint32_t>()};
           else if (v.seen && !(s.flags & flag::kSyn)) s.seq = v.rcv_nxt + dseq;
-          else s.seq = Seq{peer_iss[p]} + dseq;
+          else s.seq = Seq{peer_iss[step.p]} + dseq;
           if (mode & 2) s.ack = Seq{in.ConsumeIntegral<uint32_t>()};
           else s.ack = v.snd_nxt + dack;
           if (mode & 4) s.seq = s.seq + static_cast<uint32_t>(in.ConsumeIntegralInRange<uint32_t>(0, 70000));
@@ -392,28 +519,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           }
           if (mode & 32) {
             const size_t len = in.ConsumeIntegralInRange<size_t>(0, payload.size());
-            // An exactly sized copy: ASan sees reads past the payload.
-            std::vector<uint8_t> exact(payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(len));
-            s.payload = exact;
-            sink.input = &s;
-            st.on_segment(s, now);
-          } else {
-            sink.input = &s;
-            st.on_segment(s, now);
+            step.data.assign(payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(len));
           }
-          sink.input = nullptr;
-          peer_nxt[p] = s.seq + s.seg_len();
           break;
         }
         case 6: {  // application send
-          if (!id) break;
+          if (!fast.st.find(t)) break;
           const size_t len = in.ConsumeIntegralInRange<size_t>(0, payload.size());
-          st.send(*id, std::span<const uint8_t>(payload.data(), len));
+          step.data.assign(payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(len));
           break;
         }
-        case 7: if (id) st.close(*id); break;
-        case 8: if (id) st.shutdown(*id); break;
-        case 9: if (id) st.abort(*id); break;
         case 10: {  // time step
           const uint8_t unit = in.ConsumeIntegral<uint8_t>();
           const uint16_t amount = in.ConsumeIntegral<uint16_t>();
@@ -421,32 +536,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if ((unit & 6) == 6) d = Duration::s(amount % 400);
           if ((unit & 0xF8) == 0xF8) d = Duration::s(static_cast<int64_t>(amount) * 60);  // up to 45 days
           now = now + d;
-          st.advance(now);
           break;
         }
-        case 11: {  // active open to the remote port
-          if (p >= 4) {
-            const ConnId c = st.connect(t, app_a, now);
-            if (c.valid() && st.alive(c)) {
-              FUZZ_CHECK(app_a.live.find(c.idx) == app_a.live.end());
-              app_a.live[c.idx] = c;
-              app_a.connecting[c.idx] = c;
-            }
-          }
+        case 12:  // application knobs
+          step.app_is_a = in.ConsumeBool();
+          step.on_data_mode = in.ConsumeIntegralInRange<uint8_t>(0, 5);
+          step.on_peer_close_mode = in.ConsumeIntegralInRange<uint8_t>(0, 3);
+          step.on_open_mode = in.ConsumeIntegralInRange<uint8_t>(0, 3);
+          step.take = in.ConsumeIntegralInRange<uint32_t>(0, 100);
+          step.space = in.ConsumeBool() ? UINT32_MAX : in.ConsumeIntegralInRange<uint32_t>(0, 5000);
+          step.accept_new = in.ConsumeBool();
           break;
-        }
-        case 12: {  // application knobs
-          FuzzApp& a = (in.ConsumeBool() ? app_a : app_b);
-          a.on_data_mode = in.ConsumeIntegralInRange<uint8_t>(0, 5);
-          a.on_peer_close_mode = in.ConsumeIntegralInRange<uint8_t>(0, 3);
-          a.on_open_mode = in.ConsumeIntegralInRange<uint8_t>(0, 3);
-          a.take = in.ConsumeIntegralInRange<uint32_t>(0, 100);
-          a.space = in.ConsumeBool() ? UINT32_MAX : in.ConsumeIntegralInRange<uint32_t>(0, 5000);
-          a.accept_new = in.ConsumeBool();
-          break;
-        }
         case 13: {  // a segment with an unrelated tuple (no listener, land, other ports)
-          SegmentIn s;
+          SegmentIn& s = step.seg;
           s.tuple.local_ip = in.ConsumeBool() ? kLocalIp : in.ConsumeIntegral<uint32_t>();
           s.tuple.remote_ip = in.ConsumeBool() ? s.tuple.local_ip : kRemoteIp;
           s.tuple.local_port = in.ConsumeIntegral<uint16_t>();
@@ -455,40 +557,46 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           s.seq = Seq{in.ConsumeIntegral<uint32_t>()};
           s.ack = Seq{in.ConsumeIntegral<uint32_t>()};
           s.window = in.ConsumeIntegral<uint16_t>();
-          sink.input = &s;
-          st.on_segment(s, now);
-          sink.input = nullptr;
           break;
         }
-        case 14: {
-          const uint8_t w = in.ConsumeIntegral<uint8_t>();
-          if (w == 1 && listeners > 0) {
-            st.stop_listening();
+        case 14:
+          step.w = in.ConsumeIntegral<uint8_t>();
+          if (step.w == 1 && listeners > 0) {
+            stop = true;
             listeners = 0;
-          } else if (w == 2) {
-            st.close_all(now);
           }
           break;
-        }
         default: break;
       }
-      check_invariants(st, app_a, app_b, listeners);
+      apply(fast, step, now, stop);
+      apply(ladder, step, now, stop);
+      g_sink = nullptr;
+      check_invariants(fast.st, fast.app_a, fast.app_b, listeners);
+      check_same(fast, ladder);
     }
 
     // Everything back to zero: abort what is left, then let every timer run out.
-    st.abort_all(now);
-    check_invariants(st, app_a, app_b, listeners);
-    FUZZ_CHECK(st.conn_count() == 0);
-    FUZZ_CHECK(app_a.live.empty() && app_b.live.empty());
-    for (int i = 0; i < 4; ++i) {
-      now = now + Duration::s(100);
-      st.advance(now);
+    for (World* w : {&fast, &ladder}) {
+      g_sink = &w->sink;
+      Stack& st = w->st;
+      st.abort_all(now);
+      check_invariants(st, w->app_a, w->app_b, listeners);
+      FUZZ_CHECK(st.conn_count() == 0);
+      FUZZ_CHECK(w->app_a.live.empty() && w->app_b.live.empty());
+      Instant later = now;
+      for (int i = 0; i < 4; ++i) {
+        later = later + Duration::s(100);
+        st.advance(later);
+      }
+      check_invariants(st, w->app_a, w->app_b, listeners);
+      FUZZ_CHECK(st.conn_count() == 0);
+      FUZZ_CHECK(st.timers_armed() == 0);
+      FUZZ_CHECK(st.chunks_in_use() == 0);
+      FUZZ_CHECK(st.time_wait_count() == 0);
     }
-    check_invariants(st, app_a, app_b, listeners);
-    FUZZ_CHECK(st.conn_count() == 0);
-    FUZZ_CHECK(st.timers_armed() == 0);
-    FUZZ_CHECK(st.chunks_in_use() == 0);
-    FUZZ_CHECK(st.time_wait_count() == 0);
+    check_same(fast, ladder);
+    FUZZ_CHECK(fast.st.counters().rx_segments == ladder.st.counters().rx_segments);
+    FUZZ_CHECK(ladder.st.counters().predicted == 0);
   }
   g_sink = nullptr;
   return 0;
