@@ -170,7 +170,8 @@ def case_synmill(args, rate, tag):
     return {"server": "synmill", "client": client, "wall_s": t1 - t0, "busy_cycles": d("busy_cycles"),
             "total_cycles": d("total_cycles"), "conns": d("passive_opens"), "rx_packets": d("rx_packets"),
             "cpu_share": cpu_share(((t0, j0), (t1, j1))), "exit": rc,
-            "trouble": {k: int(final.get(k, 0)) for k in SYNMILL_TROUBLE}, "log": sm.proc.log_path}
+            "trouble": {k: int(final.get(k, 0)) for k in SYNMILL_TROUBLE}, "final_stats": final,
+            "log": sm.proc.log_path}
 
 
 def finish(dp, sm, hz):
