@@ -33,6 +33,36 @@ inline uint64_t add_carry(uint64_t acc, uint64_t w) {
 
 inline uint64_t sum_native(const uint8_t* p, size_t n, uint64_t acc) {
   uint64_t w;
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SYNMILL_CSUM_NO_ASM 1  // ASan sees no loads inside asm: keep the C loop checked
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SYNMILL_CSUM_NO_ASM 1
+#endif
+#if defined(__x86_64__) && !defined(SYNMILL_CSUM_NO_ASM)
+  // One add-with-carry per 8 bytes, 64 bytes a step (as Linux's x86
+  // csum_partial): the carry of each addition goes into the next and the
+  // last back into acc. GCC makes no adc chain of the C below (a compare and
+  // an add per word): 1,000 bytes cost about 180 instructions instead of 500.
+  while (n >= 64) {
+    asm("addq 0(%[p]), %[acc]\n\t"
+        "adcq 8(%[p]), %[acc]\n\t"
+        "adcq 16(%[p]), %[acc]\n\t"
+        "adcq 24(%[p]), %[acc]\n\t"
+        "adcq 32(%[p]), %[acc]\n\t"
+        "adcq 40(%[p]), %[acc]\n\t"
+        "adcq 48(%[p]), %[acc]\n\t"
+        "adcq 56(%[p]), %[acc]\n\t"
+        "adcq $0, %[acc]"
+        : [acc] "+r"(acc)
+        : [p] "r"(p), "m"(*reinterpret_cast<const uint8_t(*)[64]>(p))
+        : "cc");
+    p += 64;
+    n -= 64;
+  }
+#endif
   while (n >= 32) {
     uint64_t a, b, c, d;
     std::memcpy(&a, p, 8);
