@@ -185,8 +185,9 @@ def hold_and_cps(ctx, n, tag):
     """CPS while synmill holds n idle established connections; memory per held one."""
     slots = n + 65536
     memif_opts = ["--max-conns", str(slots), "--time-wait", "1"]
-    # The tables are allocated and zeroed at start-up, so growth while holding
-    # misses them: weigh a synmill with a 1024-slot table first.
+    # The tables are reserved at start-up and backed as slots are used (lazy
+    # since issue 12); a synmill with a 1024-slot table is weighed first, so
+    # whatever a slot still costs at start-up shows in bytes_per_slot.
     base_memif = procs.Memif(tag + "-base")
     base_memif.cleanup()
     base = procs.Synmill(ctx.build, tag + "-base", base_memif, ["--listen", "7:echo", "--max-conns", "1024",

@@ -1,18 +1,22 @@
 #pragma once
 // Per-core pool of fixed-size byte chunks backing the send queues (SendQueue).
-// All memory is allocated once: num_chunks * chunk_size bytes (64-byte
-// aligned), plus per chunk a next link (SendQueue chains its chunks in a ring
+// All memory is reserved once: num_chunks * chunk_size bytes (page aligned),
+// plus per chunk a next link (SendQueue chains its chunks in a ring
 // through it) and a begin offset (where valid bytes start; only read for the
 // chunk at the head of a queue) and an external pointer (zero-copy send:
 // the chunk's bytes are the application's). Chunk indices come from an IndexPool (LIFO, so
 // a chunk just freed by one connection is reused while still warm).
+//
+// Lazy (ZeroPages): nothing is written at construction, so a 128 MiB pool
+// costs memory only for the chunks handed out so far; the IndexPool hands
+// out never-used chunks in index order, so the backed part grows from the
+// front. The price is one page fault the first time each 4 KiB is written.
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <new>
 
 #include "tcp/index_pool.hpp"
+#include "tcp/zero_pages.hpp"
 
 namespace synmill::tcp {
 
@@ -33,13 +37,13 @@ class ChunkPool {
   // The chunk's own memory (to write into; never an external chunk's).
   uint8_t* data(uint32_t c) {
     assert(c < capacity() && ext_[c] == nullptr);
-    return mem_.get() + static_cast<size_t>(c) * chunk_size_;
+    return bytes() + static_cast<size_t>(c) * chunk_size_;
   }
   // Its bytes: its own memory, or the application's for an external chunk.
   const uint8_t* data(uint32_t c) const {
     assert(c < capacity());
     const uint8_t* e = ext_[c];
-    return e != nullptr ? e : mem_.get() + static_cast<size_t>(c) * chunk_size_;
+    return e != nullptr ? e : bytes() + static_cast<size_t>(c) * chunk_size_;
   }
   // Zero-copy send (SendQueue::append_ref): chunk `c` stands for chunk_size
   // bytes at `bytes`, which the application keeps valid and unchanged; the
@@ -58,16 +62,13 @@ class ChunkPool {
   uint32_t chunk_size() const { return chunk_size_; }
 
  private:
-  static constexpr std::align_val_t kAlign{64};
-  struct AlignedDelete {
-    void operator()(uint8_t* p) const { ::operator delete[](p, kAlign); }
-  };
+  uint8_t* bytes() const { return static_cast<uint8_t*>(mem_.get()); }
 
   uint32_t chunk_size_;
-  std::unique_ptr<uint8_t[], AlignedDelete> mem_;
-  std::unique_ptr<uint32_t[]> next_;
-  std::unique_ptr<uint32_t[]> begin_;
-  std::unique_ptr<const uint8_t*[]> ext_;  // nullptr: the chunk's own memory
+  ZeroPages mem_;
+  ZeroArray<uint32_t> next_;
+  ZeroArray<uint32_t> begin_;
+  ZeroArray<const uint8_t*> ext_;  // nullptr: the chunk's own memory
   IndexPool free_;
 };
 

@@ -1,15 +1,25 @@
 #pragma once
 // Free list of slot indices 0..capacity-1 for per-core pools (connections,
 // chunks, TIME_WAIT entries). A LIFO stack: the most recently released slot is
-// handed out first, so its memory is likely still in cache. All storage is
-// allocated once in the constructor; acquire() and release() are O(1).
+// handed out first, so its memory is likely still in cache. acquire() and
+// release() are O(1).
 //
-// A one-bit-per-slot "free" map backs the double-release check in release();
-// it costs capacity/8 bytes and one load, so it is kept in every build type
-// while the assert itself follows NDEBUG.
+// Lazy: indices never handed out are not on the stack. They come from a bump
+// index (`fresh_`) once the stack of released ones is empty, so the order is
+// the same as a stack pre-filled with 0, 1, 2, ... but nothing is written at
+// construction and the stack's memory (ZeroPages) is backed only as deep as
+// releases have pushed it. high_water() tells an owner how many slots have
+// ever been handed out, so it can initialise a slot's own memory on first
+// use and bound scans to the slots that ever held anything.
+//
+// A one-bit-per-slot "in use" map backs the double-release check in release()
+// (a zero bit, the untouched state, means free); it costs capacity/8 bytes
+// and one load, so it is kept in every build type while the assert itself
+// follows NDEBUG.
 #include <cassert>
 #include <cstdint>
-#include <memory>
+
+#include "tcp/zero_pages.hpp"
 
 namespace synmill::tcp {
 
@@ -20,22 +30,23 @@ class IndexPool {
   // capacity < kNone (kNone is the "no slot" marker).
   explicit IndexPool(uint32_t capacity)
       : capacity_(capacity),
-        free_count_(capacity),
-        stack_(std::make_unique<uint32_t[]>(capacity)),
-        free_bits_(std::make_unique<uint64_t[]>((static_cast<size_t>(capacity) + 63) / 64)) {
+        stack_(capacity),
+        used_bits_((static_cast<size_t>(capacity) + 63) / 64) {
     assert(capacity < kNone);
-    // Top of the stack is stack_[free_count_ - 1]; fill so acquire() yields 0, 1, 2, ...
-    for (uint32_t i = 0; i < capacity; ++i) {
-      stack_[i] = capacity - 1 - i;
-      free_bits_[i / 64] |= uint64_t{1} << (i % 64);
-    }
   }
 
   // Returns a free index, or kNone when exhausted.
   uint32_t acquire() {
-    if (free_count_ == 0) return kNone;
-    const uint32_t idx = stack_[--free_count_];
-    free_bits_[idx / 64] &= ~(uint64_t{1} << (idx % 64));
+    uint32_t idx;
+    if (depth_ > 0) {
+      idx = stack_[--depth_];
+    } else if (fresh_ < capacity_) {
+      idx = fresh_++;
+    } else {
+      return kNone;
+    }
+    used_bits_[idx / 64] |= uint64_t{1} << (idx % 64);
+    ++in_use_;
     return idx;
   }
 
@@ -43,22 +54,27 @@ class IndexPool {
   void release(uint32_t idx) {
     assert(idx < capacity_);
     assert(!is_free(idx) && "IndexPool: double release");
-    assert(free_count_ < capacity_);
-    free_bits_[idx / 64] |= uint64_t{1} << (idx % 64);
-    stack_[free_count_++] = idx;
+    assert(in_use_ > 0);
+    used_bits_[idx / 64] &= ~(uint64_t{1} << (idx % 64));
+    stack_[depth_++] = idx;
+    --in_use_;
   }
 
-  bool is_free(uint32_t idx) const { return ((free_bits_[idx / 64] >> (idx % 64)) & 1u) != 0; }
+  bool is_free(uint32_t idx) const { return ((used_bits_[idx / 64] >> (idx % 64)) & 1u) == 0; }
 
   uint32_t capacity() const { return capacity_; }
-  uint32_t in_use() const { return capacity_ - free_count_; }
-  uint32_t available() const { return free_count_; }
+  uint32_t in_use() const { return in_use_; }
+  uint32_t available() const { return capacity_ - in_use_; }
+  // Indices [0, high_water()) have been handed out at least once; the rest never.
+  uint32_t high_water() const { return fresh_; }
 
  private:
   uint32_t capacity_;
-  uint32_t free_count_;
-  std::unique_ptr<uint32_t[]> stack_;     // free indices, [0, free_count_)
-  std::unique_ptr<uint64_t[]> free_bits_;  // bit i set <=> index i is free
+  uint32_t in_use_ = 0;
+  uint32_t depth_ = 0;  // released indices on the stack: stack_[0, depth_)
+  uint32_t fresh_ = 0;  // next never-used index
+  ZeroArray<uint32_t> stack_;
+  ZeroArray<uint64_t> used_bits_;  // bit i set <=> index i is in use
 };
 
 }  // namespace synmill::tcp

@@ -17,20 +17,20 @@ bool RecvBuffer::store(ChunkPool& pool, Slots s, uint32_t cap, Seq seq,
   const uint32_t last = static_cast<uint32_t>(seq + (len - 1) - head_seq_) / cs;
   uint32_t need = 0;
   for (uint32_t k = first; k <= last; ++k)
-    if (s.slot[(head_slot_ + k) % s.n] == ChunkPool::kNone) ++need;
+    if (s.slot[(head_slot_ + k) % s.n] == kNoChunk) ++need;
   if (need > pool.available()) return false;
   uint32_t off = static_cast<uint32_t>(seq - head_seq_);
   const uint8_t* src = data.data();
   uint32_t left = len;
   while (left > 0) {
     uint32_t& c = s.slot[(head_slot_ + off / cs) % s.n];
-    if (c == ChunkPool::kNone) {
-      c = pool.acquire();
+    if (c == kNoChunk) {
+      c = pool.acquire() + 1;
       ++chunks_;
     }
     const uint32_t at = off % cs;
     const uint32_t n = std::min(cs - at, left);
-    std::memcpy(pool.data(c) + at, src, n);
+    std::memcpy(pool.data(c - 1) + at, src, n);
     src += n;
     off += n;
     left -= n;
@@ -130,10 +130,10 @@ std::span<const uint8_t> RecvBuffer::peek(const ChunkPool& pool, Slots s, Seq li
   const uint32_t cs = pool.chunk_size();
   const uint32_t off = static_cast<uint32_t>(read_ - head_seq_);
   const uint32_t c = s.slot[slot_of(s, cs, read_)];
-  assert(c != ChunkPool::kNone);
+  assert(c != kNoChunk);
   const uint32_t at = off % cs;
   const uint32_t n = std::min(cs - at, static_cast<uint32_t>(limit - read_));
-  return std::span<const uint8_t>(pool.data(c) + at, n);
+  return std::span<const uint8_t>(pool.data(c - 1) + at, n);
 }
 
 void RecvBuffer::consume(ChunkPool& pool, Slots s, uint32_t n) {
@@ -146,9 +146,9 @@ void RecvBuffer::consume(ChunkPool& pool, Slots s, uint32_t n) {
   const uint32_t cs = pool.chunk_size();
   while (static_cast<uint32_t>(read_ - head_seq_) >= cs) {
     uint32_t& c = s.slot[head_slot_];
-    if (c != ChunkPool::kNone) {
-      pool.release(c);
-      c = ChunkPool::kNone;
+    if (c != kNoChunk) {
+      pool.release(c - 1);
+      c = kNoChunk;
       --chunks_;
     }
     head_slot_ = (head_slot_ + 1) % s.n;
@@ -164,9 +164,9 @@ void RecvBuffer::clear(ChunkPool& pool, Slots s) {
   if (chunks_ == 0 && nblocks_ == 0) return;
   if (chunks_ > 0) {
     for (uint32_t i = 0; i < s.n; ++i) {
-      if (s.slot[i] == ChunkPool::kNone) continue;
-      pool.release(s.slot[i]);
-      s.slot[i] = ChunkPool::kNone;
+      if (s.slot[i] == kNoChunk) continue;
+      pool.release(s.slot[i] - 1);
+      s.slot[i] = kNoChunk;
     }
   }
   chunks_ = 0;

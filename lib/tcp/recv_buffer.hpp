@@ -38,6 +38,9 @@ class RecvBuffer {
  public:
   static constexpr uint32_t kMaxBlocks = 8;
 
+  // A ring slot holds chunk index + 1; kNoChunk (0) when it holds none, so
+  // an all-zero ring (fresh zero pages) is empty.
+  static constexpr uint32_t kNoChunk = 0;
   struct Slots {  // this connection's slice of the stack's slot array
     uint32_t* slot;
     uint32_t n;

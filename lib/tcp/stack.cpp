@@ -3,6 +3,8 @@
 #include "tcp/stack.hpp"
 
 #include <algorithm>
+#include <cassert>
+#include <new>
 
 namespace synmill::tcp {
 
@@ -36,14 +38,14 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       ts_offset_(secrets.ts_offset),
       conn_pool_(cfg.max_conns),
       table_(cfg.max_conns, secrets.table_seed),
-      hot_(std::make_unique<ConnHot[]>(cfg.max_conns)),
-      cold_(std::make_unique<ConnCold[]>(cfg.max_conns)),
+      hot_(cfg.max_conns),
+      cold_(cfg.max_conns),
       // ids: connections, then one application timer per connection, then the worker timers
       wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start),
       tw_(cfg.max_time_wait, cfg.time_wait, secrets.table_seed ^ 0x9e3779b97f4a7c15ULL, start),
       chunks_(cfg.send_chunks, cfg.chunk_size),
       rcv_nslots_((cfg.rcv_wnd + cfg.chunk_size - 1) / cfg.chunk_size + 2),
-      rcv_slots_(std::make_unique<uint32_t[]>(static_cast<size_t>(cfg.max_conns) * rcv_nslots_)),
+      rcv_slots_(static_cast<size_t>(cfg.max_conns) * rcv_nslots_),
       listeners_(kMaxListeners),
       worker_timer_app_(kWorkerTimers, nullptr),
       now_(start),
@@ -66,7 +68,6 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   if (tick.count_ns() > 0 && tick < cfg.timer_tick) tick = cfg.timer_tick;
   quiet_tick_ = tick;
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
-  std::fill_n(rcv_slots_.get(), static_cast<size_t>(cfg.max_conns) * rcv_nslots_, ChunkPool::kNone);
   reap_.reserve(cfg.max_conns);
   pending_out_.reserve(cfg.max_conns);
   apps_.reserve(16);
@@ -134,6 +135,17 @@ ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App&
     ++ctr_.drop.conn_table_full;
     return nullptr;
   }
+  if (i == slots_ready_) {  // first use of the slot
+    // ConnCold's all-zero bytes are its initial state except for the send
+    // queue (a PayloadSource: its vtable pointer, tail kNone) and the list
+    // links (kNone). The receive ring's zero is RecvBuffer::kNoChunk.
+    assert(i < cfg_.max_conns);
+    ConnCold& k = cold_[i];
+    new (&k.sendq) SendQueue;
+    k.list_prev = k.list_next = UINT32_MAX;
+    ++slots_ready_;
+  }
+  assert(i < slots_ready_);
   if (!table_.insert(t, i)) {
     conn_pool_.release(i);
     return nullptr;
@@ -188,7 +200,7 @@ std::optional<ConnId> Stack::find(const FourTuple& t) const {
 
 State Stack::state_of(const FourTuple& t) const {
   if (const auto id = find(t)) return hot_[id->idx].state;
-  if (tw_.find(t) != nullptr) return State::kTimeWait;
+  if (tw_.find(t) != TimeWaitTable::kNone) return State::kTimeWait;
   return has_listener(t.local_port) ? State::kListen : State::kClosed;
 }
 
@@ -360,8 +372,8 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
     if (c.state != State::kClosed) output(c, now);
     return;
   }
-  if (TimeWaitEntry* tw = tw_.find(seg.tuple)) {
-    input_time_wait(*tw, seg, now);
+  if (const TimeWaitTable::Ref tw = tw_.find(seg.tuple); tw != TimeWaitTable::kNone) {
+    input_time_wait(tw, seg, now);
     return;
   }
   if (Listener* l = listener_for(seg.tuple.local_port)) {
@@ -376,7 +388,7 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
 
 ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
   Entry entry(*this, now);
-  if (table_.find(t) != TupleMap::kNotFound || tw_.find(t) != nullptr) return ConnId{};
+  if (table_.find(t) != TupleMap::kNotFound || tw_.find(t) != TimeWaitTable::kNone) return ConnId{};
   ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app);
   if (c == nullptr) return ConnId{};
   ++ctr_.active_opens;
@@ -466,7 +478,7 @@ bool Stack::abort(ConnId id) {
 
 void Stack::abort_all(Instant now) {
   Entry entry(*this, now);
-  for (uint32_t i = 0; i < cfg_.max_conns; ++i) {
+  for (uint32_t i = 0; i < conn_pool_.high_water(); ++i) {
     ConnHot& c = hot_[i];
     if (c.state == State::kClosed) continue;
     if (c.state != State::kSynSent) send_rst(c, now);
@@ -476,7 +488,7 @@ void Stack::abort_all(Instant now) {
 
 void Stack::close_all(Instant now) {
   Entry entry(*this, now);
-  for (uint32_t i = 0; i < cfg_.max_conns; ++i) {
+  for (uint32_t i = 0; i < conn_pool_.high_water(); ++i) {
     ConnHot& c = hot_[i];
     if (c.state == State::kEstablished || c.state == State::kCloseWait ||
         c.state == State::kSynRcvd)

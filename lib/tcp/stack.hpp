@@ -291,7 +291,7 @@ class Stack {
 
   // stack_time_wait.cpp
   void enter_time_wait(ConnHot& c, Instant now);
-  void input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now);
+  void input_time_wait(TimeWaitTable::Ref r, const SegmentIn& seg, Instant now);
 
   StackConfig cfg_;
   bool overloaded_ = false;  // set_overloaded()
@@ -300,15 +300,21 @@ class Stack {
   SynCookies cookies_;
   uint32_t ts_offset_;
 
+  // Per-slot arrays on zero pages (zero_pages.hpp): a slot's memory is backed
+  // when the slot is first used. ConnHot's all-zero bytes are a CLOSED slot,
+  // a receive ring's are empty (RecvBuffer::kNoChunk); what ConnCold needs
+  // beyond zeros is set by alloc_conn() the first time the IndexPool hands
+  // the slot out (fresh slots come in index order, so slots_ready_ is a count).
   IndexPool conn_pool_;
   TupleMap table_;
-  std::unique_ptr<ConnHot[]> hot_;
-  std::unique_ptr<ConnCold[]> cold_;
+  ZeroArray<ConnHot> hot_;
+  ZeroArray<ConnCold> cold_;
+  uint32_t slots_ready_ = 0;
   TimerWheel wheel_;
   TimeWaitTable tw_;
   ChunkPool chunks_;
   uint32_t rcv_nslots_;                    // receive-buffer chunk slots per connection
-  std::unique_ptr<uint32_t[]> rcv_slots_;  // max_conns * rcv_nslots_ chunk indices
+  ZeroArray<uint32_t> rcv_slots_;          // max_conns * rcv_nslots_ rings (RecvBuffer::Slots)
   uint32_t delivering_ = UINT32_MAX;       // connection inside deliver() (close() leaves its buffer alone)
   std::vector<Listener> listeners_;
   std::vector<App*> apps_;         // every application seen; ConnCold::app indexes it
@@ -332,7 +338,7 @@ class Stack {
 template <class F>
 void Stack::for_each_conn(uint32_t limit, F&& f) const {
   uint32_t n = 0;
-  for (uint32_t i = 0; i < cfg_.max_conns && n < limit; ++i) {
+  for (uint32_t i = 0; i < conn_pool_.high_water() && n < limit; ++i) {
     const ConnHot& c = hot_[i];
     if (c.state == State::kClosed) continue;
     ConnInfo ci{c.tuple, c.state, c.snd_una, c.snd_nxt, c.rcv_nxt, c.snd_wnd,

@@ -26,14 +26,15 @@ void Stack::enter_time_wait(ConnHot& c, Instant now) {
   e.ts_recent = c.ts_recent;
   e.rcv_wnd = window_field(c, false);
   e.flags = (c.flags & cflag::kTimestamps) ? kTwTimestamps : 0;
-  if (tw_.insert(e, now) != nullptr)
+  if (tw_.insert(e, now) != TimeWaitTable::kNone)
     ++ctr_.time_wait_entered;
-  else
-    ++ctr_.drop.time_wait_full;  // closed at once, as Linux does when its bucket is full
+  else  // full (or no index slot within its probe bound): closed at once,
+    ++ctr_.drop.time_wait_full;  // as Linux does when its bucket is full
   finish(c, CloseReason::kNormal);
 }
 
-void Stack::input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now) {
+void Stack::input_time_wait(TimeWaitTable::Ref r, const SegmentIn& seg, Instant now) {
+  const TimeWaitEntry e = tw_.get(r);
   const bool ts = (e.flags & kTwTimestamps) != 0;
   auto ack = [&] {
     SegmentOut out;
@@ -56,7 +57,7 @@ void Stack::input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now)
     if (cfg_.time_wait_rst == TimeWaitRstPolicy::kClose) {
       const Seq rcv{e.rcv_nxt};
       if (seg.seq == rcv)
-        tw_.erase(&e);
+        tw_.erase(r);
       else if (seq_in(seg.seq, rcv, rcv + std::max<uint32_t>(e.rcv_wnd, 1)))
         ack();
     }
@@ -73,7 +74,7 @@ void Stack::input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now)
     Listener* l = listener_for(seg.tuple.local_port);
     if (newer && l != nullptr && !seg.has(flag::kFin)) {
       const Seq iss = Seq{e.snd_nxt} + 65535 + 2;
-      tw_.erase(&e);
+      tw_.erase(r);
       ++ctr_.time_wait_reused;
       ++ctr_.syn_in;
       syn_to_listener(*l, seg, now, iss);
@@ -92,7 +93,7 @@ void Stack::input_time_wait(TimeWaitEntry& e, const SegmentIn& seg, Instant now)
   // The only thing that can arrive legitimately is a retransmission of the
   // peer's FIN: acknowledge it and restart the 2 MSL timeout.
   if (seg.has(flag::kFin) && seg.seq + seg.seg_len() == Seq{e.rcv_nxt}) {
-    tw_.restart(&e, now);
+    tw_.restart(r, now);  // (kept as it was when the ring has no room)
     ack();
     return;
   }

@@ -3,73 +3,245 @@
 #include <algorithm>
 
 namespace synmill::tcp {
+namespace {
+
+constexpr int64_t kNsPerMs = 1'000'000;
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0 && (a < 0) != (b < 0)) ? 1 : 0); }
+int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+
+}  // namespace
 
 TimeWaitTable::TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t seed, Instant start)
     : capacity_(capacity),
+      // load <= 1 / 1.4375 (~0.70), and always one empty slot
+      nidx_(capacity + capacity / 2 - capacity / 16 + 1),
       time_wait_(time_wait),
-      entries_(std::make_unique<TimeWaitEntry[]>(capacity)),
-      links_(std::make_unique<Link[]>(capacity)),
-      slots_(capacity),
-      map_(capacity, seed) {
-  (void)start;  // expiries are absolute instants; kept for symmetry with TimerWheel
+      start_(start),
+      hash_(seed),
+      ring_(capacity),
+      index_(nidx_),
+      lip_cap_(std::clamp<uint32_t>(capacity / 64, 16, kMaxLocalIps)),
+      lips_(lip_cap_),
+      lip_refs_(lip_cap_) {
+  assert(capacity <= kMaxCapacity);
+  assert(time_wait.count_ns() < (kStampMod / 2) * kNsPerMs);
 }
 
-TimeWaitEntry* TimeWaitTable::insert(const TimeWaitEntry& e, Instant now) {
-  const uint32_t idx = slots_.acquire();
-  if (idx == IndexPool::kNone) return nullptr;
-  if (!map_.insert(e.tuple, idx)) {
-    slots_.release(idx);
-    return nullptr;
+size_t TimeWaitTable::bytes() const {
+  return size_t{capacity_} * sizeof(Slot) + size_t{nidx_} * sizeof(uint32_t) + size_t{lip_cap_} * 2 * sizeof(uint32_t);
+}
+
+TimeWaitEntry TimeWaitTable::unpack(const Slot& s) const {
+  TimeWaitEntry e;
+  e.tuple = tuple_of(s);
+  e.snd_nxt = s.snd_nxt;
+  e.rcv_nxt = s.rcv_nxt;
+  e.ts_recent = s.ts_recent;
+  e.rcv_wnd = s.rcv_wnd;
+  e.flags = (s.meta & 0x100) ? TimeWaitEntry::kFlagTimestamps : 0;
+  return e;
+}
+
+TimeWaitEntry TimeWaitTable::get(Ref r) const {
+  assert(r < capacity_ && ring_[r].live());
+  return unpack(ring_[r]);
+}
+
+int64_t TimeWaitTable::now_ms(Instant now) const { return floor_div(now.ns() - start_.ns(), kNsPerMs); }
+
+int64_t TimeWaitTable::expiry_ms(Instant now) const {
+  const int64_t e = ceil_div(now.ns() - start_.ns() + time_wait_.count_ns(), kNsPerMs);
+  // Keep the ring sorted even if `now` went backwards: never expire early.
+  return used_ > 0 ? std::max(e, last_ms_) : e;
+}
+
+uint32_t TimeWaitTable::probe_length(const FourTuple& t) const {
+  const uint64_t h = hash_(t);
+  const uint32_t fp = fingerprint(h);
+  uint32_t i = home(h);
+  for (uint32_t n = 1; n <= kMaxProbe; ++n) {
+    const uint32_t v = index_[i];
+    if (v == 0 || ((v & 0xff) == fp && matches(ring_[v >> 8], t))) return n;
+    i = next(i);
   }
-  entries_[idx] = e;
-  push_back(idx, now);
-  return &entries_[idx];
+  return kMaxProbe;
 }
 
-void TimeWaitTable::erase(TimeWaitEntry* e) { remove(index_of(e)); }
-
-void TimeWaitTable::restart(TimeWaitEntry* e, Instant now) {
-  const uint32_t idx = index_of(e);
-  unlink(idx);
-  push_back(idx, now);
-}
-
-void TimeWaitTable::push_back(uint32_t idx, Instant now) {
-  Link& l = links_[idx];
-  l.expire_ns = std::max<int64_t>(1, (now + time_wait_).ns());  // 0 marks a free slot
-  // Keep the FIFO sorted even if `now` went backwards: never expire early.
-  if (tail_ != kNil && links_[tail_].expire_ns > l.expire_ns) l.expire_ns = links_[tail_].expire_ns;
-  l.prev = tail_;
-  l.next = kNil;
-  if (tail_ != kNil) {
-    links_[tail_].next = idx;
-  } else {
-    head_ = idx;
-  }
-  tail_ = idx;
-}
-
-void TimeWaitTable::unlink(uint32_t idx) {
-  const Link& l = links_[idx];
-  if (l.prev != kNil) {
-    links_[l.prev].next = l.next;
-  } else {
-    head_ = l.next;
-  }
-  if (l.next != kNil) {
-    links_[l.next].prev = l.prev;
-  } else {
-    tail_ = l.prev;
+uint32_t TimeWaitTable::index_of(uint32_t pos) const {
+  const uint64_t h = hash_(tuple_of(ring_[pos]));
+  uint32_t i = home(h);
+  for (;;) {  // the entry is there, within kMaxProbe
+    const uint32_t v = index_[i];
+    assert(v != 0);
+    if (v >> 8 == pos) return i;
+    i = next(i);
   }
 }
 
-void TimeWaitTable::remove(uint32_t idx) {
-  unlink(idx);
-  links_[idx].expire_ns = 0;  // free (see for_each)
-  const bool erased = map_.erase(entries_[idx].tuple);
-  assert(erased);
-  (void)erased;
-  slots_.release(idx);
+void TimeWaitTable::index_erase(uint32_t i) {
+  // Backward-shift deletion: an entry at j whose home h lies cyclically at or
+  // before the hole i (dist(h, j) >= dist(i, j)) moves into the hole, which
+  // then moves to j. Entries only move towards their home.
+  uint32_t j = i;
+  for (;;) {
+    j = next(j);
+    const uint32_t v = index_[j];
+    if (v == 0) break;
+    const uint32_t h = home(hash_(tuple_of(ring_[v >> 8])));
+    if (dist(h, j) >= dist(i, j)) {
+      index_[i] = v;
+      i = j;
+    }
+  }
+  index_[i] = 0;
+}
+
+uint32_t TimeWaitTable::lip_acquire(uint32_t ip) {
+  uint32_t free_slot = lip_cap_;
+  for (uint32_t k = 0; k < nlips_; ++k) {
+    if (lip_refs_[k] == 0) {
+      if (free_slot == lip_cap_) free_slot = k;
+    } else if (lips_[k] == ip) {
+      ++lip_refs_[k];
+      return k + 1;
+    }
+  }
+  if (free_slot == lip_cap_) {
+    if (nlips_ == lip_cap_) return 0;
+    free_slot = nlips_++;
+  }
+  lips_[free_slot] = ip;
+  lip_refs_[free_slot] = 1;
+  return free_slot + 1;
+}
+
+void TimeWaitTable::kill(uint32_t pos) {
+  Slot& s = ring_[pos];
+  assert(s.live());
+  index_erase(index_of(pos));
+  --lip_refs_[s.lip1() - 1];
+  s.meta = 0;
+  --live_;
+  ++dead_;
+}
+
+void TimeWaitTable::pop_head() {
+  assert(used_ > 0 && !ring_[head_].live());
+  --dead_;
+  --used_;
+  head_ = used_ == 0 ? 0 : (head_ + 1 == capacity_ ? 0 : head_ + 1);
+}
+
+void TimeWaitTable::drop_dead_ends() {
+  while (used_ > 0 && !ring_[head_].live()) pop_head();
+  while (used_ > 0 && !ring_[ring_at(used_ - 1)].live()) {
+    --dead_;
+    --used_;
+  }
+  if (used_ == 0) head_ = 0;
+}
+
+void TimeWaitTable::make_room_for(int64_t exp) {
+  // Every stamp in the ring must decode within 2^22 ms below the tail's. An
+  // entry that old is overdue (time_wait < 2^22 ms): expire() was not called
+  // for that long; it goes now.
+  while (used_ > 0 && decode(ring_[head_].stamp()) < exp - kStampMod / 2) {
+    if (ring_[head_].live()) kill(head_);
+    pop_head();
+  }
+}
+
+uint32_t TimeWaitTable::compact(uint32_t track) {
+  uint32_t w = head_;
+  for (uint32_t k = 0; k < used_; ++k) {
+    const uint32_t p = ring_at(k);
+    if (!ring_[p].live()) continue;
+    if (p != w) {
+      const uint32_t i = index_of(p);
+      index_[i] = (w << 8) | (index_[i] & 0xff);
+      ring_[w] = ring_[p];
+      ring_[p].meta = 0;
+      if (p == track) track = w;
+    }
+    w = w + 1 == capacity_ ? 0 : w + 1;
+  }
+  used_ = live_;
+  dead_ = 0;
+  return track;
+}
+
+TimeWaitTable::Ref TimeWaitTable::insert(const TimeWaitEntry& e, Instant now) {
+  if (live_ >= capacity_) return kNone;
+  const int64_t exp = expiry_ms(now);
+  if (used_ == capacity_) {
+    if (dead_ < std::max<uint32_t>(1, capacity_ / 16)) return kNone;
+    compact(kNone);
+  }
+  // Before the probe: removing an entry shifts index slots.
+  make_room_for(exp);
+  const uint64_t h = hash_(e.tuple);
+  const uint32_t fp = fingerprint(h);
+  uint32_t i = home(h);
+  uint32_t n = 0;
+  for (; n < kMaxProbe; ++n) {
+    const uint32_t v = index_[i];
+    if (v == 0) break;
+    if ((v & 0xff) == fp && matches(ring_[v >> 8], e.tuple)) return kNone;  // exists
+    i = next(i);
+  }
+  if (n == kMaxProbe) return kNone;  // no index slot within the probe bound
+  const uint32_t lip1 = lip_acquire(e.tuple.local_ip);
+  if (lip1 == 0) return kNone;
+  const uint32_t pos = ring_at(used_);
+  Slot& s = ring_[pos];
+  s.remote_ip = e.tuple.remote_ip;
+  s.local_port = e.tuple.local_port;
+  s.remote_port = e.tuple.remote_port;
+  s.snd_nxt = e.snd_nxt;
+  s.rcv_nxt = e.rcv_nxt;
+  s.ts_recent = e.ts_recent;
+  s.rcv_wnd = e.rcv_wnd;
+  s.meta = lip1 | ((e.flags & TimeWaitEntry::kFlagTimestamps) ? 0x100u : 0u) |
+           (static_cast<uint32_t>(exp & (kStampMod - 1)) << 9);
+  ++used_;
+  ++live_;
+  last_ms_ = exp;
+  index_[i] = (pos << 8) | fp;
+  return pos;
+}
+
+void TimeWaitTable::erase(Ref r) {
+  kill(r);
+  drop_dead_ends();
+}
+
+bool TimeWaitTable::restart(Ref r, Instant now) {
+  assert(r < capacity_ && ring_[r].live());
+  const int64_t exp = expiry_ms(now);
+  const uint32_t stamp = static_cast<uint32_t>(exp & (kStampMod - 1)) << 9;
+  if (r == ring_at(used_ - 1)) {  // the tail already: restamp in place
+    ring_[r].meta = (ring_[r].meta & 0x1ff) | stamp;
+    last_ms_ = exp;
+    return true;
+  }
+  if (used_ == capacity_) {
+    if (dead_ < std::max<uint32_t>(1, capacity_ / 16)) return false;
+    r = compact(r);
+  }
+  make_room_for(exp);
+  if (!ring_[r].live()) return true;  // it was overdue and has gone (expire() not called for long)
+  const uint32_t pos = ring_at(used_);
+  const uint32_t i = index_of(r);
+  ring_[pos] = ring_[r];
+  ring_[pos].meta = (ring_[pos].meta & 0x1ff) | stamp;
+  index_[i] = (pos << 8) | (index_[i] & 0xff);
+  ring_[r].meta = 0;
+  ++dead_;
+  ++used_;
+  last_ms_ = exp;
+  drop_dead_ends();
+  return true;
 }
 
 }  // namespace synmill::tcp

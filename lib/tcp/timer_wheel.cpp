@@ -29,7 +29,7 @@ TimerWheel::TimerWheel(uint32_t num_timers, Duration tick, Instant start)
     : num_timers_(num_timers),
       tick_ns_(tick.count_ns()),
       start_(start),
-      nodes_(std::make_unique<Node[]>(num_timers)),
+      nodes_(num_timers),  // zero pages: every timer unarmed, nothing written
       heads_(std::make_unique<uint32_t[]>(kNumLists)) {
   assert(tick_ns_ > 0);
   assert(num_timers < kNil);
@@ -49,7 +49,7 @@ void TimerWheel::link(uint32_t id, uint32_t list) {
   n.next = heads_[list];
   if (n.next != kNil) nodes_[n.next].prev = id;
   heads_[list] = id;
-  n.list = list;
+  n.list1 = list + 1;
   if (list < kWheelLists) {
     occ_[list / kSlots][(list % kSlots) / 64] |= uint64_t{1} << (list % 64);
   }
@@ -57,16 +57,17 @@ void TimerWheel::link(uint32_t id, uint32_t list) {
 
 void TimerWheel::unlink(uint32_t id) {
   Node& n = nodes_[id];
+  const uint32_t list = n.list1 - 1;
   if (n.prev != kNil) {
     nodes_[n.prev].next = n.next;
   } else {
-    heads_[n.list] = n.next;
-    if (n.next == kNil && n.list < kWheelLists) {
-      occ_[n.list / kSlots][(n.list % kSlots) / 64] &= ~(uint64_t{1} << (n.list % 64));
+    heads_[list] = n.next;
+    if (n.next == kNil && list < kWheelLists) {
+      occ_[list / kSlots][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
     }
   }
   if (n.next != kNil) nodes_[n.next].prev = n.prev;
-  n.list = kNoList;
+  n.list1 = kNoList;
 }
 
 void TimerWheel::place(uint32_t id) {
@@ -130,7 +131,7 @@ void TimerWheel::move_to_firing(uint32_t list) {
   heads_[list] = kNil;
   if (list < kWheelLists) occ_[list / kSlots][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
   heads_[kFiringList] = first;
-  for (uint32_t id = first; id != kNil; id = nodes_[id].next) nodes_[id].list = kFiringList;
+  for (uint32_t id = first; id != kNil; id = nodes_[id].next) nodes_[id].list1 = kFiringList + 1;
 }
 
 uint32_t TimerWheel::pop_firing() {
@@ -144,7 +145,7 @@ uint32_t TimerWheel::pop_firing() {
 void TimerWheel::arm(uint32_t id, Instant deadline) {
   assert(id < num_timers_);
   Node& n = nodes_[id];
-  if (n.list != kNoList) {
+  if (n.list1 != kNoList) {
     unlink(id);
   } else {
     ++armed_count_;
@@ -156,7 +157,7 @@ void TimerWheel::arm(uint32_t id, Instant deadline) {
 
 void TimerWheel::cancel(uint32_t id) {
   assert(id < num_timers_);
-  if (nodes_[id].list == kNoList) return;
+  if (nodes_[id].list1 == kNoList) return;
   unlink(id);
   --armed_count_;
 }

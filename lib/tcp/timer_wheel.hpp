@@ -26,12 +26,14 @@
 //
 // Storage: a 32-byte node per timer (intrusive doubly linked list via uint32
 // indices, tick and deadline), one head per list and a 256-bit occupancy map
-// per level for skipping empty slots. Nothing is allocated after construction.
+// per level for skipping empty slots. Nothing is allocated after construction;
+// the nodes are reserved as zero pages and backed as timers are first armed.
 #include <cassert>
 #include <cstdint>
 #include <memory>
 
 #include "tcp/types.hpp"
+#include "tcp/zero_pages.hpp"
 
 namespace synmill::tcp {
 
@@ -50,7 +52,7 @@ class TimerWheel {
   // No-op if not armed.
   void cancel(uint32_t id);
 
-  bool armed(uint32_t id) const { return nodes_[id].list != kNoList; }
+  bool armed(uint32_t id) const { return nodes_[id].list1 != kNoList; }
   // The last deadline given to arm(id) (meaningful while armed).
   Instant deadline(uint32_t id) const { return Instant(nodes_[id].deadline_ns); }
 
@@ -69,17 +71,19 @@ class TimerWheel {
   static constexpr uint32_t kDueList = kWheelLists;
   static constexpr uint32_t kFiringList = kWheelLists + 1;
   static constexpr uint32_t kNumLists = kWheelLists + 2;
-  static constexpr uint32_t kNoList = UINT32_MAX;
+  static constexpr uint32_t kNoList = 0;  // Node::list1 of an unarmed timer
   static constexpr uint64_t kNoEvent = UINT64_MAX;
   static constexpr uint32_t kOccWords = kSlots / 64;
 
+  // All-zero bytes is an unarmed timer (nodes_ lives on ZeroPages); next and
+  // prev are only read while the timer is on a list.
   struct Node {
-    uint32_t next = kNil;
-    uint32_t prev = kNil;
-    uint32_t list = kNoList;  // which list holds the timer; kNoList = not armed
-    uint32_t reserved = 0;
-    uint64_t tick = 0;        // ceil((deadline - start) / tick)
-    int64_t deadline_ns = 0;
+    uint32_t next;
+    uint32_t prev;
+    uint32_t list1;          // the list holding the timer, plus one; kNoList (0) = not armed
+    uint32_t reserved;
+    uint64_t tick;           // ceil((deadline - start) / tick)
+    int64_t deadline_ns;
   };
   static_assert(sizeof(Node) == 32);
 
@@ -102,7 +106,7 @@ class TimerWheel {
   int64_t tick_ns_;
   Instant start_;
   uint64_t cur_ = 0;  // next tick to process: ticks < cur_ are done (cascaded and fired)
-  std::unique_ptr<Node[]> nodes_;
+  ZeroArray<Node> nodes_;
   std::unique_ptr<uint32_t[]> heads_;
   uint64_t occ_[kLevels][kOccWords] = {};
 };

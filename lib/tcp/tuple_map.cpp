@@ -16,27 +16,30 @@ uint64_t splitmix64(uint64_t& state) {
 
 }  // namespace
 
-TupleMap::TupleMap(uint32_t capacity, uint64_t seed) : capacity_(capacity) {
-  assert(capacity <= (uint32_t{1} << 30));
-  const uint32_t table = std::bit_ceil(capacity < 1 ? uint32_t{2} : capacity * 2);
-  mask_ = table - 1;
+TupleHash::TupleHash(uint64_t seed) {
   uint64_t st = seed;
   k0_ = splitmix64(st);
   k1_ = splitmix64(st);
   k2_ = splitmix64(st);
   k3_ = splitmix64(st) | 1;  // odd: the final fold never multiplies by zero
-  slots_ = std::make_unique<Slot[]>(table);
+}
+
+TupleMap::TupleMap(uint32_t capacity, uint64_t seed) : capacity_(capacity), hash_(seed) {
+  assert(capacity <= (uint32_t{1} << 30));
+  const uint32_t table = std::bit_ceil(capacity < 1 ? uint32_t{2} : capacity * 2);
+  mask_ = table - 1;
+  slots_ = ZeroArray<Slot>(table);  // all empty, nothing written
 }
 
 bool TupleMap::insert(const FourTuple& key, uint32_t value) {
-  assert(value != kEmpty);
-  if (value == kEmpty || size_ >= capacity_) return false;
+  assert(value != kNotFound);
+  if (value == kNotFound || size_ >= capacity_) return false;
   uint32_t i = home(key);
   for (;;) {
     Slot& s = slots_[i];
-    if (s.value == kEmpty) {
+    if (s.value1 == kEmpty) {
       s.key = key;
-      s.value = value;
+      s.value1 = value + 1;
       ++size_;
       return true;
     }
@@ -49,7 +52,7 @@ bool TupleMap::erase(const FourTuple& key) {
   uint32_t i = home(key);
   for (;;) {
     const Slot& s = slots_[i];
-    if (s.value == kEmpty) return false;
+    if (s.value1 == kEmpty) return false;
     if (same(s.key, key)) break;
     i = (i + 1) & mask_;
   }
@@ -60,14 +63,14 @@ bool TupleMap::erase(const FourTuple& key) {
   for (;;) {
     j = (j + 1) & mask_;
     Slot& s = slots_[j];
-    if (s.value == kEmpty) break;
+    if (s.value1 == kEmpty) break;
     const uint32_t h = home(s.key);
     if (((j - h) & mask_) >= ((j - i) & mask_)) {
       slots_[i] = s;
       i = j;
     }
   }
-  slots_[i].value = kEmpty;
+  slots_[i].value1 = kEmpty;
   --size_;
   return true;
 }

@@ -6,8 +6,10 @@
 // table size = next power of two >= 2 * capacity, so the load factor never
 // exceeds 0.5 and a miss probes ~2.5 slots on average. Linear probing; erase
 // shifts the rest of the cluster back (no tombstones, so lookups never degrade
-// over time). A slot is empty when its value is kEmpty, so values must be
-// < UINT32_MAX. The key is stored inline: a compare is one 8-byte and one
+// over time). A slot holds value + 1, so 0 marks an empty slot and values
+// must be < UINT32_MAX; the slot array lives on ZeroPages, so an empty table
+// is all zero bytes and costs memory only where slots were written. The key
+// is stored inline: a compare is one 8-byte and one
 // 4-byte load, no indirection.
 //
 // Hash: keyed, with a 64-bit per-boot secret seed. The seed is expanded into
@@ -24,11 +26,30 @@
 // (~3 ns) where SipHash-2-4 on 12 bytes costs ~15-20 ns on every packet.
 #include <cstdint>
 #include <cstring>
-#include <memory>
 
 #include "tcp/types.hpp"
+#include "tcp/zero_pages.hpp"
 
 namespace synmill::tcp {
+
+// The keyed tuple hash of the note above, shared with the TIME_WAIT table.
+class TupleHash {
+ public:
+  explicit TupleHash(uint64_t seed);
+  uint64_t operator()(const FourTuple& key) const {
+    const uint64_t ips = (uint64_t{key.remote_ip} << 32) | key.local_ip;
+    const uint64_t ports = (uint64_t{key.remote_port} << 16) | key.local_port;
+    return fold(fold(ips ^ k0_, ports ^ k1_) ^ k2_, k3_);
+  }
+
+ private:
+  static uint64_t fold(uint64_t a, uint64_t b) {
+    __extension__ using U128 = unsigned __int128;
+    const U128 p = static_cast<U128>(a) * b;
+    return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+  }
+  uint64_t k0_, k1_, k2_, k3_;
+};
 
 class TupleMap {
  public:
@@ -42,8 +63,8 @@ class TupleMap {
     uint32_t i = home(key);
     for (;;) {  // terminates: at least half of the slots are empty
       const Slot& s = slots_[i];
-      if (s.value == kEmpty) return kNotFound;
-      if (same(s.key, key)) return s.value;
+      if (s.value1 == kEmpty) return kNotFound;
+      if (same(s.key, key)) return s.value1 - 1;
       i = (i + 1) & mask_;
     }
   }
@@ -60,25 +81,16 @@ class TupleMap {
 
   // Keyed hash of a tuple (exposed for tests and for callers that want to
   // spread tuples with the same secret).
-  uint64_t hash(const FourTuple& key) const {
-    const uint64_t ips = (uint64_t{key.remote_ip} << 32) | key.local_ip;
-    const uint64_t ports = (uint64_t{key.remote_port} << 16) | key.local_port;
-    return fold(fold(ips ^ k0_, ports ^ k1_) ^ k2_, k3_);
-  }
+  uint64_t hash(const FourTuple& key) const { return hash_(key); }
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
+  static constexpr uint32_t kEmpty = 0;
   struct Slot {
     FourTuple key;
-    uint32_t value = kEmpty;
+    uint32_t value1;  // value + 1; kEmpty (0) when the slot is free
   };
   static_assert(sizeof(Slot) == 16);
 
-  static uint64_t fold(uint64_t a, uint64_t b) {
-    __extension__ using U128 = unsigned __int128;
-    const U128 p = static_cast<U128>(a) * b;
-    return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
-  }
   static bool same(const FourTuple& a, const FourTuple& b) {
     uint64_t a8, b8;
     uint32_t a4, b4;
@@ -93,8 +105,8 @@ class TupleMap {
   uint32_t capacity_;
   uint32_t size_ = 0;
   uint32_t mask_;
-  uint64_t k0_, k1_, k2_, k3_;
-  std::unique_ptr<Slot[]> slots_;
+  TupleHash hash_;
+  ZeroArray<Slot> slots_;
 };
 
 }  // namespace synmill::tcp

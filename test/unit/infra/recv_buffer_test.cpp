@@ -21,7 +21,7 @@ namespace {
 
 struct Buf {
   Buf(uint32_t cap, uint32_t cs, uint32_t chunks)
-      : pool(chunks, cs), slots((cap + cs - 1) / cs + 2, ChunkPool::kNone), cap_(cap) {}
+      : pool(chunks, cs), slots((cap + cs - 1) / cs + 2, RecvBuffer::kNoChunk), cap_(cap) {}
   ChunkPool pool;
   std::vector<uint32_t> slots;
   uint32_t cap_;

@@ -1,0 +1,58 @@
+#pragma once
+// Memory reserved at start-up and backed only where it is first written.
+//
+// ZeroPages maps `bytes` of private anonymous memory (mmap): every byte reads
+// as zero, and the kernel backs a 4 KiB page with RAM only on its first write
+// (a page fault, once per page over the mapping's life). A per-core pool or
+// table sized for the worst case therefore costs memory in proportion to
+// what is used, not to its capacity (issue 12: "no pool is touched in full at
+// start-up"). Nothing here runs on the hot path: mmap at construction, munmap
+// at destruction; allocation failure throws std::bad_alloc.
+//
+// ZeroArray<T> is an array of T on such memory. No constructor runs: an
+// element starts as all-zero bytes, so T must be trivially destructible and
+// its all-zero bytes must be a valid, meaningful initial value (the classes
+// that use it say which value that is: "0 = empty", "state 0 = CLOSED").
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace synmill::tcp {
+
+class ZeroPages {
+ public:
+  ZeroPages() = default;
+  explicit ZeroPages(size_t bytes);
+  ~ZeroPages();
+  ZeroPages(ZeroPages&& o) noexcept : p_(o.p_), bytes_(o.bytes_) {
+    o.p_ = nullptr;
+    o.bytes_ = 0;
+  }
+  ZeroPages& operator=(ZeroPages&& o) noexcept;
+  ZeroPages(const ZeroPages&) = delete;
+  ZeroPages& operator=(const ZeroPages&) = delete;
+
+  void* get() const { return p_; }  // page-aligned; nullptr when bytes == 0
+  size_t bytes() const { return bytes_; }
+
+ private:
+  void* p_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+template <class T>
+class ZeroArray {
+  static_assert(std::is_trivially_destructible_v<T>, "ZeroArray never runs destructors");
+
+ public:
+  ZeroArray() = default;
+  explicit ZeroArray(size_t n) : mem_(n * sizeof(T)) {}
+
+  T* get() const { return static_cast<T*>(mem_.get()); }
+  T& operator[](size_t i) const { return get()[i]; }
+
+ private:
+  ZeroPages mem_;
+};
+
+}  // namespace synmill::tcp

@@ -1,0 +1,106 @@
+// Issue 12, "no pool is touched in full at start-up": a Stack sized for
+// hundreds of MiB of pools and tables costs the process almost nothing until
+// connections use it. Measured as the growth of the process's resident
+// anonymous memory (RssAnon in /proc/self/status), which counts pages written
+// and not pages merely reserved.
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+#include "tcp/chunk_pool.hpp"
+
+namespace synmill::tcp::test {
+namespace {
+
+// Resident anonymous memory of this process, in bytes (0 if unreadable).
+int64_t rss_anon() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  int64_t kib = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "RssAnon:", 8) == 0) {
+      kib = std::strtoll(line + 8, nullptr, 10);
+      break;
+    }
+  }
+  std::fclose(f);
+  return kib * 1024;
+}
+
+constexpr int64_t kMiB = 1024 * 1024;
+
+TEST_CASE("A large Stack is not touched at construction", "[tcp][memory]") {
+  REQUIRE(rss_anon() > 0);
+  StackConfig cfg = small_config();
+  cfg.max_conns = 262144;
+  cfg.max_time_wait = 262144;
+  cfg.send_chunks = 131072;  // 256 MiB of chunks
+  cfg.chunk_size = 2048;
+  cfg.rcv_wnd = 64 * 1024;
+  // What the constructor reserves: chunks, connection records, receive
+  // rings, two tuple maps, timer nodes (and the TIME_WAIT table besides).
+  const int64_t reserved = int64_t{cfg.send_chunks} * cfg.chunk_size +
+                           int64_t{cfg.max_conns} * (sizeof(ConnHot) + sizeof(ConnCold) + 34 * 4 + 2 * 32 + 64);
+  REQUIRE(reserved > 400 * kMiB);
+
+  const int64_t before = rss_anon();
+  auto h = std::make_unique<Harness>(cfg);
+  const int64_t built = rss_anon();
+  WARN("constructing a Stack reserving " << reserved / kMiB << " MiB grew RssAnon by "
+                                         << (built - before) / 1024 << " KiB");
+  CHECK(built - before < 4 * kMiB);
+
+  // Using it backs what is used: 256 connections with data queued.
+  REQUIRE(h->stack.listen(kServerPort, h->app));
+  std::vector<uint8_t> data(8192, 0x5a);
+  for (uint16_t i = 0; i < 256; ++i) {
+    Peer p(passive_tuple(static_cast<uint16_t>(kPeerPort + i)), kPeerIss, plain_peer());
+    const ConnId id = open_passive(*h, p);
+    REQUIRE(h->stack.send(id, data) == data.size());
+    h->take();
+  }
+  CHECK(h->stack.conn_count() == 256);
+  CHECK(h->stack.chunks_in_use() >= 256 * 4);
+  const int64_t used = rss_anon();
+  WARN("256 connections with 8 KiB queued each: RssAnon grew by a further " << (used - built) / 1024 << " KiB");
+  CHECK(used - built >= 256 * 8192);       // at least the queued bytes are backed now
+  CHECK(used - built < 2 * 256 * 8192 + 16 * kMiB);  // and not the whole reservation
+  h.reset();
+}
+
+TEST_CASE("ChunkPool: a 128 MiB pool is backed chunk by chunk", "[tcp][memory]") {
+  REQUIRE(rss_anon() > 0);
+  const int64_t before = rss_anon();
+  ChunkPool pool(65536, 2048);
+  const int64_t built = rss_anon();
+  CHECK(built - before < kMiB);
+  CHECK(pool.available() == 65536);
+  // Chunks come in index order from the front; writing 1,024 of them backs 2 MiB.
+  std::vector<uint32_t> got;
+  for (int i = 0; i < 1024; ++i) {
+    const uint32_t c = pool.acquire();
+    REQUIRE(c == static_cast<uint32_t>(i));
+    std::memset(pool.data(c), 0xa5, pool.chunk_size());
+    got.push_back(c);
+  }
+  const int64_t used = rss_anon();
+  CHECK(used - built >= 2 * kMiB);
+  CHECK(used - built < 3 * kMiB);
+  // A fresh chunk reads as zeros and has no external bytes.
+  const uint32_t c = pool.acquire();
+  CHECK_FALSE(pool.external(c));
+  CHECK(pool.data(c)[0] == 0);
+  CHECK(pool.data(c)[2047] == 0);
+  pool.release(c);
+  for (uint32_t x : got) pool.release(x);
+  CHECK(pool.in_use() == 0);
+  CHECK(pool.acquire() == 1023);  // LIFO: the last released comes back first
+}
+
+}  // namespace
+}  // namespace synmill::tcp::test
