@@ -206,6 +206,7 @@ class Stack {
   void input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now);
   void input_sync(ConnHot& c, const SegmentIn& seg, Instant now);
   bool input_predicted(ConnHot& c, const SegmentIn& seg, Instant now);  // stack_predict.cpp
+  bool after_data_acked(ConnHot& c);
   bool acceptable(const ConnHot& c, const SegmentIn& seg) const;
   bool input_rst(ConnHot& c, const SegmentIn& seg, Instant now);
   bool input_ack(ConnHot& c, const SegmentIn& seg, Instant now);

@@ -355,18 +355,23 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
       default: break;
     }
   }
-  if (data_acked > 0 && (c.flags & cflag::kAccepted)) {
-    if (!(c.flags & cflag::kFinQueued)) {
-      app_of(c)->on_writable(*this, id_of(c));
-      if (c.state == State::kClosed) return false;
-    }
-    // The application may take buffered bytes now (an echo freed by the ACK).
-    if (cold(c).rcvq.in_order(c.rcv_nxt) > 0) {
-      deliver(c);
-      if (c.state == State::kClosed) return false;
-    }
-    check_window_update(c);
+  return data_acked == 0 || after_data_acked(c);
+}
+
+// Send space came back: the application may write (on_writable), and take
+// buffered bytes now (an echo freed by the ACK). False when it closed the
+// connection meanwhile.
+bool Stack::after_data_acked(ConnHot& c) {
+  if (!(c.flags & cflag::kAccepted)) return true;
+  if (!(c.flags & cflag::kFinQueued)) {
+    app_of(c)->on_writable(*this, id_of(c));
+    if (c.state == State::kClosed) return false;
   }
+  if (cold(c).rcvq.in_order(c.rcv_nxt) > 0) {
+    deliver(c);
+    if (c.state == State::kClosed) return false;
+  }
+  check_window_update(c);
   return true;
 }
 

@@ -72,17 +72,7 @@ bool Stack::input_predicted(ConnHot& c, const SegmentIn& seg, Instant now) {
   }
   c.snd_wl1 = seg.seq;  // the window itself is unchanged
   c.snd_wl2 = seg.ack;
-  if (data_acked > 0 && (c.flags & cflag::kAccepted)) {
-    if (!(c.flags & cflag::kFinQueued)) {
-      app_of(c)->on_writable(*this, id_of(c));
-      if (c.state == State::kClosed) return true;
-    }
-    if (cold(c).rcvq.in_order(c.rcv_nxt) > 0) {
-      deliver(c);
-      if (c.state == State::kClosed) return true;
-    }
-    check_window_update(c);
-  }
+  if (data_acked > 0 && !after_data_acked(c)) return true;
 
   // input_text_fin: in-order data, all inside the window.
   if (len > 0) {
