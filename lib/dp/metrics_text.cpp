@@ -91,6 +91,12 @@ const std::map<std::string, std::string, std::less<>>& helps() {
       {std::string(kPortDrops), "frames the worker dropped before the TCP stack, by reason"},
       {std::string(kStates), "connections per TCP state on this worker (TIME_WAIT from the compact table)"},
       {"synmill_mbufs_in_use", "packet buffers (mbufs) in use in the pool"},
+      {"synmill_worker_orphans", "connections the application closed that are not finished (FIN_WAIT_1/2, CLOSING, "
+                                 "LAST_ACK)"},
+      {"synmill_worker_squatters", "connections holding data toward a peer window below one segment"},
+      {"synmill_worker_chunks_in_use", "send-pool chunks in use"},
+      {"synmill_worker_timers_armed", "connection and application timers armed"},
+      {"synmill_worker_time_wait_entries", "entries in the TIME_WAIT table"},
       {"synmill_mbufs", "packet buffers (mbufs) in the pool"},
   };
   return h;
@@ -120,6 +126,10 @@ MetricName metric_for_stat(const std::string& name) {
   if (is_tcp_event(name)) return {fmt::format("synmill_tcp_{}_total", name), "", "", true};
   if (name == "mbufs_in_use") return {"synmill_mbufs_in_use", "", "", false};
   if (name == "mbufs_total") return {"synmill_mbufs", "", "", false};
+  // The worker's gauges (they go down): no _total, TYPE gauge.
+  if (name == "orphans" || name == "squatters" || name == "chunks_in_use" || name == "timers_armed" ||
+      name == "time_wait_entries")
+    return {fmt::format("synmill_worker_{}", name), "", "", false};
   // worker counters; rx_bytes/tx_bytes come as port_rx_bytes/port_tx_bytes
   const std::string base = name.starts_with("port_") ? name.substr(5) : name;
   return {fmt::format("synmill_worker_{}_total", base), "", "", true};
