@@ -25,7 +25,6 @@
 #include "tcp/syn_cookie.hpp"
 #include "tcp/time_wait_table.hpp"
 #include "tcp/timer_wheel.hpp"
-#include "tcp/tuple_map.hpp"
 
 namespace synmill::tcp {
 

@@ -99,7 +99,7 @@ TimeWaitTable::Flow TimeWaitTable::find_flow_rest(const FourTuple& t, uint64_t h
     if (v == 0) return Flow{};
     if ((v & 0x7f) == fp) {
       if (v & kConnBit) {
-        if (same(conn_tuple(v >> 8), t)) return Flow{v >> 8, true};
+        if (same_tuple(conn_tuple(v >> 8), t)) return Flow{v >> 8, true};
       } else if (matches(ring_[v >> 8], t)) {
         return Flow{v >> 8, false};
       }

@@ -51,12 +51,12 @@
 // segment's tuple is looked up once (find_flow) and the first slot read tells
 // a connection, a TIME_WAIT entry, or neither; the index is sized for both
 // populations at load <= 0.7, 5.75 bytes per connection slot (the
-// connection TupleMap it replaces took 32).
+// connection TupleMap it replaced took 32).
 #include <cassert>
 #include <cstdint>
 #include <cstring>
 
-#include "tcp/tuple_map.hpp"
+#include "tcp/tuple_hash.hpp"
 #include "tcp/types.hpp"
 #include "tcp/zero_pages.hpp"
 
@@ -89,7 +89,7 @@ class TimeWaitTable {
   static constexpr uint32_t kMaxLocalIps = 255;  // distinct local addresses at once (large tables)
   static constexpr uint32_t kMaxCapacity = uint32_t{1} << 24;
 
-  // capacity <= kMaxCapacity; seed keys the tuple hash (see TupleMap).
+  // capacity <= kMaxCapacity; seed keys the tuple hash (see tuple_hash.hpp).
   // conn_capacity connection slots share the index (conn_capacity <=
   // kMaxCapacity): slot i's tuple is read at conn_tuples + i * conn_stride
   // bytes (a power of two) whenever the table needs it, so it must stay put
@@ -115,7 +115,7 @@ class TimeWaitTable {
     const uint32_t v = index_[i];
     if (v == 0) return Flow{};  // the common miss: one slot read
     // The common hit: a connection in its home slot.
-    if ((v & 0xff) == (fingerprint(h) | kConnBit) && same(conn_tuple(v >> 8), t)) return Flow{v >> 8, true};
+    if ((v & 0xff) == (fingerprint(h) | kConnBit) && same_tuple(conn_tuple(v >> 8), t)) return Flow{v >> 8, true};
     return find_flow_rest(t, h, i);
   }
 
@@ -188,15 +188,6 @@ class TimeWaitTable {
   static uint32_t fingerprint(uint64_t h) {
     const auto f = static_cast<uint32_t>(h >> 57);
     return f != 0 ? f : 1;
-  }
-  static bool same(const FourTuple& a, const FourTuple& b) {  // two loads a side, no branch
-    uint64_t a8, b8;
-    uint32_t a4, b4;
-    std::memcpy(&a8, &a, 8);
-    std::memcpy(&b8, &b, 8);
-    std::memcpy(&a4, reinterpret_cast<const char*>(&a) + 8, 4);
-    std::memcpy(&b4, reinterpret_cast<const char*>(&b) + 8, 4);
-    return ((a8 ^ b8) | (a4 ^ b4)) == 0;
   }
   const FourTuple& conn_tuple(uint32_t slot) const {
     return *reinterpret_cast<const FourTuple*>(reinterpret_cast<const char*>(conn_tuples_) +
