@@ -205,6 +205,7 @@ class Stack {
   void input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now);
   void input_sync(ConnHot& c, const SegmentIn& seg, Instant now);
   bool input_predicted(ConnHot& c, const SegmentIn& seg, Instant now);  // stack_predict.cpp
+  uint32_t ack_new_data(ConnHot& c, Seq ack, Instant now);
   bool after_data_acked(ConnHot& c);
   bool acceptable(const ConnHot& c, const SegmentIn& seg) const;
   bool input_rst(ConnHot& c, const SegmentIn& seg, Instant now);

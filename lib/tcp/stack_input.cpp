@@ -278,41 +278,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
   const bool dup = is_dup_ack(c, seg, sack_news);
   uint32_t data_acked = 0;
   if (c.snd_una < seg.ack) {
-    const uint32_t acked = static_cast<uint32_t>(seg.ack - c.snd_una);
-    SendQueue& q = k.sendq;
-    data_acked = std::min(acked, q.size());
-    q.consume(chunks_, data_acked);
-    c.snd_una = seg.ack;
-    if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
-    if (c.xflags & xflag::kSacked) {
-      k.sacked.advance(c.snd_una);
-      if (k.sacked.empty()) c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
-    }
-    ctr_.tx_bytes += data_acked;
-    // RFC 6298 §3 with Karn's rule: only never-retransmitted segments are timed.
-    if ((c.flags & cflag::kRttTiming) && c.rtt_seq < seg.ack) {
-      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - c.rtt_start_us);
-      c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
-    }
-    c.retries = 0;
-    if (c.flags & cflag::kRecovery) {
-      on_ack_in_recovery(c, acked, now);
-    } else {
-      c.dupacks = 0;
-      // RFC 5681 §3.1: slow start, then congestion avoidance.
-      const uint32_t mss = mss_eff(c);
-      if (c.cwnd < c.ssthresh)
-        c.cwnd += std::min(acked, mss);
-      else
-        c.cwnd += std::max(1u, mss * mss / c.cwnd);
-    }
-    // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
-    if (c.snd_una == c.snd_max) {
-      c.rtx_at = Instant{};
-      arm_timer(c);
-    } else if (!(c.flags & cflag::kRecovery) || c.rtx_at == Instant{}) {
-      start_rtx(c, now);
-    }
+    data_acked = ack_new_data(c, seg.ack, now);
   } else if (dup) {
     on_dup_ack(c, now);
     if (c.state == State::kClosed) return false;
@@ -356,6 +322,50 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     }
   }
   return data_acked == 0 || after_data_acked(c);
+}
+
+// SND.UNA moves to `ack` (> SND.UNA): the send queue gives the bytes back,
+// RTT sample, congestion window (RFC 5681 §3.1, or the recovery's own rules),
+// retransmission timer (RFC 6298 §5.2/5.3). Returns the data bytes acked
+// (the ACK of a FIN is not data). Shared by the ladder and header prediction.
+uint32_t Stack::ack_new_data(ConnHot& c, Seq ack, Instant now) {
+  ConnCold& k = cold(c);
+  const uint32_t acked = static_cast<uint32_t>(ack - c.snd_una);
+  SendQueue& q = k.sendq;
+  const uint32_t data_acked = std::min(acked, q.size());
+  q.consume(chunks_, data_acked);
+  c.snd_una = ack;
+  if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
+  if (c.xflags & xflag::kSacked) {
+    k.sacked.advance(c.snd_una);
+    if (k.sacked.empty()) c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
+  }
+  ctr_.tx_bytes += data_acked;
+  // RFC 6298 §3 with Karn's rule: only never-retransmitted segments are timed.
+  if ((c.flags & cflag::kRttTiming) && c.rtt_seq < ack) {
+    rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - c.rtt_start_us);
+    c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
+  }
+  c.retries = 0;
+  if (c.flags & cflag::kRecovery) {
+    on_ack_in_recovery(c, acked, now);
+  } else {
+    c.dupacks = 0;
+    // RFC 5681 §3.1: slow start, then congestion avoidance.
+    const uint32_t mss = mss_eff(c);
+    if (c.cwnd < c.ssthresh)
+      c.cwnd += std::min(acked, mss);
+    else
+      c.cwnd += std::max(1u, mss * mss / c.cwnd);
+  }
+  // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
+  if (c.snd_una == c.snd_max) {
+    c.rtx_at = Instant{};
+    arm_timer(c);
+  } else if (!(c.flags & cflag::kRecovery) || c.rtx_at == Instant{}) {
+    start_rtx(c, now);
+  }
+  return data_acked;
 }
 
 // Send space came back: the application may write (on_writable), and take

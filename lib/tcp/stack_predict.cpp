@@ -44,32 +44,7 @@ bool Stack::input_predicted(ConnHot& c, const SegmentIn& seg, Instant now) {
   if (ts && seg.seq <= c.rcv_acked) c.ts_recent = seg.opts.ts_val;
 
   // input_ack: new data acknowledged.
-  uint32_t data_acked = 0;
-  if (c.snd_una < seg.ack) {
-    const uint32_t acked = static_cast<uint32_t>(seg.ack - c.snd_una);
-    ConnCold& k = cold(c);
-    data_acked = std::min(acked, k.sendq.size());
-    k.sendq.consume(chunks_, data_acked);
-    c.snd_una = seg.ack;
-    if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
-    ctr_.tx_bytes += data_acked;
-    if ((c.flags & cflag::kRttTiming) && c.rtt_seq < seg.ack) {  // RFC 6298 §3, Karn
-      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - c.rtt_start_us);
-      c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
-    }
-    c.retries = 0;
-    const uint32_t mss = mss_eff(c);  // RFC 5681 §3.1
-    if (c.cwnd < c.ssthresh)
-      c.cwnd += std::min(acked, mss);
-    else
-      c.cwnd += std::max(1u, mss * mss / c.cwnd);
-    if (c.snd_una == c.snd_max) {  // RFC 6298 §5.2 / §5.3
-      c.rtx_at = Instant{};
-      arm_timer(c);
-    } else {
-      start_rtx(c, now);
-    }
-  }
+  const uint32_t data_acked = c.snd_una < seg.ack ? ack_new_data(c, seg.ack, now) : 0;
   c.snd_wl1 = seg.seq;  // the window itself is unchanged
   c.snd_wl2 = seg.ack;
   if (data_acked > 0 && !after_data_acked(c)) return true;
