@@ -25,7 +25,6 @@ enum class TcpFrameParse : uint8_t {
 };
 
 class TcpFrameView;
-struct TcpFrameParser;
 
 TcpFrameParse parse_tcp_frame(std::span<const uint8_t> frame, ParseFlags flags, TcpFrameView& view,
                               TcpOptions& opts, ParseError& err);
@@ -58,7 +57,8 @@ class TcpFrameView {
   std::span<const uint8_t> payload() const { return {tcp_ + hdr_len_, seg_len_ - hdr_len_}; }
 
  private:
-  friend struct TcpFrameParser;
+  friend TcpFrameParse parse_tcp_frame(std::span<const uint8_t>, ParseFlags, TcpFrameView&, TcpOptions&,
+                                       ParseError&);
   const uint8_t* frame_ = nullptr;
   const uint8_t* ip_ = nullptr;
   const uint8_t* tcp_ = nullptr;

@@ -18,7 +18,7 @@ constexpr size_t kTcp6 = kEthHeaderLen + kIpv6HeaderLen;
 constexpr uint16_t kDfFlag = 0x4000;  // RFC 1191 path MTU discovery, as Linux sets for TCP
 
 // The TCP header at `t`, either family.
-inline void write_tcp_part(uint8_t* t, const TcpHeaderFields& h, const TcpOptions& opts, size_t opts_len) {
+[[gnu::always_inline]] inline void write_tcp_part(uint8_t* t, const TcpHeaderFields& h, const TcpOptions& opts, size_t opts_len) {
   store_be16(t + tcp_off::kSrcPort, h.src_port);
   store_be16(t + tcp_off::kDstPort, h.dst_port);
   store_be32(t + tcp_off::kSeq, h.seq);
