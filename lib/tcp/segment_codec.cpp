@@ -8,8 +8,14 @@ namespace synmill::tcp {
 
 SegmentIn segment_from_frame(const wire::Frame& f) {
   SegmentIn s;
-  s.tuple.local_ip = f.ip.dst();
-  s.tuple.remote_ip = f.ip.src();
+  s.v6 = f.kind == wire::FrameKind::kIpv6Tcp;
+  if (s.v6) {
+    s.local6 = f.ip6.dst();
+    s.remote6 = f.ip6.src();
+  } else {
+    s.tuple.local_ip = f.ip.dst();
+    s.tuple.remote_ip = f.ip.src();
+  }
   s.tuple.local_port = f.tcp.dst_port();
   s.tuple.remote_port = f.tcp.src_port();
   s.seq = Seq{f.tcp.seq()};
@@ -25,8 +31,14 @@ wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::Par
                                        wire::TcpFrameView& view, wire::ParseError& err) {
   const wire::TcpFrameParse r = wire::parse_tcp_frame(frame, flags, view, out.opts, err);
   if (r != wire::TcpFrameParse::kTcp) return r;
-  out.tuple.local_ip = view.dst_ip();
-  out.tuple.remote_ip = view.src_ip();
+  out.v6 = view.is_ipv6();
+  if (out.v6) {
+    out.local6 = view.dst_ip6();
+    out.remote6 = view.src_ip6();
+  } else {
+    out.tuple.local_ip = view.dst_ip();
+    out.tuple.remote_ip = view.src_ip();
+  }
   out.tuple.local_port = view.dst_port();
   out.tuple.remote_port = view.src_port();
   out.seq = Seq{view.seq()};
@@ -38,15 +50,20 @@ wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::Par
 }
 
 size_t frame_len_for(const SegmentOut& seg) {
-  return wire::tcp_frame_header_len(seg.opts) + seg.payload_len;
+  return wire::tcp_frame_header_len(seg.opts, seg.local6 ? wire::IpFamily::kV6 : wire::IpFamily::kV4) +
+         seg.payload_len;
 }
 
 size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
                           const wire::MacAddr& dst_mac, uint16_t ip_id, bool fill_ip_csum, bool fill_tcp_csum) {
   const size_t opts_len = wire::tcp_options_len(seg.opts);  // once
-  const size_t hdr = wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen + opts_len;
+  const bool v6 = seg.local6 != nullptr;
+  const size_t ip_len = v6 ? wire::kIpv6HeaderLen : wire::kIpv4MinHeaderLen;
+  const size_t hdr = wire::kEthHeaderLen + ip_len + wire::kTcpMinHeaderLen + opts_len;
   const size_t len = hdr + seg.payload_len;
-  if (out.size() < len || seg.payload_len > wire::tcp_frame_max_payload(seg.opts)) return 0;
+  if (out.size() < len ||
+      seg.payload_len > wire::tcp_frame_max_payload(seg.opts, v6 ? wire::IpFamily::kV6 : wire::IpFamily::kV4))
+    return 0;
   wire::TcpHeaderFields h;
   h.src_ip = seg.tuple.local_ip;
   h.dst_ip = seg.tuple.remote_ip;
@@ -57,9 +74,17 @@ size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const w
   h.flags = seg.flags;
   h.window = seg.window;
   uint8_t* p = out.data();
-  tpl.write_headers(p, dst_mac, h, seg.opts, opts_len, ip_id, seg.payload_len, fill_ip_csum);
+  if (v6)
+    tpl.write_headers6(p, dst_mac, *seg.local6, *seg.remote6, h, seg.opts, opts_len, seg.payload_len);
+  else
+    tpl.write_headers(p, dst_mac, h, seg.opts, opts_len, ip_id, seg.payload_len, fill_ip_csum);
   if (seg.payload_len > 0) seg.payload_src->copy_to(seg.payload_offset, seg.payload_len, p + hdr);
-  if (fill_tcp_csum) wire::fill_tcp_checksum(p, len - wire::kEthHeaderLen - wire::kIpv4MinHeaderLen);
+  if (fill_tcp_csum) {
+    if (v6)
+      wire::fill_tcp6_checksum(p, len - wire::kEthHeaderLen - ip_len);
+    else
+      wire::fill_tcp_checksum(p, len - wire::kEthHeaderLen - ip_len);
+  }
   return len;
 }
 

@@ -1,6 +1,7 @@
 #include "tcp/syn_cookie.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace synmill::tcp {
 
@@ -73,19 +74,28 @@ SipKey SynCookies::secret_for(uint64_t epoch) const {
 }
 
 uint32_t SynCookies::mac(const SipKey& secret, const FourTuple& t, Seq peer_isn, uint64_t epoch,
-                         uint32_t mss_idx, uint32_t ts_field, bool ts_ok) const {
+                         uint32_t mss_idx, uint32_t ts_field, bool ts_ok, const Addrs6& v6) const {
   // 24 bytes: the 4-tuple, the peer's ISN, and every parameter the cookie
   // restores (see "Tampering" in the header).
   const uint64_t a = (uint64_t{t.local_ip} << 32) | t.remote_ip;
   const uint64_t b =
       (uint64_t{t.local_port} << 48) | (uint64_t{t.remote_port} << 32) | peer_isn.raw();
   const uint64_t c = (epoch << 16) | (uint64_t{mss_idx} << 8) | (uint64_t{ts_ok} << 5) | ts_field;
+  if (v6.local != nullptr) {
+    // IPv6: both addresses in full, then b and c as above (48 bytes).
+    uint8_t bytes[48];
+    v6.local->store(bytes);
+    v6.remote->store(bytes + 16);
+    std::memcpy(bytes + 32, &b, 8);
+    std::memcpy(bytes + 40, &c, 8);
+    return static_cast<uint32_t>(siphash24(secret, bytes, sizeof bytes)) & kMacMask;
+  }
   return static_cast<uint32_t>(siphash24_words(secret, a, b, c)) & kMacMask;
 }
 
 SynCookies::Encoded SynCookies::encode(const FourTuple& t, Seq peer_isn,
                                        const wire::TcpOptions& syn_opts, uint16_t our_mss,
-                                       uint32_t ts_now, Instant now) const {
+                                       uint32_t ts_now, Instant now, const Addrs6& v6) const {
   Encoded out;
   // RFC 9293 §3.7.1: send no more than the peer's MSS (536 when absent), and
   // no more than we are configured for; rounded down to the table.
@@ -115,13 +125,14 @@ SynCookies::Encoded SynCookies::encode(const FourTuple& t, Seq peer_isn,
   }
 
   const uint64_t e = epoch_of(now);
-  const uint32_t m = mac(secret_for(e), t, peer_isn, e, idx, ts_field, out.params.ts_ok);
+  const uint32_t m = mac(secret_for(e), t, peer_isn, e, idx, ts_field, out.params.ts_ok, v6);
   out.isn = Seq((static_cast<uint32_t>(e & kEpochMask) << kEpochShift) | (idx << kMssShift) | m);
   return out;
 }
 
 std::optional<CookieParams> SynCookies::check(const FourTuple& t, Seq peer_isn, Seq cookie,
-                                              const wire::TcpOptions& ack_opts, Instant now) const {
+                                              const wire::TcpOptions& ack_opts, Instant now,
+                                              const Addrs6& v6) const {
   // Epoch: the current one or the previous one, nothing else.
   const uint64_t cur = epoch_of(now);
   const uint64_t bits = cookie.raw() >> kEpochShift;
@@ -150,7 +161,7 @@ std::optional<CookieParams> SynCookies::check(const FourTuple& t, Seq peer_isn, 
     p.sack_ok = (ts_field & kSackBit) != 0;
   }
 
-  if (mac(secret_for(e), t, peer_isn, e, idx, ts_field, p.ts_ok) != (cookie.raw() & kMacMask)) {
+  if (mac(secret_for(e), t, peer_isn, e, idx, ts_field, p.ts_ok, v6) != (cookie.raw() & kMacMask)) {
     return std::nullopt;
   }
   return p;

@@ -151,14 +151,16 @@ class SynCookies {
   // If our side disables an option (e.g. no timestamps), clear it in syn_opts
   // here AND in ack_opts for check(): the MAC covers timestamps-present, so
   // two different views of the same handshake never validate.
+  // IPv6 (issue 15): `v6` gives the addresses and the MAC covers them in full
+  // (t's address fields are then table indexes and not hashed).
   Encoded encode(const FourTuple& t, Seq peer_isn, const wire::TcpOptions& syn_opts,
-                 uint16_t our_mss, uint32_t ts_now, Instant now) const;
+                 uint16_t our_mss, uint32_t ts_now, Instant now, const Addrs6& v6 = {}) const;
 
   // Validates a bare ACK (no SYN, no RST) that matched no connection:
   // peer_isn = SEG.SEQ - 1, cookie = SEG.ACK - 1; ack_opts: that ACK's options
   // (TSecr carries the timestamp bits). nullopt: not a valid cookie, drop/RST.
   std::optional<CookieParams> check(const FourTuple& t, Seq peer_isn, Seq cookie,
-                                    const wire::TcpOptions& ack_opts, Instant now) const;
+                                    const wire::TcpOptions& ack_opts, Instant now, const Addrs6& v6 = {}) const;
 
   uint64_t epoch_of(Instant now) const;
   Duration lifetime() const { return lifetime_; }
@@ -167,7 +169,7 @@ class SynCookies {
   SipKey secret_for(uint64_t epoch) const;
   SipKey derive_secret(uint64_t epoch) const;
   uint32_t mac(const SipKey& secret, const FourTuple& t, Seq peer_isn, uint64_t epoch,
-               uint32_t mss_index, uint32_t ts_field, bool ts_ok) const;
+               uint32_t mss_index, uint32_t ts_field, bool ts_ok, const Addrs6& v6) const;
 
   SipKey master_;
   Duration lifetime_;
