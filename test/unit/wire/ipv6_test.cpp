@@ -29,9 +29,13 @@ ParseError err_of(const std::vector<uint8_t>& f) {
 }
 
 // An 8-byte options header (hop-by-hop or destination): next header, length 0, 6 bytes of options.
-std::vector<uint8_t> opts8(uint8_t nh, std::vector<uint8_t> opts) {
-  std::vector<uint8_t> h = {nh, 0};
-  h.insert(h.end(), opts.begin(), opts.end());
+// (push_back, not insert: GCC 12 warns falsely on inserts into tiny vectors.)
+std::vector<uint8_t> opts8(uint8_t nh, const std::vector<uint8_t>& opts) {
+  std::vector<uint8_t> h;
+  h.reserve(8);
+  h.push_back(nh);
+  h.push_back(0);
+  for (uint8_t b : opts) h.push_back(b);
   REQUIRE(h.size() == 8);
   return h;
 }
@@ -45,7 +49,10 @@ std::vector<uint8_t> fragment8(uint8_t nh, uint16_t offset, bool more) {
 
 std::vector<uint8_t> cat(std::initializer_list<std::vector<uint8_t>> parts) {
   std::vector<uint8_t> v;
-  for (const auto& p : parts) v.insert(v.end(), p.begin(), p.end());
+  v.reserve(64);
+  for (const auto& p : parts) {
+    for (uint8_t b : p) v.push_back(b);
+  }
   return v;
 }
 
@@ -136,9 +143,11 @@ TEST_CASE("ipv6: the chain is walked to the upper layer", "[wire][ipv6]") {
     CHECK(ip->ext_len() == 24);
   }
   SECTION("longer headers: hdr ext len counts 8-byte units after the first") {
-    std::vector<uint8_t> h = {17, 2};
-    h.insert(h.end(), {1, 20});  // PadN of 20 bytes: 2 + 2 + 20 = 24
-    h.resize(24, 0);
+    std::vector<uint8_t> h(24, 0);
+    h[0] = 17;
+    h[1] = 2;
+    h[2] = 1;  // PadN of 20 bytes: 2 + 2 + 20 = 24
+    h[3] = 20;
     const auto ip = parse6(make_frame6(ip_proto::kDestOpts, h, 17, kUpper));
     REQUIRE(ip.ok());
     CHECK(ip->ext_len() == 24);

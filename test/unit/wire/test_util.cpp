@@ -32,7 +32,7 @@ std::vector<uint8_t> make_frame6(uint8_t first_nh, const std::vector<uint8_t>& e
                                  std::vector<uint8_t> upper, const Ipv6Addr& src, const Ipv6Addr& dst,
                                  uint8_t hop_limit) {
   const size_t csum_off = upper_proto == 6 ? 16 : upper_proto == 58 ? 2 : SIZE_MAX;
-  if (csum_off + 2 <= upper.size()) {
+  if (csum_off != SIZE_MAX && csum_off + 2 <= upper.size()) {
     upper[csum_off] = 0;
     upper[csum_off + 1] = 0;
     const uint16_t c = reference_checksum6(src, dst, upper_proto, upper);
