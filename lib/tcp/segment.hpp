@@ -12,12 +12,14 @@
 namespace synmill::tcp {
 
 struct SegmentIn {
-  // local = destination of the received segment. IPv6 (v6 set): the codec
-  // fills the ports and the addresses below; Stack::on_segment fills
-  // local_ip / remote_ip from its address tables (addr_table6.hpp).
+  // local = destination of the received segment. IPv6 (local6 set): the
+  // codec fills the ports and points local6 / remote6 at the addresses (in
+  // the frame; valid during on_segment); Stack::on_segment fills local_ip /
+  // remote_ip from its address tables (addr_table6.hpp).
   FourTuple tuple;
-  bool v6 = false;
-  wire::Ipv6Addr local6, remote6;
+  const wire::Ipv6Addr* local6 = nullptr;
+  const wire::Ipv6Addr* remote6 = nullptr;
+  bool v6() const { return local6 != nullptr; }
   Seq seq;
   Seq ack;
   uint8_t flags = 0;

@@ -367,19 +367,6 @@ void Stack::drain_accept_queues() {
 
 // ---- the data path ------------------------------------------------------------
 
-void Stack::on_segment(const SegmentIn& seg, Instant now) {
-  if (seg.v6) [[unlikely]] {
-    SegmentIn s = seg;  // IPv6: the tuple's address fields come from the tables
-    if (!map_in6(s)) {
-      ++ctr_.rx_segments;
-      return;
-    }
-    segment_in(s, now);
-    return;
-  }
-  segment_in(seg, now);
-}
-
 void Stack::segment_in(const SegmentIn& seg, Instant now) {
   Entry entry(*this, now);
   ++ctr_.rx_segments;
@@ -422,6 +409,23 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
   }
   if (!seg.has(flag::kRst)) ++ctr_.drop.no_listener;
   reply_rst(seg);
+}
+
+void Stack::on_segment(const SegmentIn& seg, Instant now) {
+  if (seg.v6()) [[unlikely]] {
+    on_segment6(seg, now);
+    return;
+  }
+  segment_in(seg, now);
+}
+
+void Stack::on_segment6(const SegmentIn& seg, Instant now) {
+  SegmentIn s = seg;  // IPv6: the tuple's address fields come from the tables
+  if (!map_in6(s)) {
+    ++ctr_.rx_segments;
+    return;
+  }
+  segment_in(s, now);
 }
 
 // ---- application calls ----------------------------------------------------------

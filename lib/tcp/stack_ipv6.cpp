@@ -37,17 +37,17 @@ FourTuple Stack::tuple6(uint32_t local_tag, uint16_t local_port, const wire::Ipv
 bool Stack::map_in6(SegmentIn& s) {
   // RFC 4291 §2.5.2: the unspecified address is never a source; a segment to
   // ourselves from ourselves is the land attack, as for IPv4.
-  if (s.local6 == s.remote6 || s.remote6.is_unspecified() || s.remote6.is_multicast()) {
+  if (*s.local6 == *s.remote6 || s.remote6->is_unspecified() || s.remote6->is_multicast()) {
     ++ctr_.drop.land;
     return false;
   }
-  const auto tag = local6_tag(s.local6);
+  const auto tag = local6_tag(*s.local6);
   if (!tag) {
     ++ctr_.drop.not_local6;
     return false;
   }
   s.tuple.local_ip = *tag;
-  const uint32_t r = addr6_.find(s.remote6);
+  const uint32_t r = addr6_.find(*s.remote6);
   s.tuple.remote_ip = r == AddrTable6::kNone ? kNoRemote6 : r;
   return true;
 }

@@ -43,7 +43,7 @@ void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
     return;
   }
   const auto li = static_cast<uint16_t>(&l - listeners_.data());
-  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.v6 ? &seg.remote6 : nullptr);
+  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.remote6);
   if (c == nullptr) {
     if (cfg_.cookies == CookieMode::kOverflow) send_cookie_synack(seg, now);
     return;
@@ -73,18 +73,20 @@ wire::TcpOptions Stack::cookie_view(const wire::TcpOptions& o) const {
 
 void Stack::send_cookie_synack(const SegmentIn& seg, Instant now) {
   const uint32_t ts_now = ts_clock(now);
+  const uint16_t mss = our_mss(seg.tuple);
   const SynCookies::Encoded enc =
-      cookies_.encode(seg.tuple, seg.seq, cookie_view(seg.opts), our_mss(seg.tuple), ts_now, now, seg_addrs6(seg));
+      seg.v6() ? cookies_.encode6(seg.tuple, seg_addrs6(seg), seg.seq, cookie_view(seg.opts), mss, ts_now, now)
+               : cookies_.encode(seg.tuple, seg.seq, cookie_view(seg.opts), mss, ts_now, now);
   SegmentOut out;
   out.tuple = seg.tuple;
-  out.local6 = seg_addrs6(seg).local;  // the peer's address may be in no table yet
-  out.remote6 = seg_addrs6(seg).remote;
+  out.local6 = seg.local6;  // IPv6: the peer's address may be in no table yet
+  out.remote6 = seg.remote6;
   out.seq = enc.isn;
   out.ack = seg.seq + 1;
   out.flags = flag::kSyn | flag::kAck;
   out.window = static_cast<uint16_t>(std::min<uint32_t>(cfg_.rcv_wnd, 65535));
   out.opts.has_mss = true;
-  out.opts.mss = our_mss(seg.tuple);
+  out.opts.mss = mss;
   // Window scale and SACK can only be remembered through the timestamp: without
   // timestamps they are not offered (a scale we could not recall would make us
   // misread the peer's window and advertise ours wrongly).
@@ -114,7 +116,7 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
   }
   ++ctr_.cookies_validated;
   const auto li = static_cast<uint16_t>(&l - listeners_.data());
-  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.v6 ? &seg.remote6 : nullptr);
+  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.remote6);
   if (c == nullptr) return true;  // counted; no RST: the peer retries
   ++l.half_open;
   ++ctr_.passive_opens;

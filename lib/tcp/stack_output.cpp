@@ -163,8 +163,8 @@ void Stack::reply_rst(const SegmentIn& seg) {
   if (seg.has(flag::kRst)) return;  // never answer an RST
   SegmentOut out;
   out.tuple = seg.tuple;
-  out.local6 = seg_addrs6(seg).local;  // IPv6: the peer's address may be in no table
-  out.remote6 = seg_addrs6(seg).remote;
+  out.local6 = seg.local6;  // IPv6: the peer's address may be in no table
+  out.remote6 = seg.remote6;
   if (seg.has(flag::kAck)) {
     out.seq = seg.ack;  // <SEQ=SEG.ACK><CTL=RST>
     out.flags = flag::kRst;

@@ -151,10 +151,12 @@ class SynCookies {
   // If our side disables an option (e.g. no timestamps), clear it in syn_opts
   // here AND in ack_opts for check(): the MAC covers timestamps-present, so
   // two different views of the same handshake never validate.
-  // IPv6 (issue 15): `v6` gives the addresses and the MAC covers them in full
-  // (t's address fields are then table indexes and not hashed).
   Encoded encode(const FourTuple& t, Seq peer_isn, const wire::TcpOptions& syn_opts,
-                 uint16_t our_mss, uint32_t ts_now, Instant now, const Addrs6& v6 = {}) const;
+                 uint16_t our_mss, uint32_t ts_now, Instant now) const;
+  // IPv6 (issue 15): `a` gives the addresses and the MAC covers them in full
+  // (t's address fields are then table indexes and not hashed).
+  Encoded encode6(const FourTuple& t, const Addrs6& a, Seq peer_isn, const wire::TcpOptions& syn_opts,
+                  uint16_t our_mss, uint32_t ts_now, Instant now) const;
 
   // Validates a bare ACK (no SYN, no RST) that matched no connection:
   // peer_isn = SEG.SEQ - 1, cookie = SEG.ACK - 1; ack_opts: that ACK's options
@@ -166,10 +168,13 @@ class SynCookies {
   Duration lifetime() const { return lifetime_; }
 
  private:
+  template <class Mac>
+  Encoded encode_with(const wire::TcpOptions& syn_opts, uint16_t our_mss, uint32_t ts_now, Instant now,
+                      const Mac& mac_of) const;
   SipKey secret_for(uint64_t epoch) const;
   SipKey derive_secret(uint64_t epoch) const;
   uint32_t mac(const SipKey& secret, const FourTuple& t, Seq peer_isn, uint64_t epoch,
-               uint32_t mss_index, uint32_t ts_field, bool ts_ok, const Addrs6& v6) const;
+               uint32_t mss_index, uint32_t ts_field, bool ts_ok) const;
 
   SipKey master_;
   Duration lifetime_;

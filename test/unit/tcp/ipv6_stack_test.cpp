@@ -60,9 +60,8 @@ struct World6 {
 
   static SegmentIn seg6(const Ipv6Addr& from, uint16_t from_port, uint8_t flags, Seq seq, Seq ack = Seq{}) {
     SegmentIn s;
-    s.v6 = true;
-    s.local6 = kStack6;
-    s.remote6 = from;
+    s.local6 = &kStack6;
+    s.remote6 = &from;
     s.tuple.local_port = kServerPort;
     s.tuple.remote_port = from_port;
     s.seq = seq;
@@ -162,14 +161,15 @@ TEST_CASE("IPv6: an RST for a closed port and a refused peer hold nothing", "[tc
   CHECK(w.stack.remote6_entries() == 0);
   // Not our address: dropped, counted, unanswered.
   SegmentIn stray = World6::seg6(kPeer6, kPeerPort, flag::kSyn, kPeerIss);
-  stray.local6 = kOther6;
+  stray.local6 = &kOther6;
   w.deliver(stray);
   CHECK(w.sink.take().empty());
   CHECK(w.stack.counters().drop.not_local6 == 1);
   // Land attack and the unspecified source: dropped, unanswered.
   SegmentIn land = World6::seg6(kStack6, kServerPort, flag::kSyn, kPeerIss);
   w.deliver(land);
-  w.deliver(World6::seg6(Ipv6Addr{}, kPeerPort, flag::kSyn, kPeerIss));
+  const Ipv6Addr unspecified{};
+  w.deliver(World6::seg6(unspecified, kPeerPort, flag::kSyn, kPeerIss));
   CHECK(w.sink.take().empty());
   CHECK(w.stack.counters().drop.land == 2);
   CHECK(w.stack.conn_count() == 0);
