@@ -85,8 +85,10 @@ void check_tcp6(std::span<const uint8_t> in, const wire::Frame& f) {
   FUZZ_CHECK(peek->src_ip6 == f.ip6.src() && peek->dst_ip6 == f.ip6.dst());
   FUZZ_CHECK(peek->src_port == f.tcp.src_port() && peek->dst_port == f.tcp.dst_port());
 
-  // The reply direction, rebuilt both ways.
-  if (f.payload.size() > 2048) return;
+  // The reply direction, rebuilt both ways. Not to a multicast destination:
+  // that reply would come from a multicast source, which the parse drops
+  // (RFC 4291 §2.7); the data plane answers only its own unicast addresses.
+  if (f.payload.size() > 2048 || f.ip6.dst().is_multicast()) return;
   wire::TcpFrameSpec spec;
   spec.family = wire::IpFamily::kV6;
   spec.src_mac = kMine;

@@ -360,3 +360,22 @@ TEST_CASE("peek_tcp_flow: IPv6 only when asked, never past what Ipv6View accepts
   const auto empty = make_frame6(6, {}, 6, {});
   CHECK_FALSE(peek_tcp_flow(empty, true));  // TCP with no bytes: nothing to read
 }
+
+TEST_CASE("tcp6 parse: a multicast destination parses; judging destinations is the data plane's", "[wire][ipv6]") {
+  // fuzz_wire found that such a segment, answered by swapping addresses,
+  // gives a frame from a multicast source, which the parse drops (RFC 4291
+  // §2.7): as for IPv4, lib/wire does not know our addresses, the caller
+  // answers only its own unicast ones.
+  const auto syn = bytes_of(tv::kSyn6Frame);
+  const std::vector<uint8_t> seg(syn.begin() + 54, syn.end());
+  const auto group = Ipv6Addr::from_groups({0xFF01, 2, 0, 0, 0, 0, 0, 2});
+  const auto f = make_frame6(6, {}, 6, seg, kA1, group);
+  const auto full = parse_frame(f, kV6);
+  REQUIRE(full.ok());
+  CHECK(full->kind == FrameKind::kIpv6Tcp);
+  CHECK(full->ip6.dst().is_multicast());
+  const auto swapped = make_frame6(6, {}, 6, seg, group, kA1);
+  const auto back = parse_frame(swapped, kV6);
+  REQUIRE_FALSE(back.ok());
+  CHECK(back.error() == ParseError::kIp6MulticastSource);
+}
