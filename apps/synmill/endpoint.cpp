@@ -146,7 +146,12 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
   spec.count = cfg.mbufs;
   auto started_port = start_with_pool(res, *plan, spec, n);
   if (!started_port) return fail(started_port.error());
-  const dp::PortInfo port = std::move(started_port).value();
+  dp::PortInfo port = std::move(started_port).value();
+  std::vector<wire::Ipv6Addr> addrs6;
+  for (const dp::Address& a : cfg.addrs) {
+    if (a.v6) addrs6.push_back(a.ip6);
+  }
+  if (!addrs6.empty()) port.notes.push_back(dp::receive_ipv6_multicast(port.port_id, addrs6));
   const bool dispatching = n > 1 && port.software_dispatch;
 
   // ---- workers and their applications --------------------------------------
@@ -178,7 +183,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
       std::string error;
       auto app = tcp::make_app("echo", error);
       connectors.push_back(
-          std::make_unique<Connector>(cfg.connects, cfg.addrs.front().ip, i, n, *app));
+          std::make_unique<Connector>(cfg.connects, dp::first_ipv4(cfg.addrs), i, n, *app));
       apps.push_back(std::move(app));
       s.driver = connectors.back().get();
     }

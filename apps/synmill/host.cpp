@@ -52,7 +52,10 @@ void Host::on_stop(dp::Worker& w, tcp::Instant now) {
   if (next_ != nullptr) next_->on_stop(w, now);
 }
 
-uint32_t Host::local_ip() const { return w_->settings().addrs.front().ip; }
+uint32_t Host::local_ip() const {
+  const auto& a = w_->settings().addrs;  // the worker keeps its IPv4 addresses here (IPv6: Worker::addrs6())
+  return a.empty() ? 0 : a.front().ip;
+}
 
 ConnId Host::connect(uint32_t ip, uint16_t port, tcp::App& app) {
   const dp::WorkerSettings& s = w_->settings();

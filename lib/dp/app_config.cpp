@@ -217,7 +217,10 @@ Result<AppConfig> parse_app_args(std::span<const std::string> args, bool listene
 Result<void> check_config(const AppConfig& cfg) {
   const tcp::StackConfig& t = cfg.tcp;
   if (cfg.addrs.empty()) {
-    return Error{"no address: pass --addr A.B.C.D/P (e.g. --addr 198.18.0.1/24)"};
+    return Error{"no address: pass --addr A.B.C.D/P or X:X::X/P (e.g. --addr 198.18.0.1/24)"};
+  }
+  if (!cfg.connects.empty() && std::none_of(cfg.addrs.begin(), cfg.addrs.end(), [](const Address& a) { return !a.v6; })) {
+    return Error{"--connect opens IPv4 connections: it needs an IPv4 --addr (A.B.C.D/P)"};
   }
   if (cfg.listeners.empty() && !cfg.listeners_optional) {
     return Error{"no listener: pass --listen PORT:APP (e.g. --listen 80:http)"};

@@ -93,7 +93,9 @@ SetResult set_addr(AppConfig& c, std::string_view v) {
   if (!parsed_ok(p)) return std::get<1>(p);
   const Address a = std::get<0>(p);
   for (const Address& b : c.addrs) {
-    if (b.ip == a.ip) return fmt::format("address {} is given twice", format_ipv4(a.ip));
+    if (b.v6 == a.v6 && b.ip == a.ip && b.ip6 == a.ip6) {
+      return fmt::format("address {} is given twice", a.v6 ? format_ipv6(a.ip6) : format_ipv4(a.ip));
+    }
   }
   c.addrs.push_back(a);
   return std::nullopt;
@@ -285,7 +287,8 @@ using S = tcp::StackConfig;
 using K = OptionKind;
 
 const std::array kOptions = std::to_array<AppOption>({
-    {"addr", "A.B.C.D/P", "a local IPv4 address and its prefix length (repeatable; at least one)",
+    {"addr", "ADDR/P", "a local IPv4 (198.18.0.1/24) or IPv6 (2001:2::1/64) address and its prefix "
+                     "length (repeatable; at least one; every listener serves both families)",
      kServe, K::kList, set_addr, show_addr, [](AppConfig& c) { c.addrs.clear(); }},
     {"listen", "PORT:APP[,...]",
      "serve APP on TCP PORT (repeatable; at least one); APP: echo, discard, http, hold (never closes), send:N, metrics (Prometheus text)", kServe,

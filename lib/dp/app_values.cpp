@@ -1,7 +1,10 @@
 #include "dp/app_values.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+
+#include <arpa/inet.h>
 
 #include <fmt/format.h>
 
@@ -110,8 +113,72 @@ Parsed<uint32_t> parse_ipv4(std::string_view text) {
   return ip;
 }
 
+Parsed<wire::Ipv6Addr> parse_ipv6(std::string_view text) {
+  std::string s(text);
+  wire::Ipv6Addr a;
+  if (s.empty() || s.size() > INET6_ADDRSTRLEN || inet_pton(AF_INET6, s.c_str(), a.b.data()) != 1) {
+    return fmt::format("bad IPv6 address '{}': expected e.g. 2001:2::1", text);
+  }
+  return a;
+}
+
+uint32_t first_ipv4(const std::vector<Address>& addrs) {
+  for (const Address& a : addrs) {
+    if (!a.v6) return a.ip;
+  }
+  return 0;
+}
+
+std::string format_ipv6(const wire::Ipv6Addr& a) {
+  std::array<char, INET6_ADDRSTRLEN> buf{};
+  if (inet_ntop(AF_INET6, a.b.data(), buf.data(), buf.size()) == nullptr) return "?";
+  return std::string(buf.data());
+}
+
+namespace {
+
+Parsed<Address> parse_address6(std::string_view text, size_t slash) {
+  const auto ip = parse_ipv6(text.substr(0, slash));
+  uint64_t prefix = 0;
+  if (!parsed_ok(ip) || !to_u64(text.substr(slash + 1), prefix)) {
+    return fmt::format("bad address '{}': expected X:X::X/P, e.g. 2001:2::1/64", text);
+  }
+  if (prefix < 1 || prefix > 128) {
+    return fmt::format("bad address '{}': the prefix length must be in 1..128", text);
+  }
+  const wire::Ipv6Addr a = std::get<0>(ip);
+  const char* why = nullptr;
+  if (a.is_unspecified()) {
+    why = ":: is the unspecified address (RFC 4291 2.5.2), not a host address";
+  } else if (a.is_loopback()) {
+    why = "::1 is loopback, which never reaches a NIC";
+  } else if (a.is_multicast()) {
+    why = "a multicast address (ff00::/8) cannot be a local address";
+  } else if (a.is_link_local()) {
+    why = "link-local addresses (fe80::/10) are not supported: give a global or unique-local one";
+  } else if (a.b[0] == 0 && a.b[1] == 0 && a.b[2] == 0 && a.b[3] == 0 && a.b[4] == 0 && a.b[5] == 0 &&
+             a.b[6] == 0 && a.b[7] == 0 && a.b[8] == 0 && a.b[9] == 0 && a.b[10] == 0xFF && a.b[11] == 0xFF) {
+    why = "an IPv4-mapped address (::ffff:0:0/96): give the IPv4 address itself";
+  }
+  if (why != nullptr) return fmt::format("bad address '{}': {}", text, why);
+  Address out;
+  out.v6 = true;
+  out.ip6 = a;
+  out.prefix = static_cast<uint8_t>(prefix);
+  return out;
+}
+
+}  // namespace
+
 Parsed<Address> parse_address(std::string_view text) {
   const size_t slash = text.find('/');
+  if (text.substr(0, slash).find(':') != std::string_view::npos) {
+    if (slash == std::string_view::npos) {
+      return fmt::format("bad address '{}': expected X:X::X/P with the prefix length, e.g. 2001:2::1/64",
+                         text);
+    }
+    return parse_address6(text, slash);
+  }
   if (slash == std::string_view::npos) {
     return fmt::format("bad address '{}': expected A.B.C.D/P with the prefix length, e.g. "
                        "198.18.0.1/24", text);
@@ -145,7 +212,10 @@ Parsed<Address> parse_address(std::string_view text) {
     return fmt::format("bad address '{}': it is the broadcast address of its /{} subnet", text, prefix);
   }
   if (why != nullptr) return fmt::format("bad address '{}': {}", text, why);
-  return Address{a, static_cast<uint8_t>(prefix)};
+  Address out;
+  out.ip = a;
+  out.prefix = static_cast<uint8_t>(prefix);
+  return out;
 }
 
 namespace {
@@ -192,7 +262,9 @@ std::string format_ipv4(uint32_t ip) {
   return fmt::format("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 0xFF, (ip >> 8) & 0xFF, ip & 0xFF);
 }
 
-std::string format_address(const Address& a) { return fmt::format("{}/{}", format_ipv4(a.ip), a.prefix); }
+std::string format_address(const Address& a) {
+  return fmt::format("{}/{}", a.v6 ? format_ipv6(a.ip6) : format_ipv4(a.ip), a.prefix);
+}
 
 std::string format_listen(const ListenSpec& l) { return fmt::format("{}:{}", l.port, l.app); }
 

@@ -63,9 +63,16 @@ Parsed<bool> parse_bool(std::string_view text);
 // "A.B.C.D" (strict: four decimal octets, no leading zeros).
 Parsed<uint32_t> parse_ipv4(std::string_view text);
 
+// IPv6 text (RFC 4291 §2.2; RFC 5952 forms and the others it reads).
+Parsed<wire::Ipv6Addr> parse_ipv6(std::string_view text);
+
 // "A.B.C.D/P": a unicast host address with its prefix length (0..32). Rejects
 // 0.0.0.0, loopback, multicast, class E, the limited broadcast and the
 // directed broadcast of its own subnet.
+// "X:X::X/P" (an IPv6 address, prefix 1..128): a global or unique-local
+// unicast address. Rejects :: (RFC 4291 §2.5.2), ::1 (§2.5.3), multicast
+// (ff00::/8, §2.7) and link-local (fe80::/10, §2.5.6: synmill derives none
+// and Neighbor Discovery answers only for the addresses it is given).
 Parsed<Address> parse_address(std::string_view text);
 
 // Application names a program built on synmill::run serves besides the
@@ -77,7 +84,10 @@ void accept_app_names(std::vector<std::string> names);
 Parsed<std::vector<ListenSpec>> parse_listen(std::string_view text);
 
 std::string format_ipv4(uint32_t ip);
-std::string format_address(const Address& a);  // "198.18.0.1/24"
+// The first IPv4 address of the list (the source of --connect), 0 if none.
+uint32_t first_ipv4(const std::vector<Address>& addrs);
+std::string format_ipv6(const wire::Ipv6Addr& a);  // RFC 5952: "2001:2::1"
+std::string format_address(const Address& a);  // "198.18.0.1/24", "2001:2::1/64"
 std::string format_listen(const ListenSpec& l);  // "80:http"
 // "1", "0.25" (seconds, trailing zeros dropped)
 std::string format_seconds(tcp::Duration d);

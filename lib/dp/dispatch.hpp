@@ -22,11 +22,15 @@
 
 struct rte_mbuf;
 
+#include "wire/ipv6_addr.hpp"
+
 namespace synmill::dp {
 
 struct NeighbourNote {
   uint32_t ip = 0;
   std::array<uint8_t, 6> mac{};
+  bool v6 = false;  // an IPv6 neighbour: ip6 (ip unused)
+  wire::Ipv6Addr ip6{};
 };
 
 class Dispatch {

@@ -26,6 +26,28 @@ std::string driver_name_of(uint16_t port_id) {
   return dev.driver_name;
 }
 
+std::string receive_ipv6_multicast(uint16_t port_id, const std::vector<wire::Ipv6Addr>& addrs) {
+  std::vector<rte_ether_addr> macs;
+  const auto add = [&](const wire::MacAddr& m) {
+    rte_ether_addr e{};
+    std::copy(m.begin(), m.end(), std::begin(e.addr_bytes));
+    const bool seen = std::any_of(macs.begin(), macs.end(),
+                                  [&](const rte_ether_addr& x) { return rte_is_same_ether_addr(&x, &e) != 0; });
+    if (!seen) macs.push_back(e);
+  };
+  add(wire::ipv6_multicast_mac(wire::kAllNodesAddr));
+  for (const wire::Ipv6Addr& a : addrs) add(wire::ipv6_multicast_mac(wire::solicited_node_addr(a)));
+  const int ret = rte_eth_dev_set_mc_addr_list(port_id, macs.data(), static_cast<uint32_t>(macs.size()));
+  if (ret == 0) return fmt::format("IPv6: {} multicast MACs in the port's filter (all-nodes, solicited-node)", macs.size());
+  const int all = rte_eth_allmulticast_enable(port_id);
+  if (all == 0) {
+    return fmt::format("IPv6: multicast filter list refused ({}): all-multicast mode on", rte_strerror(-ret));
+  }
+  return fmt::format("IPv6: neither a multicast filter list ({}) nor all-multicast mode ({}): Neighbor "
+                     "Solicitations to a solicited-node group reach us only if the port filters nothing",
+                     rte_strerror(-ret), rte_strerror(-all));
+}
+
 Result<PortInfo> start_port(const PortPlan& plan, rte_mempool* pool) {
   PortInfo info = plan.info;
   const uint16_t port = info.port_id;

@@ -20,6 +20,7 @@
 #include "dp/driver_profile.hpp"
 #include "dp/flow_steer.hpp"
 #include "dp/port_info.hpp"
+#include "wire/ipv6_addr.hpp"
 #include "dp/result.hpp"
 
 struct rte_mempool;
@@ -58,6 +59,14 @@ Result<PortPlan> configure_port(const DriverProfile& profile, const PortRequest&
 // promiscuous mode off, installs steering rules, reads back the RSS key and
 // RETA, the link and the MAC address.
 Result<PortInfo> start_port(const PortPlan& plan, rte_mempool* pool);
+
+// Has the started port deliver the multicast frames IPv6 Neighbor Discovery
+// needs (RFC 4861 §7.2.1): all-nodes (ff02::1) and the solicited-node group
+// of each address, by the port's multicast filter list, or else by
+// all-multicast mode. Returns a line for the port's notes: what was done, or
+// why neither could be (then NS to a solicited-node group may not arrive;
+// net_tap and net_memif filter nothing and need neither).
+std::string receive_ipv6_multicast(uint16_t port_id, const std::vector<wire::Ipv6Addr>& addrs);
 
 // Removes flow rules and stops the port (it may be started again).
 Result<void> stop_port(uint16_t port_id);

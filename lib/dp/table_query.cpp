@@ -12,11 +12,21 @@ void answer(const tcp::Stack& stack, TableQuery& q, tcp::Instant now) {
     return;
   }
   q.rows.clear();
+  q.addrs6.clear();
   q.seen = 0;
-  const auto cap = static_cast<uint32_t>(std::min<size_t>(q.want, q.rows.capacity()));
+  const auto cap = static_cast<uint32_t>(std::min({size_t{q.want}, q.rows.capacity(), q.addrs6.capacity()}));
   const auto visit = [&](const tcp::ConnInfo& ci) {
     if (q.seen++ < q.skip) return;
-    if (q.rows.size() < cap) q.rows.push_back(ci);  // within capacity: no allocation
+    if (q.rows.size() < cap) {  // within capacity: no allocation
+      q.rows.push_back(ci);
+      TableQuery::Addrs6 a{};
+      if (tcp::is_ipv6(ci.tuple)) {
+        const tcp::Addrs6 p = stack.addrs6(ci.tuple);
+        if (p.local != nullptr) a.local = *p.local;
+        if (p.remote != nullptr) a.remote = *p.remote;
+      }
+      q.addrs6.push_back(a);
+    }
   };
   stack.for_each_conn(q.skip + cap, visit);
   if (q.rows.size() < cap) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tcp/stack.hpp"
+#include "wire/ipv6_addr.hpp"
 
 namespace synmill::dp {
 
@@ -22,6 +23,13 @@ struct TableQuery {
   uint32_t skip = 0;
   uint32_t want = 0;
   std::vector<tcp::ConnInfo> rows;
+  // The addresses of each row's tuple when it is IPv6 (tcp::is_ipv6), copied
+  // by the worker (its address table is its own); zero for IPv4 rows.
+  // Reserve as rows.
+  struct Addrs6 {
+    wire::Ipv6Addr local, remote;
+  };
+  std::vector<Addrs6> addrs6;
   uint32_t seen = 0;  // entries visited, skipped ones included (to carry `skip` to the next worker)
   tcp::Instant now;  // the worker's clock when it answered
   // kState: the state a segment for `tuple` would meet (Stack::state_of).

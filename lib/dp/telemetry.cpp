@@ -184,13 +184,16 @@ int cmd_conns(const char*, const char* params, rte_tel_data* d) {
   TableQuery q;
   q.kind = TableQuery::Kind::kConns;
   q.rows.reserve(want);
+  q.addrs6.reserve(want);
   for (size_t i = 0; i < src.workers.size() && added < want && bytes < kReplyBudget; ++i) {
     q.skip = skip;
     q.want = want - added;
     if (!src.workers[i]->ask(q, kAskTimeoutMs)) return -1;
     skip -= std::min(skip, q.seen);
-    for (const tcp::ConnInfo& ci : q.rows) {
-      const std::vector<std::string> values = conn_values(conn_row(ci, static_cast<uint16_t>(i), q.now));
+    for (size_t r = 0; r < q.rows.size(); ++r) {
+      const tcp::ConnInfo& ci = q.rows[r];
+      const std::vector<std::string> values =
+          conn_values(conn_row(ci, static_cast<uint16_t>(i), q.now, r < q.addrs6.size() ? &q.addrs6[r] : nullptr));
       size_t row_bytes = 3;
       for (const std::string& v : values) row_bytes += v.size() + 3;
       if (bytes + row_bytes >= kReplyBudget) {

@@ -86,7 +86,10 @@ struct ConnRow {
   int64_t timer_in_ms = -1;  // until the state's reclaim timer fires; -1: none
 };
 
-ConnRow conn_row(const tcp::ConnInfo& ci, uint16_t core, tcp::Instant now);
+// IPv6 tuples (tcp::is_ipv6) take their addresses from `a6` (the worker's
+// copy, TableQuery::addrs6) and read "[2001:2::1]:80"; IPv4 ones "198.18.0.1:80".
+ConnRow conn_row(const tcp::ConnInfo& ci, uint16_t core, tcp::Instant now,
+                 const TableQuery::Addrs6* a6 = nullptr);
 
 // What the callbacks read. Fill it completely before register_telemetry().
 struct TelemetrySource {

@@ -84,14 +84,21 @@ uint64_t total_drops(const Totals& t) {
   return n;
 }
 
-ConnRow conn_row(const tcp::ConnInfo& ci, uint16_t core, tcp::Instant now) {
+ConnRow conn_row(const tcp::ConnInfo& ci, uint16_t core, tcp::Instant now, const TableQuery::Addrs6* a6) {
   const auto until = [now](tcp::Instant at) -> int64_t {
     if (at == tcp::Instant{}) return -1;
     return std::max<int64_t>(0, (at - now).count_ms());
   };
   ConnRow r;
-  r.local = fmt::format("{}:{}", format_ipv4(ci.tuple.local_ip), ci.tuple.local_port);
-  r.remote = fmt::format("{}:{}", format_ipv4(ci.tuple.remote_ip), ci.tuple.remote_port);
+  if (tcp::is_ipv6(ci.tuple)) {
+    const TableQuery::Addrs6 none{};
+    const TableQuery::Addrs6& a = a6 != nullptr ? *a6 : none;
+    r.local = fmt::format("[{}]:{}", format_ipv6(a.local), ci.tuple.local_port);
+    r.remote = fmt::format("[{}]:{}", format_ipv6(a.remote), ci.tuple.remote_port);
+  } else {
+    r.local = fmt::format("{}:{}", format_ipv4(ci.tuple.local_ip), ci.tuple.local_port);
+    r.remote = fmt::format("{}:{}", format_ipv4(ci.tuple.remote_ip), ci.tuple.remote_port);
+  }
   r.state = std::string(tcp::to_string(ci.state));
   r.core = core;
   r.snd_una = ci.snd_una.raw();

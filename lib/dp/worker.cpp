@@ -57,6 +57,13 @@ Worker::Worker(const WorkerSettings& s)
   if (s.port != nullptr) tpl_ = wire::TcpFrameTemplate(s.port->mac);
   tick_ns_ = std::max<int64_t>(s.tcp.timer_tick.count_ns(), 1);
   stack_ = std::make_unique<tcp::Stack>(s.tcp, s.secrets, *this, tcp::Instant{});
+  // settings' addrs keep the IPv4 addresses (the IPv4 path compares ip only);
+  // the IPv6 ones go to addrs6_ and to the stack (one listener, both families).
+  std::erase_if(s_.addrs, [this](const Address& a) {
+    if (a.v6 && stack_->add_local6(a.ip6)) addrs6_.push_back(a);
+    return a.v6;
+  });
+  v6_ = !addrs6_.empty();
   filter_out_ = s.driver != nullptr && s.driver->filters_output();
 }
 
@@ -141,7 +148,7 @@ void Worker::learn(uint32_t ip, const std::array<uint8_t, 6>& mac) {
     n.ip = ip;
     n.mac = mac;
     ++ctr_.arp_learned;
-    if (dispatch_ != nullptr && s_.index == 0) dispatch_->announce(NeighbourNote{ip, mac});
+    if (dispatch_ != nullptr && s_.index == 0) dispatch_->announce(NeighbourNote{ip, mac, false, {}});
   }
 }
 
@@ -237,9 +244,12 @@ void Worker::emit(const tcp::SegmentOut& seg) {
     rte_pktmbuf_free(m);
     return;
   }
-  const auto* mac = neighbour(seg.tuple.remote_ip);
-  const bool ip_off = s_.port->tx_ip_cksum_offloaded();
-  const bool tcp_off = s_.port->tx_tcp_cksum_offloaded();
+  // IPv4 and IPv6 pick the destination MAC alike: the neighbour table, else
+  // the MAC the current frame came from. IPv6 checksums are computed here.
+  const bool v6 = seg.local6 != nullptr;
+  const auto* mac = v6 ? neighbour6(*seg.remote6) : neighbour(seg.tuple.remote_ip);
+  const bool ip_off = !v6 && s_.port->tx_ip_cksum_offloaded();
+  const bool tcp_off = !v6 && s_.port->tx_tcp_cksum_offloaded();
   const size_t len =
       tcp::frame_from_segment(std::span<uint8_t>(p, need), seg, tpl_, mac ? *mac : reply_mac_, 0, !ip_off, !tcp_off);
   if (len == 0) {
@@ -295,6 +305,7 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
   }
   // Checksums the NIC verified are not verified again; ones it found bad are dropped.
   wire::ParseFlags pf = wire::kVerifyChecksums;
+  pf.accept_ipv6 = v6_;
   if (s_.port->rx_ip_cksum_offloaded()) {
     const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
     if (st == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
@@ -327,6 +338,10 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
       count_parse_error(ctr_, err);
       rte_pktmbuf_free(m);
       return;
+  }
+  if (seg.v6()) {
+    handle_tcp6(m, seg, view.eth_dst(), now);
+    return;
   }
   // TCP. To one of our addresses, unicast, from a plausible unicast source.
   const uint32_t src = seg.tuple.remote_ip;
@@ -398,10 +413,10 @@ void Worker::handle_other(rte_mbuf* m, std::span<uint8_t> frame, wire::ParseFlag
       return;
     case wire::FrameKind::kIpv4Tcp:  // parse_tcp_frame() took these; never here
     case wire::FrameKind::kIpv4Other: ++ctr_.drop_other_protocol; rte_pktmbuf_free(m); return;
-    case wire::FrameKind::kOther:
-    case wire::FrameKind::kIpv6Tcp:  // IPv6 is classified only with ParseFlags::accept_ipv6 (not set here yet)
-    case wire::FrameKind::kIpv6Icmp:
-    case wire::FrameKind::kIpv6Other: ++ctr_.drop_non_ip; rte_pktmbuf_free(m); return;
+    case wire::FrameKind::kIpv6Icmp: handle_icmp6(m, frame, *f); return;
+    case wire::FrameKind::kIpv6Tcp:  // parse_tcp_frame() took these; never here
+    case wire::FrameKind::kIpv6Other: ++ctr_.drop_other_protocol; rte_pktmbuf_free(m); return;
+    case wire::FrameKind::kOther: ++ctr_.drop_non_ip; rte_pktmbuf_free(m); return;
   }
 }
 
@@ -441,9 +456,13 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
   for (uint16_t i = 0; i < kept; ++i) {
     rte_mbuf* m = rx[i];
     const auto flow = wire::peek_tcp_flow(
-        std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)));
-    const uint16_t owner =
-        flow ? owner_for(hasher_.hash(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers) : 0;
+        std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)), v6_);
+    // The hash the NIC's RSS would take (ipv4-tcp / ipv6-tcp), so the owner
+    // is the core the NIC would pick.
+    const uint16_t owner = !flow ? 0
+        : flow->family == wire::IpFamily::kV6
+            ? owner_for(hasher_.hash6(flow->src_ip6.b, flow->dst_ip6.b, flow->src_port, flow->dst_port), workers)
+            : owner_for(hasher_.hash(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers);
     if (owner == s_.index) {
       handle(m, now);
     } else if (dispatch_->to_owner(owner, m)) {
@@ -463,7 +482,7 @@ uint16_t Worker::shed_burst(rte_mbuf** rx, uint16_t n) {
   bool mixed = false;
   for (uint16_t i = 0; i < n; ++i) {
     const auto flow = wire::peek_tcp_flow(
-        std::span<const uint8_t>(rte_pktmbuf_mtod(rx[i], const uint8_t*), rte_pktmbuf_data_len(rx[i])));
+        std::span<const uint8_t>(rte_pktmbuf_mtod(rx[i], const uint8_t*), rte_pktmbuf_data_len(rx[i])), v6_);
     flags[i] = flow ? flow->flags : 0;
     mixed = mixed || !LoadShed::new_syn(flags[i]);
   }
@@ -488,7 +507,13 @@ uint16_t Worker::shed_burst(rte_mbuf** rx, uint16_t n) {
 
 void Worker::take_neighbours() {
   NeighbourNote note;
-  while (dispatch_->next_neighbour(s_.index, note)) learn(note.ip, note.mac);
+  while (dispatch_->next_neighbour(s_.index, note)) {
+    if (note.v6) {
+      learn6(note.ip6, note.mac);
+    } else {
+      learn(note.ip, note.mac);
+    }
+  }
 }
 
 // Worker 0 transmits what owners without a TX queue of their own handed over.
@@ -519,7 +544,10 @@ void Worker::finish_dispatch() {
 
 void Worker::run(const std::atomic<int>& state) {
   set_clock(rte_get_tsc_hz(), rte_rdtsc());
-  if (s_.gratuitous_arp && polls_port_) send_gratuitous_arp();
+  if (s_.gratuitous_arp && polls_port_) {
+    send_gratuitous_arp();
+    send_unsolicited_na();
+  }
   const bool forwards = dispatch_ != nullptr && s_.index == 0 && !dispatch_->owners_transmit();
   // Each pass that may touch the port is marked for UnmapGuard (a PMD's
   // munmap() from the control thread waits for the pass to end).

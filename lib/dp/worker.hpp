@@ -18,6 +18,7 @@
 #include "tcp/app.hpp"
 #include "tcp/stack.hpp"
 #include "wire/frame.hpp"
+#include "wire/ipv6_addr.hpp"
 #include "wire/tcp_template.hpp"
 
 struct rte_mbuf;
@@ -25,9 +26,13 @@ struct rte_mempool;
 
 namespace synmill::dp {
 
+// One of our addresses (--addr): IPv4 (ip, prefix 0..32) or, with v6 set,
+// IPv6 (ip6, prefix 0..128; ip stays 0).
 struct Address {
   uint32_t ip = 0;      // host order
   uint8_t prefix = 24;
+  bool v6 = false;
+  wire::Ipv6Addr ip6{};
 };
 
 // What the main thread asks the workers to do.
@@ -47,6 +52,9 @@ enum class RunState : int {
   X(link_downs) X(link_ups) X(link_down_loops) X(drop_link_down)             \
   X(overload_entered) X(overload_loops) X(shed_syn_overload) X(shed_syn_tx_full) \
   X(shed_to_cookies)                                                         \
+  X(nd_solicits) X(nd_adverts_sent) X(nd_adverts_received) X(nd_learned)     \
+  X(nd_unsolicited_sent) X(icmp6_echo_replies) X(drop_nd_invalid)            \
+  X(drop_nd_not_ours) X(drop_nd_conflict) X(drop_icmp6_other)                \
   X(loops) X(busy_loops) X(busy_cycles) X(total_cycles)
 
 struct WorkerCounters {
@@ -162,7 +170,9 @@ class Worker final : public tcp::TxSink {
 
   // For a LoopDriver, on this worker's thread.
   tcp::Stack& stack_mut() { return *stack_; }
+  // settings().addrs holds the IPv4 addresses only; the IPv6 ones are here.
   const WorkerSettings& settings() const { return s_; }
+  const std::vector<Address>& addrs6() const { return addrs6_; }
   uint64_t tsc_start() const { return tsc_start_; }
   // Whether the next hop for `ip` is known; if not, asks with an ARP request
   // (at most once per call).
@@ -182,6 +192,16 @@ class Worker final : public tcp::TxSink {
   void learn(uint32_t ip, const std::array<uint8_t, 6>& mac);
   const std::array<uint8_t, 6>* neighbour(uint32_t ip) const;
   void send_gratuitous_arp();
+  // IPv6 (worker_ipv6.cpp): TCP checks, Neighbor Discovery, ICMPv6 echo,
+  // the neighbour table, the unsolicited NA at start.
+  void handle_tcp6(rte_mbuf* m, const tcp::SegmentIn& seg, const uint8_t* eth, tcp::Instant now);
+  void handle_icmp6(rte_mbuf* m, std::span<uint8_t> frame, const wire::Frame& f);
+  void handle_nd(rte_mbuf* m, const wire::Frame& f);
+  bool ours6(const wire::Ipv6Addr& a) const;
+  bool bad_source6(const wire::Ipv6Addr& src, const uint8_t* src_mac) const;
+  void learn6(const wire::Ipv6Addr& ip, const std::array<uint8_t, 6>& mac);
+  const std::array<uint8_t, 6>* neighbour6(const wire::Ipv6Addr& ip) const;
+  void send_unsolicited_na();
   void tx(rte_mbuf* m);
   void flush();
   tcp::Instant now_from_tsc(uint64_t tsc) const;
@@ -211,6 +231,13 @@ class Worker final : public tcp::TxSink {
     std::array<uint8_t, 6> mac{};
   };
   std::array<Neighbour, 256> neigh_{};  // direct-mapped by a hash of the address
+  std::vector<Address> addrs6_;         // our IPv6 addresses (settings' v6 entries)
+  bool v6_ = false;                     // any: IPv6 frames are parsed (ParseFlags::accept_ipv6)
+  struct Neighbour6 {
+    wire::Ipv6Addr ip;  // :: = empty slot (never a neighbour: unspecified sources are dropped)
+    std::array<uint8_t, 6> mac{};
+  };
+  std::array<Neighbour6, 256> neigh6_{};  // IPv6 neighbour cache, direct-mapped as neigh_
   Dispatch* dispatch_ = nullptr;
   bool polls_port_ = true;   // worker 0, or every worker with RSS
   bool transmits_ = true;    // owns a TX queue (else hands frames to worker 0)

@@ -134,6 +134,7 @@ TEST_CASE("running workers' snapshots and table queries, read in a tight loop", 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
   TableQuery q;
   q.rows.reserve(64);
+  q.addrs6.reserve(64);
   while (std::chrono::steady_clock::now() < deadline) {
     for (int i = 0; i < 2; ++i) {
       const WorkerSnapshot snap = both[i]->snapshot();
