@@ -33,6 +33,10 @@ NSCLIENT = os.path.join(HERE, "nsclient.py")
 SYNMILL_IP = "198.18.0.2"
 PEER_IP = "198.18.0.1"
 PREFIX_LEN = 24
+# IPv6 (SynmillEnv(ipv6=True)): from the benchmarking range 2001:2::/48 only.
+SYNMILL_IP6 = "2001:2::1"
+PEER_IP6 = "2001:2::2"
+PREFIX_LEN6 = 64
 HTTP_BODY = b"Hello from synmill\n"
 
 READY_LINE = "synmill: ready"
@@ -239,7 +243,7 @@ class SynmillEnv:
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
                  huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None,
-                 binary=None, cwd=None, config_template=None, huge_unlink=True, app_tail=()):
+                 binary=None, cwd=None, config_template=None, huge_unlink=True, app_tail=(), ipv6=False):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -270,6 +274,9 @@ class SynmillEnv:
         # --huge-unlink leaves no hugepage file a secondary process (dpdk-dumpcap) could map
         self.huge_unlink = huge_unlink
         self.app_tail = list(app_tail)
+        # Dual stack: synmill also gets SYNMILL_IP6, the namespace PEER_IP6
+        # (duplicate address detection and router solicitations off).
+        self.ipv6 = ipv6
 
     # -- lifecycle --------------------------------------------------------
 
@@ -300,7 +307,11 @@ class SynmillEnv:
         run(["ip", "netns", "add", self.ns])
         self.ns_created = True
         for key in ("all", "default"):
-            self.ns_run(["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=False)
+            if self.ipv6:
+                for k, v in (("disable_ipv6", 0), ("accept_dad", 0), ("accept_ra", 0), ("router_solicitations", 0)):
+                    self.ns_run(["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.{k}={v}"], check=False)
+            else:
+                self.ns_run(["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=False)
         self.ns_run(["ip", "link", "set", "lo", "up"])
 
         eal = self.lcores + ["--no-pci", "--file-prefix", self.file_prefix, f"--vdev=net_tap0,iface={self.tap}"]
@@ -309,6 +320,8 @@ class SynmillEnv:
         else:
             eal += ["--huge-dir", self.huge_dir] + (["--huge-unlink"] if self.huge_unlink else [])
         app = ["--addr", f"{SYNMILL_IP}/{PREFIX_LEN}"] + (["--listen", self.listen] if self.listen else []) + self.extra
+        if self.ipv6:
+            app += ["--addr", f"{SYNMILL_IP6}/{PREFIX_LEN6}"]
         if self.app_tail:
             app += ["--"] + self.app_tail
         self.eal_args, self.app_args = eal, app
@@ -352,6 +365,8 @@ class SynmillEnv:
             self.join_bridge(self.tap)
         else:
             self.ns_run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX_LEN}", "dev", self.tap])
+            if self.ipv6:
+                self.ns_run(["ip", "-6", "addr", "add", f"{PEER_IP6}/{PREFIX_LEN6}", "dev", self.tap, "nodad"])
             self.ns_run(["ip", "link", "set", self.tap, "up"])
         wait_until(self.telemetry.available, 10, what="telemetry socket")
 
@@ -547,6 +562,7 @@ class SynmillCase(unittest.TestCase):
     BINARY = None    # a program built on synmill::run instead of synmill
     APP_TAIL = ()    # its arguments after the second "--"
     TIMEOUT_S = 120  # per test method
+    IPV6 = False     # dual stack: SynmillEnv(ipv6=True)
     env = None
 
     @classmethod
@@ -554,7 +570,8 @@ class SynmillCase(unittest.TestCase):
         cls.env = cls.enterClassContext(SynmillEnv(cls.LISTEN, cls.EXTRA, huge_dir=cls.HUGE_DIR,
                                                    name=cls.__name__, lcores=cls.LCORES,
                                                    bridge=cls.BRIDGE, impair=cls.IMPAIR,
-                                                   binary=cls.BINARY, app_tail=cls.APP_TAIL))
+                                                   binary=cls.BINARY, app_tail=cls.APP_TAIL,
+                                                   ipv6=cls.IPV6))
 
     @classmethod
     def tearDownClass(cls):

@@ -41,6 +41,7 @@ def addr_str(a):
 def curl_seq(p):
     """n sequential curl processes, one connection each."""
     n, url = p["n"], p.get("url", f"http://{SERVER}/")
+    extra = p.get("curl_args", [])  # e.g. ["-6"] with an IPv6 url
     deadline = time.monotonic() + p.get("budget", 240)
     ok, bad = 0, []
     t0 = time.monotonic()
@@ -48,7 +49,7 @@ def curl_seq(p):
         if time.monotonic() > deadline:
             bad.append({"i": i, "error": "suite deadline"})
             break
-        r = subprocess.run(["curl", "-s", "--max-time", "5", "-o", "-", "-w", "\n%{http_code}", url],
+        r = subprocess.run(["curl", "-s", *extra, "--max-time", "5", "-o", "-", "-w", "\n%{http_code}", url],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
         expected = BODY + b"\n200"
         if r.returncode == 0 and r.stdout == expected:
@@ -141,11 +142,12 @@ def echo(p):
     reads back exactly the same bytes. All connect before any data flows; with
     "sync": true it prints {"connected": N} and waits for a line on stdin."""
     nclients, size, port = p["clients"], p["bytes"], p.get("port", 7)
+    server = p.get("server", SERVER)  # an IPv6 address string works as well
     deadline = time.monotonic() + p.get("budget", 120)
     sel = selectors.DefaultSelector()
     conns = []
     for i in range(nclients):
-        s = socket.create_connection((SERVER, port), timeout=10)
+        s = socket.create_connection((server, port), timeout=10)
         s.setblocking(False)
         conns.append({"i": i, "sock": s, "data": os.urandom(size), "sent": 0, "recv": bytearray(),
                       "eof": False, "local": addr_str(s.getsockname())})
