@@ -32,10 +32,14 @@ for opt in addr listen syncookies backlog accept-queue max-conns max-time-wait t
   grep -q -- "--$opt\b" "$tmp/out" || fail "--help does not list --$opt"
 done
 grep -q "dpdk-dumpcap --file-prefix" "$tmp/out" || fail "--help does not say how to capture"
+grep -q -- "--addr ADDR/P.*IPv6 (2001:2::1/64)" "$tmp/out" || fail "--help does not say --addr takes IPv6"
 expect 0 0 -- "$synmill" -l 0 -- --help
 
 expect 2 1 -- "$synmill" -- --addr bad
 grep -q "^synmill: --addr: bad address 'bad'" "$tmp/err" || fail "bad address message: $(cat "$tmp/err")"
+expect 2 1 -- "$synmill" -- --addr ff02::1/64 --listen 80:http
+grep -q "^synmill: --addr: bad address 'ff02::1/64': a multicast address" "$tmp/err" ||
+  fail "IPv6 multicast address message: $(cat "$tmp/err")"
 [ ! -s "$tmp/out" ] || fail "stdout not empty after a bad option"
 expect 2 1 -- "$synmill" -- --addr 198.18.0.1/24 --listen 80:http --listen 80:echo
 grep -q "port conflict" "$tmp/err" || fail "port conflict message: $(cat "$tmp/err")"

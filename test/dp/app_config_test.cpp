@@ -256,6 +256,50 @@ TEST_CASE("app options: addresses", "[dp][app]") {
   CHECK(parse_ok({"--addr", "198.18.0.255/32", "--listen", "80:http"}).addrs[0].prefix == 32);
 }
 
+TEST_CASE("app options: IPv6 addresses beside IPv4 ones", "[dp][app]") {
+  const dp::AppConfig c = parse_ok({"--addr", "198.18.0.1/24", "--addr", "2001:2::1/64", "--addr",
+                                    "2001:2:0:1::a/128", "--listen", "80:http"});
+  REQUIRE(c.addrs.size() == 3);
+  CHECK_FALSE(c.addrs[0].v6);
+  CHECK(c.addrs[1].v6);
+  CHECK(c.addrs[1].ip == 0);
+  CHECK(c.addrs[1].prefix == 64);
+  CHECK(c.addrs[1].ip6 == wire::Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0, 1}));
+  CHECK(c.addrs[2].ip6 == wire::Ipv6Addr::from_groups({0x2001, 2, 0, 1, 0, 0, 0, 0xa}));
+  CHECK(c.addrs[2].prefix == 128);
+  CHECK(dp::format_address(c.addrs[1]) == "2001:2::1/64");
+  CHECK(dp::first_ipv4(c.addrs) == 0xC6120001u);
+  // IPv6 only is a valid endpoint (listeners serve whichever family comes).
+  CHECK(parse_ok({"--addr", "2001:2::1/64", "--listen", "80:http"}).addrs.size() == 1);
+  CHECK(parse_error({"--addr", "2001:2::1", "--listen", "80:http"}) ==
+        "--addr: bad address '2001:2::1': expected X:X::X/P with the prefix length, e.g. 2001:2::1/64");
+  CHECK(parse_error({"--addr", "2001:2::g/64", "--listen", "80:http"}) ==
+        "--addr: bad address '2001:2::g/64': expected X:X::X/P, e.g. 2001:2::1/64");
+  CHECK(parse_error({"--addr", "2001:2::1/129", "--listen", "80:http"}) ==
+        "--addr: bad address '2001:2::1/129': the prefix length must be in 1..128");
+  CHECK(parse_error({"--addr", "2001:2::1/0", "--listen", "80:http"}) ==
+        "--addr: bad address '2001:2::1/0': the prefix length must be in 1..128");
+  CHECK(parse_error({"--addr", "2001:2::1/x", "--listen", "80:http"}) ==
+        "--addr: bad address '2001:2::1/x': expected X:X::X/P, e.g. 2001:2::1/64");
+  CHECK(parse_error({"--addr", "::/64", "--listen", "80:http"}) ==
+        "--addr: bad address '::/64': :: is the unspecified address (RFC 4291 2.5.2), not a host address");
+  CHECK(parse_error({"--addr", "::1/128", "--listen", "80:http"}) ==
+        "--addr: bad address '::1/128': ::1 is loopback, which never reaches a NIC");
+  CHECK(parse_error({"--addr", "ff02::1/64", "--listen", "80:http"}) ==
+        "--addr: bad address 'ff02::1/64': a multicast address (ff00::/8) cannot be a local address");
+  CHECK(parse_error({"--addr", "fe80::1/64", "--listen", "80:http"}) ==
+        "--addr: bad address 'fe80::1/64': link-local addresses (fe80::/10) are not supported: give a global "
+        "or unique-local one");
+  CHECK(parse_error({"--addr", "::ffff:198.18.0.1/128", "--listen", "80:http"}) ==
+        "--addr: bad address '::ffff:198.18.0.1/128': an IPv4-mapped address (::ffff:0:0/96): give the IPv4 "
+        "address itself");
+  CHECK(parse_error({"--addr", "2001:2::1/64", "--addr", "2001:2:0::1/48", "--listen", "80:http"}) ==
+        "--addr: address 2001:2::1 is given twice");
+  // --connect opens IPv4 connections only.
+  CHECK(parse_error({"--addr", "2001:2::1/64", "--connect", "198.18.0.9:7", "--listen", "80:http"}) ==
+        "--connect opens IPv4 connections: it needs an IPv4 --addr (A.B.C.D/P)");
+}
+
 TEST_CASE("app options: listeners", "[dp][app]") {
   CHECK(parse_error(with_base({"--listen", "80:echo"})) ==
         "--listen: port conflict: port 80 is given twice (80:http and 80:echo)");
@@ -274,7 +318,7 @@ TEST_CASE("app options: listeners", "[dp][app]") {
 }
 
 TEST_CASE("app options: combinations are checked", "[dp][app]") {
-  CHECK(parse_error({"--listen", "80:http"}) == "no address: pass --addr A.B.C.D/P (e.g. --addr 198.18.0.1/24)");
+  CHECK(parse_error({"--listen", "80:http"}) == "no address: pass --addr A.B.C.D/P or X:X::X/P (e.g. --addr 198.18.0.1/24)");
   CHECK(parse_error({"--addr", "198.18.0.1/24"}) == "no listener: pass --listen PORT:APP (e.g. --listen 80:http)");
   CHECK(parse_error(with_base({"--rto-min", "500", "--rto-max", "400"})) ==
         "--rto-min 500 is above --rto-max 400: lower --rto-min or raise --rto-max");

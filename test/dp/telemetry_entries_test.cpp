@@ -117,3 +117,18 @@ TEST_CASE("telemetry: a connection row", "[dp][app]") {
   ci.state_at = tcp::Instant(1);
   CHECK(conn_row(ci, 0, tcp::Instant(1000000000)).timer_in_ms == 0);
 }
+
+TEST_CASE("conn_row: IPv6 tuples in [address]:port form", "[dp][telemetry]") {
+  tcp::ConnInfo ci;
+  ci.tuple = tcp::FourTuple{tcp::kLocal6Tag | 0, 5, 80, 40000};  // table indexes, not addresses
+  ci.state = tcp::State::kEstablished;
+  TableQuery::Addrs6 a;
+  a.local = wire::Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0, 1});
+  a.remote = wire::Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0xab, 2});
+  const ConnRow r = conn_row(ci, 0, tcp::Instant(0), &a);
+  CHECK(r.local == "[2001:2::1]:80");
+  CHECK(r.remote == "[2001:2::ab:2]:40000");
+  // IPv4 rows ignore the addresses given
+  ci.tuple = tcp::FourTuple{0xC6120001u, 0xC6120002u, 80, 40000};
+  CHECK(conn_row(ci, 0, tcp::Instant(0), &a).local == "198.18.0.1:80");
+}
