@@ -151,6 +151,14 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
   for (const dp::Address& a : cfg.addrs) {
     if (a.v6) addrs6.push_back(a.ip6);
   }
+  if (!addrs6.empty() && port.flow_isolated) {
+    // Its steering rules (flow_steer.hpp) match IPv4/TCP only: neither IPv6
+    // TCP nor Neighbor Discovery would reach us.
+    return fail(fmt::format("--addr {}: the port is flow-isolated and steers IPv4/TCP only: set "
+                            "flow_isolate = false in {} to serve IPv6",
+                            dp::format_ipv6(addrs6.front()), profile->path),
+                kExitUsage);
+  }
   if (!addrs6.empty()) port.notes.push_back(dp::receive_ipv6_multicast(port.port_id, addrs6));
   const bool dispatching = n > 1 && port.software_dispatch;
 

@@ -46,7 +46,8 @@ Result<void> settle_key(const PortPlan& plan, PortInfo& info) {
   }
   const std::span<const uint8_t> actual(buf.data(), info.rss_key.size());
   if (std::equal(actual.begin(), actual.end(), info.rss_key.begin())) return {};
-  if (!RssHasher(actual).symmetric()) {
+  const bool v6 = (info.rss_types & (rss_type::kIpv6 | rss_type::kIpv6Tcp)) != 0;
+  if (!RssHasher(actual).symmetric() || (v6 && !RssHasher(actual).symmetric6())) {
     return Error{fmt::format(
         "{}: the port hashes with its own key {} (not symmetric) instead of {}: replies would land "
         "on other queues: set rss = none and software_dispatch = true in {}",
@@ -153,6 +154,10 @@ Result<void> finish_rss(const PortPlan& plan, PortInfo& info) {
   if (!info.hasher().symmetric()) {
     info.notes.push_back(fmt::format("rss_key {} is not symmetric: the two directions of a flow may "
                                      "land on different queues (use 0x6d5a)",
+                                     format_hex(info.rss_key)));
+  } else if ((info.rss_types & (rss_type::kIpv6 | rss_type::kIpv6Tcp)) != 0 && !info.hasher().symmetric6()) {
+    info.notes.push_back(fmt::format("rss_key {} is not symmetric for IPv6 (or shorter than its 40 bytes): the "
+                                     "two directions of an IPv6 flow may land on different queues (use 0x6d5a)",
                                      format_hex(info.rss_key)));
   }
   return {};

@@ -84,7 +84,7 @@ TEST_CASE("ports without RSS dispatch in software; mlx5 is isolated", "[dp][prof
     CHECK_FALSE(p->software_dispatch);
     CHECK(p->rss == RssMode::kToeplitzSymmetricKey);
     CHECK(p->rss_key == std::vector<uint8_t>{0x6d, 0x5a});
-    CHECK(p->rss_types == rss_type::kIpv4Tcp);
+    CHECK(p->rss_types == (rss_type::kIpv4Tcp | rss_type::kIpv6Tcp));
     CHECK(p->has(offload::kTxTcpCksum | offload::kRxTcpCksum));
     CHECK(p->flow_isolate == (std::string(driver) == "mlx5_pci"));
   }
