@@ -116,3 +116,76 @@ class DispatchTest(SynmillCase):
             self.assertGreater(int(row["timer_in_ms"]), 0, row)
             self.assertLessEqual(int(row["timer_in_ms"]), 30000, row)
         self.assertGreaterEqual(int(env.states().get("TIME_WAIT", 0)), 12)
+
+
+def owner6(remote, local):
+    """The same over IPv6 ("[addr]:port"): the hash over source and
+    destination addresses (16 bytes each) and ports, as the NIC's ipv6-tcp
+    RSS and dp::RssHasher::hash6 take it."""
+    import ipaddress
+    rip, rport = remote.rsplit(":", 1)
+    lip, lport = local.rsplit(":", 1)
+    data = (ipaddress.IPv6Address(rip.strip("[]")).packed + ipaddress.IPv6Address(lip.strip("[]")).packed +
+            int(rport).to_bytes(2, "big") + int(lport).to_bytes(2, "big"))
+    return (toeplitz(data) % 128) % WORKERS
+
+
+class DispatchIpv6Test(SynmillCase):
+    """Software dispatch of IPv6 flows (issue 15): each on the core the NIC's
+    ipv6-tcp hash would pick; ND and ICMPv6 stay with worker 0, whose
+    neighbours reach the owners."""
+    LISTEN = "7:echo"
+    EXTRA = ("--grace", "1")
+    LCORES = ("--lcores", f"(0-{WORKERS})@(0-1)")
+    IPV6 = True
+    TIMEOUT_S = 240
+
+    def test_toeplitz_reference_ipv6(self):
+        # The RSS verification suite's first IPv6/TCP vector (key: Microsoft's).
+        import ipaddress
+        ms_key = bytes.fromhex("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c"
+                               "6a42b73bbeac01fa")
+        data = (ipaddress.IPv6Address("3ffe:2501:200:1fff::7").packed +
+                ipaddress.IPv6Address("3ffe:2501:200:3::1").packed +
+                (2794).to_bytes(2, "big") + (1766).to_bytes(2, "big"))
+        self.assertEqual(toeplitz(data, ms_key), 0x40207D3D)
+
+    def test_ipv6_flows_on_their_owner_cores(self):
+        env = self.env
+        n, size = 24, 131072
+        before = env.stats()
+        p = env.client_popen("echo", clients=n, bytes=size, port=7, sync=True, budget=150,
+                             server=harness.SYNMILL_IP6)
+        try:
+            line = p.stdout.readline()
+            if not line:
+                self.fail(f"echo client ended early: {p.stderr.read().decode(errors='replace')[-2000:]}")
+            self.assertEqual(json.loads(line)["connected"], n)
+            self.wait_states(lambda s: int(s.get("ESTABLISHED", 0)) == n, timeout=10)
+            est = [r for r in rows(env.conns()) if r["state"] == "ESTABLISHED"]
+            self.assertEqual(len(est), n, est)
+            cores = {}
+            for r in est:
+                self.assertTrue(r["local"].startswith(f"[{harness.SYNMILL_IP6}]:"), r)
+                self.assertEqual(int(r["core"]), owner6(r["remote"], r["local"]), r)
+                cores[int(r["core"])] = cores.get(int(r["core"]), 0) + 1
+            self.assertEqual(sorted(cores), list(range(WORKERS)), f"connections per core: {cores}")
+            p.stdin.write(b"go\n")
+            p.stdin.flush()
+            out, err = p.communicate(timeout=180)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(p.returncode, 0, err.decode(errors="replace")[-3000:])
+        r = json.loads(out.decode().strip().splitlines()[-1])
+        self.assertFalse(r["timed_out"])
+        self.assertTrue(all(c["equal"] for c in r["results"]), "bytes differ")
+        self.wait_quiet(timeout=20)
+        after = env.stats()
+        self.assertEqual(delta(after, before, "established"), n)
+        self.assertEqual(delta(after, before, "rx_bytes"), n * size)
+        self.assertEqual(delta(after, before, "tx_bytes"), n * size)
+        self.assertGreater(delta(after, before, "dispatched"), 0)
+        for k in ("drop_dispatch_full", "drop_bad_source", "drop_not_for_us", "drop_nd_invalid", "drop_parse_error"):
+            self.assertEqual(int(after.get(k, 0)), 0, k)
