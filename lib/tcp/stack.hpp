@@ -167,8 +167,12 @@ class Stack {
   // (drop_not_local6). At most kMaxLocal6 addresses.
   static constexpr uint32_t kMaxLocal6 = 64;
   std::optional<uint32_t> add_local6(const wire::Ipv6Addr& a);
-  // The local_ip of a registered address, if it is one.
+  // The local_ip of a registered address, if it is one; and back.
   std::optional<uint32_t> local6_tag(const wire::Ipv6Addr& a) const;
+  const wire::Ipv6Addr* local6_addr(uint32_t local_tag) const {
+    const uint32_t i = local_tag & ~kLocal6Tag;
+    return is_ipv6(FourTuple{local_tag, 0, 0, 0}) && i < local6_.size() ? &local6_[i] : nullptr;
+  }
   // The addresses of an IPv6 tuple that a connection or TIME_WAIT entry
   // holds (valid while it does); {null, null} for an IPv4 tuple.
   Addrs6 addrs6(const FourTuple& t) const;
