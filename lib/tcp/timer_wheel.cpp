@@ -228,9 +228,8 @@ void TimerWheel::arm_fifo(uint32_t id, uint32_t fifo, Instant deadline) {
   place(id);
 }
 
-void TimerWheel::cancel(uint32_t id) {
+void TimerWheel::cancel_armed(uint32_t id) {
   assert(id < num_timers_);
-  if (nodes_[id].list1 == kNoList) return;
   unlink(id);
   --armed_count_;
 }

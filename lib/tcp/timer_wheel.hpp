@@ -63,13 +63,16 @@ class TimerWheel {
   TimerWheel(uint32_t num_timers, Duration tick, Instant start, uint32_t num_fifos = 0);
 
   // On the wheel. Re-arming an armed timer moves it; a deadline already
-  // passed fires on the next advance().
-  void arm(uint32_t id, Instant deadline);
+  // passed fires on the next advance(). (Out of line, as arm_fifo(): the
+  // callers' checks before them stay small.)
+  [[gnu::noinline]] void arm(uint32_t id, Instant deadline);
   // At the tail of FIFO list `fifo` when `deadline` is not earlier than the
   // tail's, else on the wheel (see the header comment). Moves an armed timer.
-  void arm_fifo(uint32_t id, uint32_t fifo, Instant deadline);
+  [[gnu::noinline]] void arm_fifo(uint32_t id, uint32_t fifo, Instant deadline);
   // No-op if not armed.
-  void cancel(uint32_t id);
+  void cancel(uint32_t id) {
+    if (nodes_[id].list1 != kNoList) cancel_armed(id);
+  }
 
   bool armed(uint32_t id) const { return nodes_[id].list1 != kNoList; }
   // Armed and waiting on a FIFO list (not on the wheel, not firing).
@@ -113,6 +116,7 @@ class TimerWheel {
   void link(uint32_t id, uint32_t list);       // at the head (wheel, due)
   void link_tail(uint32_t id, uint32_t fifo);  // at the tail of a FIFO
   void unlink(uint32_t id);
+  [[gnu::noinline]] void cancel_armed(uint32_t id);
   void place(uint32_t id);                // by nodes_[id].tick relative to cur_
   uint64_t next_event() const;            // first tick >= cur_ with work, or kNoEvent
   void cascade(uint64_t t);               // re-place level-k slots due at tick t
