@@ -303,6 +303,18 @@ class Stack {
   uint32_t ts_clock(Instant now) const;
 
   // stack_timers.cpp
+  // FIFO lists of wheel_ (timer_wheel.hpp), one per deadline that is always
+  // now + a constant; retransmissions after a backoff or an RTT sample, and
+  // the application timers, go on the wheel.
+  enum TimerFifo : uint32_t {
+    kFifoRtoInitial,  // SYN, SYN-ACK (and data before any RTT sample): rto_initial
+    kFifoDelack,      // delayed_ack
+    kFifoFinWait2,    // fin_wait2_timeout
+    kFifoCloseWait,   // close_wait_timeout
+    kFifoQuiet,       // the idle / keep-alive tick
+    kNumTimerFifos,
+  };
+  static_assert(kNumTimerFifos <= TimerWheel::kMaxFifos);
   void arm_timer(ConnHot& c);
   void on_timer(ConnHot& c, Instant now);
   void retransmit(ConnHot& c, Instant now);
@@ -380,6 +392,7 @@ class Stack {
   uint32_t reserve_;     // chunks kept for the per-connection minimums
   uint32_t low_water_;   // free chunks below this: relieve_pool() at the end of an entry point
   Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
+  uint32_t rto_initial_ms_;  // cfg_.rto_initial: an RTO of this length uses kFifoRtoInitial
 
   Counters ctr_;
   StateGauges gauges_;
