@@ -33,7 +33,10 @@ def aims(result):
     rows = {r["scenario"]: r for r in result["rows"]}
     syn = rows.get("syn", {}).get("value")
     cps = rows.get("cps", {}).get("value")
-    held = [r["bytes_per_held_conn"] for r in result["rows"] if r.get("held", 0) >= 100_000]
+    # Only runs where synmill was seen holding them all: a run cut short
+    # measured nothing (its 0 must never read as "met").
+    held = [r["bytes_per_held_conn"] for r in result["rows"]
+            if r.get("held", 0) >= 100_000 and r.get("held_seen_by_synmill", 0) >= r["held"]]
     out = []
 
     def aim(text, a, b, need, bound=False):
@@ -50,10 +53,10 @@ def aims(result):
     aim("syn: synmill per core / kernel per CPU", syn, k_syn, 20)
     aim("cps: synmill per core / kernel per CPU", cps, k_cps, 10)
     if held:
-        out.append((f"bytes per held connection (synmill's anonymous memory): {max(held):.0f} (aim <= 200)",
-                    max(held) <= 200))
+        out.append((f"bytes per held connection (synmill's anonymous memory): {max(held):.0f} (aim <= 128)",
+                    max(held) <= 128))
     else:
-        out.append(("bytes per held connection (needs a hold of 100,000 or more)", None))
+        out.append(("bytes per held connection (needs a completed hold of 100,000 or more)", None))
     return out
 
 

@@ -106,18 +106,38 @@ std::vector<uint16_t> round_robin_reta(size_t size, uint16_t queues) {
   return reta;
 }
 
-std::optional<uint16_t> pick_source_port(const RssHasher& hasher, std::span<const uint16_t> reta,
-                                         uint16_t queue, uint32_t local_ip, uint32_t remote_ip,
-                                         uint16_t remote_port, PortRange range, uint16_t start) {
+namespace {
+
+// The first port at or after `start` (wrapping within `range`) whose reply
+// hash `hash_of(port)` maps to `queue`.
+template <class HashOf>
+std::optional<uint16_t> first_port_on(std::span<const uint16_t> reta, uint16_t queue, PortRange range, uint16_t start,
+                                      const HashOf& hash_of) {
   if (reta.empty() || range.first > range.last) return std::nullopt;
   const uint32_t span = uint32_t{range.last} - range.first + 1;
   const uint32_t offset = (start >= range.first && start <= range.last) ? start - range.first : 0;
   for (uint32_t i = 0; i < span; ++i) {
     const auto port = static_cast<uint16_t>(range.first + (offset + i) % span);
-    // Replies travel remote -> local: that is the hash the NIC computes.
-    if (queue_for(hasher.hash(remote_ip, local_ip, remote_port, port), reta) == queue) return port;
+    if (queue_for(hash_of(port), reta) == queue) return port;
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<uint16_t> pick_source_port(const RssHasher& hasher, std::span<const uint16_t> reta,
+                                         uint16_t queue, uint32_t local_ip, uint32_t remote_ip,
+                                         uint16_t remote_port, PortRange range, uint16_t start) {
+  // Replies travel remote -> local: that is the hash the NIC computes.
+  return first_port_on(reta, queue, range, start,
+                       [&](uint16_t port) { return hasher.hash(remote_ip, local_ip, remote_port, port); });
+}
+
+std::optional<uint16_t> pick_source_port6(const RssHasher& hasher, std::span<const uint16_t> reta, uint16_t queue,
+                                          std::span<const uint8_t, 16> local_ip, std::span<const uint8_t, 16> remote_ip,
+                                          uint16_t remote_port, PortRange range, uint16_t start) {
+  return first_port_on(reta, queue, range, start,
+                       [&](uint16_t port) { return hasher.hash6(remote_ip, local_ip, remote_port, port); });
 }
 
 }  // namespace synmill::dp

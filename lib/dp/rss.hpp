@@ -109,4 +109,9 @@ std::optional<uint16_t> pick_source_port(const RssHasher& hasher, std::span<cons
                                          uint16_t queue, uint32_t local_ip, uint32_t remote_ip,
                                          uint16_t remote_port, PortRange range, uint16_t start);
 
+// The same for IPv6 (addresses in network byte order).
+std::optional<uint16_t> pick_source_port6(const RssHasher& hasher, std::span<const uint16_t> reta, uint16_t queue,
+                                          std::span<const uint8_t, 16> local_ip, std::span<const uint8_t, 16> remote_ip,
+                                          uint16_t remote_port, PortRange range, uint16_t start);
+
 }  // namespace synmill::dp

@@ -21,4 +21,12 @@ std::optional<uint16_t> pick_source_port(const PortInfo& port, const tcp::Stack&
                                          uint16_t worker, uint16_t workers, uint16_t first, uint16_t last,
                                          uint16_t* cursor);
 
+// IPv6 (is_ipv6(t): t.local_ip from Stack::add_local6()): the same, the
+// hash over the real addresses; `remote` is the peer's address.
+bool lands_on6(const PortInfo& port, const wire::Ipv6Addr& local, const wire::Ipv6Addr& remote, uint16_t local_port,
+               uint16_t remote_port, uint16_t worker, uint16_t workers);
+std::optional<uint16_t> pick_source_port6(const PortInfo& port, const tcp::Stack& stack, uint32_t local_tag,
+                                          const wire::Ipv6Addr& remote, uint16_t remote_port, uint16_t worker,
+                                          uint16_t workers, uint16_t first, uint16_t last, uint16_t* cursor);
+
 }  // namespace synmill::dp

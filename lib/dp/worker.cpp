@@ -55,8 +55,8 @@ Worker::Worker(const WorkerSettings& s)
       transmits_(s.dispatch == nullptr || s.index == 0 || s.dispatch->owners_transmit()),
       hasher_(hash_key(s), s.port != nullptr ? s.port->rss_function : RssFunction::kToeplitz) {
   if (s.port != nullptr) tpl_ = wire::TcpFrameTemplate(s.port->mac);
-  tick_ns_ = std::max<int64_t>(s.tcp.timer_tick.count_ns(), 1);
   stack_ = std::make_unique<tcp::Stack>(s.tcp, s.secrets, *this, tcp::Instant{});
+  timer_gate_ = TickGate(s.tcp.timer_tick.count_ns());
   // settings' addrs keep the IPv4 addresses (the IPv4 path compares ip only);
   // the IPv6 ones go to addrs6_ and to the stack (one listener, both families).
   std::erase_if(s_.addrs, [this](const Address& a) {
@@ -155,21 +155,6 @@ void Worker::learn(uint32_t ip, const std::array<uint8_t, 6>& mac) {
 const std::array<uint8_t, 6>* Worker::neighbour(uint32_t ip) const {
   const Neighbour& n = neigh_[neigh_slot(ip)];
   return n.ip == ip ? &n.mac : nullptr;
-}
-
-// ns = cycles * (10^9 / hz), the factor in 24.40 fixed point: one multiply
-// per loop, no division. Relative error < 2^-38 (< 1 us a week at 1 GHz).
-__extension__ using U128 = unsigned __int128;
-
-void Worker::set_clock(uint64_t tsc_hz, uint64_t tsc_start) {
-  tsc_hz_ = tsc_hz;
-  tsc_start_ = tsc_start;
-  ns_per_tsc_q40_ = static_cast<uint64_t>((static_cast<U128>(1000000000u) << 40) / tsc_hz);
-}
-
-tcp::Instant Worker::now_from_tsc(uint64_t tsc) const {
-  const U128 ns = static_cast<U128>(tsc - tsc_start_) * ns_per_tsc_q40_;
-  return tcp::Instant(static_cast<int64_t>(ns >> 40));
 }
 
 void Worker::tx(rte_mbuf* m) {
@@ -533,7 +518,7 @@ void Worker::finish_dispatch() {
     return;
   }
   if (dispatch_->owners_transmit()) return;
-  const uint64_t give_up = rte_rdtsc() + tsc_hz_;
+  const uint64_t give_up = rte_rdtsc() + clock_.hz();
   for (;;) {
     const bool done = dispatch_->owners_done();  // read before the last drain
     transmit_for_owners();
@@ -543,7 +528,7 @@ void Worker::finish_dispatch() {
 }
 
 void Worker::run(const std::atomic<int>& state) {
-  set_clock(rte_get_tsc_hz(), rte_rdtsc());
+  clock_ = TscClock(rte_get_tsc_hz(), rte_rdtsc());
   if (s_.gratuitous_arp && polls_port_) {
     send_gratuitous_arp();
     send_unsolicited_na();
@@ -568,12 +553,9 @@ void Worker::run(const std::atomic<int>& state) {
     if (st == static_cast<int>(RunState::kDraining) && !draining_) drain(now);
     if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
     const uint16_t n = receive(rx.data(), now);
-    // The stack's timers have the wheel's tick as granularity: it advances
+    // The stack's timers have the wheel's tick as granularity: they run
     // once per tick (RFC timers are not late by more than that).
-    if (now.ns() >= next_advance_ns_) {
-      stack_->advance(now);
-      next_advance_ns_ = now.ns() - now.ns() % tick_ns_ + tick_ns_;  // one division per tick
-    }
+    if (timer_gate_.due(now)) stack_->advance(now);
     if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
     if (forwards) transmit_for_owners();
     flush();
@@ -588,7 +570,7 @@ void Worker::run(const std::atomic<int>& state) {
     if (query_.load(std::memory_order_relaxed) != nullptr) take_query(now);
     if (t1 >= next_publish_) {
       publish();
-      next_publish_ = t1 + tsc_hz_ / 1000;
+      next_publish_ = t1 + clock_.hz() / 1000;
     }
   }
   UnmapGuard::enter(mark);

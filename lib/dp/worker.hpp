@@ -15,6 +15,7 @@
 #include "dp/rss.hpp"
 #include "dp/seqlock.hpp"
 #include "dp/table_query.hpp"
+#include "dp/tsc_clock.hpp"
 #include "tcp/app.hpp"
 #include "tcp/stack.hpp"
 #include "wire/frame.hpp"
@@ -163,7 +164,7 @@ class Worker final : public tcp::TxSink {
   // The worker's own thread only (or after it stopped): live tables and counters.
   const tcp::Stack& stack() const { return *stack_; }
   const WorkerCounters& counters() const { return ctr_; }
-  uint64_t tsc_hz() const { return tsc_hz_; }
+  uint64_t tsc_hz() const { return clock_.hz(); }
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
   void emit(const tcp::SegmentOut& seg) override;  // TxSink
@@ -173,7 +174,7 @@ class Worker final : public tcp::TxSink {
   // settings().addrs holds the IPv4 addresses only; the IPv6 ones are here.
   const WorkerSettings& settings() const { return s_; }
   const std::vector<Address>& addrs6() const { return addrs6_; }
-  uint64_t tsc_start() const { return tsc_start_; }
+  uint64_t tsc_start() const { return clock_.start(); }
   // Whether the next hop for `ip` is known; if not, asks with an ARP request
   // (at most once per call).
   bool resolve(uint32_t ip, uint32_t from_ip);
@@ -204,8 +205,7 @@ class Worker final : public tcp::TxSink {
   void send_unsolicited_na();
   void tx(rte_mbuf* m);
   void flush();
-  tcp::Instant now_from_tsc(uint64_t tsc) const;
-  void set_clock(uint64_t tsc_hz, uint64_t tsc_start);
+  tcp::Instant now_from_tsc(uint64_t tsc) const { return clock_.now(tsc); }
   void drain(tcp::Instant now);
   void handle_other(rte_mbuf* m, std::span<uint8_t> frame, wire::ParseFlags pf);
   bool bad_source(uint32_t src, const uint8_t* src_mac) const;
@@ -215,11 +215,8 @@ class Worker final : public tcp::TxSink {
   WorkerSettings s_;
   std::unique_ptr<tcp::Stack> stack_;
   WorkerCounters ctr_;
-  uint64_t tsc_hz_ = 0;
-  uint64_t tsc_start_ = 0;
-  uint64_t ns_per_tsc_q40_ = 0;  // nanoseconds per TSC cycle, fixed point (2^-40): no division per loop
-  int64_t next_advance_ns_ = 0;  // the stack's timers advance once per timer tick
-  int64_t tick_ns_ = 1;
+  TscClock clock_;        // set from rte_get_tsc_hz() when run() starts: no division per loop
+  TickGate timer_gate_;   // the stack's timers advance once per timer tick
   wire::TcpFrameTemplate tpl_;   // this worker's reply headers (source MAC, TTL)
   static constexpr uint16_t kBurst = 32;
   std::array<rte_mbuf*, 64> txq_{};

@@ -41,7 +41,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       hot_(cfg.max_conns),
       cold_(cfg.max_conns),
       // ids: connections, then one application timer per connection, then the worker timers
-      wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start),
+      wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start, kNumTimerFifos),
       // every holder of a peer's IPv6 address: a connection or a TIME_WAIT entry
       addr6_(std::max<uint32_t>(cfg.max_conns + cfg.max_time_wait, 1), secrets.table_seed ^ 0x243f6a8885a308d3ULL),
       // one index for connections and TIME_WAIT: a segment's tuple is probed once
@@ -71,6 +71,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   }
   if (tick.count_ns() > 0 && tick < cfg.timer_tick) tick = cfg.timer_tick;
   quiet_tick_ = tick;
+  rto_initial_ms_ = static_cast<uint32_t>(cfg.rto_initial.count_ms());
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   reap_.reserve(cfg.max_conns);
   pending_out_.reserve(cfg.max_conns);

@@ -167,8 +167,12 @@ class Stack {
   // (drop_not_local6). At most kMaxLocal6 addresses.
   static constexpr uint32_t kMaxLocal6 = 64;
   std::optional<uint32_t> add_local6(const wire::Ipv6Addr& a);
-  // The local_ip of a registered address, if it is one.
+  // The local_ip of a registered address, if it is one; and back.
   std::optional<uint32_t> local6_tag(const wire::Ipv6Addr& a) const;
+  const wire::Ipv6Addr* local6_addr(uint32_t local_tag) const {
+    const uint32_t i = local_tag & ~kLocal6Tag;
+    return is_ipv6(FourTuple{local_tag, 0, 0, 0}) && i < local6_.size() ? &local6_[i] : nullptr;
+  }
   // The addresses of an IPv6 tuple that a connection or TIME_WAIT entry
   // holds (valid while it does); {null, null} for an IPv4 tuple.
   Addrs6 addrs6(const FourTuple& t) const;
@@ -299,6 +303,18 @@ class Stack {
   uint32_t ts_clock(Instant now) const;
 
   // stack_timers.cpp
+  // FIFO lists of wheel_ (timer_wheel.hpp), one per deadline that is always
+  // now + a constant; retransmissions after a backoff or an RTT sample, and
+  // the application timers, go on the wheel.
+  enum TimerFifo : uint32_t {
+    kFifoRtoInitial,  // SYN, SYN-ACK (and data before any RTT sample): rto_initial
+    kFifoDelack,      // delayed_ack
+    kFifoFinWait2,    // fin_wait2_timeout
+    kFifoCloseWait,   // close_wait_timeout
+    kFifoQuiet,       // the idle / keep-alive tick
+    kNumTimerFifos,
+  };
+  static_assert(kNumTimerFifos <= TimerWheel::kMaxFifos);
   void arm_timer(ConnHot& c);
   void on_timer(ConnHot& c, Instant now);
   void retransmit(ConnHot& c, Instant now);
@@ -376,6 +392,7 @@ class Stack {
   uint32_t reserve_;     // chunks kept for the per-connection minimums
   uint32_t low_water_;   // free chunks below this: relieve_pool() at the end of an entry point
   Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
+  uint32_t rto_initial_ms_;  // cfg_.rto_initial: an RTO of this length uses kFifoRtoInitial
 
   Counters ctr_;
   StateGauges gauges_;

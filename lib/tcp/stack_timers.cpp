@@ -1,24 +1,63 @@
-// Timers: one wheel slot per connection, armed at the earlier of its
-// retransmission deadline and its state's reclaim deadline. RFC 6298 RTO with
-// exponential backoff; bounded retries per state; reclaim of stuck states.
+// Timers: one timer id per connection, armed at or before the earliest of its
+// retransmission deadline, its state's reclaim deadline and its delayed ACK.
+// RFC 6298 RTO with exponential backoff; bounded retries per state; reclaim
+// of stuck states.
 #include <algorithm>
 
 #include "tcp/stack.hpp"
 
 namespace synmill::tcp {
 
+// The connection's one timer, at its earliest deadline. Each deadline that is
+// always now + a constant goes on that constant's FIFO list (O(1), no wheel
+// slot, no cascade), a variable RTO on the wheel (timer_wheel.hpp).
+//
+// The timer moves only when the earliest deadline moves earlier. A later one
+// (the RTO restarted by every ACK of new data, RFC 6298 §5.3; a delayed ACK
+// behind an armed RTO) leaves it where it is: it fires early relative to the
+// connection's deadlines, on_timer() finds nothing due and re-arms it at the
+// real one. So a busy connection costs one timer event per RTO instead of a
+// wheel move per ACK. Linux does the same: tcp_write_timer_handler() and
+// tcp_delack_timer_handler() (net/ipv4/tcp_timer.c) re-arm with
+// sk_reset_timer() when `icsk_timeout` / `icsk_ack.timeout` is still in the
+// future, and tcp_send_delayed_ack() (tcp_output.c) keeps the earlier of a
+// pending timer and the new timeout. When no deadline is left the timer is
+// cancelled at once (unlike Linux's inet_csk_clear_xmit_timer(), which leaves
+// it to fire: INET_CSK_CLEAR_TIMERS is undefined), so timers_armed() stays
+// the number of connections with a deadline pending.
 void Stack::arm_timer(ConnHot& c) {
   Instant d{};
-  if (c.rtx_at != Instant{}) d = c.rtx_at;
-  if (c.state_at != Instant{} && (d == Instant{} || c.state_at < d)) d = c.state_at;
+  uint32_t fifo = kNumTimerFifos;  // the wheel
+  if (c.rtx_at != Instant{}) {
+    d = c.rtx_at;
+    if (c.rto_ms == rto_initial_ms_) fifo = kFifoRtoInitial;
+  }
+  if (c.state_at != Instant{} && (d == Instant{} || c.state_at < d)) {
+    d = c.state_at;
+    switch (c.state) {
+      case State::kEstablished: fifo = kFifoQuiet; break;
+      case State::kFinWait2: fifo = kFifoFinWait2; break;
+      case State::kCloseWait: fifo = kFifoCloseWait; break;
+      default: fifo = kNumTimerFifos; break;
+    }
+  }
   if (c.flags & cflag::kAckDelayed) {
     const Instant ack_at = cold(c).ack_at;
-    if (d == Instant{} || ack_at < d) d = ack_at;
+    if (d == Instant{} || ack_at < d) {
+      d = ack_at;
+      fifo = kFifoDelack;
+    }
   }
-  if (d == Instant{})
-    wheel_.cancel(idx_of(c));
+  const uint32_t id = idx_of(c);
+  if (d == Instant{}) {
+    wheel_.cancel(id);
+    return;
+  }
+  if (wheel_.armed(id) && wheel_.deadline(id) <= d) return;  // fires early, on_timer() re-arms
+  if (fifo < kNumTimerFifos)
+    wheel_.arm_fifo(id, fifo, d);
   else
-    wheel_.arm(idx_of(c), d);
+    wheel_.arm(id, d);
 }
 
 void Stack::start_rtx(ConnHot& c, Instant now) {

@@ -25,15 +25,18 @@ uint32_t scan_from(const uint64_t* words, uint32_t start) {
 
 }  // namespace
 
-TimerWheel::TimerWheel(uint32_t num_timers, Duration tick, Instant start)
+TimerWheel::TimerWheel(uint32_t num_timers, Duration tick, Instant start, uint32_t num_fifos)
     : num_timers_(num_timers),
+      num_fifos_(num_fifos),
       tick_ns_(tick.count_ns()),
       start_(start),
       nodes_(num_timers),  // zero pages: every timer unarmed, nothing written
       heads_(std::make_unique<uint32_t[]>(kNumLists)) {
   assert(tick_ns_ > 0);
   assert(num_timers < kNil);
+  assert(num_fifos <= kMaxFifos);
   for (uint32_t i = 0; i < kNumLists; ++i) heads_[i] = kNil;
+  for (uint32_t& t : fifo_tail_) t = kNil;
 }
 
 uint64_t TimerWheel::tick_of_deadline(Instant d) const {
@@ -55,9 +58,23 @@ void TimerWheel::link(uint32_t id, uint32_t list) {
   }
 }
 
+void TimerWheel::link_tail(uint32_t id, uint32_t fifo) {
+  Node& n = nodes_[id];
+  const uint32_t tail = fifo_tail_[fifo];
+  n.next = kNil;
+  n.prev = tail;
+  if (tail != kNil)
+    nodes_[tail].next = id;
+  else
+    heads_[kFifoBase + fifo] = id;
+  fifo_tail_[fifo] = id;
+  n.list1 = kFifoBase + fifo + 1;
+}
+
 void TimerWheel::unlink(uint32_t id) {
   Node& n = nodes_[id];
   const uint32_t list = n.list1 - 1;
+  if (n.next == kNil && list >= kFifoBase) fifo_tail_[list - kFifoBase] = n.prev;
   if (n.prev != kNil) {
     nodes_[n.prev].next = n.next;
   } else {
@@ -134,6 +151,43 @@ void TimerWheel::move_to_firing(uint32_t list) {
   for (uint32_t id = first; id != kNil; id = nodes_[id].next) nodes_[id].list1 = kFiringList + 1;
 }
 
+bool TimerWheel::collect_due(int64_t now_ns) {
+  assert(heads_[kFiringList] == kNil);
+  uint32_t tail = kNil;  // the firing list's last node
+  if (heads_[kDueList] != kNil) {
+    move_to_firing(kDueList);
+    for (tail = heads_[kFiringList]; nodes_[tail].next != kNil; tail = nodes_[tail].next) {
+    }
+  }
+  for (uint32_t f = 0; f < num_fifos_; ++f) {
+    const uint32_t list = kFifoBase + f;
+    const uint32_t first = heads_[list];
+    if (first == kNil || nodes_[first].deadline_ns > now_ns) continue;
+    // The sorted list's expired prefix first..last moves in one splice.
+    uint32_t last = first;
+    for (;;) {
+      nodes_[last].list1 = kFiringList + 1;
+      const uint32_t next = nodes_[last].next;
+      if (next == kNil || nodes_[next].deadline_ns > now_ns) break;
+      last = next;
+    }
+    const uint32_t rest = nodes_[last].next;
+    heads_[list] = rest;
+    if (rest != kNil)
+      nodes_[rest].prev = kNil;
+    else
+      fifo_tail_[f] = kNil;
+    nodes_[last].next = kNil;
+    nodes_[first].prev = tail;
+    if (tail != kNil)
+      nodes_[tail].next = first;
+    else
+      heads_[kFiringList] = first;
+    tail = last;
+  }
+  return tail != kNil;
+}
+
 uint32_t TimerWheel::pop_firing() {
   const uint32_t id = heads_[kFiringList];
   if (id == kNil) return kNil;
@@ -155,9 +209,27 @@ void TimerWheel::arm(uint32_t id, Instant deadline) {
   place(id);
 }
 
-void TimerWheel::cancel(uint32_t id) {
+void TimerWheel::arm_fifo(uint32_t id, uint32_t fifo, Instant deadline) {
   assert(id < num_timers_);
-  if (nodes_[id].list1 == kNoList) return;
+  assert(fifo < num_fifos_);
+  Node& n = nodes_[id];
+  if (n.list1 != kNoList) {
+    unlink(id);
+  } else {
+    ++armed_count_;
+  }
+  n.deadline_ns = deadline.ns();
+  const uint32_t tail = fifo_tail_[fifo];
+  if (tail == kNil || nodes_[tail].deadline_ns <= n.deadline_ns) {
+    link_tail(id, fifo);
+    return;
+  }
+  n.tick = tick_of_deadline(deadline);  // out of the list's order: the wheel takes it
+  place(id);
+}
+
+void TimerWheel::cancel_armed(uint32_t id) {
+  assert(id < num_timers_);
   unlink(id);
   --armed_count_;
 }

@@ -1,9 +1,22 @@
 #pragma once
-// Hierarchical timing wheel for a fixed set of timer ids 0..num_timers-1 (the
-// caller maps ids to connections; a connection re-arms its one id to its
-// earliest deadline). arm() and cancel() are O(1); advance() is O(1) per
-// expired timer plus O(1) per non-empty slot it passes, so a jump of hours in
-// one call costs no more than the work actually due.
+// Timers for a fixed set of ids 0..num_timers-1 (the caller maps ids to
+// connections; a connection keeps its one id armed at or before its earliest
+// deadline): a hierarchical timing wheel for deadlines of any length, and
+// beside it up to kMaxFifos FIFO lists for deadlines that are always "now +
+// a constant" (a SYN-ACK's first retransmission, the delayed ACK, FIN_WAIT_2,
+// CLOSE_WAIT): one list per constant, so appending keeps it sorted. An id sits
+// on one list at a time (a wheel slot or a FIFO, the same node and links), so
+// the FIFOs cost no memory. arm(), arm_fifo() and cancel() are O(1);
+// advance() is O(1) per expired timer plus O(1) per non-empty wheel slot it
+// passes, so a jump of hours in one call costs no more than the work due.
+//
+// FIFO lists (as dperf's socket_timer.h): append at the tail, expire from the
+// head while head.deadline <= now, no slot index, no cascade. arm_fifo()
+// appends only when the deadline is not earlier than the tail's, so a list is
+// always sorted whatever the caller passes; an earlier deadline (the clock
+// stepped back, a deadline that is not now + the list's constant) goes to the
+// wheel instead. A FIFO timer fires at the first advance() whose now >= its
+// deadline: never early, and no later than the wheel would fire it.
 //
 // Time is counted in ticks since `start`. A deadline d maps to tick
 // ceil((d - start) / tick) and a timer fires when advance() reaches that tick,
@@ -18,15 +31,16 @@
 // slot and re-placed when it cascades, so any deadline works.
 //
 // Timers whose tick has already passed when armed go to a "due" list fired at
-// the start of the next advance(). Timers to fire are first moved onto a
-// "firing" list and popped one by one, so the callback may arm or cancel any
-// timer, including the one firing and its neighbours on the firing list.
-// Re-arming inside the callback to a tick that has already been processed
-// (e.g. now) fires on the next advance(), never in the same one.
+// the start of the next advance(), together with the FIFOs' expired heads.
+// Timers to fire are first moved onto a "firing" list and popped one by one,
+// so the callback may arm or cancel any timer, including the one firing and
+// its neighbours on the firing list. Re-arming inside the callback to a time
+// that has already been processed (e.g. now: a wheel tick already fired, or
+// any FIFO deadline <= now) fires on the next advance(), never in the same one.
 //
 // Storage: a 32-byte node per timer (intrusive doubly linked list via uint32
-// indices, tick and deadline), one head per list and a 256-bit occupancy map
-// per level for skipping empty slots. Nothing is allocated after construction;
+// indices, tick and deadline), one head per list (and a tail per FIFO) and a
+// 256-bit occupancy map per level for skipping empty slots. Nothing is allocated after construction;
 // the nodes are reserved as zero pages and backed as timers are first armed.
 #include <cassert>
 #include <cstdint>
@@ -43,16 +57,26 @@ class TimerWheel {
   static constexpr uint32_t kSlotBits = 8;
   static constexpr uint32_t kSlots = 1u << kSlotBits;
 
-  // tick > 0. Ticks are counted from `start`.
-  TimerWheel(uint32_t num_timers, Duration tick, Instant start);
+  static constexpr uint32_t kMaxFifos = 8;
 
-  // Re-arming an armed timer moves it; a deadline already passed fires on the
-  // next advance().
-  void arm(uint32_t id, Instant deadline);
+  // tick > 0. Ticks are counted from `start`. FIFO lists 0..num_fifos-1.
+  TimerWheel(uint32_t num_timers, Duration tick, Instant start, uint32_t num_fifos = 0);
+
+  // On the wheel. Re-arming an armed timer moves it; a deadline already
+  // passed fires on the next advance(). (Out of line, as arm_fifo(): the
+  // callers' checks before them stay small.)
+  [[gnu::noinline]] void arm(uint32_t id, Instant deadline);
+  // At the tail of FIFO list `fifo` when `deadline` is not earlier than the
+  // tail's, else on the wheel (see the header comment). Moves an armed timer.
+  [[gnu::noinline]] void arm_fifo(uint32_t id, uint32_t fifo, Instant deadline);
   // No-op if not armed.
-  void cancel(uint32_t id);
+  void cancel(uint32_t id) {
+    if (nodes_[id].list1 != kNoList) cancel_armed(id);
+  }
 
   bool armed(uint32_t id) const { return nodes_[id].list1 != kNoList; }
+  // Armed and waiting on a FIFO list (not on the wheel, not firing).
+  bool on_fifo(uint32_t id) const { return nodes_[id].list1 > kFifoBase; }
   // The last deadline given to arm(id) (meaningful while armed).
   Instant deadline(uint32_t id) const { return Instant(nodes_[id].deadline_ns); }
 
@@ -70,7 +94,8 @@ class TimerWheel {
   static constexpr uint32_t kWheelLists = kLevels * kSlots;
   static constexpr uint32_t kDueList = kWheelLists;
   static constexpr uint32_t kFiringList = kWheelLists + 1;
-  static constexpr uint32_t kNumLists = kWheelLists + 2;
+  static constexpr uint32_t kFifoBase = kWheelLists + 2;  // FIFO k is list kFifoBase + k
+  static constexpr uint32_t kNumLists = kFifoBase + kMaxFifos;
   static constexpr uint32_t kNoList = 0;  // Node::list1 of an unarmed timer
   static constexpr uint64_t kNoEvent = UINT64_MAX;
   static constexpr uint32_t kOccWords = kSlots / 64;
@@ -88,12 +113,17 @@ class TimerWheel {
   static_assert(sizeof(Node) == 32);
 
   uint64_t tick_of_deadline(Instant d) const;
-  void link(uint32_t id, uint32_t list);
+  void link(uint32_t id, uint32_t list);       // at the head (wheel, due)
+  void link_tail(uint32_t id, uint32_t fifo);  // at the tail of a FIFO
   void unlink(uint32_t id);
+  [[gnu::noinline]] void cancel_armed(uint32_t id);
   void place(uint32_t id);                // by nodes_[id].tick relative to cur_
   uint64_t next_event() const;            // first tick >= cur_ with work, or kNoEvent
   void cascade(uint64_t t);               // re-place level-k slots due at tick t
   void move_to_firing(uint32_t list);
+  // The due list, then every FIFO's prefix with deadline <= now, onto the
+  // firing list in that order; false when nothing is due.
+  bool collect_due(int64_t now_ns);
   uint32_t pop_firing();                  // kNil when the firing list is empty
 
   template <class F>
@@ -102,21 +132,20 @@ class TimerWheel {
   }
 
   uint32_t num_timers_;
+  uint32_t num_fifos_;
   uint32_t armed_count_ = 0;
   int64_t tick_ns_;
   Instant start_;
   uint64_t cur_ = 0;  // next tick to process: ticks < cur_ are done (cascaded and fired)
   ZeroArray<Node> nodes_;
   std::unique_ptr<uint32_t[]> heads_;
+  uint32_t fifo_tail_[kMaxFifos];
   uint64_t occ_[kLevels][kOccWords] = {};
 };
 
 template <class F>
 void TimerWheel::advance(Instant now, F&& on_expire) {
-  if (heads_[kDueList] != kNil) {
-    move_to_firing(kDueList);
-    fire_all(on_expire);
-  }
+  if (collect_due(now.ns())) fire_all(on_expire);
   if (now < start_) return;
   const uint64_t target = static_cast<uint64_t>(now.ns() - start_.ns()) / static_cast<uint64_t>(tick_ns_);
   while (cur_ <= target) {

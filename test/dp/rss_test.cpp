@@ -233,3 +233,24 @@ TEST_CASE("IPv6: the 0x6d5a key and the NIC symmetric function are symmetric", "
     REQUIRE(nic_sym.hash6(a, b, pa, pb) == nic_sym.hash6(b, a, pb, pa));
   }
 }
+
+TEST_CASE("IPv6: pick_source_port6 lands replies on the requested queue", "[dp][rss][ipv6]") {
+  const RssHasher h(repeat_key(kSymmetricKeyPattern, 40));
+  const V6 local = v6("2001:2::100");
+  std::mt19937 rng(17);
+  for (uint16_t queues : {uint16_t{2}, uint16_t{5}}) {
+    const auto reta = round_robin_reta(512, queues);
+    for (int i = 0; i < 200; ++i) {
+      V6 remote = v6("2001:2::");
+      remote[14] = static_cast<uint8_t>(rng());
+      remote[15] = static_cast<uint8_t>(rng());
+      const auto remote_port = static_cast<uint16_t>(1 + rng() % 65535);
+      const auto queue = static_cast<uint16_t>(rng() % queues);
+      const PortRange range{10000, 60000};
+      const auto port = pick_source_port6(h, reta, queue, local, remote, remote_port, range, 10000);
+      REQUIRE(port.has_value());
+      CHECK(queue_for(h.hash6(remote, local, remote_port, *port), reta) == queue);
+      CHECK(queue_for(h.hash6(local, remote, *port, remote_port), reta) == queue);  // symmetric key
+    }
+  }
+}

@@ -356,6 +356,74 @@ TEST_CASE("close_wait_timeout 0 never reclaims CLOSE-WAIT", "[tcp][timers][close
   CHECK(sc.h.stack.timers_armed() == 0);
 }
 
+// ---- the connection's one timer: moved only when a deadline comes earlier -------------
+
+// stack_timers.cpp arm_timer(): an ACK of new data restarts the RTO (RFC 6298
+// §5.3) at a later deadline and leaves the timer where it was; it fires there
+// early, sends nothing and is re-armed at the real deadline. A delayed ACK due
+// before the RTO moves the timer earlier.
+TEST_CASE("RFC 6298 §5.3: an RTO restarted by ACKs fires one RTO after the last ACK, never at the old deadline",
+          "[tcp][timers][rto]") {
+  Scenario sc(plain_peer(), Origin::kPassive, small_config());
+  sc.to(State::kEstablished);
+  const uint32_t rto_ms = sc.h.stack.info(sc.id)->rto_ms;
+  REQUIRE(rto_ms >= 100);
+  const Duration rto = Duration::ms(rto_ms);
+  const Seq first = sc.h.stack.info(sc.id)->snd_una;
+  const std::string data(3000, 'd');
+  REQUIRE(sc.h.stack.send(sc.id, Peer::bytes(data)) == data.size());
+  auto out = sc.collect();
+  REQUIRE(out.size() == 3);  // 1460 + 1460 + 80
+  CHECK(sc.h.stack.timers_armed() == 1);
+  const Instant t0 = sc.h.now;
+
+  // Half an RTO later the peer acknowledges the first segment: the RTO restarts.
+  sc.h.advance_to(t0 + rto / 2);
+  CHECK(sc.collect().empty());
+  CHECK(sc.send(sc.peer.make(flag::kAck, sc.peer.nxt, first + 1460)).empty());
+  const Instant t1 = sc.h.now;
+  CHECK(sc.h.stack.info(sc.id)->rtx_at == t1 + rto);
+
+  // A small segment from the peer (acknowledging no more): its delayed ACK
+  // (40 ms) comes before the RTO.
+  SegmentIn q = sc.peer.data("q");
+  q.ack = first + 1460;
+  CHECK(sc.send(q).empty());
+  CHECK(sc.h.stack.info(sc.id)->rtx_at == t1 + rto);
+  sc.h.advance_to(t1 + sc.h.stack.config().delayed_ack - Duration::ms(1));
+  CHECK(sc.collect().empty());
+  sc.h.advance_to(t1 + sc.h.stack.config().delayed_ack);
+  out = sc.collect();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload.empty());
+  CHECK(out[0].seg.ack.raw() == sc.peer.nxt.raw());
+  CHECK(sc.h.stack.counters().delayed_acks == 1);
+
+  // The first deadline (t0 + RTO) passes without a retransmission.
+  for (Instant t = t0 + rto - Duration::ms(2); t <= t0 + rto + Duration::ms(2); t = t + Duration::ms(1)) {
+    sc.h.advance_to(t);
+    CHECK(sc.collect().empty());
+  }
+  CHECK(sc.h.stack.timers_armed() == 1);
+  CHECK(sc.h.stack.counters().rto_timeouts == 0);
+  sc.h.advance_to(t1 + rto - Duration::ms(1));
+  CHECK(sc.collect().empty());
+  sc.h.advance_to(t1 + rto);
+  out = sc.collect();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seg.seq.raw() == (first + 1460).raw());
+  CHECK(out[0].payload.size() == 1460);
+  CHECK(sc.h.stack.counters().rto_timeouts == 1);
+
+  // Everything acknowledged: no deadline left, no timer armed.
+  CHECK(sc.send(sc.peer.make(flag::kAck, sc.peer.nxt, first + 3000)).empty());
+  CHECK(sc.h.stack.timers_armed() == 0);
+  CHECK(sc.h.stack.info(sc.id)->rtx_at == Instant{});
+  sc.h.advance_by(Duration::s(100));
+  CHECK(sc.collect().empty());
+  CHECK(sc.h.stack.counters().rto_timeouts == 1);
+}
+
 // ---- TIME-WAIT ----------------------------------------------------------------------
 
 TEST_CASE("TIME-WAIT lasts time_wait, restarted by a retransmitted FIN", "[tcp][timers][time_wait]") {
