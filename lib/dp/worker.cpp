@@ -31,6 +31,7 @@ void count_parse_error(WorkerCounters& ctr, wire::ParseError e) {
     case wire::ParseError::kBadIpChecksum: ++ctr.drop_bad_ip_checksum; break;
     case wire::ParseError::kBadTcpChecksum: ++ctr.drop_bad_tcp_checksum; break;
     case wire::ParseError::kIpFragment: ++ctr.drop_ip_fragment; break;
+    case wire::ParseError::kIp6MulticastSource: ++ctr.drop_bad_source; break;  // RFC 4291 §2.7: never a source
     default: ++ctr.drop_parse_error; break;
   }
 }

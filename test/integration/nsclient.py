@@ -459,7 +459,21 @@ def ping(p):
     out({"tool": "raw-socket", "sent": count, "received": received, "rtt_ms": rtts, "bad": bad})
 
 
-ACTIONS = {f.__name__: f for f in (curl_seq, curl_par, slow_reader, squatters, curl_keepalive, http_keepalive, echo, client_close,
+# -- Raw frames ---------------------------------------------------------------
+
+def send_frames(p):
+    """Sends the given Ethernet frames (hex) out of `iface` as they are (AF_PACKET)."""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((p["iface"], 0))
+    sent = 0
+    for h in p["frames"]:
+        sent += s.send(bytes.fromhex(h)) > 0
+        time.sleep(0.01)
+    s.close()
+    out({"sent": sent})
+
+
+ACTIONS = {f.__name__: f for f in (send_frames, curl_seq, curl_par, slow_reader, squatters, curl_keepalive, http_keepalive, echo, client_close,
                                    server_close, many, hold_open, refused, ping)}
 
 if __name__ == "__main__":
