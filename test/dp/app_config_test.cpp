@@ -348,6 +348,7 @@ TEST_CASE("app config file: keys, comments, flags", "[dp][app]") {
       "# synmill.conf\n"
       "addr = 198.18.0.1/24\n"
       "addr = 198.18.1.1/24   # a second address\n"
+      "addr = 2001:2::1/64    # and an IPv6 one\n"
       "listen = 80:http, 7:echo\n"
       "\n"
       "syncookies = always\n"
@@ -358,7 +359,9 @@ TEST_CASE("app config file: keys, comments, flags", "[dp][app]") {
       "port-opt = \"rx_desc=512\"\n",
       "synmill.conf", c);
   REQUIRE(r.ok());
-  CHECK(c.addrs.size() == 2);
+  REQUIRE(c.addrs.size() == 3);
+  CHECK(c.addrs[2].v6);
+  CHECK(dp::format_address(c.addrs[2]) == "2001:2::1/64");
   CHECK(c.listeners.size() == 2);
   CHECK(c.tcp.cookies == tcp::CookieMode::kAlways);
   CHECK(c.tcp.max_conns == 1234);

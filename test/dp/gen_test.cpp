@@ -92,6 +92,8 @@ TEST_CASE("synmill-gen options", "[gen]") {
 
   CHECK(error_of({"--addr", "198.18.0.1/24", "--dst", "198.18.0.2:80"}).find("--mode is required") == 0);
   CHECK(error_of({"--mode", "flood"}).find("--mode: 'flood'") == 0);
+  CHECK(error_of({"--mode", "syn", "--addr", "2001:2::1/64", "--dst", "198.18.0.2:80"}) ==
+        "--addr: '2001:2::1/64': synmill-gen takes IPv4 addresses only (A.B.C.D/P)");
   CHECK(error_of({"--mode", "syn", "--dst", "198.18.0.2:80"}).find("--addr is required") == 0);
   CHECK(error_of({"--mode", "syn", "--addr", "198.18.0.1/24"}).find("--dst is required") == 0);
   CHECK(error_of({"--mode", "syn", "--addr", "198.18.0.1/24", "--dst", "198.18.0.2"}).find("--dst: ") == 0);
