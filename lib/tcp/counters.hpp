@@ -76,6 +76,7 @@ namespace synmill::tcp {
   X(land)                 /* source address == destination address */            \
   X(not_local6)           /* IPv6 segment to an address the stack was not given */ \
   X(addr6_full)           /* IPv6 connection refused: remote address table full */ \
+  X(class_e)              /* IPv4 segment to 240.0.0.0/4: reserved, and the tag of IPv6 tuples */ \
   X(backlog_full)         /* SYN dropped: backlog full and cookies off */        \
   X(conn_table_full)      /* SYN or cookie ACK dropped: no connection slot */    \
   X(accept_queue_full)    /* final ACK dropped: application not accepting */     \

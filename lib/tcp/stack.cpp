@@ -417,6 +417,11 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
     on_segment6(seg, now);
     return;
   }
+  if (is_ipv6(seg.tuple)) [[unlikely]] {  // IPv4 to 240.0.0.0/4 (RFC 1112 §4: reserved; never ours)
+    ++ctr_.rx_segments;
+    ++ctr_.drop.class_e;
+    return;
+  }
   segment_in(seg, now);
 }
 
@@ -433,6 +438,7 @@ void Stack::on_segment6(const SegmentIn& seg, Instant now) {
 
 ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
   Entry entry(*this, now);
+  if (is_ipv6(t)) return ConnId{};  // 240.0.0.0/4 is reserved (and tags IPv6 tuples): connect6()
   if (tw_.find_flow(t).found()) return ConnId{};  // a connection (even one closing now) or TIME_WAIT
   ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app);
   if (c == nullptr) return ConnId{};

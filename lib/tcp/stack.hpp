@@ -72,8 +72,8 @@ class Stack {
   void advance(Instant now);
 
   // ---- application calls ---------------------------------------------------
-  // Active open (RFC 9293 §3.10.1). Invalid id if the tuple is in use or the
-  // table is full.
+  // Active open (RFC 9293 §3.10.1). Invalid id if the tuple is in use, the
+  // table is full, or t.local_ip is in 240.0.0.0/4 (reserved; IPv6: connect6()).
   ConnId connect(const FourTuple& t, App& app, Instant now);
   // Queues bytes; returns how many were taken (less than asked when the
   // per-connection cap or the pool is reached; on_writable follows).
