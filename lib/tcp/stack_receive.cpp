@@ -23,6 +23,9 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
       if (c.state == State::kClosed) return;
       c.rcv_nxt += taken;
       ctr_.rx_bytes += taken;
+      // An extension taken from inside on_data (the application sent) starts
+      // at the old RCV.NXT: the bytes just taken are read.
+      if (ConnExt* y = ext(c)) y->rcvq.consume(chunks_, rcv_slots(c), taken);
       if (c.flags & cflag::kOrphan) {  // closed from inside on_data: the rest is not read
         c.flags |= cflag::kAckNow;
         return;
