@@ -78,13 +78,13 @@ inline constexpr uint16_t kFinSent = 1 << 5;      // our FIN occupies sequence S
 inline constexpr uint16_t kOrphan = 1 << 6;       // application closed fully: no more reads
 inline constexpr uint16_t kAccepted = 1 << 7;     // on_open delivered
 inline constexpr uint16_t kAckNow = 1 << 8;       // an ACK is owed to the peer
-inline constexpr uint16_t kRttTiming = 1 << 9;    // a segment is being timed (Karn)
+inline constexpr uint16_t kRttTiming = 1 << 9;    // a segment is being timed (Karn): the SYN, or ConnExt::rtt_seq
 inline constexpr uint16_t kInAcceptQueue = 1 << 10;
 inline constexpr uint16_t kPeerFin = 1 << 11;     // the peer's FIN has been received
 inline constexpr uint16_t kOutputPending = 1 << 12;  // output() runs when the entry point ends
 inline constexpr uint16_t kNagle = 1 << 13;       // RFC 1122 §4.2.3.4: hold small segments while data is unacknowledged
 inline constexpr uint16_t kRecovery = 1 << 14;    // in fast recovery (RFC 6582 NewReno or RFC 6675 SACK)
-inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at ConnExt::ack_at
+inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at ConnHot::ack_at
 }  // namespace cflag
 
 namespace xflag {
@@ -113,8 +113,6 @@ struct alignas(64) ConnHot {
   uint32_t cwnd, ssthresh;
   uint32_t srtt_us, rttvar_us;  // RFC 6298, 0 = no sample yet
   uint32_t rto_ms;
-  Seq rtt_seq;             // sequence whose ACK ends the timed sample
-  uint32_t rtt_start_us;      // low 32 bits of the send time in µs
   uint32_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window (seconds)
   uint16_t snd_mss;        // largest payload we put in a segment
   uint8_t retries;         // consecutive retransmissions of the oldest segment
@@ -124,6 +122,7 @@ struct alignas(64) ConnHot {
   uint8_t xflags;          // xflag::*
   Instant rtx_at;          // retransmission or persist deadline; Instant{} = none
   Instant state_at;        // reclaim deadline for the current state; Instant{} = none
+  Instant ack_at;          // delayed-ACK deadline, valid while cflag::kAckDelayed
   Seq rcv_acked;           // RCV.NXT in the last ACK we sent (delayed ACK counts from it)
   Seq rcv_wnd_edge;        // RCV.NXT + window in the last segment we sent (what the peer believes)
 };
@@ -156,7 +155,10 @@ static_assert(sizeof(ConnCold) == 32, "what an idle connection keeps besides Con
 // extension, not by the connection.
 struct ConnExt {
   SendQueue sendq;         // bytes from SND.UNA (or ISS+1) on: unacknowledged and unsent
-  Instant ack_at;          // delayed-ACK deadline, valid while cflag::kAckDelayed
+  // RFC 6298 RTT sample of a data segment or FIN (cflag::kRttTiming once
+  // synchronized; the SYN's sample needs no field, see Stack::syn_rtt_start_us).
+  Seq rtt_seq;             // sequence whose ACK ends the timed sample
+  uint32_t rtt_start_us;   // low 32 bits of the send time in µs
   Seq recover;             // RFC 6582 §3.2 / RFC 6675 §5: SND.MAX when recovery (or an RTO) began
   Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
   Instant squat_since;     // when the connection began to squat (xflag::kSquat)

@@ -305,6 +305,14 @@ class Stack {
   void on_timer(ConnHot& c, Instant now);
   void retransmit(ConnHot& c, Instant now);
   void rtt_sample(ConnHot& c, uint32_t rtt_us);
+  // When the SYN (or SYN-ACK) being timed was first sent, in µs: its
+  // retransmission deadline less the RTO it was armed with (start_rtx right
+  // after the first send_syn; RTO and deadline stay put until an answer or a
+  // retransmission, which ends the timing). A simultaneous open re-arms on
+  // its SYN-ACK, so its sample runs from there.
+  static uint32_t syn_rtt_start_us(const ConnHot& c) {
+    return static_cast<uint32_t>((c.rtx_at - Duration::ms(c.rto_ms)).ns() / 1000);
+  }
   void start_rtx(ConnHot& c, Instant now);
   void on_wheel(uint32_t id, Instant now);  // connection, application or worker timer
   uint32_t app_timer_id(uint32_t idx) const { return cfg_.max_conns + idx; }

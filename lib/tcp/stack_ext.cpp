@@ -7,11 +7,11 @@
 // Taken (take_ext) by whatever first writes such state: data the
 // application queues (send), received data the application does not take at
 // once or that arrives out of order, a D-SACK to report, a FIN that must
-// wait, a delayed ACK, fast retransmit or an RTO with something outstanding.
+// wait, fast retransmit or an RTO with something outstanding. (In-order data
+// the application takes at once, and the delayed ACK for it, need none.)
 // When the pool is empty the write is refused the way an empty chunk pool
 // refuses it, and nothing else changes: send() takes nothing, received data
-// is not acknowledged (the peer sends it again), a delayed ACK goes at once,
-// a FIN that would wait is not acknowledged, no D-SACK is reported, and loss
+// is not acknowledged (the peer sends it again), a FIN that would wait is not acknowledged, no D-SACK is reported, and loss
 // recovery is left to the retransmission timer. Each is counted as
 // drop_ext_pool_empty. When the free extensions fall below the reserve,
 // orphans and then squatters holding one are reset (relieve_pool).
@@ -19,7 +19,7 @@
 // Given back (check_exts, when the outermost entry point ends, for every
 // connection that held one during it) when nothing is queued either way,
 // nothing is held out of order and no FIN waits, no D-SACK is owed, no
-// delayed ACK is due, and the connection is neither in recovery nor below
+// segment is being timed, and the connection is neither in recovery nor below
 // `recover` (so the next one starts with recover = SND.UNA and makes the
 // same decisions), nor squatting.
 #include <new>
@@ -47,7 +47,6 @@ ConnExt* Stack::take_ext(ConnHot& c) {
   x.sacked.clear();
   x.recover = c.snd_una;
   x.high_rxt = c.snd_una;
-  x.ack_at = Instant{};
   x.squat_since = Instant{};
   k.ext = e;
   if (!(c.xflags & xflag::kExtCheck)) {
@@ -61,7 +60,7 @@ bool Stack::ext_idle(const ConnHot& c, const ConnExt& x) const {
   if (!x.sendq.empty() || x.rcvq.chunks() > 0 || x.rcvq.has_ooo() || x.rcvq.has_dsack()) return false;
   if (x.rcvq.in_order(c.rcv_nxt) > 0) return false;
   if (x.rcvq.has_fin() && !(c.flags & cflag::kPeerFin)) return false;
-  if (c.flags & (cflag::kRecovery | cflag::kAckDelayed)) return false;
+  if (c.flags & (cflag::kRecovery | cflag::kRttTiming)) return false;
   if (c.xflags & (xflag::kSacked | xflag::kOooHeld | xflag::kSquat)) return false;
   return !(c.snd_una < x.recover);
 }

@@ -99,11 +99,8 @@ void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
   }
   c.snd_nxt = c.snd_max = c.iss + 1;  // only the SYN is ever in flight in these states
   if (with_ack) note_ack_sent(c);
-  if (c.retries == 0 && !(c.flags & cflag::kRttTiming)) {
-    c.flags |= cflag::kRttTiming;
-    c.rtt_seq = c.iss;
-    c.rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
-  }
+  // The SYN is timed from its first transmission (Stack::syn_rtt_start_us).
+  if (c.retries == 0) c.flags |= cflag::kRttTiming;
   if (with_ack)
     ++ctr_.synack_out;
   else
@@ -261,10 +258,12 @@ void Stack::output(ConnHot& c, Instant now) {
       pipe += len;  // octets only, as sack_pipe()
       if (fin_due) c.flags |= cflag::kFinSent;
       if (c.snd_nxt > c.snd_max) {
-        if (new_data && !(c.flags & cflag::kRttTiming)) {
+        // (A FIN alone may go without an extension: then it is not timed.)
+        ConnExt* x = ext(c);
+        if (new_data && !(c.flags & cflag::kRttTiming) && x != nullptr) {
           c.flags |= cflag::kRttTiming;
-          c.rtt_seq = out.seq;
-          c.rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
+          x->rtt_seq = out.seq;
+          x->rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
         }
         c.snd_max = c.snd_nxt;
       }

@@ -233,13 +233,8 @@ void Stack::ack_soon(ConnHot& c, Instant now) {
     return;
   }
   if (!(c.flags & cflag::kAckDelayed)) {
-    ConnExt* x = take_ext(c);
-    if (x == nullptr) {  // no extension to hold the deadline: the ACK goes now (counted)
-      c.flags |= cflag::kAckNow;
-      return;
-    }
     c.flags |= cflag::kAckDelayed;
-    x->ack_at = now + cfg_.delayed_ack;
+    c.ack_at = now + cfg_.delayed_ack;
     arm_timer(c);
   }
 }

@@ -174,7 +174,7 @@ uint32_t Stack::send_range(ConnHot& c, Seq left, uint32_t len, Instant now) {
   }
   if (fin) out.flags |= flag::kFin;
   // Karn (RFC 6298 §3): a retransmitted segment is never timed.
-  if ((c.flags & cflag::kRttTiming) && seq_in(c.rtt_seq, left, left + n + (fin ? 1u : 0u)))
+  if ((c.flags & cflag::kRttTiming) && seq_in(held_ext(c).rtt_seq, left, left + n + (fin ? 1u : 0u)))
     c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
   ++ctr_.retransmits;
   note_ack_sent(c);

@@ -12,8 +12,7 @@ void Stack::arm_timer(ConnHot& c) {
   if (c.rtx_at != Instant{}) d = c.rtx_at;
   if (c.state_at != Instant{} && (d == Instant{} || c.state_at < d)) d = c.state_at;
   if (c.flags & cflag::kAckDelayed) {
-    const Instant ack_at = held_ext(c).ack_at;  // kAckDelayed: an extension is held
-    if (d == Instant{} || ack_at < d) d = ack_at;
+    if (d == Instant{} || c.ack_at < d) d = c.ack_at;
   }
   if (d == Instant{})
     wheel_.cancel(idx_of(c));
@@ -47,7 +46,7 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
 
 void Stack::on_timer(ConnHot& c, Instant now) {
   if (c.state == State::kClosed) return;
-  if ((c.flags & cflag::kAckDelayed) && held_ext(c).ack_at <= now) {  // RFC 1122 §4.2.3.2
+  if ((c.flags & cflag::kAckDelayed) && c.ack_at <= now) {  // RFC 1122 §4.2.3.2
     c.flags &= static_cast<uint16_t>(~cflag::kAckDelayed);
     ++ctr_.delayed_acks;
     send_ack(c, now);

@@ -1,6 +1,7 @@
 // Issue 12: the connection record and its extension (conn.hpp, stack_ext.cpp).
-// An idle connection holds no ConnExt; data either way, out-of-order data, a
-// delayed ACK or recovery take one from the stack's pool, and it goes back
+// An idle connection holds no ConnExt, nor does one whose application takes
+// every byte it receives; data to send, data held or out of order, or
+// recovery take one from the stack's pool, and it goes back
 // once the connection is idle again. With the pool empty, what needed one is
 // refused the way an empty chunk pool refuses it, and nothing is corrupted:
 // the bytes on the wire, the sequence numbers and the data delivered stay
@@ -29,10 +30,10 @@ TEST_CASE("connection extension: taken for data and given back when the connecti
   const ConnId id = *st.find(sc.peer.tuple);
   CHECK(st.exts_in_use() == 0);  // established and idle: the record only
 
-  SECTION("received data the application takes, acknowledged by the delayed-ACK timer") {
+  SECTION("received data the application takes needs none, nor does the delayed ACK") {
     auto out = sc.send(sc.peer.data("hello"));
-    CHECK(out.empty());             // the ACK is delayed ...
-    CHECK(st.exts_in_use() == 1);   // ... and its deadline lives in the extension
+    CHECK(out.empty());             // the ACK is delayed (its deadline is in the record)
+    CHECK(st.exts_in_use() == 0);
     CHECK(text(sc.h.app.received) == "hello");
     sc.h.advance_by(st.config().delayed_ack);
     out = sc.collect();
@@ -132,9 +133,10 @@ TEST_CASE("connection extension: an empty pool refuses what needs one and corrup
   CHECK(h.take().empty());
   CHECK(st.info(idb)->send_queued == 0);
 
-  // In-order data B's application takes needs no buffer; the ACK that would
-  // be delayed goes at once (no extension for its deadline).
+  // In-order data B's application takes needs no buffer, nor an extension.
   h.deliver(b.data("req1"));
+  CHECK(h.take().empty());  // the ACK is delayed
+  h.advance_by(st.config().delayed_ack);
   out = h.take();
   b.observe(out);
   REQUIRE(out.size() == 1);
@@ -157,6 +159,7 @@ TEST_CASE("connection extension: an empty pool refuses what needs one and corrup
   // Data B's application only half takes: the rest is not acknowledged.
   h.app.take_limit = 2;
   h.deliver(b.make(flag::kAck | flag::kPsh, bnext, b.stack_nxt, Peer::bytes("abcd")));
+  h.advance_by(st.config().delayed_ack);
   out = h.take();
   REQUIRE(out.size() == 1);
   CHECK(out[0].seg.ack == bnext + 2);  // the two bytes taken, not the two refused
