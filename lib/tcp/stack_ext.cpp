@@ -42,7 +42,8 @@ ConnExt* Stack::take_ext(ConnHot& c) {
     ++exts_ready_;
   }
   // An extension comes back empty (give_back_ext): its queue and ring hold
-  // nothing; the rest starts as it would have at the handshake.
+  // nothing; the rest starts as it would have at the handshake (the SACK
+  // scoreboard empty: xflag::kSacked is clear while none is held).
   x.rcvq.reset(c.rcv_nxt);
   x.sacked.clear();
   x.recover = c.snd_una;
@@ -69,9 +70,8 @@ void Stack::give_back_ext(ConnHot& c) {
   ConnCold& k = cold(c);
   if (k.ext == kNoExt) return;
   ConnExt& x = ext_[k.ext];
-  x.sendq.clear(chunks_);
-  x.rcvq.clear(chunks_, rcv_slots(c));
-  x.sacked.clear();
+  if (!x.sendq.empty()) x.sendq.clear(chunks_);
+  if (x.rcvq.chunks() > 0 || x.rcvq.has_ooo()) x.rcvq.clear(chunks_, rcv_slots(c));
   ext_pool_.release(k.ext);
   k.ext = kNoExt;
 }
