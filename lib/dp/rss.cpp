@@ -46,6 +46,48 @@ uint32_t RssHasher::hash(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port,
                         reinterpret_cast<const uint8_t*>(words_.data()));
 }
 
+uint32_t RssHasher::hash6(std::span<const uint8_t, 16> src_ip, std::span<const uint8_t, 16> dst_ip,
+                          uint16_t src_port, uint16_t dst_port) const {
+  // rte_ipv6_tuple as rte_softrss_be() reads it: each address as four
+  // CPU-order words of its big-endian bytes, then the ports word as for IPv4.
+  auto word = [](std::span<const uint8_t, 16> a, size_t i) {
+    return (uint32_t{a[4 * i]} << 24) | (uint32_t{a[4 * i + 1]} << 16) | (uint32_t{a[4 * i + 2]} << 8) |
+           uint32_t{a[4 * i + 3]};
+  };
+  std::array<uint32_t, 9> tuple{};
+  for (size_t i = 0; i < 4; ++i) {
+    const uint32_t s = word(src_ip, i), d = word(dst_ip, i);
+    if (fn_ == RssFunction::kSymmetricToeplitz) {
+      tuple[i] = tuple[4 + i] = s ^ d;  // Intel's symmetric function, as for IPv4
+    } else {
+      tuple[i] = s;
+      tuple[4 + i] = d;
+    }
+  }
+  if (fn_ == RssFunction::kSymmetricToeplitz) {
+    const uint32_t ports = static_cast<uint32_t>(src_port ^ dst_port);
+    tuple[8] = (ports << 16) | ports;
+  } else {
+    tuple[8] = (uint32_t{src_port} << 16) | dst_port;
+  }
+  return rte_softrss_be(tuple.data(), static_cast<uint32_t>(tuple.size()),
+                        reinterpret_cast<const uint8_t*>(words_.data()));
+}
+
+bool RssHasher::symmetric6() const {
+  std::array<uint8_t, 16> zero{};
+  for (int bit = 0; bit < 128; ++bit) {
+    std::array<uint8_t, 16> ip{};
+    ip[static_cast<size_t>(bit / 8)] = static_cast<uint8_t>(1u << (bit % 8));
+    if (hash6(ip, zero, 0, 0) != hash6(zero, ip, 0, 0)) return false;
+  }
+  for (int bit = 0; bit < 16; ++bit) {
+    const auto port = static_cast<uint16_t>(1u << bit);
+    if (hash6(zero, zero, port, 0) != hash6(zero, zero, 0, port)) return false;
+  }
+  return true;
+}
+
 bool RssHasher::symmetric() const {
   for (int bit = 0; bit < 32; ++bit) {
     const uint32_t ip = uint32_t{1} << bit;

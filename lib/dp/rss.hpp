@@ -1,6 +1,6 @@
 #pragma once
-// Software model of the NIC's RSS: the Toeplitz hash of an IPv4 TCP 4-tuple
-// (rte_softrss_be, rte_thash.h), the redirection table (RETA) lookup, and the
+// Software model of the NIC's RSS: the Toeplitz hash of an IPv4 or IPv6 TCP
+// 4-tuple (rte_softrss_be, rte_thash.h), the redirection table (RETA) lookup, and the
 // mTCP-style choice of a source port whose replies land on a given queue.
 //
 // Ports with RSS: a received segment lands on queue reta[hash % reta.size()],
@@ -51,6 +51,13 @@ class RssHasher {
   // Hash of a packet with these header fields (host byte order).
   uint32_t hash(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port) const;
 
+  // The same for IPv6 TCP (RTE_ETH_RSS_NONFRAG_IPV6_TCP): Toeplitz over the
+  // 36 bytes src, dst, sport, dport (rte_ipv6_tuple). Addresses in network
+  // byte order. Needs a key of at least 40 bytes (36 + 4); shorter keys hash
+  // as if padded with zeros.
+  uint32_t hash6(std::span<const uint8_t, 16> src_ip, std::span<const uint8_t, 16> dst_ip,
+                 uint16_t src_port, uint16_t dst_port) const;
+
   // Hash of the segments this endpoint receives on `t` (src = remote).
   uint32_t hash_inbound(const tcp::FourTuple& t) const {
     return hash(t.remote_ip, t.local_ip, t.remote_port, t.local_port);
@@ -60,6 +67,8 @@ class RssHasher {
   // linear over GF(2), so checking each of the 96 input bits against its
   // mirror (src<->dst) is exact.
   bool symmetric() const;
+  // The same for every IPv6 4-tuple (288 input bits).
+  bool symmetric6() const;
 
   RssFunction function() const { return fn_; }
 

@@ -28,8 +28,10 @@ class TupleHash {
   uint64_t operator()(const FourTuple& key) const {
     const uint64_t ips = (uint64_t{key.remote_ip} << 32) | key.local_ip;
     const uint64_t ports = (uint64_t{key.remote_port} << 16) | key.local_port;
-    return fold(fold(ips ^ k0_, ports ^ k1_) ^ k2_, k3_);
+    return words(ips, ports);
   }
+  // The same keyed fold over any two words (addr_table6.hpp: an IPv6 address).
+  uint64_t words(uint64_t a, uint64_t b) const { return fold(fold(a ^ k0_, b ^ k1_) ^ k2_, k3_); }
 
  private:
   static uint64_t fold(uint64_t a, uint64_t b) {

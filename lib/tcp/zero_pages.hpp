@@ -32,6 +32,11 @@ class ZeroPages {
   ZeroPages(const ZeroPages&) = delete;
   ZeroPages& operator=(const ZeroPages&) = delete;
 
+  // Regions of at least this size are 2 MiB-aligned and advised for
+  // transparent huge pages (zero_pages.cpp); smaller ones keep 4 KiB pages so
+  // a small stack stays small.
+  static constexpr size_t kHugeThreshold = size_t{64} << 20;
+
   void* get() const { return p_; }  // page-aligned; nullptr when bytes == 0
   size_t bytes() const { return bytes_; }
 
