@@ -398,7 +398,10 @@ void Worker::handle_other(rte_mbuf* m, std::span<uint8_t> frame, wire::ParseFlag
       return;
     case wire::FrameKind::kIpv4Tcp:  // parse_tcp_frame() took these; never here
     case wire::FrameKind::kIpv4Other: ++ctr_.drop_other_protocol; rte_pktmbuf_free(m); return;
-    case wire::FrameKind::kOther: ++ctr_.drop_non_ip; rte_pktmbuf_free(m); return;
+    case wire::FrameKind::kOther:
+    case wire::FrameKind::kIpv6Tcp:  // IPv6 is classified only with ParseFlags::accept_ipv6 (not set here yet)
+    case wire::FrameKind::kIpv6Icmp:
+    case wire::FrameKind::kIpv6Other: ++ctr_.drop_non_ip; rte_pktmbuf_free(m); return;
   }
 }
 

@@ -18,8 +18,8 @@ AddrTable6::AddrTable6(uint32_t capacity, uint64_t seed)
 
 uint32_t AddrTable6::hash_of(const Ip6& a) const {
   uint64_t w0, w1;
-  std::memcpy(&w0, a.data(), 8);
-  std::memcpy(&w1, a.data() + 8, 8);
+  std::memcpy(&w0, a.b.data(), 8);
+  std::memcpy(&w1, a.b.data() + 8, 8);
   return static_cast<uint32_t>(hasher_.words(w0, w1));
 }
 

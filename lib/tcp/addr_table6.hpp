@@ -24,11 +24,16 @@
 #include "tcp/index_pool.hpp"
 #include "tcp/tuple_hash.hpp"
 #include "tcp/zero_pages.hpp"
+#include "wire/ipv6_addr.hpp"
 
 namespace synmill::tcp {
 
 // An IPv6 address in network byte order.
-using Ip6 = std::array<uint8_t, 16>;
+using Ip6 = wire::Ipv6Addr;
+
+// remote_ip of an IPv6 tuple whose peer address holds no entry: no
+// connection or TIME_WAIT entry can match it (indexes are < 2^31).
+inline constexpr uint32_t kNoRemote6 = UINT32_MAX;
 
 // local_ip of an IPv6 FourTuple: kLocal6Tag | index of the local address.
 // 240.0.0.0/4 is reserved (RFC 1112 §4, "Class E"), so it is never a local
@@ -49,6 +54,8 @@ class AddrTable6 {
   // Index of `a` with one more reference (inserted if absent); kNone when the
   // table is full (nothing changed).
   uint32_t acquire(const Ip6& a);
+  // One more reference to index `idx` (held already).
+  void retain(uint32_t idx) { ++entries_[idx].refs; }
   // Drops one reference of index `idx` (held); the entry goes at zero.
   void release(uint32_t idx);
 

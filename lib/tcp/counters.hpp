@@ -74,6 +74,8 @@ namespace synmill::tcp {
   X(no_listener)          /* segment for no connection: answered with RST */     \
   X(bad_flags)            /* no SYN/ACK/RST in LISTEN, SYN+FIN, ... */           \
   X(land)                 /* source address == destination address */            \
+  X(not_local6)           /* IPv6 segment to an address the stack was not given */ \
+  X(addr6_full)           /* IPv6 connection refused: remote address table full */ \
   X(backlog_full)         /* SYN dropped: backlog full and cookies off */        \
   X(conn_table_full)      /* SYN or cookie ACK dropped: no connection slot */    \
   X(accept_queue_full)    /* final ACK dropped: application not accepting */     \

@@ -1,5 +1,7 @@
 #include "tcp/isn.hpp"
 
+#include <cstring>
+
 namespace synmill::tcp {
 
 uint32_t IsnGenerator::timer_m(Instant now) {
@@ -15,6 +17,20 @@ uint32_t IsnGenerator::offset_f(const FourTuple& t) const {
   const uint64_t ports = (uint64_t{t.local_port} << 16) | t.remote_port;
   const uint64_t h = siphash24_words(key_, ips, ports);
   return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+uint32_t IsnGenerator::offset_f(const FourTuple& t, const Addrs6& a) const {
+  uint8_t bytes[36];
+  a.local->store(bytes);
+  a.remote->store(bytes + 16);
+  const uint32_t ports = (uint32_t{t.local_port} << 16) | t.remote_port;
+  std::memcpy(bytes + 32, &ports, 4);
+  const uint64_t h = siphash24(key_, bytes, sizeof bytes);
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+Seq IsnGenerator::isn(const FourTuple& t, const Addrs6& a, Instant now) const {
+  return Seq(timer_m(now) + offset_f(t, a));
 }
 
 Seq IsnGenerator::isn(const FourTuple& t, Instant now) const {

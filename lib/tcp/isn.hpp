@@ -25,10 +25,14 @@ class IsnGenerator {
 
   // Pure function of (key, tuple, now): no state, no clock read.
   Seq isn(const FourTuple& t, Instant now) const;
+  // IPv6 (issue 15): F over the full 36-byte tuple (both addresses and the
+  // ports), as RFC 6528 §3 asks; t gives the ports.
+  Seq isn(const FourTuple& t, const Addrs6& a, Instant now) const;
 
   // The two halves, for tests and diagnostics.
   static uint32_t timer_m(Instant now);         // M: 4 µs ticks, truncated to 32 bits
   uint32_t offset_f(const FourTuple& t) const;  // F: keyed hash of the 4-tuple
+  uint32_t offset_f(const FourTuple& t, const Addrs6& a) const;
 
  private:
   SipKey key_;

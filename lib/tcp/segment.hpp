@@ -6,12 +6,20 @@
 #include <span>
 
 #include "tcp/types.hpp"
+#include "wire/ipv6_addr.hpp"
 #include "wire/tcp_options.hpp"
 
 namespace synmill::tcp {
 
 struct SegmentIn {
-  FourTuple tuple;  // local = destination of the received segment
+  // local = destination of the received segment. IPv6 (local6 set): the
+  // codec fills the ports and points local6 / remote6 at the addresses (in
+  // the frame; valid during on_segment); Stack::on_segment fills local_ip /
+  // remote_ip from its address tables (addr_table6.hpp).
+  FourTuple tuple;
+  const wire::Ipv6Addr* local6 = nullptr;
+  const wire::Ipv6Addr* remote6 = nullptr;
+  bool v6() const { return local6 != nullptr; }
   Seq seq;
   Seq ack;
   uint8_t flags = 0;
@@ -40,6 +48,11 @@ class PayloadSource {
 
 struct SegmentOut {
   FourTuple tuple;  // local = source of the segment to send
+  // IPv6 (is_ipv6(tuple)): the addresses, set by Stack::emit; null for IPv4.
+  // They point into the stack's tables or the received segment and are
+  // valid during TxSink::emit only.
+  const wire::Ipv6Addr* local6 = nullptr;
+  const wire::Ipv6Addr* remote6 = nullptr;
   Seq seq;
   Seq ack;
   uint8_t flags = 0;

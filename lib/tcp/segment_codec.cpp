@@ -5,11 +5,26 @@
 #include "wire/tcp_header.hpp"
 
 namespace synmill::tcp {
+namespace {
+
+// The 16 address bytes in a frame, read as an Ipv6Addr in place (a struct of
+// one byte array: size 16, alignment 1, every access a byte access).
+const wire::Ipv6Addr* as_ipv6(const uint8_t* p) {
+  static_assert(sizeof(wire::Ipv6Addr) == 16 && alignof(wire::Ipv6Addr) == 1);
+  return reinterpret_cast<const wire::Ipv6Addr*>(p);
+}
+
+}  // namespace
 
 SegmentIn segment_from_frame(const wire::Frame& f) {
   SegmentIn s;
-  s.tuple.local_ip = f.ip.dst();
-  s.tuple.remote_ip = f.ip.src();
+  if (f.kind == wire::FrameKind::kIpv6Tcp) {
+    s.local6 = as_ipv6(f.ip6.dst_bytes());
+    s.remote6 = as_ipv6(f.ip6.src_bytes());
+  } else {
+    s.tuple.local_ip = f.ip.dst();
+    s.tuple.remote_ip = f.ip.src();
+  }
   s.tuple.local_port = f.tcp.dst_port();
   s.tuple.remote_port = f.tcp.src_port();
   s.seq = Seq{f.tcp.seq()};
@@ -25,8 +40,13 @@ wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::Par
                                        wire::TcpFrameView& view, wire::ParseError& err) {
   const wire::TcpFrameParse r = wire::parse_tcp_frame(frame, flags, view, out.opts, err);
   if (r != wire::TcpFrameParse::kTcp) return r;
-  out.tuple.local_ip = view.dst_ip();
-  out.tuple.remote_ip = view.src_ip();
+  if (view.is_ipv6()) [[unlikely]] {
+    out.local6 = as_ipv6(view.dst_ip6_bytes());
+    out.remote6 = as_ipv6(view.src_ip6_bytes());
+  } else {
+    out.tuple.local_ip = view.dst_ip();
+    out.tuple.remote_ip = view.src_ip();
+  }
   out.tuple.local_port = view.dst_port();
   out.tuple.remote_port = view.src_port();
   out.seq = Seq{view.seq()};
@@ -38,15 +58,13 @@ wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::Par
 }
 
 size_t frame_len_for(const SegmentOut& seg) {
-  return wire::tcp_frame_header_len(seg.opts) + seg.payload_len;
+  return wire::tcp_frame_header_len(seg.opts, seg.local6 ? wire::IpFamily::kV6 : wire::IpFamily::kV4) +
+         seg.payload_len;
 }
 
-size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
-                          const wire::MacAddr& dst_mac, uint16_t ip_id, bool fill_ip_csum, bool fill_tcp_csum) {
-  const size_t opts_len = wire::tcp_options_len(seg.opts);  // once
-  const size_t hdr = wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen + opts_len;
-  const size_t len = hdr + seg.payload_len;
-  if (out.size() < len || seg.payload_len > wire::tcp_frame_max_payload(seg.opts)) return 0;
+namespace {
+
+wire::TcpHeaderFields header_fields(const SegmentOut& seg) {
   wire::TcpHeaderFields h;
   h.src_ip = seg.tuple.local_ip;
   h.dst_ip = seg.tuple.remote_ip;
@@ -56,8 +74,36 @@ size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const w
   h.ack = (seg.flags & flag::kAck) ? seg.ack.raw() : 0;
   h.flags = seg.flags;
   h.window = seg.window;
+  return h;
+}
+
+// IPv6 (seg.local6 set): out of line, so the IPv4 path below stays as it was.
+[[gnu::noinline]] size_t frame_from_segment6(std::span<uint8_t> out, const SegmentOut& seg,
+                                             const wire::TcpFrameTemplate& tpl, const wire::MacAddr& dst_mac,
+                                             bool fill_tcp_csum) {
+  const size_t opts_len = wire::tcp_options_len(seg.opts);
+  const size_t hdr = wire::kEthHeaderLen + wire::kIpv6HeaderLen + wire::kTcpMinHeaderLen + opts_len;
+  const size_t len = hdr + seg.payload_len;
+  if (out.size() < len || seg.payload_len > wire::tcp_frame_max_payload(seg.opts, wire::IpFamily::kV6)) return 0;
   uint8_t* p = out.data();
-  tpl.write_headers(p, dst_mac, h, seg.opts, opts_len, ip_id, seg.payload_len, fill_ip_csum);
+  tpl.write_headers6(p, dst_mac, *seg.local6, *seg.remote6, header_fields(seg), seg.opts, opts_len, seg.payload_len);
+  if (seg.payload_len > 0) seg.payload_src->copy_to(seg.payload_offset, seg.payload_len, p + hdr);
+  if (fill_tcp_csum) wire::fill_tcp6_checksum(p, len - wire::kEthHeaderLen - wire::kIpv6HeaderLen);
+  return len;
+}
+
+}  // namespace
+
+size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
+                          const wire::MacAddr& dst_mac, uint16_t ip_id, bool fill_ip_csum, bool fill_tcp_csum) {
+  if (seg.local6 != nullptr) [[unlikely]]
+    return frame_from_segment6(out, seg, tpl, dst_mac, fill_tcp_csum);
+  const size_t opts_len = wire::tcp_options_len(seg.opts);  // once
+  const size_t hdr = wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen + opts_len;
+  const size_t len = hdr + seg.payload_len;
+  if (out.size() < len || seg.payload_len > wire::tcp_frame_max_payload(seg.opts)) return 0;
+  uint8_t* p = out.data();
+  tpl.write_headers(p, dst_mac, header_fields(seg), seg.opts, opts_len, ip_id, seg.payload_len, fill_ip_csum);
   if (seg.payload_len > 0) seg.payload_src->copy_to(seg.payload_offset, seg.payload_len, p + hdr);
   if (fill_tcp_csum) wire::fill_tcp_checksum(p, len - wire::kEthHeaderLen - wire::kIpv4MinHeaderLen);
   return len;

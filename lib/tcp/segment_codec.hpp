@@ -13,7 +13,8 @@
 
 namespace synmill::tcp {
 
-// `f` must be FrameKind::kIpv4Tcp. The local side is the frame's destination.
+// `f` must be FrameKind::kIpv4Tcp or kIpv6Tcp. The local side is the frame's
+// destination; for IPv6 the addresses go to SegmentIn::local6 / remote6.
 SegmentIn segment_from_frame(const wire::Frame& f);
 
 // The receive fast path: an Ethernet frame parsed in place straight into

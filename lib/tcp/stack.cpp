@@ -1,6 +1,7 @@
 // Stack: construction, connection slots, state bookkeeping, the top-level entry
 // points and the application calls.
 #include "tcp/stack.hpp"
+#include "wire/tcp_frame.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -48,6 +49,8 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
                                         : ext_pool_.capacity() / 8),
       // ids: connections, then one application timer per connection, then the worker timers
       wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start),
+      // every holder of a peer's IPv6 address: a connection or a TIME_WAIT entry
+      addr6_(std::max<uint32_t>(cfg.max_conns + cfg.max_time_wait, 1), secrets.table_seed ^ 0x243f6a8885a308d3ULL),
       // one index for connections and TIME_WAIT: a segment's tuple is probed once
       tw_(cfg.max_time_wait, cfg.time_wait, secrets.table_seed ^ 0x9e3779b97f4a7c15ULL, start, cfg.max_conns,
           cfg.max_conns > 0 ? &hot_.get()->tuple : nullptr, sizeof(ConnHot)),
@@ -135,7 +138,8 @@ StateGauges Stack::gauges() const {
 
 // ---- connection slots ---------------------------------------------------------
 
-ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App& app) {
+ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint16_t listener, App& app,
+                           const wire::Ipv6Addr* remote6) {
   uint32_t i = conn_pool_.acquire();
   // Table full: the oldest orphan gives way, so a new connection finds room
   // while orphans exist (as Linux's tcp_out_of_resources kills orphans first).
@@ -143,6 +147,19 @@ ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App&
   if (i == IndexPool::kNone) {
     ++ctr_.drop.conn_table_full;
     return nullptr;
+  }
+  FourTuple t = t_in;
+  if (is_ipv6(t)) {  // the connection holds its peer's address (addr_table6.hpp)
+    if (remote6 != nullptr) {
+      t.remote_ip = addr6_.acquire(*remote6);
+    } else {
+      addr6_.retain(t.remote_ip);
+    }
+    if (t.remote_ip == AddrTable6::kNone) {
+      ++ctr_.drop.addr6_full;
+      conn_pool_.release(i);
+      return nullptr;
+    }
   }
   if (i == slots_ready_) {  // first use of the slot
     // ConnCold's all-zero bytes are its initial state except for the list
@@ -156,6 +173,7 @@ ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App&
   assert(i < slots_ready_);
   hot_[i].tuple = t;  // the index reads the tuple from the slot
   if (!tw_.insert_conn(t, i)) {
+    release6(t);
     conn_pool_.release(i);
     return nullptr;
   }
@@ -166,7 +184,8 @@ ConnHot* Stack::alloc_conn(const FourTuple& t, State st, uint16_t listener, App&
   set_state(c, st);
   c.listener = listener;
   c.rto_ms = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
-  c.snd_mss = 536;  // RFC 9293 §3.7.1 default until negotiated
+  // RFC 9293 §3.7.1 default until negotiated (IPv6: 1220, RFC 8200 §8.3)
+  c.snd_mss = wire::tcp_default_mss(is_ipv6(t) ? wire::IpFamily::kV6 : wire::IpFamily::kV4);
   c.ssthresh = UINT32_MAX;
   if (cfg_.nagle) c.flags |= cflag::kNagle;
   ConnCold& k = cold_[i];
@@ -270,6 +289,7 @@ void Stack::reap() {
 void Stack::free_slot(uint32_t i) {
   ConnHot& c = hot_[i];
   tw_.erase_conn(c.tuple, i);
+  release6(c.tuple);
   wheel_.cancel(i);
   wheel_.cancel(app_timer_id(i));
   give_back_ext(c);
@@ -354,7 +374,7 @@ void Stack::drain_accept_queues() {
 
 // ---- the data path ------------------------------------------------------------
 
-void Stack::on_segment(const SegmentIn& seg, Instant now) {
+void Stack::segment_in(const SegmentIn& seg, Instant now) {
   Entry entry(*this, now);
   ++ctr_.rx_segments;
   if (seg.tuple.local_ip == seg.tuple.remote_ip) {  // land attack: never answered
@@ -401,6 +421,23 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
   reply_rst(seg);
 }
 
+void Stack::on_segment(const SegmentIn& seg, Instant now) {
+  if (seg.v6()) [[unlikely]] {
+    on_segment6(seg, now);
+    return;
+  }
+  segment_in(seg, now);
+}
+
+void Stack::on_segment6(const SegmentIn& seg, Instant now) {
+  SegmentIn s = seg;  // IPv6: the tuple's address fields come from the tables
+  if (!map_in6(s)) {
+    ++ctr_.rx_segments;
+    return;
+  }
+  segment_in(s, now);
+}
+
 // ---- application calls ----------------------------------------------------------
 
 ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
@@ -408,12 +445,30 @@ ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
   if (tw_.find_flow(t).found()) return ConnId{};  // a connection (even one closing now) or TIME_WAIT
   ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app);
   if (c == nullptr) return ConnId{};
+  return active_open(*c, now);
+}
+
+// IPv6 (stack_ipv6.cpp has the rest; here for the entry guard).
+ConnId Stack::connect6(uint32_t local_tag, uint16_t local_port, const wire::Ipv6Addr& remote, uint16_t remote_port,
+                       App& app, Instant now) {
+  if (!is_ipv6(FourTuple{local_tag, 0, 0, 0}) || (local_tag & ~kLocal6Tag) >= local6_.size() ||
+      remote.is_unspecified() || remote.is_multicast() || remote == local6_[local_tag & ~kLocal6Tag])
+    return ConnId{};
+  Entry entry(*this, now);
+  const FourTuple t = tuple6(local_tag, local_port, remote, remote_port);
+  if (tw_.find_flow(t).found()) return ConnId{};  // a connection (even one closing now) or TIME_WAIT
+  ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app, &remote);
+  if (c == nullptr) return ConnId{};
+  return active_open(*c, now);
+}
+
+ConnId Stack::active_open(ConnHot& c, Instant now) {
   ++ctr_.active_opens;
-  c->iss = isn_.isn(t, now);
-  c->snd_una = c->iss;
-  send_syn(*c, false, now);
-  start_rtx(*c, now);
-  return id_of(*c);
+  c.iss = isn_for(c.tuple, now);
+  c.snd_una = c.iss;
+  send_syn(c, false, now);
+  start_rtx(c, now);
+  return id_of(c);
 }
 
 uint32_t Stack::send(ConnId id, std::span<const uint8_t> data) { return queue_send(id, data, false); }
@@ -566,7 +621,7 @@ bool Stack::set_nodelay(ConnId id, bool on) {
 void Stack::advance(Instant now) {
   Entry entry(*this, now);
   wheel_.advance(now, [&](uint32_t id) { on_wheel(id, now); });
-  tw_.expire(now, [](const TimeWaitEntry&) {});
+  tw_.expire(now, [&](const TimeWaitEntry& e) { release6(e.tuple); });
   cookies_.advance(now);
 }
 

@@ -26,6 +26,7 @@
 #include "tcp/syn_cookie.hpp"
 #include "tcp/time_wait_table.hpp"
 #include "tcp/timer_wheel.hpp"
+#include "tcp/addr_table6.hpp"
 
 namespace synmill::tcp {
 
@@ -161,6 +162,30 @@ class Stack {
   template <class F>
   void for_each_time_wait(uint32_t limit, F&& f) const;
   std::optional<ConnId> find(const FourTuple& t) const;
+
+  // ---- IPv6 (issue 15, stack_ipv6.cpp) ---------------------------------------
+  // A FourTuple of an IPv6 connection holds table indexes (addr_table6.hpp).
+  // add_local6() registers one of our addresses and returns the local_ip its
+  // tuples carry (kLocal6Tag | index); the same address again returns the
+  // same value. Segments to an address not registered are dropped
+  // (drop_not_local6). At most kMaxLocal6 addresses.
+  static constexpr uint32_t kMaxLocal6 = 64;
+  std::optional<uint32_t> add_local6(const wire::Ipv6Addr& a);
+  // The local_ip of a registered address, if it is one.
+  std::optional<uint32_t> local6_tag(const wire::Ipv6Addr& a) const;
+  // The addresses of an IPv6 tuple that a connection or TIME_WAIT entry
+  // holds (valid while it does); {null, null} for an IPv4 tuple.
+  Addrs6 addrs6(const FourTuple& t) const;
+  // IPv6 tuple for a lookup (find, state_of) or an active open: local from
+  // add_local6(), the remote address's index, or kNoRemote6 when no
+  // connection holds that address.
+  FourTuple tuple6(uint32_t local_tag, uint16_t local_port, const wire::Ipv6Addr& remote,
+                   uint16_t remote_port) const;
+  // Active open to an IPv6 peer (connect() for IPv6): local_tag from
+  // add_local6().
+  ConnId connect6(uint32_t local_tag, uint16_t local_port, const wire::Ipv6Addr& remote, uint16_t remote_port,
+                  App& app, Instant now);
+  uint32_t remote6_entries() const { return addr6_.size(); }  // gauge: distinct IPv6 peers held
   // The state a segment for `t` would meet: a connection's, TIME_WAIT from the
   // compact table, LISTEN if a listener owns the local port, else CLOSED.
   State state_of(const FourTuple& t) const;
@@ -183,7 +208,10 @@ class Stack {
   struct Entry;
 
   // stack.cpp
-  ConnHot* alloc_conn(const FourTuple& t, State st, uint16_t listener, App& app);
+  // remote6: the peer's IPv6 address when t is an IPv6 tuple from a segment
+  // (t.remote_ip may be kNoRemote6); null: t's remote index is held already.
+  ConnHot* alloc_conn(const FourTuple& t, State st, uint16_t listener, App& app,
+                      const wire::Ipv6Addr* remote6 = nullptr);
   uint16_t app_index(App& app);
   void set_state(ConnHot& c, State s);
   void finish(ConnHot& c, CloseReason why);  // -> CLOSED, on_closed, reap later
@@ -291,6 +319,23 @@ class Stack {
   void reply_rst(const SegmentIn& seg);        // RFC 9293 §3.10.7.1 for segments with no connection
   void fill_common(const ConnHot& c, SegmentOut& out, Instant now) const;
   void emit(const SegmentOut& out);
+  // stack_ipv6.cpp
+  // on_segment() once the tuple is mapped; inlined into on_segment() (the
+  // IPv4 path: no extra call) and into on_segment6().
+  [[gnu::always_inline]] inline void segment_in(const SegmentIn& seg, Instant now);
+  [[gnu::noinline]] void on_segment6(const SegmentIn& seg, Instant now);
+  bool map_in6(SegmentIn& s);                           // IPv6 addresses -> tuple indexes
+  void emit6(const SegmentOut& out);                    // emit() for an IPv6 tuple: addresses resolved
+  void release6(const FourTuple& t) {                   // a connection or TIME_WAIT entry lets go
+    if (is_ipv6(t)) addr6_.release(t.remote_ip);
+  }
+  static Addrs6 seg_addrs6(const SegmentIn& s) { return Addrs6{s.local6, s.remote6}; }
+  Seq isn_for(const FourTuple& t, Instant now) const;   // RFC 6528 over the real addresses
+  uint16_t our_mss(const FourTuple& t) const {          // MTU - 40 (IPv4), MTU - 60 (IPv6)
+    return is_ipv6(t) ? static_cast<uint16_t>(cfg_.mss - 20) : cfg_.mss;
+  }
+  void tw_erase(TimeWaitTable::Ref r);
+  ConnId active_open(ConnHot& c, Instant now);  // connect(), connect6(): ISS, SYN, timer
   uint16_t window_field(ConnHot& c, bool syn);
   uint32_t rcv_window(const ConnHot& c) const;
   // Payload per segment (SMSS of RFC 5681): MSS less the 12-byte timestamp option.
@@ -372,6 +417,8 @@ class Stack {
   std::vector<uint32_t> ext_check_;  // connections with xflag::kExtCheck
   SendQueue empty_sendq_;
   TimerWheel wheel_;
+  AddrTable6 addr6_;                    // remote IPv6 addresses held by connections and TIME_WAIT
+  std::vector<wire::Ipv6Addr> local6_;  // our IPv6 addresses (add_local6)
   TimeWaitTable tw_;
   ChunkPool chunks_;
   uint32_t rcv_nslots_;                    // receive-buffer chunk slots per connection

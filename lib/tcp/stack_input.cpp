@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "tcp/stack.hpp"
+#include "wire/tcp_frame.hpp"
 
 namespace synmill::tcp {
 
@@ -15,8 +16,10 @@ constexpr uint16_t kMinSndMss = 64;  // deliberate floor, cf. Linux tcp_min_snd_
 // absent), RFC 7323 §2.2 (window scale both ways or not at all, shift <= 14),
 // §3.2 (timestamps both ways), RFC 2018 §2 (SACK-permitted).
 void Stack::negotiate(ConnHot& c, const wire::TcpOptions& o) {
-  const uint16_t peer_mss = o.has_mss ? o.mss : 536;
-  c.snd_mss = std::max<uint16_t>(std::min(peer_mss, cfg_.mss), kMinSndMss);
+  // Without the option: 536 for IPv4, 1220 for IPv6 (RFC 8200 §8.3, minimum
+  // MTU 1280 less 60; Linux's default too).
+  const uint16_t peer_mss = o.has_mss ? o.mss : wire::tcp_default_mss(is_ipv6(c.tuple) ? wire::IpFamily::kV6 : wire::IpFamily::kV4);
+  c.snd_mss = std::max<uint16_t>(std::min(peer_mss, our_mss(c.tuple)), kMinSndMss);
   if (o.has_wscale) {
     c.flags |= cflag::kWscale;
     c.snd_wscale = std::min<uint8_t>(o.wscale, 14);

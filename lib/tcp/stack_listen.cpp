@@ -43,7 +43,7 @@ void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
     return;
   }
   const auto li = static_cast<uint16_t>(&l - listeners_.data());
-  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app);
+  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.remote6);
   if (c == nullptr) {
     if (cfg_.cookies == CookieMode::kOverflow) send_cookie_synack(seg, now);
     return;
@@ -51,7 +51,7 @@ void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
   ++l.half_open;
   ++ctr_.passive_opens;
   c->flags |= cflag::kPassive;
-  c->iss = iss ? *iss : isn_.isn(seg.tuple, now);
+  c->iss = iss ? *iss : isn_for(c->tuple, now);
   c->snd_una = c->iss;
   c->irs = seg.seq;
   c->rcv_nxt = seg.seq + 1;  // data on a SYN is not queued (no reassembly queue)
@@ -73,16 +73,20 @@ wire::TcpOptions Stack::cookie_view(const wire::TcpOptions& o) const {
 
 void Stack::send_cookie_synack(const SegmentIn& seg, Instant now) {
   const uint32_t ts_now = ts_clock(now);
+  const uint16_t mss = our_mss(seg.tuple);
   const SynCookies::Encoded enc =
-      cookies_.encode(seg.tuple, seg.seq, cookie_view(seg.opts), cfg_.mss, ts_now, now);
+      seg.v6() ? cookies_.encode6(seg.tuple, seg_addrs6(seg), seg.seq, cookie_view(seg.opts), mss, ts_now, now)
+               : cookies_.encode(seg.tuple, seg.seq, cookie_view(seg.opts), mss, ts_now, now);
   SegmentOut out;
   out.tuple = seg.tuple;
+  out.local6 = seg.local6;  // IPv6: the peer's address may be in no table yet
+  out.remote6 = seg.remote6;
   out.seq = enc.isn;
   out.ack = seg.seq + 1;
   out.flags = flag::kSyn | flag::kAck;
   out.window = static_cast<uint16_t>(std::min<uint32_t>(cfg_.rcv_wnd, 65535));
   out.opts.has_mss = true;
-  out.opts.mss = cfg_.mss;
+  out.opts.mss = mss;
   // Window scale and SACK can only be remembered through the timestamp: without
   // timestamps they are not offered (a scale we could not recall would make us
   // misread the peer's window and advertise ours wrongly).
@@ -105,14 +109,14 @@ void Stack::send_cookie_synack(const SegmentIn& seg, Instant now) {
 bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
   // The same view of the options as encode() saw: "timestamps present" is MACed.
   const std::optional<CookieParams> p =
-      cookies_.check(seg.tuple, seg.seq - 1, seg.ack - 1, cookie_view(seg.opts), now);
+      cookies_.check(seg.tuple, seg.seq - 1, seg.ack - 1, cookie_view(seg.opts), now, seg_addrs6(seg));
   if (!p) {
     ++ctr_.cookies_rejected;
     return false;
   }
   ++ctr_.cookies_validated;
   const auto li = static_cast<uint16_t>(&l - listeners_.data());
-  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app);
+  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.remote6);
   if (c == nullptr) return true;  // counted; no RST: the peer retries
   ++l.half_open;
   ++ctr_.passive_opens;

@@ -14,6 +14,10 @@ uint32_t Stack::ts_clock(Instant now) const {
 void Stack::emit(const SegmentOut& out) {
   ++ctr_.tx_segments;
   if (out.flags & flag::kRst) ++ctr_.rst_out;
+  if (is_ipv6(out.tuple) && out.local6 == nullptr) [[unlikely]] {
+    emit6(out);
+    return;
+  }
   tx_.emit(out);
 }
 
@@ -83,7 +87,7 @@ void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
   out.ack = with_ack ? c.rcv_nxt : Seq{};
   out.window = window_field(c, true);
   out.opts.has_mss = true;
-  out.opts.mss = cfg_.mss;
+  out.opts.mss = our_mss(c.tuple);
   // Active opens offer everything configured; passive ones answer what the
   // peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
   const bool passive = with_ack && c.state == State::kSynRcvd && c.listener != kNoListener;
@@ -155,6 +159,8 @@ void Stack::reply_rst(const SegmentIn& seg) {
   if (seg.has(flag::kRst)) return;  // never answer an RST
   SegmentOut out;
   out.tuple = seg.tuple;
+  out.local6 = seg.local6;  // IPv6: the peer's address may be in no table
+  out.remote6 = seg.remote6;
   if (seg.has(flag::kAck)) {
     out.seq = seg.ack;  // <SEQ=SEG.ACK><CTL=RST>
     out.flags = flag::kRst;

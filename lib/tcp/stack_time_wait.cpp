@@ -26,9 +26,10 @@ void Stack::enter_time_wait(ConnHot& c, Instant now) {
   e.ts_recent = c.ts_recent;
   e.rcv_wnd = window_field(c, false);
   e.flags = (c.flags & cflag::kTimestamps) ? kTwTimestamps : 0;
-  if (tw_.insert(e, now) != TimeWaitTable::kNone)
+  if (tw_.insert(e, now) != TimeWaitTable::kNone) {
     ++ctr_.time_wait_entered;
-  else  // full (or no index slot within its probe bound): closed at once,
+    if (is_ipv6(e.tuple)) addr6_.retain(e.tuple.remote_ip);  // the entry holds the peer's address too
+  } else  // full (or no index slot within its probe bound): closed at once,
     ++ctr_.drop.time_wait_full;  // as Linux does when its bucket is full
   finish(c, CloseReason::kNormal);
 }
@@ -57,7 +58,7 @@ void Stack::input_time_wait(TimeWaitTable::Ref r, const SegmentIn& seg, Instant 
     if (cfg_.time_wait_rst == TimeWaitRstPolicy::kClose) {
       const Seq rcv{e.rcv_nxt};
       if (seg.seq == rcv)
-        tw_.erase(r);
+        tw_erase(r);
       else if (seq_in(seg.seq, rcv, rcv + std::max<uint32_t>(e.rcv_wnd, 1)))
         ack();
     }
@@ -74,7 +75,7 @@ void Stack::input_time_wait(TimeWaitTable::Ref r, const SegmentIn& seg, Instant 
     Listener* l = listener_for(seg.tuple.local_port);
     if (newer && l != nullptr && !seg.has(flag::kFin)) {
       const Seq iss = Seq{e.snd_nxt} + 65535 + 2;
-      tw_.erase(r);
+      tw_erase(r);
       ++ctr_.time_wait_reused;
       ++ctr_.syn_in;
       syn_to_listener(*l, seg, now, iss);

@@ -153,17 +153,24 @@ class SynCookies {
   // two different views of the same handshake never validate.
   Encoded encode(const FourTuple& t, Seq peer_isn, const wire::TcpOptions& syn_opts,
                  uint16_t our_mss, uint32_t ts_now, Instant now) const;
+  // IPv6 (issue 15): `a` gives the addresses and the MAC covers them in full
+  // (t's address fields are then table indexes and not hashed).
+  Encoded encode6(const FourTuple& t, const Addrs6& a, Seq peer_isn, const wire::TcpOptions& syn_opts,
+                  uint16_t our_mss, uint32_t ts_now, Instant now) const;
 
   // Validates a bare ACK (no SYN, no RST) that matched no connection:
   // peer_isn = SEG.SEQ - 1, cookie = SEG.ACK - 1; ack_opts: that ACK's options
   // (TSecr carries the timestamp bits). nullopt: not a valid cookie, drop/RST.
   std::optional<CookieParams> check(const FourTuple& t, Seq peer_isn, Seq cookie,
-                                    const wire::TcpOptions& ack_opts, Instant now) const;
+                                    const wire::TcpOptions& ack_opts, Instant now, const Addrs6& v6 = {}) const;
 
   uint64_t epoch_of(Instant now) const;
   Duration lifetime() const { return lifetime_; }
 
  private:
+  template <class Mac>
+  Encoded encode_with(const wire::TcpOptions& syn_opts, uint16_t our_mss, uint32_t ts_now, Instant now,
+                      const Mac& mac_of) const;
   SipKey secret_for(uint64_t epoch) const;
   SipKey derive_secret(uint64_t epoch) const;
   uint32_t mac(const SipKey& secret, const FourTuple& t, Seq peer_isn, uint64_t epoch,

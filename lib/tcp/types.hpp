@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 
+#include "wire/ipv6_addr.hpp"
 #include "wire/tcp_flags.hpp"
 
 namespace synmill::tcp {
@@ -84,6 +85,14 @@ struct FourTuple {
   friend constexpr bool operator==(const FourTuple&, const FourTuple&) = default;
 };
 static_assert(sizeof(FourTuple) == 12);
+
+// The addresses of an IPv6 tuple (issue 15): a FourTuple holds table indexes
+// for them (addr_table6.hpp); what must cover the real addresses (ISN, SYN
+// cookie MAC, the frame) gets them beside it. Null: an IPv4 tuple.
+struct Addrs6 {
+  const wire::Ipv6Addr* local = nullptr;
+  const wire::Ipv6Addr* remote = nullptr;
+};
 
 // ---- header flags (RFC 9293 §3.1): lib/wire's --------------------------------
 namespace flag = wire::tcp_flag;

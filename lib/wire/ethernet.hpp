@@ -21,6 +21,7 @@ inline constexpr MacAddr kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 namespace ethertype {
 inline constexpr uint16_t kIpv4 = 0x0800;
 inline constexpr uint16_t kArp = 0x0806;
+inline constexpr uint16_t kIpv6 = 0x86DD;  // RFC 2464 §3
 inline constexpr uint16_t kVlan = 0x8100;
 }  // namespace ethertype
 

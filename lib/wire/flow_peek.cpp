@@ -1,12 +1,36 @@
 #include "wire/flow_peek.hpp"
 
 #include "wire/bytes.hpp"
+#include "wire/ethernet.hpp"
+#include "wire/ipv6.hpp"
 
 namespace synmill::wire {
 
-std::optional<FlowPeek> peek_tcp_flow(std::span<const uint8_t> f) {
+namespace {
+
+[[gnu::noinline]] std::optional<FlowPeek> peek_tcp6_flow(std::span<const uint8_t> f) {
+  const auto ip = Ipv6View::parse(f.subspan(kEthHeaderLen));
+  if (!ip || ip->upper_protocol() != ip_proto::kTcp || ip->upper().size() < 4) return std::nullopt;
+  const std::span<const uint8_t> t = ip->upper();
+  FlowPeek p;
+  p.family = IpFamily::kV6;
+  p.src_ip6 = ip->src();
+  p.dst_ip6 = ip->dst();
+  p.src_port = load_be16(t, 0);
+  p.dst_port = load_be16(t, 2);
+  if (t.size() >= 14) p.flags = t[13];
+  return p;
+}
+
+}  // namespace
+
+std::optional<FlowPeek> peek_tcp_flow(std::span<const uint8_t> f, bool accept_ipv6) {
   constexpr size_t kEth = 14;
-  if (f.size() < kEth + 20 || f[12] != 0x08 || f[13] != 0x00) return std::nullopt;
+  if (f.size() < kEth + 20) return std::nullopt;
+  if (f[12] != 0x08 || f[13] != 0x00) {
+    if (accept_ipv6 && f[12] == 0x86 && f[13] == 0xDD) return peek_tcp6_flow(f);
+    return std::nullopt;
+  }
   const uint8_t vihl = f[kEth];
   const size_t ihl = size_t{vihl & 0x0Fu} * 4;
   if ((vihl >> 4) != 4 || ihl < 20 || f[kEth + 9] != 6) return std::nullopt;

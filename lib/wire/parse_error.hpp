@@ -39,6 +39,32 @@ enum class ParseError : uint8_t {
   kOptBadSackPermLength,       // SACK-permitted length != 2
   kOptBadTimestampLength,      // timestamps length != 10
   kOptBadSackLength,           // SACK length not 2 + 8k with k >= 1
+  // IPv6 (RFC 8200 §3, §4). A fragment header that is not an atomic
+  // fragment (RFC 6946) reports kIpFragment, as an IPv4 fragment does.
+  kIp6Truncated,               // fewer than 40 bytes
+  kIp6BadVersion,              // version != 6
+  kIp6PayloadLenBeyondFrame,   // 40 + payload length > bytes available
+  kIp6MulticastSource,         // source in ff00::/8 (RFC 4291 §2.7)
+  kIp6ExtTruncated,            // an extension header (or its length) runs past the payload
+  kIp6HopByHopNotFirst,        // hop-by-hop options not right after the IPv6 header (§4.1)
+  kIp6ExtRepeated,             // a header more often than §4.1 allows: a loop in the chain
+  kIp6ExtChainTooLong,         // extension headers longer than kMaxIpv6ExtChainLen (RFC 8504 §5.3)
+  kIp6OptionOverrun,           // an option's length byte missing or runs past its header (§4.2)
+  kIp6OptionUnrecognized,      // unknown option whose action bits say discard (§4.2)
+  kIp6RoutingSegmentsLeft,     // routing header with segments left != 0: not the final destination (§4.4)
+  // ICMPv6 (RFC 4443 §2)
+  kIcmp6Truncated,             // fewer than 8 bytes
+  kBadIcmp6Checksum,           // pseudo-header included (§2.3)
+  // Neighbor Discovery (RFC 4861 §7.1.1 NS, §7.1.2 NA validity)
+  kNdBadHopLimit,              // IP hop limit != 255
+  kNdBadCode,                  // ICMP code != 0
+  kNdTruncated,                // ICMP length < 24
+  kNdTargetMulticast,          // target address is multicast
+  kNdBadOptionLength,          // an option of length 0, or one running past the message
+  kNdBadLinkLayerOption,       // source/target link-layer option not 8 bytes (RFC 2464 §8)
+  kNdUnspecifiedSourceWithSlla,       // NS from :: carrying a source link-layer option
+  kNdUnspecifiedSourceNotSolicited,   // NS from :: not sent to a solicited-node group
+  kNdSolicitedToMulticast,     // NA with the Solicited flag sent to a multicast address
   kCount
 };
 

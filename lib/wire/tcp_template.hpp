@@ -6,12 +6,16 @@
 // a few patched fields, the options written once at a length computed once
 // by the caller, and one checksum pass over the TCP segment (64-bit steps).
 // Same bytes as write_tcp_frame_headers() + finish_tcp_frame() (fuzz_wire
-// checks it).
+// checks it). IPv6: the same from a second prefix (Ethernet + the 40-byte
+// header's constant words: version, traffic class 0, flow label 0, next
+// header TCP, hop limit), write_headers6() and fill_tcp6_checksum(); there is
+// no IP checksum and no identification.
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
 #include "wire/ethernet.hpp"
+#include "wire/ipv6_addr.hpp"
 #include "wire/tcp_header.hpp"
 #include "wire/tcp_options.hpp"
 
@@ -19,7 +23,8 @@ namespace synmill::wire {
 
 class TcpFrameTemplate {
  public:
-  static constexpr size_t kPrefixLen = 34;  // Ethernet + IPv4 without options
+  static constexpr size_t kPrefixLen = 34;   // Ethernet + IPv4 without options
+  static constexpr size_t kPrefix6Len = 54;  // Ethernet + IPv6 without extension headers
 
   explicit TcpFrameTemplate(const MacAddr& src_mac = {}, uint8_t ttl = 64);
 
@@ -32,8 +37,16 @@ class TcpFrameTemplate {
   void write_headers(uint8_t* out, const MacAddr& dst_mac, const TcpHeaderFields& h, const TcpOptions& opts,
                      size_t opts_len, uint16_t ip_id, size_t payload_len, bool fill_ip_csum) const;
 
+  // The same for IPv6 from `src` to `dst` (h.src_ip / h.dst_ip unused); the
+  // payload goes at out + 74 + opts_len; the IPv6 payload length is set, the
+  // TCP checksum left zero for fill_tcp6_checksum(). The caller guarantees
+  // 20 + opts_len + payload_len <= 65535.
+  void write_headers6(uint8_t* out, const MacAddr& dst_mac, const Ipv6Addr& src, const Ipv6Addr& dst,
+                      const TcpHeaderFields& h, const TcpOptions& opts, size_t opts_len, size_t payload_len) const;
+
  private:
   std::array<uint8_t, kPrefixLen> prefix_{};
+  std::array<uint8_t, kPrefix6Len> prefix6_{};
   uint32_t ip_const_sum_ = 0;  // one's-complement sum of the constant IPv4 words
 };
 
@@ -41,5 +54,9 @@ class TcpFrameTemplate {
 // frame whose headers write_headers() wrote and whose payload is in place;
 // `tcp_len` is 20 + opts_len + payload_len.
 void fill_tcp_checksum(uint8_t* frame, size_t tcp_len);
+
+// The same for a frame write_headers6() wrote (RFC 8200 §8.1 pseudo-header);
+// `tcp_len` is 20 + opts_len + payload_len.
+void fill_tcp6_checksum(uint8_t* frame, size_t tcp_len);
 
 }  // namespace synmill::wire

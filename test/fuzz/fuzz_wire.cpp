@@ -17,6 +17,8 @@
 // (same error) and reads exactly what parse_frame + segment_from_frame do,
 // with checksums verified and trusted; the template builder
 // (frame_from_segment) writes the same bytes as build_tcp_frame.
+//
+// IPv6 (ParseFlags::accept_ipv6): fuzz_wire6.cpp, on the same input.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -24,6 +26,7 @@
 #include <span>
 #include <vector>
 
+#include "fuzz_wire6.hpp"
 #include "tcp/segment_codec.hpp"
 #include "wire/frame.hpp"
 #include "wire/tcp_frame.hpp"
@@ -239,6 +242,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(r->arp.target_mac() == verified->arp.sender_mac());
     FUZZ_CHECK(r->eth.dst() == verified->arp.sender_mac());
   }
+
+  fuzz_wire_ipv6(in);
 
   // The options parser alone, on a prefix of at most 40 bytes.
   const size_t olen = size < wire::kTcpMaxOptionsLen ? size : wire::kTcpMaxOptionsLen;

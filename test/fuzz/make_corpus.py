@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes the seed corpora: test/fuzz/corpus/fuzz_wire/ (frames built with
 scapy: SYNs with every option, data, FIN, RST, ARP, ICMP, fragments, IP
-options, bad checksums, padding) and test/fuzz/corpus/fuzz_stack/ (step
+options, bad checksums, padding; IPv6: TCP behind extension headers,
+fragments, ICMPv6 echo, Neighbor Discovery) and test/fuzz/corpus/fuzz_stack/ (step
 scripts in fuzz_stack.cpp's front-to-back encoding: handshakes, data, closes
 from both sides, time steps). Run with Debian's python3 (scapy):
 
@@ -12,9 +13,13 @@ import os
 import struct
 
 from scapy.all import ARP, ICMP, IP, TCP, Ether, Raw, raw  # noqa: E402
+from scapy.all import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,  # noqa: E402
+                       IPv6ExtHdrRouting, ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,
+                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, PadN, RouterAlert)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 A, B = "198.18.0.1", "198.18.0.2"
+A6, B6 = "2001:2::1", "2001:2::2"
 MA, MB = "02:00:00:00:00:01", "02:00:00:00:00:02"
 
 
@@ -54,7 +59,31 @@ def wire_seeds():
     blobs = [raw(f) for f in frames]
     blobs.append(raw(e / ip / TCP(sport=2, dport=80, flags="S")) + b"\x00" * 6)  # Ethernet padding
     blobs.append(bytes(range(40)))  # options parser alone
+    blobs += [raw(f) for f in wire6_seeds()]
     return blobs
+
+
+def wire6_seeds():
+    e = Ether(src=MA, dst=MB)
+    ip = IPv6(src=A6, dst=B6)
+    opts_all = [("MSS", 1440), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)]
+    sn = "ff02::1:ff00:2"
+    return [
+        e / ip / TCP(sport=40000, dport=80, flags="S", seq=1000, options=opts_all),
+        e / ip / TCP(sport=40000, dport=80, flags="PA", seq=1001, ack=5) / Raw(b"GET / HTTP/1.1\r\n\r\n"),
+        e / ip / IPv6ExtHdrHopByHop(options=[RouterAlert()]) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)]) /
+        IPv6ExtHdrRouting(segleft=0, addresses=[B6]) / TCP(sport=40000, dport=80, flags="S", options=opts_all),
+        e / ip / IPv6ExtHdrFragment(offset=0, m=0) / TCP(sport=40000, dport=80, flags="S"),
+        e / ip / IPv6ExtHdrFragment(offset=0, m=1) / TCP(sport=40000, dport=80, flags="S"),
+        e / ip / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / TCP(sport=1, dport=80, flags="S"),
+        e / ip / IPv6ExtHdrRouting(segleft=1, addresses=[B6]) / TCP(sport=1, dport=80, flags="S"),
+        e / ip / TCP(sport=1, dport=80, flags="S", chksum=0x1234),
+        e / ip / ICMPv6EchoRequest(id=1, seq=1, data=b"ping"),
+        Ether(src=MA, dst="33:33:ff:00:00:02") / IPv6(src=A6, dst=sn, hlim=255) / ICMPv6ND_NS(tgt=B6) /
+        ICMPv6NDOptSrcLLAddr(lladdr=MA),
+        Ether(src=MA, dst="33:33:ff:00:00:02") / IPv6(src="::", dst=sn, hlim=255) / ICMPv6ND_NS(tgt=B6),
+        e / IPv6(src=B6, dst=A6, hlim=255) / ICMPv6ND_NA(S=1, O=1, tgt=B6) / ICMPv6NDOptDstLLAddr(lladdr=MB),
+    ]
 
 
 # fuzz_stack step encoding (see fuzz_stack.cpp: Reader, one byte per small range)

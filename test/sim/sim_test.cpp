@@ -64,6 +64,31 @@ TEST_CASE("sim: clean link, every close mode", "[sim]") {
   CHECK(r.client_ctr.retransmits == 0);
   CHECK(r.server_ctr.retransmits == 0);
   CHECK(r.client_ctr.total_drops() == r.client_ctr.drop.no_listener);
+  // A quarter of them over IPv6 (issue 15), chosen per connection.
+  CHECK(r.ipv6_opened > cfg.connections * 15 / 100);
+  CHECK(r.ipv6_opened < cfg.connections * 35 / 100);
+}
+
+TEST_CASE("sim: every connection over IPv6, 5% loss, tuples reused in TIME_WAIT", "[sim][ipv6]") {
+  SimConfig cfg;
+  cfg.seed = 66;
+  cfg.connections = scaled(5000);
+  cfg.concurrency = 200;
+  cfg.max_bytes = 8192;
+  cfg.ipv6_percent = 100;
+  cfg.client_addrs = 2;
+  cfg.client_ports = 600;  // ports wrap: tuples come back while the server holds them in TIME_WAIT
+  cfg.link.loss = 0.05;
+  cfg.link.reorder = 0.05;
+  cfg.link.duplicate = 0.02;
+  const auto r = run("ipv6", cfg);
+  REQUIRE(r.ok);  // byte-exact both ways, pools and the IPv6 address tables back to empty
+  CHECK(r.ipv6_opened >= cfg.connections);
+  CHECK(r.completed + r.failed_connect == cfg.connections);
+  CHECK(r.completed > cfg.connections * 99 / 100);
+  CHECK(r.server_ctr.time_wait_reused > 0);
+  CHECK(r.client_ctr.drop.not_local6 == 0);
+  CHECK(r.server_ctr.drop.not_local6 == 0);
 }
 
 TEST_CASE("sim: 1% loss with reordering and duplication", "[sim]") {

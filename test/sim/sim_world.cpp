@@ -24,6 +24,13 @@ namespace {
 
 constexpr uint32_t kServerIp = 0xC6120002;      // 198.18.0.2
 constexpr uint32_t kClientIpBase = 0xC6120010;  // 198.18.0.16 and up
+// IPv6 (2001:2::/48, RFC 5180): the server 2001:2::2, clients 2001:2::100 and up.
+const wire::Ipv6Addr kServer6 = wire::Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0, 2});
+wire::Ipv6Addr client6(uint32_t i) {
+  return wire::Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0, static_cast<uint16_t>(0x100 + i)});
+}
+// server_plan_ key of an IPv6 client: never an IPv4 client address.
+constexpr uint32_t kClient6Key = 0xFFFF0000u;
 constexpr uint16_t kServerPort = 80;
 constexpr uint64_t kC2sSalt = 0x243F6A8885A308D3ULL;
 constexpr uint64_t kS2cSalt = 0x13198A2E03707344ULL;
@@ -150,6 +157,7 @@ class World {
   ServerApp server_app_{*this};
   std::vector<Plan> plans_;
   std::unordered_map<uint64_t, uint32_t> server_plan_;  // client ip:port -> newest plan
+  std::vector<uint32_t> client6_tags_;  // Stack::add_local6() of each client IPv6 address
   std::deque<uint32_t> pending_close_;
   std::deque<std::pair<Instant, uint32_t>> rst_fallback_;
   uint32_t next_plan_ = 0;
@@ -161,6 +169,7 @@ class World {
   uint64_t hash_ = 0xCBF29CE484222325ULL;
   bool trace_ = std::getenv("SYNMILL_SIM_TRACE") != nullptr;
   uint64_t frames_ = 0;
+  uint64_t v6_opened_ = 0;  // connections the client opened over IPv6
   std::string error_;
   SimResult res_;
 };
@@ -230,6 +239,12 @@ World::World(const SimConfig& cfg)
       client_(client_config(cfg), secrets(cfg.seed, 0x1111), client_sink_, Instant{}),
       server_(server_config(cfg), secrets(cfg.seed, 0x2222), server_sink_, Instant{}) {
   server_.listen(kServerPort, server_app_);
+  if (!server_.add_local6(kServer6)) fail("add_local6 (server)");
+  for (uint32_t i = 0; i < cfg.client_addrs; ++i) {
+    const auto tag = client_.add_local6(client6(i));
+    if (!tag) fail("add_local6 (client)");
+    client6_tags_.push_back(tag.value_or(0));
+  }
   plans_.resize(cfg.connections);
   uint64_t r = splitmix(cfg.seed ^ 0xC0FFEE);
   for (auto& p : plans_) {
@@ -274,8 +289,10 @@ void World::transmit(bool from_client, const tcp::SegmentOut& seg) {
 }
 
 void World::deliver(bool to_server, const std::vector<uint8_t>& frame) {
-  const auto f = wire::parse_frame(frame);
-  if (!f || f->kind != wire::FrameKind::kIpv4Tcp) {
+  wire::ParseFlags flags = wire::kVerifyChecksums;
+  flags.accept_ipv6 = true;
+  const auto f = wire::parse_frame(frame, flags);
+  if (!f || (f->kind != wire::FrameKind::kIpv4Tcp && f->kind != wire::FrameKind::kIpv6Tcp)) {
     fail("a frame the stack built does not parse");
     return;
   }
@@ -379,7 +396,12 @@ void World::ClientApp::on_closed(Stack& s, ConnId id, CloseReason r) {
 
 void World::ServerApp::on_open(Stack& s, ConnId id) {
   const auto info = s.info(id);
-  const auto it = w_.server_plan_.find(peer_key(info->tuple.remote_ip, info->tuple.remote_port));
+  uint32_t key_ip = info->tuple.remote_ip;
+  if (tcp::is_ipv6(info->tuple)) {  // the remote field is a table index: key by the address
+    const tcp::Addrs6 a = s.addrs6(info->tuple);
+    key_ip = kClient6Key | static_cast<uint32_t>(((a.remote->b[14] << 8) | a.remote->b[15]) - 0x100);
+  }
+  const auto it = w_.server_plan_.find(peer_key(key_ip, info->tuple.remote_port));
   if (it == w_.server_plan_.end()) {
     w_.fail("server accepted a connection nobody opened");
     s.abort(id);
@@ -434,13 +456,17 @@ bool World::start_next() {
   for (int tries = 0; tries < 64; ++tries) {
     const uint64_t k = port_cursor_++;
     FourTuple t;
-    t.local_ip = kClientIpBase + static_cast<uint32_t>(k % cfg_.client_addrs);
+    const auto addr = static_cast<uint32_t>(k % cfg_.client_addrs);
+    t.local_ip = kClientIpBase + addr;
     t.local_port = static_cast<uint16_t>(1024 + (k / cfg_.client_addrs) % cfg_.client_ports);
     t.remote_ip = kServerIp;
     t.remote_port = kServerPort;
-    const ConnId id = client_.connect(t, client_app_, now_);
+    const bool v6 = (p.seed >> 40) % 100 < cfg_.ipv6_percent;
+    const ConnId id = v6 ? client_.connect6(client6_tags_[addr], t.local_port, kServer6, kServerPort, client_app_, now_)
+                         : client_.connect(t, client_app_, now_);
     if (!id.valid()) continue;  // tuple still in use or in TIME_WAIT here
-    server_plan_[peer_key(t.local_ip, t.local_port)] = next_plan_;
+    if (v6) ++v6_opened_;
+    server_plan_[peer_key(v6 ? kClient6Key | addr : t.local_ip, t.local_port)] = next_plan_;
     p.cid = id;
     p.opened_at = now_;
     client_.user(id) = next_plan_;
@@ -553,6 +579,7 @@ SimResult World::run() {
       if (s->chunks_in_use() != 0) fail("send chunks leaked");
       if (s->timers_armed() != 0) fail("timers left armed");
       if (s->conn_count() != 0) fail("connection slots leaked");
+      if (s->remote6_entries() != 0) fail("IPv6 address table entries leaked");
     }
     for (const Plan& p : plans_)
       if (!p.finished) fail("a connection never finished");
@@ -561,6 +588,7 @@ SimResult World::run() {
   res_.error = error_;
   res_.trace_hash = hash_;
   res_.frames = frames_;
+  res_.ipv6_opened = v6_opened_;
   res_.lost = c2s_.lost() + s2c_.lost();
   res_.link_overflow = c2s_.overflow() + s2c_.overflow();
   res_.ack_burst_lost = c2s_.ack_burst_lost() + s2c_.ack_burst_lost();

@@ -29,7 +29,10 @@ struct SimConfig {
   LinkParams link;
   tcp::Duration time_limit = tcp::Duration::s(3600);  // simulated
   tcp::Duration time_wait = tcp::Duration::s(5);
-  uint32_t client_addrs = 4;
+  uint32_t client_addrs = 4;     // per family (<= 64: Stack::kMaxLocal6)
+  // Share of the connections over IPv6 (issue 15), in percent, chosen per
+  // connection from its seed; the rest over IPv4.
+  uint32_t ipv6_percent = 25;
   uint32_t client_ports = 64000;  // few ports force reuse of tuples still in TIME_WAIT
   // Overload profile: the server's table, orphan bound and pool smaller than
   // the offered load needs (0 = the defaults above). With allow_resets a
@@ -54,6 +57,7 @@ struct SimResult {
   uint64_t frames = 0;
   uint64_t lost = 0;
   uint64_t completed = 0;      // connections whose data arrived byte-exact both ways
+  uint64_t ipv6_opened = 0;    // of the connections opened, those over IPv6
   uint64_t failed_connect = 0; // SYN retries exhausted (only with loss)
   uint64_t close_normal = 0;   // both ends closed normally
   uint64_t close_other = 0;    // one end by RST/timeout (RST mode, or loss at the end)

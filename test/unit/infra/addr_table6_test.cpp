@@ -16,11 +16,11 @@ namespace {
 
 // 2001:2::/48 (RFC 5180), the low 32 bits from n.
 Ip6 bench_addr(uint32_t n) {
-  Ip6 a{0x20, 0x01, 0x00, 0x02};
-  a[12] = static_cast<uint8_t>(n >> 24);
-  a[13] = static_cast<uint8_t>(n >> 16);
-  a[14] = static_cast<uint8_t>(n >> 8);
-  a[15] = static_cast<uint8_t>(n);
+  Ip6 a = Ip6::from_groups({0x2001, 0x0002, 0, 0, 0, 0, 0, 0});
+  a.b[12] = static_cast<uint8_t>(n >> 24);
+  a.b[13] = static_cast<uint8_t>(n >> 16);
+  a.b[14] = static_cast<uint8_t>(n >> 8);
+  a.b[15] = static_cast<uint8_t>(n);
   return a;
 }
 
