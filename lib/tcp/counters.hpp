@@ -99,6 +99,7 @@ namespace synmill::tcp {
   X(time_wait_full)       /* TIME_WAIT table full: connection closed directly */ \
   X(time_wait_syn_old)    /* SYN to a TIME_WAIT tuple rejected (RFC 6191) */     \
   X(send_pool_empty)      /* application send refused: chunk pool exhausted */   \
+  X(ext_pool_empty)       /* data, send, FIN or delayed ACK without a connection extension (pool empty) */ \
   X(send_pool_pressure)   /* send held to the minimum: pool at its reserve or squatting */
 
 struct Counters {
