@@ -78,6 +78,14 @@ struct StackConfig {
   // and RFC 6429 allow closing a persisting connection for lack of resources).
   uint32_t min_conn_buf = 2048;
   uint32_t pool_reserve = 0;
+  // Connection extensions (conn.hpp ConnExt: send queue, receive buffer,
+  // SACK scoreboard, recovery marks) in the per-core pool, 0 = max_conns. A
+  // connection holds one only while data moves or waits; when none is free
+  // the data that needed it is refused (counted as drop_ext_pool_empty) as
+  // for an empty chunk pool, and at ext_reserve (0 = max_exts / 8) free ones
+  // orphans, then squatters, holding one give way (stack_reclaim.cpp).
+  uint32_t max_exts = 0;
+  uint32_t ext_reserve = 0;
   Duration persist_timeout = Duration::s(120);
 
   // ESTABLISHED connections with no data either way (and none outstanding)

@@ -1,6 +1,17 @@
 #pragma once
-// One connection's state, split so the per-segment path touches one 128-byte
-// record (two cache lines) and the rest lives apart.
+// One connection's state, in three parts (issue 12, "a two-cache-line
+// connection record, with an extension taken on demand"):
+//   ConnHot   128 bytes (two cache lines): what the per-segment path reads;
+//   ConnCold   32 bytes: what every connection keeps even when idle (handle
+//             generation, application, its word, overload list links, idle /
+//             keep-alive tick counts) and the index of its extension;
+//   ConnExt   data-transfer state (send queue, receive buffer and its chunk
+//             ring, SACK scoreboard, out-of-order blocks, recovery marks,
+//             delayed-ACK and squat stamps), taken from a bounded per-stack
+//             pool when the connection first needs it and given back once it
+//             is idle again (stack_ext.cpp).
+// An idle ESTABLISHED connection therefore holds ConnHot + ConnCold, its
+// timer node and its index slot, and nothing else.
 #include <cstdint>
 
 #include "tcp/recv_buffer.hpp"
@@ -67,23 +78,24 @@ inline constexpr uint16_t kFinSent = 1 << 5;      // our FIN occupies sequence S
 inline constexpr uint16_t kOrphan = 1 << 6;       // application closed fully: no more reads
 inline constexpr uint16_t kAccepted = 1 << 7;     // on_open delivered
 inline constexpr uint16_t kAckNow = 1 << 8;       // an ACK is owed to the peer
-inline constexpr uint16_t kRttTiming = 1 << 9;    // a segment is being timed (Karn)
+inline constexpr uint16_t kRttTiming = 1 << 9;    // a segment is being timed (Karn): the SYN, or ConnExt::rtt_seq
 inline constexpr uint16_t kInAcceptQueue = 1 << 10;
 inline constexpr uint16_t kPeerFin = 1 << 11;     // the peer's FIN has been received
 inline constexpr uint16_t kOutputPending = 1 << 12;  // output() runs when the entry point ends
 inline constexpr uint16_t kNagle = 1 << 13;       // RFC 1122 §4.2.3.4: hold small segments while data is unacknowledged
 inline constexpr uint16_t kRecovery = 1 << 14;    // in fast recovery (RFC 6582 NewReno or RFC 6675 SACK)
-inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at ConnCold::ack_at
+inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at ConnHot::ack_at
 }  // namespace cflag
 
 namespace xflag {
 inline constexpr uint8_t kPureAck = 1 << 0;  // the owed ACK goes out alone, before data (dup ACK, SACK, D-SACK)
-inline constexpr uint8_t kSacked = 1 << 1;   // the SACK scoreboard holds blocks (ConnCold::sacked not empty)
-inline constexpr uint8_t kOooHeld = 1 << 2;  // out-of-order data held (ConnCold::rcvq has blocks)
+inline constexpr uint8_t kSacked = 1 << 1;   // the SACK scoreboard holds blocks (ConnExt::sacked not empty)
+inline constexpr uint8_t kOooHeld = 1 << 2;  // out-of-order data held (ConnExt::rcvq has blocks)
 inline constexpr uint8_t kRescued = 1 << 3;  // RFC 6675 rescue retransmission sent in this recovery
 inline constexpr uint8_t kHeard = 1 << 4;    // a segment arrived since the last idle/keep-alive tick
 inline constexpr uint8_t kActive = 1 << 5;   // data arrived, or ours was acknowledged, since that tick
 inline constexpr uint8_t kSquat = 1 << 6;    // data queued toward a window below one segment
+inline constexpr uint8_t kExtCheck = 1 << 7;  // holds a ConnExt: see whether it can go back when the entry point ends
 }  // namespace xflag
 
 struct alignas(64) ConnHot {
@@ -101,8 +113,6 @@ struct alignas(64) ConnHot {
   uint32_t cwnd, ssthresh;
   uint32_t srtt_us, rttvar_us;  // RFC 6298, 0 = no sample yet
   uint32_t rto_ms;
-  Seq rtt_seq;             // sequence whose ACK ends the timed sample
-  uint32_t rtt_start_us;      // low 32 bits of the send time in µs
   uint32_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window (seconds)
   uint16_t snd_mss;        // largest payload we put in a segment
   uint8_t retries;         // consecutive retransmissions of the oldest segment
@@ -112,35 +122,48 @@ struct alignas(64) ConnHot {
   uint8_t xflags;          // xflag::*
   Instant rtx_at;          // retransmission or persist deadline; Instant{} = none
   Instant state_at;        // reclaim deadline for the current state; Instant{} = none
+  Instant ack_at;          // delayed-ACK deadline, valid while cflag::kAckDelayed
   Seq rcv_acked;           // RCV.NXT in the last ACK we sent (delayed ACK counts from it)
   Seq rcv_wnd_edge;        // RCV.NXT + window in the last segment we sent (what the peer believes)
 };
 static_assert(sizeof(ConnHot) <= 128, "hot connection state must fit two cache lines");
 
-// Ordered by use: what every connection touches first (send queue, app,
-// recovery marks, the start of the receive buffer), the out-of-order blocks
-// and the SACK scoreboard (only with loss) last. Fields are reset where they
-// start to matter (established(), reap()), not on every slot allocation, so a
-// SYN touches as little of this as before.
+// What an idle connection keeps besides ConnHot. Its all-zero bytes are a
+// fresh slot except the list links and `ext` (kNone), set on the slot's
+// first use (Stack::alloc_conn).
 struct ConnCold {
-  SendQueue sendq;         // bytes from SND.UNA (or ISS+1) on: unacknowledged and unsent
   uint64_t user = 0;       // free for the application
   uint32_t gen = 0;
   uint16_t app = 0;
   CloseReason reason = CloseReason::kNormal;
-  Instant ack_at;          // delayed-ACK deadline, valid while cflag::kAckDelayed
-  Seq recover;             // RFC 6582 §3.2 / RFC 6675 §5: SND.MAX when recovery (or an RTO) began
-  Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
-  RecvBuffer rcvq;         // received, not yet taken by the application; out-of-order data
-  SackBoard sacked;        // what the peer SACKed above SND.UNA (RFC 6675 scoreboard)
+  uint8_t ka_probes = 0;   // keep-alive probes sent since the peer was last heard
   // Overload policies (stack_reclaim.cpp): links of the orphan list (orphans)
-  // or the squatter list (live connections with xflag::kSquat), when since the
-  // connection squats, and the idle / keep-alive tick counts.
+  // or the squatter list (live connections with xflag::kSquat), and the idle
+  // / keep-alive tick counts.
   uint32_t list_prev = UINT32_MAX, list_next = UINT32_MAX;
-  Instant squat_since;
   uint16_t idle_ticks = 0;   // ticks without data either way
   uint16_t quiet_ticks = 0;  // ticks without any segment from the peer
-  uint8_t ka_probes = 0;     // keep-alive probes sent since the peer was last heard
+  uint32_t ext = UINT32_MAX;  // index of the ConnExt held, UINT32_MAX = none
+};
+static_assert(sizeof(ConnCold) == 32, "what an idle connection keeps besides ConnHot");
+
+// Data-transfer state, held only while the connection needs it (see the top
+// of this file and stack_ext.cpp for when it is taken and given back).
+// Ordered by use: the send queue, the marks, the start of the receive buffer;
+// the out-of-order blocks and the SACK scoreboard (only with loss) last. The
+// receive buffer's chunk ring is a slice of the stack's array, indexed by the
+// extension, not by the connection.
+struct ConnExt {
+  SendQueue sendq;         // bytes from SND.UNA (or ISS+1) on: unacknowledged and unsent
+  // RFC 6298 RTT sample of a data segment or FIN (cflag::kRttTiming once
+  // synchronized; the SYN's sample needs no field, see Stack::syn_rtt_start_us).
+  Seq rtt_seq;             // sequence whose ACK ends the timed sample
+  uint32_t rtt_start_us;   // low 32 bits of the send time in µs
+  Seq recover;             // RFC 6582 §3.2 / RFC 6675 §5: SND.MAX when recovery (or an RTO) began
+  Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
+  Instant squat_since;     // when the connection began to squat (xflag::kSquat)
+  RecvBuffer rcvq;         // received, not yet taken by the application; out-of-order data
+  SackBoard sacked;        // what the peer SACKed above SND.UNA (RFC 6675 scoreboard)
 };
 
 }  // namespace synmill::tcp

@@ -76,6 +76,7 @@ namespace synmill::tcp {
   X(land)                 /* source address == destination address */            \
   X(not_local6)           /* IPv6 segment to an address the stack was not given */ \
   X(addr6_full)           /* IPv6 connection refused: remote address table full */ \
+  X(class_e)              /* IPv4 segment to 240.0.0.0/4: reserved, and the tag of IPv6 tuples */ \
   X(backlog_full)         /* SYN dropped: backlog full and cookies off */        \
   X(conn_table_full)      /* SYN or cookie ACK dropped: no connection slot */    \
   X(accept_queue_full)    /* final ACK dropped: application not accepting */     \
@@ -98,6 +99,7 @@ namespace synmill::tcp {
   X(time_wait_full)       /* TIME_WAIT table full: connection closed directly */ \
   X(time_wait_syn_old)    /* SYN to a TIME_WAIT tuple rejected (RFC 6191) */     \
   X(send_pool_empty)      /* application send refused: chunk pool exhausted */   \
+  X(ext_pool_empty)       /* data, send, FIN or delayed ACK without a connection extension (pool empty) */ \
   X(send_pool_pressure)   /* send held to the minimum: pool at its reserve or squatting */
 
 struct Counters {

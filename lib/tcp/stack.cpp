@@ -21,9 +21,12 @@ struct Stack::Entry {
     if (s.depth_ == 1) {
       s.drain_accept_queues();
       s.flush_pending_output();
+      if (!s.ext_check_.empty()) s.check_exts();
       s.reap();
-      // The pool ran short: orphans and squatters give their chunks back.
-      if (s.chunks_.available() < s.low_water_ && s.relieve_pool()) s.reap();
+      // A pool ran short: orphans and squatters give their chunks (or
+      // extensions) back.
+      if ((s.chunks_.available() < s.low_water_ || s.ext_pool_.available() < s.ext_reserve_ / 2) && s.relieve_pool())
+        s.reap();
     }
     --s.depth_;
   }
@@ -40,6 +43,10 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       conn_pool_(cfg.max_conns),
       hot_(cfg.max_conns),
       cold_(cfg.max_conns),
+      ext_pool_(cfg.max_exts != 0 ? cfg.max_exts : cfg.max_conns),
+      ext_(ext_pool_.capacity()),
+      ext_reserve_(cfg.ext_reserve != 0 ? std::min(cfg.ext_reserve, ext_pool_.capacity())
+                                        : ext_pool_.capacity() / 8),
       // ids: connections, then one application timer per connection, then the worker timers
       wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start, kNumTimerFifos),
       // every holder of a peer's IPv6 address: a connection or a TIME_WAIT entry
@@ -49,7 +56,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
           cfg.max_conns > 0 ? &hot_.get()->tuple : nullptr, sizeof(ConnHot)),
       chunks_(cfg.send_chunks, cfg.chunk_size),
       rcv_nslots_((cfg.rcv_wnd + cfg.chunk_size - 1) / cfg.chunk_size + 2),
-      rcv_slots_(static_cast<size_t>(cfg.max_conns) * rcv_nslots_),
+      rcv_slots_(static_cast<size_t>(ext_pool_.capacity()) * rcv_nslots_),
       listeners_(kMaxListeners),
       worker_timer_app_(kWorkerTimers, nullptr),
       now_(start),
@@ -75,6 +82,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   reap_.reserve(cfg.max_conns);
   pending_out_.reserve(cfg.max_conns);
+  ext_check_.reserve(cfg.max_conns);
   apps_.reserve(16);
   gauges_.count[static_cast<int>(State::kClosed)] = cfg.max_conns;
 }
@@ -155,13 +163,12 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint16_t listener, A
     }
   }
   if (i == slots_ready_) {  // first use of the slot
-    // ConnCold's all-zero bytes are its initial state except for the send
-    // queue (a PayloadSource: its vtable pointer, tail kNone) and the list
-    // links (kNone). The receive ring's zero is RecvBuffer::kNoChunk.
+    // ConnCold's all-zero bytes are its initial state except for the list
+    // links and the extension index (kNone).
     assert(i < cfg_.max_conns);
     ConnCold& k = cold_[i];
-    new (&k.sendq) SendQueue;
     k.list_prev = k.list_next = UINT32_MAX;
+    k.ext = kNoExt;
     ++slots_ready_;
   }
   assert(i < slots_ready_);
@@ -286,9 +293,7 @@ void Stack::free_slot(uint32_t i) {
   release6(c.tuple);
   wheel_.cancel(i);
   wheel_.cancel(app_timer_id(i));
-  cold_[i].sendq.clear(chunks_);
-  cold_[i].rcvq.clear(chunks_, rcv_slots(c));
-  if (c.xflags & xflag::kSacked) cold_[i].sacked.clear();
+  give_back_ext(c);
   conn_pool_.release(i);
 }
 
@@ -297,10 +302,12 @@ void Stack::established(ConnHot& c, Instant now) {
   set_state(c, (c.flags & cflag::kFinQueued) ? State::kFinWait1 : State::kEstablished);
   ++ctr_.established;
   c.retries = 0;
-  cold(c).rcvq.reset(c.rcv_nxt);
   c.rcv_acked = c.rcv_nxt;
-  cold(c).recover = c.iss;  // RFC 6582 §3.2 step 1: recover starts at the ISS
-  cold(c).high_rxt = c.snd_una;
+  if (ConnExt* x = ext(c)) {  // taken in SYN_SENT / SYN_RCVD by send()
+    x->rcvq.reset(c.rcv_nxt);
+    x->recover = c.iss;  // RFC 6582 §3.2 step 1: recover starts at the ISS
+    x->high_rxt = c.snd_una;
+  }
   if (quiet_tick_.count_ns() > 0 && c.state == State::kEstablished) {
     ConnCold& k = cold(c);
     k.idle_ticks = k.quiet_ticks = 0;
@@ -394,7 +401,10 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     } else {
       input_sync(c, seg, now);
     }
-    if (c.state != State::kClosed) output(c, now);
+    if (c.state != State::kClosed) {
+      output(c, now);
+      watch_ext(c);
+    }
     return;
   }
   // (A connection slot still CLOSED in its last entry point may stand before
@@ -417,6 +427,11 @@ void Stack::on_segment(const SegmentIn& seg, Instant now) {
     on_segment6(seg, now);
     return;
   }
+  if (is_ipv6(seg.tuple)) [[unlikely]] {  // IPv4 to 240.0.0.0/4 (RFC 1112 §4: reserved; never ours)
+    ++ctr_.rx_segments;
+    ++ctr_.drop.class_e;
+    return;
+  }
   segment_in(seg, now);
 }
 
@@ -433,6 +448,7 @@ void Stack::on_segment6(const SegmentIn& seg, Instant now) {
 
 ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
   Entry entry(*this, now);
+  if (is_ipv6(t)) return ConnId{};  // 240.0.0.0/4 is reserved (and tags IPv6 tuples): connect6()
   if (tw_.find_flow(t).found()) return ConnId{};  // a connection (even one closing now) or TIME_WAIT
   ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app);
   if (c == nullptr) return ConnId{};
@@ -477,7 +493,12 @@ uint32_t Stack::queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref
     case State::kCloseWait: break;
     default: return 0;
   }
-  SendQueue& q = cold(*c).sendq;
+  ConnExt* x = data.empty() ? ext(*c) : take_ext(*c);
+  if (x == nullptr) {  // nothing to queue, or no extension (counted: drop_ext_pool_empty)
+    if (data.empty() && c->state >= State::kEstablished) output_soon(*c);
+    return 0;
+  }
+  SendQueue& q = x->sendq;
   const uint32_t cap = send_cap(*c);  // fair pool (stack_reclaim.cpp)
   const uint32_t room = cfg_.send_buf - std::min(cfg_.send_buf, q.size());
   const uint32_t max = q.size() + cap;
@@ -522,6 +543,7 @@ bool Stack::close(ConnId id) {
   ConnHot* c = lookup(id);
   if (c == nullptr) return false;
   if (!(c->flags & cflag::kOrphan)) become_orphan(*c);
+  watch_ext(*c);
   discard_unread(*c);
   if (c->state == State::kFinWait2 && cfg_.fin_wait2_timeout.count_ns() > 0) {
     c->state_at = now_ + cfg_.fin_wait2_timeout;
@@ -572,10 +594,10 @@ bool Stack::alive(ConnId id) const { return lookup(id) != nullptr; }
 std::optional<ConnInfo> Stack::info(ConnId id) const {
   const ConnHot* c = lookup(id);
   if (c == nullptr) return std::nullopt;
-  const uint32_t i = id.idx;
+  const ConnExt* x = ext(*c);
   return ConnInfo{c->tuple, c->state, c->snd_una, c->snd_nxt, c->rcv_nxt, c->snd_wnd,
-                  cold_[i].sendq.size(), c->rto_ms, c->retries, c->rtx_at, c->state_at,
-                  c->cwnd, c->ssthresh, cold_[i].rcvq.chunks() * chunks_.chunk_size(),
+                  x ? x->sendq.size() : 0, c->rto_ms, c->retries, c->rtx_at, c->state_at,
+                  c->cwnd, c->ssthresh, x ? x->rcvq.chunks() * chunks_.chunk_size() : 0,
                   (c->flags & cflag::kRecovery) != 0};
 }
 
@@ -584,6 +606,7 @@ void Stack::resume_receive(ConnId id) {
   ConnHot* c = lookup(id);
   // (From inside this connection's on_data the bytes are being offered already.)
   if (c == nullptr || !(c->flags & cflag::kAccepted) || delivering_ == id.idx) return;
+  watch_ext(*c);
   deliver(*c);
   if (c->state == State::kClosed) return;
   try_fin(*c, now_);

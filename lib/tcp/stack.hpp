@@ -7,6 +7,7 @@
 // live in stack_input.cpp, output in stack_output.cpp, listener and cookie
 // handling in stack_listen.cpp, TIME_WAIT in stack_time_wait.cpp, timers in
 // stack_timers.cpp.
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -72,8 +73,8 @@ class Stack {
   void advance(Instant now);
 
   // ---- application calls ---------------------------------------------------
-  // Active open (RFC 9293 §3.10.1). Invalid id if the tuple is in use or the
-  // table is full.
+  // Active open (RFC 9293 §3.10.1). Invalid id if the tuple is in use, the
+  // table is full, or t.local_ip is in 240.0.0.0/4 (reserved; IPv6: connect6()).
   ConnId connect(const FourTuple& t, App& app, Instant now);
   // Queues bytes; returns how many were taken (less than asked when the
   // per-connection cap or the pool is reached; on_writable follows).
@@ -136,6 +137,9 @@ class Stack {
   uint32_t time_wait_count() const { return tw_.size(); }
   uint32_t conn_count() const { return conn_pool_.in_use(); }
   uint32_t chunks_in_use() const { return chunks_.in_use(); }
+  // Connection extensions (conn.hpp ConnExt) held now, and the pool's size.
+  uint32_t exts_in_use() const { return ext_pool_.in_use(); }
+  uint32_t max_exts() const { return ext_pool_.capacity(); }
   uint32_t timers_armed() const { return wheel_.armed_count(); }
   // Connections the application closed that are not finished yet (bounded by
   // StackConfig::max_orphans), and live connections squatting a tiny window.
@@ -220,6 +224,49 @@ class Stack {
   uint32_t idx_of(const ConnHot& c) const { return static_cast<uint32_t>(&c - hot_.get()); }
   const ConnCold& cold(const ConnHot& c) const { return cold_[idx_of(c)]; }
   ConnCold& cold(const ConnHot& c) { return cold_[idx_of(c)]; }
+
+  // stack_ext.cpp: the data-transfer extension (conn.hpp ConnExt). ext()
+  // is the one held, or nullptr: then the send queue, the receive buffer
+  // and the SACK scoreboard are empty, nothing is in recovery and no delayed
+  // ACK is due. take_ext() gives the one held or takes one from the pool;
+  // nullptr (counted as drop_ext_pool_empty) when the pool is empty, and the
+  // caller refuses what needed it. An extension goes back to the pool when
+  // an entry point ends and the connection is idle again (ext_idle()).
+  ConnExt* ext(const ConnHot& c) const {
+    const uint32_t e = cold_[idx_of(c)].ext;
+    return e == kNoExt ? nullptr : &ext_[e];
+  }
+  ConnExt& held_ext(const ConnHot& c) const {  // where the connection's state says it holds one
+    assert(cold_[idx_of(c)].ext != kNoExt);
+    return ext_[cold_[idx_of(c)].ext];
+  }
+  ConnExt* take_ext(ConnHot& c);
+  bool ext_idle(const ConnHot& c, const ConnExt& x) const;
+  void give_back_ext(ConnHot& c);   // returns it to the pool (its buffers must be empty or are freed)
+  void check_exts();                // Entry end: idle connections give theirs back
+  void watch_ext(ConnHot& c) {
+    if (cold_[idx_of(c)].ext != kNoExt && !(c.xflags & xflag::kExtCheck)) {
+      c.xflags |= xflag::kExtCheck;
+      ext_check_.push_back(idx_of(c));
+    }
+  }
+  // Read-only views that need no extension.
+  uint32_t sendq_size(const ConnHot& c) const {
+    const ConnExt* x = ext(c);
+    return x ? x->sendq.size() : 0;
+  }
+  const SendQueue& sendq_of(const ConnHot& c) const {
+    const ConnExt* x = ext(c);
+    return x ? x->sendq : empty_sendq_;
+  }
+  uint32_t rcv_held(const ConnHot& c) const {  // in-order bytes the application has not taken
+    const ConnExt* x = ext(c);
+    return x ? x->rcvq.in_order(c.rcv_nxt) : 0;
+  }
+  bool rcv_has_fin(const ConnHot& c) const {
+    const ConnExt* x = ext(c);
+    return x && x->rcvq.has_fin();
+  }
   ConnId id_of(const ConnHot& c) const;
   ConnHot* lookup(ConnId id);
   const ConnHot* lookup(ConnId id) const;
@@ -245,8 +292,8 @@ class Stack {
   void input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now);
 
   // stack_receive.cpp: receive buffer, out-of-order queue, delayed ACK, FIN
-  RecvBuffer::Slots rcv_slots(const ConnHot& c) const {
-    return RecvBuffer::Slots{rcv_slots_.get() + static_cast<size_t>(idx_of(c)) * rcv_nslots_, rcv_nslots_};
+  RecvBuffer::Slots rcv_slots(const ConnHot& c) const {  // c holds an extension
+    return RecvBuffer::Slots{rcv_slots_.get() + static_cast<size_t>(cold_[idx_of(c)].ext) * rcv_nslots_, rcv_nslots_};
   }
   void receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, Instant now);
   void deliver(ConnHot& c);                 // buffered in-order bytes to on_data
@@ -319,6 +366,14 @@ class Stack {
   void on_timer(ConnHot& c, Instant now);
   void retransmit(ConnHot& c, Instant now);
   void rtt_sample(ConnHot& c, uint32_t rtt_us);
+  // When the SYN (or SYN-ACK) being timed was first sent, in µs: its
+  // retransmission deadline less the RTO it was armed with (start_rtx right
+  // after the first send_syn; RTO and deadline stay put until an answer or a
+  // retransmission, which ends the timing). A simultaneous open re-arms on
+  // its SYN-ACK, so its sample runs from there.
+  static uint32_t syn_rtt_start_us(const ConnHot& c) {
+    return static_cast<uint32_t>((c.rtx_at - Duration::ms(c.rto_ms)).ns() / 1000);
+  }
   void start_rtx(ConnHot& c, Instant now);
   void on_wheel(uint32_t id, Instant now);  // connection, application or worker timer
   uint32_t app_timer_id(uint32_t idx) const { return cfg_.max_conns + idx; }
@@ -370,13 +425,20 @@ class Stack {
   ZeroArray<ConnHot> hot_;  // indexed by tw_ (one index for connections and TIME_WAIT)
   ZeroArray<ConnCold> cold_;
   uint32_t slots_ready_ = 0;
+  static constexpr uint32_t kNoExt = UINT32_MAX;
+  IndexPool ext_pool_;
+  ZeroArray<ConnExt> ext_;         // indexed by ConnCold::ext; set up on first use as cold_
+  uint32_t exts_ready_ = 0;
+  uint32_t ext_reserve_;           // free extensions below this: orphans, then squatters, give theirs back
+  std::vector<uint32_t> ext_check_;  // connections with xflag::kExtCheck
+  SendQueue empty_sendq_;
   TimerWheel wheel_;
   AddrTable6 addr6_;                    // remote IPv6 addresses held by connections and TIME_WAIT
   std::vector<wire::Ipv6Addr> local6_;  // our IPv6 addresses (add_local6)
   TimeWaitTable tw_;
   ChunkPool chunks_;
   uint32_t rcv_nslots_;                    // receive-buffer chunk slots per connection
-  ZeroArray<uint32_t> rcv_slots_;          // max_conns * rcv_nslots_ rings (RecvBuffer::Slots)
+  ZeroArray<uint32_t> rcv_slots_;          // max_exts * rcv_nslots_ rings (RecvBuffer::Slots), by extension
   uint32_t delivering_ = UINT32_MAX;       // connection inside deliver() (close() leaves its buffer alone)
   std::vector<Listener> listeners_;
   std::vector<App*> apps_;         // every application seen; ConnCold::app indexes it
@@ -404,9 +466,10 @@ void Stack::for_each_conn(uint32_t limit, F&& f) const {
   for (uint32_t i = 0; i < conn_pool_.high_water() && n < limit; ++i) {
     const ConnHot& c = hot_[i];
     if (c.state == State::kClosed) continue;
+    const ConnExt* x = ext(c);
     ConnInfo ci{c.tuple, c.state, c.snd_una, c.snd_nxt, c.rcv_nxt, c.snd_wnd,
-                cold_[i].sendq.size(), c.rto_ms, c.retries, c.rtx_at, c.state_at,
-                c.cwnd, c.ssthresh, cold_[i].rcvq.chunks() * chunks_.chunk_size(),
+                x ? x->sendq.size() : 0, c.rto_ms, c.retries, c.rtx_at, c.state_at,
+                c.cwnd, c.ssthresh, x ? x->rcvq.chunks() * chunks_.chunk_size() : 0,
                 (c.flags & cflag::kRecovery) != 0};
     f(ci);
     ++n;

@@ -69,7 +69,7 @@ void Stack::input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now) {
   if (seg.has(flag::kAck)) {
     c.snd_una = seg.ack;
     if (c.retries == 0 && (c.flags & cflag::kRttTiming))
-      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - c.rtt_start_us);
+      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - syn_rtt_start_us(c));
     c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
     c.rtx_at = Instant{};
     arm_timer(c);
@@ -160,8 +160,10 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
     // RFC 2883: an old duplicate is reported in a D-SACK block.
     if ((c.flags & cflag::kSack) && !seg.payload.empty() && seg.seq < c.rcv_nxt)
     {
-      cold(c).rcvq.set_dsack(seg.seq, seg.seq + static_cast<uint32_t>(seg.payload.size()));
-      c.xflags |= xflag::kPureAck;
+      if (ConnExt* x = take_ext(c)) {  // without one, the duplicate ACK goes without D-SACK
+        x->rcvq.set_dsack(seg.seq, seg.seq + static_cast<uint32_t>(seg.payload.size()));
+        c.xflags |= xflag::kPureAck;
+      }
     }
     // Data gets its duplicate ACK; a bare out-of-window ACK is answered
     // through the rate limiter so two confused ends cannot ACK-storm.
@@ -247,7 +249,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     c.snd_wl1 = seg.seq;
     c.snd_wl2 = seg.ack;
     if (c.retries == 0 && (c.flags & cflag::kRttTiming))
-      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - c.rtt_start_us);
+      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - syn_rtt_start_us(c));
     c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
     c.snd_una = seg.ack;
     c.snd_nxt = seq_max(c.snd_nxt, c.snd_una);
@@ -271,12 +273,14 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
   }
 
   const bool fin_acked_before = (c.flags & cflag::kFinSent) && c.snd_una == c.snd_max;
-  ConnCold& k = cold(c);
+  ConnExt* k = ext(c);
   // RFC 2018 §3 / RFC 6675 §4: SACK blocks update the scoreboard first.
+  // (Without an extension no data is outstanding, at most a FIN: no SACK
+  // block can fall inside (SND.UNA, SND.MAX].)
   bool sack_news = false;
-  if ((c.flags & cflag::kSack) && seg.opts.sack_count > 0) {
-    sack_news = k.sacked.update(seg.opts, c.snd_una, c.snd_max);
-    if (!k.sacked.empty()) c.xflags |= xflag::kSacked;
+  if ((c.flags & cflag::kSack) && seg.opts.sack_count > 0 && k != nullptr) {
+    sack_news = k->sacked.update(seg.opts, c.snd_una, c.snd_max);
+    if (!k->sacked.empty()) c.xflags |= xflag::kSacked;
   }
   const bool dup = is_dup_ack(c, seg, sack_news);
   uint32_t data_acked = 0;
@@ -289,8 +293,8 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
   // RFC 6675 §5 step (2) on any segment whose SACK blocks report new data,
   // not only on duplicate ACKs: in a two-way transfer the peer's SACK blocks
   // mostly ride on its data segments (Linux counts SACKed segments the same way).
-  if (sack_news && !dup && !(c.flags & cflag::kRecovery) && c.snd_una >= k.recover &&
-      k.sacked.lost_below(c.snd_una + 1, mss_eff(c)))
+  if (sack_news && !dup && !(c.flags & cflag::kRecovery) && c.snd_una >= held_ext(c).recover &&
+      held_ext(c).sacked.lost_below(c.snd_una + 1, mss_eff(c)))
     enter_recovery(c, now);
   // RFC 9293 §3.10.7.4: window update from the most recent segment.
   if (c.snd_wl1 < seg.seq || (c.snd_wl1 == seg.seq && c.snd_wl2 <= seg.ack)) {
@@ -332,21 +336,25 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
 // retransmission timer (RFC 6298 §5.2/5.3). Returns the data bytes acked
 // (the ACK of a FIN is not data). Shared by the ladder and header prediction.
 uint32_t Stack::ack_new_data(ConnHot& c, Seq ack, Instant now) {
-  ConnCold& k = cold(c);
+  ConnExt* k = ext(c);  // none: no data was outstanding (a FIN at most)
   const uint32_t acked = static_cast<uint32_t>(ack - c.snd_una);
-  SendQueue& q = k.sendq;
-  const uint32_t data_acked = std::min(acked, q.size());
-  q.consume(chunks_, data_acked);
+  uint32_t data_acked = 0;
+  if (k != nullptr) {
+    SendQueue& q = k->sendq;
+    data_acked = std::min(acked, q.size());
+    q.consume(chunks_, data_acked);
+  }
   c.snd_una = ack;
   if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
   if (c.xflags & xflag::kSacked) {
-    k.sacked.advance(c.snd_una);
-    if (k.sacked.empty()) c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
+    SackBoard& sb = held_ext(c).sacked;
+    sb.advance(c.snd_una);
+    if (sb.empty()) c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
   }
   ctr_.tx_bytes += data_acked;
   // RFC 6298 §3 with Karn's rule: only never-retransmitted segments are timed.
-  if ((c.flags & cflag::kRttTiming) && c.rtt_seq < ack) {
-    rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - c.rtt_start_us);
+  if ((c.flags & cflag::kRttTiming) && held_ext(c).rtt_seq < ack) {  // timing: one is held
+    rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - held_ext(c).rtt_start_us);
     c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
   }
   c.retries = 0;
@@ -380,7 +388,7 @@ bool Stack::after_data_acked(ConnHot& c) {
     app_of(c)->on_writable(*this, id_of(c));
     if (c.state == State::kClosed) return false;
   }
-  if (cold(c).rcvq.in_order(c.rcv_nxt) > 0) {
+  if (rcv_held(c) > 0) {
     deliver(c);
     if (c.state == State::kClosed) return false;
   }
@@ -402,8 +410,10 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
     c.flags |= cflag::kAckNow;
     const uint32_t skip = static_cast<uint32_t>(c.rcv_nxt - start);
     if ((c.flags & cflag::kSack) && !data.empty()) {
-      cold(c).rcvq.set_dsack(start, start + std::min<uint32_t>(skip, static_cast<uint32_t>(data.size())));
-      c.xflags |= xflag::kPureAck;
+      if (ConnExt* x = take_ext(c)) {  // without one, no D-SACK block
+        x->rcvq.set_dsack(start, start + std::min<uint32_t>(skip, static_cast<uint32_t>(data.size())));
+        c.xflags |= xflag::kPureAck;
+      }
     }
     data = skip >= data.size() ? data.subspan(data.size()) : data.subspan(skip);
     start = c.rcv_nxt;
@@ -418,9 +428,8 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
   // a FIN at another sequence number; the first FIN stays. (Linux queues
   // them and purges the out-of-order queue at tcp_fin; a later FIN below
   // the held one is where the two differ: Linux ends at the lower one.)
-  RecvBuffer& rq = cold(c).rcvq;
-  if (rq.has_fin() && !(c.flags & cflag::kPeerFin)) {
-    const Seq end = rq.fin_seq();
+  if (rcv_has_fin(c) && !(c.flags & cflag::kPeerFin)) {
+    const Seq end = held_ext(c).rcvq.fin_seq();
     const bool past = start + static_cast<uint32_t>(data.size()) > end;
     const bool other_fin = fin && fin_seq != end;
     if (past) data = data.subspan(0, start < end ? static_cast<uint32_t>(end - start) : 0);
@@ -452,6 +461,16 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
   // Eighth: FIN. Remembered where it lies (it may come before a hole fills)
   // and acted on once every byte before it has arrived and been taken.
   if (fin && !(c.flags & cflag::kPeerFin) && fin_seq >= c.rcv_nxt) {
+    if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;  // beyond a hole: duplicate ACK (RFC 5681 §4.2)
+    if (ext(c) == nullptr && fin_seq == c.rcv_nxt && ((c.flags & cflag::kAccepted) || c.listener == kNoListener)) {
+      // Nothing held and nothing to wait for: the FIN takes effect now
+      // (try_fin's path), with no extension to remember it in.
+      accept_fin(c, now);
+      return;
+    }
+    ConnExt* x = take_ext(c);
+    if (x == nullptr) return;  // not acknowledged: the peer sends it again (counted)
+    RecvBuffer& rq = x->rcvq;
     if (!rq.has_fin()) {
       rq.set_fin(fin_seq);
       // Bytes held beyond it (they came before it) are dropped, as Linux
@@ -461,7 +480,6 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
         if (!rq.has_ooo()) c.xflags &= static_cast<uint8_t>(~xflag::kOooHeld);
       }
     }
-    if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;  // beyond a hole: duplicate ACK (RFC 5681 §4.2)
   }
   try_fin(c, now);  // this FIN, or one held until a hole filled
 }

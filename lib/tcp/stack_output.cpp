@@ -33,10 +33,9 @@ uint32_t Stack::rcv_window(const ConnHot& c) const {
   // After a full close the application reads nothing more (data gets RST),
   // so it no longer limits the window: the peer's FIN must always fit.
   if ((c.flags & cflag::kAccepted) && !(c.flags & cflag::kOrphan)) {
-    const ConnCold& k = cold_[idx_of(c)];
-    const uint32_t held = k.rcvq.in_order(c.rcv_nxt);
+    const uint32_t held = rcv_held(c);
     wnd = wnd > held ? wnd - held : 0;
-    wnd = std::min(wnd, apps_[k.app]->rcv_space(*this, id_of(c)));
+    wnd = std::min(wnd, apps_[cold(c).app]->rcv_space(*this, id_of(c)));
     // Fair pool (stack_reclaim.cpp): min_conn_buf is always offered while
     // chunks exist; more only from chunks beyond the reserve.
     const uint64_t pool = static_cast<uint64_t>(chunks_.available()) * chunks_.chunk_size();
@@ -104,11 +103,8 @@ void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
   }
   c.snd_nxt = c.snd_max = c.iss + 1;  // only the SYN is ever in flight in these states
   if (with_ack) note_ack_sent(c);
-  if (c.retries == 0 && !(c.flags & cflag::kRttTiming)) {
-    c.flags |= cflag::kRttTiming;
-    c.rtt_seq = c.iss;
-    c.rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
-  }
+  // The SYN is timed from its first transmission (Stack::syn_rtt_start_us).
+  if (c.retries == 0) c.flags |= cflag::kRttTiming;
   if (with_ack)
     ++ctr_.synack_out;
   else
@@ -129,8 +125,8 @@ void Stack::send_ack(ConnHot& c, Instant now) {
   // RFC 2018 §4: SACK blocks in every ACK while data is out of order (data
   // segments carry them too, see output()), and RFC 2883 D-SACK for a
   // duplicate just received (pure ACKs only).
-  if (c.flags & cflag::kSack) {
-    RecvBuffer& q = cold(c).rcvq;
+  if (ConnExt* x = ext(c); x != nullptr && (c.flags & cflag::kSack)) {  // none: nothing to report
+    RecvBuffer& q = x->rcvq;
     q.fill_sack(out.opts, true);
     if (out.opts.sack_count > 0) {
       ++ctr_.sack_blocks_sent;
@@ -185,8 +181,7 @@ void Stack::output(ConnHot& c, Instant now) {
                         c.state == State::kFinWait1 || c.state == State::kClosing ||
                         c.state == State::kLastAck;
   if (can_send) {
-    ConnCold& k = cold(c);
-    const SendQueue& q = k.sendq;
+    const SendQueue& q = sendq_of(c);
     const uint32_t mss_e = mss_eff(c);
     // An ACK owed for out-of-order data (or a duplicate) goes out on its own,
     // before any data: a duplicate ACK counts only without payload (RFC 5681
@@ -203,7 +198,7 @@ void Stack::output(ConnHot& c, Instant now) {
     uint32_t seg_max = mss_e;
     if ((c.xflags & xflag::kOooHeld) && (c.flags & cflag::kSack)) {
       sack_opts.has_timestamps = (c.flags & cflag::kTimestamps) != 0;
-      k.rcvq.fill_sack(sack_opts, false);
+      held_ext(c).rcvq.fill_sack(sack_opts, false);  // kOooHeld: one is held
       const auto fit = static_cast<uint32_t>(wire::tcp_sack_blocks_that_fit(sack_opts));
       sack_opts.sack_count = static_cast<uint8_t>(fit);
       if (fit > 0) seg_max = mss_e - (4 + 8 * fit);
@@ -214,7 +209,7 @@ void Stack::output(ConnHot& c, Instant now) {
       // left edge is retransmitted whether or not it was SACKed (the
       // receiver may lie or have reneged).
       if (c.snd_una < c.snd_nxt && c.snd_nxt < c.snd_max && (c.xflags & xflag::kSacked))
-        c.snd_nxt = k.sacked.skip(c.snd_nxt);
+        c.snd_nxt = held_ext(c).sacked.skip(c.snd_nxt);
       const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
       const uint32_t queued = q.size();
       const uint32_t unsent = sent < queued ? queued - sent : 0;
@@ -269,10 +264,12 @@ void Stack::output(ConnHot& c, Instant now) {
       pipe += len;  // octets only, as sack_pipe()
       if (fin_due) c.flags |= cflag::kFinSent;
       if (c.snd_nxt > c.snd_max) {
-        if (new_data && !(c.flags & cflag::kRttTiming)) {
+        // (A FIN alone may go without an extension: then it is not timed.)
+        ConnExt* x = ext(c);
+        if (new_data && !(c.flags & cflag::kRttTiming) && x != nullptr) {
           c.flags |= cflag::kRttTiming;
-          c.rtt_seq = out.seq;
-          c.rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
+          x->rtt_seq = out.seq;
+          x->rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
         }
         c.snd_max = c.snd_nxt;
       }

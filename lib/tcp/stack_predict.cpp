@@ -36,7 +36,7 @@ bool Stack::input_predicted(ConnHot& c, const SegmentIn& seg, Instant now) {
   } else {
     // In the window, to an application that has accepted the connection.
     if (!(c.flags & cflag::kAccepted) || !(c.rcv_adv > c.rcv_nxt) || seg.seq + len > c.rcv_adv) return false;
-    if (cold(c).rcvq.has_fin()) return false;
+    if (rcv_has_fin(c)) return false;
   }
   ++ctr_.predicted;
 
@@ -52,7 +52,7 @@ bool Stack::input_predicted(ConnHot& c, const SegmentIn& seg, Instant now) {
   // input_text_fin: in-order data, all inside the window.
   if (len > 0) {
     // The callbacks above may have changed what the checks saw.
-    if (c.state != State::kEstablished || (c.flags & cflag::kOrphan) || cold(c).rcvq.has_fin()) {
+    if (c.state != State::kEstablished || (c.flags & cflag::kOrphan) || rcv_has_fin(c)) {
       input_text_fin(c, seg, now);
       return true;
     }

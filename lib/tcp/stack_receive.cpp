@@ -11,8 +11,47 @@
 namespace synmill::tcp {
 
 void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, Instant now) {
-  RecvBuffer& q = cold(c).rcvq;
   const auto len = static_cast<uint32_t>(data.size());
+  ConnExt* x = ext(c);
+  if (x == nullptr) {
+    // Nothing held: in-order bytes the application takes at once need no
+    // buffer (nor an extension).
+    if (start == c.rcv_nxt) {
+      delivering_ = idx_of(c);
+      const uint32_t taken = std::min<uint32_t>(app_of(c)->on_data(*this, id_of(c), data), len);
+      delivering_ = UINT32_MAX;
+      if (c.state == State::kClosed) return;
+      c.rcv_nxt += taken;
+      ctr_.rx_bytes += taken;
+      // An extension taken from inside on_data (the application sent) starts
+      // at the old RCV.NXT: the bytes just taken are read.
+      if (ConnExt* y = ext(c)) y->rcvq.consume(chunks_, rcv_slots(c), taken);
+      if (c.flags & cflag::kOrphan) {  // closed from inside on_data: the rest is not read
+        c.flags |= cflag::kAckNow;
+        return;
+      }
+      if (taken < len) {
+        // The rest waits in the receive buffer, which needs an extension.
+        // With none to be had it is not acknowledged: the peer sends it again.
+        if (ConnExt* y = take_ext(c)) {
+          if (y->rcvq.store(chunks_, rcv_slots(c), cfg_.rcv_wnd, c.rcv_nxt, data.subspan(taken)))
+            c.rcv_nxt += len - taken;
+          else
+            ++ctr_.drop.rcv_buffer_full;  // not acknowledged: the peer sends it again
+        }
+      }
+      ack_soon(c, now);
+      return;
+    }
+    // Out of order: held in the receive buffer, which needs an extension.
+    x = take_ext(c);
+    if (x == nullptr) {
+      c.flags |= cflag::kAckNow;  // the duplicate ACK it earns (RFC 5681 §4.2), without SACK blocks
+      c.xflags |= xflag::kPureAck;
+      return;
+    }
+  }
+  RecvBuffer& q = x->rcvq;
   if (start != c.rcv_nxt) {
     // Out of order (RFC 9293 §3.10.7.4: "segments with higher beginning
     // sequence numbers SHOULD be held"): queue it and send an immediate
@@ -97,7 +136,9 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
 }
 
 void Stack::deliver(ConnHot& c) {
-  RecvBuffer& q = cold(c).rcvq;
+  ConnExt* x = ext(c);
+  if (x == nullptr) return;  // nothing held
+  RecvBuffer& q = x->rcvq;
   const RecvBuffer::Slots s = rcv_slots(c);
   while (q.read_seq() < c.rcv_nxt && !(c.flags & cflag::kOrphan)) {
     const std::span<const uint8_t> d = q.peek(chunks_, s, c.rcv_nxt);
@@ -118,7 +159,9 @@ void Stack::deliver(ConnHot& c) {
 // were acknowledged; the application chose not to read them).
 void Stack::discard_unread(ConnHot& c) {
   if (!(c.flags & cflag::kAccepted) || delivering_ == idx_of(c)) return;  // deliver() finishes the job
-  RecvBuffer& q = cold(c).rcvq;
+  ConnExt* x = ext(c);
+  if (x == nullptr) return;  // nothing held
+  RecvBuffer& q = x->rcvq;
   const uint32_t n = q.in_order(c.rcv_nxt);
   if (n == 0) return;
   ++ctr_.drop.unread_on_close;
@@ -126,7 +169,9 @@ void Stack::discard_unread(ConnHot& c) {
 }
 
 void Stack::try_fin(ConnHot& c, Instant now) {
-  const RecvBuffer& q = cold(c).rcvq;
+  const ConnExt* x = ext(c);
+  if (x == nullptr) return;  // no FIN waits (input_text_fin acts on one at once)
+  const RecvBuffer& q = x->rcvq;
   if ((c.flags & cflag::kPeerFin) || !q.fin_at(c.rcv_nxt)) return;
   if (q.in_order(c.rcv_nxt) > 0 && (c.flags & cflag::kAccepted)) {
     deliver(c);  // the application may have room now
@@ -142,7 +187,7 @@ void Stack::try_fin(ConnHot& c, Instant now) {
 // RFC 9293 §3.10.7.4 "eighth": the FIN's transitions.
 void Stack::accept_fin(ConnHot& c, Instant now) {
   c.rcv_nxt += 1;
-  cold(c).rcvq.consume(chunks_, rcv_slots(c), 1);  // the FIN is "read" with it: no byte held
+  if (ConnExt* x = ext(c)) x->rcvq.consume(chunks_, rcv_slots(c), 1);  // the FIN is "read" with it: no byte held
   c.flags |= cflag::kPeerFin | cflag::kAckNow;
   switch (c.state) {
     case State::kSynRcvd:
@@ -189,7 +234,7 @@ void Stack::ack_soon(ConnHot& c, Instant now) {
   }
   if (!(c.flags & cflag::kAckDelayed)) {
     c.flags |= cflag::kAckDelayed;
-    cold(c).ack_at = now + cfg_.delayed_ack;
+    c.ack_at = now + cfg_.delayed_ack;
     arm_timer(c);
   }
 }

@@ -107,18 +107,29 @@ bool Stack::reclaim_slot() {
   return true;
 }
 
+// The chunk pool below its reserve, or the extension pool below its own:
+// orphans holding what is short, then squatters (which hold both), are reset.
 bool Stack::relieve_pool() {
   uint32_t evicted = 0;
-  uint32_t freed = 0;  // chunks the resets give back at reap()
+  uint32_t freed = 0;      // chunks the resets give back at reap()
+  uint32_t freed_ext = 0;  // extensions they give back
   const uint32_t cs = chunks_.chunk_size();
-  // Until the pool is back at its reserve, a few resets per entry point.
-  while (evicted < kPoolEvictions && chunks_.available() + freed < reserve_) {
+  // Until the pools are back at their reserves, a few resets per entry point.
+  for (;;) {
+    const bool chunks_short = chunks_.available() + freed < reserve_;
+    const bool exts_short = ext_pool_.available() + freed_ext < ext_reserve_;
+    if (evicted >= kPoolEvictions || (!chunks_short && !exts_short)) break;
+    auto holds = [&](uint32_t j) {
+      const uint32_t e = cold_[j].ext;
+      if (e == kNoExt) return false;
+      return exts_short || !ext_[e].sendq.empty() || ext_[e].rcvq.chunks() > 0;
+    };
     // The oldest orphan that holds chunks (a callback may have changed the
     // list: look again from the head after every reset).
     uint32_t i = orphans_.head;
     for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = cold_[i].list_next)
-      if (!cold_[i].sendq.empty() || cold_[i].rcvq.chunks() > 0) break;
-    if (i != kNone && (!cold_[i].sendq.empty() || cold_[i].rcvq.chunks() > 0)) {
+      if (holds(i)) break;
+    if (i != kNone && holds(i)) {
       ++ctr_.reclaim_orphan_pool;
     } else if (squatters_.size > 0) {
       i = squatters_.head;
@@ -126,7 +137,10 @@ bool Stack::relieve_pool() {
     } else {
       break;
     }
-    freed += (cold_[i].sendq.size() + cs - 1) / cs + cold_[i].rcvq.chunks();
+    if (const ConnExt* x = ext(hot_[i])) {
+      freed += (x->sendq.size() + cs - 1) / cs + x->rcvq.chunks();
+      ++freed_ext;
+    }
     evict(hot_[i], CloseReason::kReclaimed);
     ++evicted;
   }
@@ -194,7 +208,7 @@ uint32_t Stack::spare_bytes() const {
 }
 
 uint32_t Stack::send_cap(const ConnHot& c) const {
-  const uint32_t q = cold(c).sendq.size();
+  const uint32_t q = sendq_size(c);
   const uint32_t room = cfg_.send_buf > q ? cfg_.send_buf - q : 0;
   const uint32_t floor = cfg_.min_conn_buf > q ? cfg_.min_conn_buf - q : 0;
   const uint32_t beyond = (c.xflags & xflag::kSquat) ? 0 : spare_bytes();
@@ -203,23 +217,23 @@ uint32_t Stack::send_cap(const ConnHot& c) const {
 }
 
 bool Stack::check_squat(ConnHot& c, Instant now) {
-  ConnCold& k = cold(c);
+  ConnExt* k = ext(c);  // a squatter holds data, so an extension
   // Any data held toward a window below one segment: also a connection at
   // its minimum, which the application cannot grow while the window is shut,
   // so that thousands of zero-window peers at their minimum still meet
   // persist_timeout.
-  const bool squat = c.snd_wnd < mss_eff(c) && !k.sendq.empty();
+  const bool squat = c.snd_wnd < mss_eff(c) && k != nullptr && !k->sendq.empty();
   if (squat != ((c.xflags & xflag::kSquat) != 0)) {
     if (squat) {
       c.xflags |= xflag::kSquat;
-      k.squat_since = now;
+      held_ext(c).squat_since = now;
       if (!(c.flags & cflag::kOrphan)) list_push(squatters_, idx_of(c));
     } else {
       if (!(c.flags & cflag::kOrphan)) list_remove(squatters_, idx_of(c));
       c.xflags &= static_cast<uint8_t>(~xflag::kSquat);
     }
   }
-  if (squat && cfg_.persist_timeout.count_ns() > 0 && now - k.squat_since >= cfg_.persist_timeout) {
+  if (squat && cfg_.persist_timeout.count_ns() > 0 && now - held_ext(c).squat_since >= cfg_.persist_timeout) {
     ++ctr_.reclaim_persist_timeout;
     evict(c, CloseReason::kPersistTimeout);
     return true;
@@ -255,7 +269,7 @@ void Stack::quiet_tick(ConnHot& c, Instant now) {
   c.xflags &= static_cast<uint8_t>(~(xflag::kHeard | xflag::kActive));
   // Both only while nothing is outstanding: otherwise the retransmission
   // (or persist) timer finds out whether the peer is alive.
-  const bool quiet = c.snd_una == c.snd_max && k.sendq.empty();
+  const bool quiet = c.snd_una == c.snd_max && sendq_size(c) == 0;
   if (!quiet) k.idle_ticks = 0;
   if (cfg_.idle_timeout.count_ns() > 0 && quiet_tick_ * k.idle_ticks >= cfg_.idle_timeout) {
     ++ctr_.reclaim_idle;

@@ -34,19 +34,22 @@ void Stack::on_dup_ack(ConnHot& c, Instant now) {
     if (!(c.flags & cflag::kSack)) c.cwnd += mss_eff(c);
     return;
   }
-  ConnCold& k = cold(c);
-  const bool sack_lost = (c.xflags & xflag::kSacked) && k.sacked.lost_below(c.snd_una + 1, mss_eff(c));
+  ConnExt* k = ext(c);
+  const bool sack_lost = (c.xflags & xflag::kSacked) && held_ext(c).sacked.lost_below(c.snd_una + 1, mss_eff(c));
   if (c.dupacks < SackBoard::kDupThresh && !sack_lost) return;
+  // Recovery keeps its marks in the extension (only a lone FIN is
+  // outstanding without one); with none to be had the timer retransmits.
+  if (k == nullptr && (k = take_ext(c)) == nullptr) return;
   // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover` (no
   // second reduction for losses of one window, nor right after an RTO).
   // The RFC's recover is the highest sequence number sent, SND.MAX - 1; ours
   // is SND.MAX, hence >=.
-  if (c.snd_una < k.recover) return;
+  if (c.snd_una < k->recover) return;
   enter_recovery(c, now);
 }
 
 void Stack::enter_recovery(ConnHot& c, Instant now) {
-  ConnCold& k = cold(c);
+  ConnExt& k = held_ext(c);  // the callers hold one (a SACK scoreboard, or on_dup_ack took it)
   const uint32_t mss = mss_eff(c);
   const auto flight = static_cast<uint32_t>(c.snd_max - c.snd_una);
   // RFC 5681 §3.2 eq. (4), in whole segments (a fractional window would
@@ -70,7 +73,7 @@ void Stack::enter_recovery(ConnHot& c, Instant now) {
 }
 
 void Stack::on_ack_in_recovery(ConnHot& c, uint32_t acked, Instant now) {
-  ConnCold& k = cold(c);
+  ConnExt& k = held_ext(c);  // in recovery: one is held
   const uint32_t mss = mss_eff(c);
   if (c.snd_una >= k.recover) {
     // Full acknowledgment: leave recovery (RFC 6582 §3.2 step 6, option 1;
@@ -103,7 +106,7 @@ void Stack::on_ack_in_recovery(ConnHot& c, uint32_t acked, Instant now) {
 // counting it would keep the last lost segment of a closing connection out of
 // a cwnd of whole segments (Linux counts packets, and a FIN rides on one).
 uint32_t Stack::sack_pipe(ConnHot& c) {
-  ConnCold& k = cold(c);
+  ConnExt& k = held_ext(c);  // in recovery: one is held
   const Seq data_max = (c.flags & cflag::kFinSent) ? c.snd_max - 1 : c.snd_max;
   return k.sacked.pipe(c.snd_una, seq_max(data_max, c.snd_una), k.high_rxt, mss_eff(c));
 }
@@ -111,7 +114,7 @@ uint32_t Stack::sack_pipe(ConnHot& c) {
 // RFC 6675 §5 step (C) with NextSeg() rule 1: retransmit lost ranges while
 // the pipe leaves room for one more segment.
 void Stack::sack_retransmit(ConnHot& c, Instant now) {
-  ConnCold& k = cold(c);
+  ConnExt& k = held_ext(c);  // in recovery: one is held
   const uint32_t smss = mss_eff(c);
   for (;;) {
     const uint32_t pipe = sack_pipe(c);
@@ -133,7 +136,7 @@ void Stack::sack_retransmit(ConnHot& c, Instant now) {
 // rescued (deviation: the RFC allows a range already retransmitted).
 void Stack::rescue_retransmit(ConnHot& c, Instant now) {
   if (c.xflags & xflag::kRescued) return;
-  ConnCold& k = cold(c);
+  ConnExt& k = held_ext(c);  // in recovery: one is held
   const uint32_t smss = mss_eff(c);
   if (c.cwnd < sack_pipe(c) + smss) return;
   Seq l, r;
@@ -152,7 +155,7 @@ void Stack::rescue_retransmit(ConnHot& c, Instant now) {
 // Sends [left, left + len) again from the send queue (left >= SND.UNA), the
 // FIN with it when the range reaches it. Returns the sequence space sent.
 uint32_t Stack::send_range(ConnHot& c, Seq left, uint32_t len, Instant now) {
-  const SendQueue& q = cold(c).sendq;
+  const SendQueue& q = sendq_of(c);
   const auto off = static_cast<uint32_t>(left - c.snd_una);
   const uint32_t data_end = q.size();
   const bool fin_sent = (c.flags & cflag::kFinSent) != 0;
@@ -171,7 +174,7 @@ uint32_t Stack::send_range(ConnHot& c, Seq left, uint32_t len, Instant now) {
   }
   if (fin) out.flags |= flag::kFin;
   // Karn (RFC 6298 §3): a retransmitted segment is never timed.
-  if ((c.flags & cflag::kRttTiming) && seq_in(c.rtt_seq, left, left + n + (fin ? 1u : 0u)))
+  if ((c.flags & cflag::kRttTiming) && seq_in(held_ext(c).rtt_seq, left, left + n + (fin ? 1u : 0u)))
     c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
   ++ctr_.retransmits;
   note_ack_sent(c);

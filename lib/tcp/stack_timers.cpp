@@ -42,9 +42,8 @@ void Stack::arm_timer(ConnHot& c) {
     }
   }
   if (c.flags & cflag::kAckDelayed) {
-    const Instant ack_at = cold(c).ack_at;
-    if (d == Instant{} || ack_at < d) {
-      d = ack_at;
+    if (d == Instant{} || c.ack_at < d) {
+      d = c.ack_at;
       fifo = kFifoDelack;
     }
   }
@@ -86,7 +85,7 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
 
 void Stack::on_timer(ConnHot& c, Instant now) {
   if (c.state == State::kClosed) return;
-  if ((c.flags & cflag::kAckDelayed) && cold(c).ack_at <= now) {  // RFC 1122 §4.2.3.2
+  if ((c.flags & cflag::kAckDelayed) && c.ack_at <= now) {  // RFC 1122 §4.2.3.2
     c.flags &= static_cast<uint16_t>(~cflag::kAckDelayed);
     ++ctr_.delayed_acks;
     send_ack(c, now);
@@ -154,9 +153,8 @@ void Stack::retransmit(ConnHot& c, Instant now) {
       send_syn(c, true, now);
       break;
     default: {
-      ConnCold& k = cold(c);
       if (((c.xflags & xflag::kSquat) || c.snd_wnd < mss_eff(c)) && check_squat(c, now)) return;
-      if (c.snd_wnd == 0 && k.sendq.size() > 0) {
+      if (c.snd_wnd == 0 && sendq_size(c) > 0) {
         // Persist (RFC 9293 §3.8.6.1): probe the zero window with one byte,
         // the first unacknowledged one; no congestion response. The probes
         // back off like the RTO and go on as long as the peer answers them
@@ -185,14 +183,17 @@ void Stack::retransmit(ConnHot& c, Instant now) {
       if (c.retries == 1) c.ssthresh = std::max(in_flight / 2, 2 * mss);
       c.cwnd = mss;
       // RFC 6582 §3.2 step 1 / RFC 6675 §5.1: no fast retransmit for what was
-      // outstanding at the timeout.
-      k.recover = c.snd_max;
-      k.high_rxt = c.snd_una;
-      // RFC 2018 §8 / RFC 6675 §5.1: the receiver may have reneged; after a
-      // second timeout in a row the SACK information is no longer trusted.
-      if (c.retries >= 2) {
-        k.sacked.clear();
-        c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
+      // outstanding at the timeout. (Only a FIN can be outstanding without
+      // an extension; with none to be had, the timer alone retransmits it.)
+      if (ConnExt* k = take_ext(c)) {
+        k->recover = c.snd_max;
+        k->high_rxt = c.snd_una;
+        // RFC 2018 §8 / RFC 6675 §5.1: the receiver may have reneged; after a
+        // second timeout in a row the SACK information is no longer trusted.
+        if (c.retries >= 2) {
+          k->sacked.clear();
+          c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
+        }
       }
       c.snd_nxt = c.snd_una;
       output(c, now);
@@ -203,7 +204,7 @@ void Stack::retransmit(ConnHot& c, Instant now) {
   start_rtx(c, now);
   // A squatter's probes come no later than its persist deadline.
   if ((c.xflags & xflag::kSquat) && cfg_.persist_timeout.count_ns() > 0) {
-    const Instant deadline = cold(c).squat_since + cfg_.persist_timeout;
+    const Instant deadline = held_ext(c).squat_since + cfg_.persist_timeout;  // a squatter holds data
     if (c.rtx_at > deadline) {
       c.rtx_at = std::max(deadline, now + cfg_.timer_tick);
       arm_timer(c);
@@ -217,6 +218,7 @@ void Stack::on_wheel(uint32_t id, Instant now) {
   const uint32_t n = cfg_.max_conns;
   if (id < n) {
     on_timer(hot_[id], now);
+    watch_ext(hot_[id]);
   } else if (id < 2 * n) {
     ConnHot& c = hot_[id - n];
     if (c.state == State::kClosed || (c.flags & cflag::kOrphan)) return;

@@ -268,6 +268,7 @@ void check_invariants(const Stack& st, const FuzzApp& a, const FuzzApp& b, uint3
   FUZZ_CHECK(st.time_wait_count() <= cfg.max_time_wait);
   FUZZ_CHECK(st.timers_armed() <= st.conn_count());
   FUZZ_CHECK(st.chunks_in_use() <= cfg.send_chunks);
+  FUZZ_CHECK(st.exts_in_use() <= st.max_exts() && st.exts_in_use() <= st.conn_count());
 
   std::array<uint32_t, kNumStates> seen{};
   uint32_t n = 0;
@@ -292,7 +293,7 @@ void check_invariants(const Stack& st, const FuzzApp& a, const FuzzApp& b, uint3
     }
   }
   FUZZ_CHECK(queued <= static_cast<uint64_t>(st.chunks_in_use()) * cfg.chunk_size);
-  if (st.conn_count() == 0) FUZZ_CHECK(st.chunks_in_use() == 0 && st.timers_armed() == 0);
+  if (st.conn_count() == 0) FUZZ_CHECK(st.chunks_in_use() == 0 && st.timers_armed() == 0 && st.exts_in_use() == 0);
   FUZZ_CHECK(a.live.size() + b.live.size() <= st.conn_count());
   for (const FuzzApp* app : {&a, &b})
     for (const auto& [idx, id] : app->live) FUZZ_CHECK(st.alive(id));
@@ -469,6 +470,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (knobs2 & 16) cfg.rcv_wnd = 512;
   if (knobs2 & 32) cfg.chunk_size = 64;
   if (knobs2 & 64) cfg.challenge_acks_per_sec = 1;
+  if (knobs2 & 128) cfg.max_exts = 2;  // connection extensions run short (stack_ext.cpp)
   StackConfig full = cfg;
   full.header_prediction = false;
 

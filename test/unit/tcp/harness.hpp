@@ -241,6 +241,7 @@ class Harness {
     CHECK(stack.conn_count() == 0);
     CHECK(stack.timers_armed() == 0);
     CHECK(stack.chunks_in_use() == 0);
+    CHECK(stack.exts_in_use() == 0);
     CHECK(stack.time_wait_count() == time_wait_expected);
   }
 };

@@ -175,6 +175,21 @@ TEST_CASE("IPv6: an RST for a closed port and a refused peer hold nothing", "[tc
   CHECK(w.stack.conn_count() == 0);
 }
 
+TEST_CASE("IPv4 to 240.0.0.0/4 (the tag of IPv6 tuples) is dropped, never taken for IPv6", "[tcp][ipv6]") {
+  World6 w;
+  SegmentIn syn;
+  syn.tuple = FourTuple{kLocal6Tag | 0, kPeerIp, kServerPort, kPeerPort};  // 240.0.0.0 from 198.18.0.2
+  syn.seq = kPeerIss;
+  syn.flags = flag::kSyn;
+  w.deliver(syn);
+  syn.flags = flag::kAck;  // would draw an RST if it reached the listener
+  w.deliver(syn);
+  CHECK(w.sink.take().empty());
+  CHECK(w.stack.counters().drop.class_e == 2);
+  CHECK(w.stack.conn_count() == 0);
+  CHECK_FALSE(w.stack.connect(FourTuple{0xF0000001u, kPeerIp, kActivePort, kServerPort}, w.app, w.now).valid());
+}
+
 TEST_CASE("IPv6: SYN cookies cover the full addresses", "[tcp][ipv6][cookie]") {
   StackConfig cfg = small_config();
   cfg.cookies = CookieMode::kAlways;

@@ -42,10 +42,12 @@ TEST_CASE("A large Stack is not touched at construction", "[tcp][memory]") {
   cfg.send_chunks = 131072;  // 256 MiB of chunks
   cfg.chunk_size = 2048;
   cfg.rcv_wnd = 64 * 1024;
-  // What the constructor reserves: chunks, connection records, receive
-  // rings, two tuple maps, timer nodes (and the TIME_WAIT table besides).
-  const int64_t reserved = int64_t{cfg.send_chunks} * cfg.chunk_size +
-                           int64_t{cfg.max_conns} * (sizeof(ConnHot) + sizeof(ConnCold) + 34 * 4 + 2 * 32 + 64);
+  // What the constructor reserves: chunks, connection records, connection
+  // extensions (one per slot by default) with their receive rings, two timer
+  // nodes per slot (and the TIME_WAIT table and the index besides).
+  const int64_t reserved =
+      int64_t{cfg.send_chunks} * cfg.chunk_size +
+      int64_t{cfg.max_conns} * (sizeof(ConnHot) + sizeof(ConnCold) + sizeof(ConnExt) + 34 * 4 + 2 * 32);
   REQUIRE(reserved > 400 * kMiB);
 
   const int64_t before = rss_anon();
