@@ -8,7 +8,13 @@ namespace synmill::dp {
 void answer(const tcp::Stack& stack, TableQuery& q, tcp::Instant now) {
   q.now = now;
   if (q.kind == TableQuery::Kind::kState) {
-    q.state = stack.state_of(q.tuple);
+    if (!q.v6) {
+      q.state = stack.state_of(q.tuple);
+      return;
+    }
+    const auto tag = stack.local6_tag(q.local6);  // not one of ours: nothing can be there
+    q.state = tag ? stack.state_of(stack.tuple6(*tag, q.tuple.local_port, q.remote6, q.tuple.remote_port))
+                  : tcp::State::kClosed;
     return;
   }
   q.rows.clear();

@@ -34,6 +34,10 @@ struct TableQuery {
   tcp::Instant now;  // the worker's clock when it answered
   // kState: the state a segment for `tuple` would meet (Stack::state_of).
   tcp::FourTuple tuple;
+  // IPv6 (v6 set): the addresses; the worker maps them to its tuple (only
+  // the ports of `tuple` are read).
+  bool v6 = false;
+  wire::Ipv6Addr local6, remote6;
   tcp::State state = tcp::State::kClosed;
 
   std::atomic<bool> done{false};

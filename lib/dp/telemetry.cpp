@@ -231,6 +231,21 @@ bool parse_endpoint(std::string_view s, uint32_t& ip, uint16_t& port) {
   return true;
 }
 
+// "[X:X::X]:PORT" -> address and port; false on anything else.
+bool parse_endpoint6(std::string_view s, wire::Ipv6Addr& ip, uint16_t& port) {
+  const size_t close = s.rfind("]:");
+  if (s.empty() || s[0] != '[' || close == std::string_view::npos) return false;
+  const auto a = parse_ipv6(s.substr(1, close - 1));
+  if (!parsed_ok(a)) return false;
+  uint32_t p = 0;
+  const std::string_view ps = s.substr(close + 2);
+  const auto [end, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), p);
+  if (ec != std::errc{} || end != ps.data() + ps.size() || ps.empty() || p > 65535) return false;
+  ip = std::get<0>(a);
+  port = static_cast<uint16_t>(p);
+  return true;
+}
+
 // /synmill/state,LOCAL:PORT,REMOTE:PORT: the state a segment for that 4-tuple
 // would meet (Stack::state_of): a connection's state, TIME_WAIT from the
 // compact table (which /synmill/conns does not list), LISTEN or CLOSED.
@@ -240,14 +255,21 @@ int cmd_state(const char*, const char* params, rte_tel_data* d) {
   const size_t comma = p.find(',');
   if (comma == std::string_view::npos) return -1;
   tcp::FourTuple t;
-  if (!parse_endpoint(p.substr(0, comma), t.local_ip, t.local_port) ||
-      !parse_endpoint(p.substr(comma + 1), t.remote_ip, t.remote_port))
+  TableQuery q;
+  q.kind = TableQuery::Kind::kState;
+  const std::string_view local = p.substr(0, comma);
+  const std::string_view remote = p.substr(comma + 1);
+  if (!local.empty() && local[0] == '[') {  // "[2001:2::1]:80,[2001:2::2]:40000"
+    q.v6 = true;
+    if (!parse_endpoint6(local, q.local6, t.local_port) || !parse_endpoint6(remote, q.remote6, t.remote_port)) {
+      return -1;
+    }
+  } else if (!parse_endpoint(local, t.local_ip, t.local_port) || !parse_endpoint(remote, t.remote_ip, t.remote_port)) {
     return -1;
+  }
   std::lock_guard lock(g_mutex);
   if (g_source == nullptr) return -1;
   tcp::State st = tcp::State::kClosed;
-  TableQuery q;
-  q.kind = TableQuery::Kind::kState;
   q.tuple = t;
   for (const Worker* w : g_source->workers) {
     if (!w->ask(q, kAskTimeoutMs)) return -1;
@@ -313,7 +335,8 @@ constexpr Command kCommands[] = {
     {"/synmill/stats", cmd_stats, "synmill counters summed over workers. Parameters: [W]"},
     {"/synmill/states", cmd_states, "synmill connections per TCP state. Parameters: [W]"},
     {"/synmill/conns", cmd_conns, "synmill connections. Parameters: N[,SKIP]"},
-    {"/synmill/state", cmd_state, "state of one 4-tuple. Parameters: LOCAL:PORT,REMOTE:PORT"},
+    {"/synmill/state", cmd_state,
+     "state of one 4-tuple. Parameters: LOCAL:PORT,REMOTE:PORT (IPv6: [ADDR]:PORT)"},
     {"/synmill/config", cmd_config, "synmill effective settings"},
 };
 

@@ -96,6 +96,13 @@ class Ipv6Test(SynmillCase):
             for port in ports:
                 rows = env.conn_rows(f"[{PEER6}]:{port}", f"[{SERVER6}]:7")
                 self.assertEqual(len(rows), 1, (port, env.conns()))
+            for port in ports:  # /synmill/state with IPv6 endpoints
+                st = env.telemetry.query(f"/synmill/state,[{SERVER6}]:7,[{PEER6}]:{port}")
+                self.assertEqual(st, {"state": "ESTABLISHED"}, port)
+            st = env.telemetry.query(f"/synmill/state,[{SERVER6}]:7,[{PEER6}]:1")
+            self.assertEqual(st, {"state": "LISTEN"})
+            st = env.telemetry.query(f"/synmill/state,[2001:2::77]:7,[{PEER6}]:1")
+            self.assertEqual(st, {"state": "CLOSED"})  # not our address
             conns = self.ctl("conns")
             for port in ports:
                 self.assertRegex(conns, re.escape(f"[{SERVER6}]:7") + r"\s+" + re.escape(f"[{PEER6}]:{port}"))
