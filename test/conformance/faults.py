@@ -236,7 +236,16 @@ def case_rto_sacked_una(x):
         net.pump(0.01)
         rtx = [t for t in c.take() if t.data]
         if rtx:
-            timeouts = x.sm.stats().get("rto_timeouts", 0) - before.get("rto_timeouts", 0)
+            # The worker publishes its counters after the loop that sent the
+            # segment (at most once a millisecond), so a busy machine can read
+            # them first: wait for the timeout to show, well inside the
+            # backed-off second RTO (600 ms) that would make it 2.
+            shown = time.monotonic() + 0.25
+            while True:
+                timeouts = x.sm.stats().get("rto_timeouts", 0) - before.get("rto_timeouts", 0)
+                if timeouts >= 1 or time.monotonic() > shown:
+                    break
+                time.sleep(0.01)
     if not rtx:
         problems.append("no retransmission")
     else:
