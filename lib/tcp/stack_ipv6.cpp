@@ -22,10 +22,9 @@ std::optional<uint32_t> Stack::local6_tag(const wire::Ipv6Addr& a) const {
 }
 
 Addrs6 Stack::addrs6(const FourTuple& t) const {
-  if (!is_ipv6(t)) return {};
-  const uint32_t local = t.local_ip & ~kLocal6Tag;
-  if (local >= local6_.size() || t.remote_ip >= addr6_.capacity()) return {};
-  return Addrs6{&local6_[local], &addr6_.addr(t.remote_ip)};
+  const wire::Ipv6Addr* local = local6_addr(t.local_ip);  // null for IPv4
+  if (local == nullptr || t.remote_ip >= addr6_.capacity()) return {};
+  return Addrs6{local, &addr6_.addr(t.remote_ip)};
 }
 
 FourTuple Stack::tuple6(uint32_t local_tag, uint16_t local_port, const wire::Ipv6Addr& remote,
@@ -46,9 +45,7 @@ bool Stack::map_in6(SegmentIn& s) {
     ++ctr_.drop.not_local6;
     return false;
   }
-  s.tuple.local_ip = *tag;
-  const uint32_t r = addr6_.find(*s.remote6);
-  s.tuple.remote_ip = r == AddrTable6::kNone ? kNoRemote6 : r;
+  s.tuple = tuple6(*tag, s.tuple.local_port, *s.remote6, s.tuple.remote_port);
   return true;
 }
 
