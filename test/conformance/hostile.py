@@ -248,7 +248,7 @@ def ip6_addresses(x, syn_seg, seq):
         p = next_port()
         x.case(f"hostile destination {name}", [frame(net, syn_seg(p, dst=dst), dst=dst, dst_mac=mac)], p, None,
                {"drop_not_for_us": 1, "syn_in": 0})
-    for name, src in (("multicast ff02::9", "ff02::9"), ("unspecified ::", "::"), ("loopback ::1", "::1"),
+    for name, src in (("multicast ff02::9", "ff02::9"), ("unspecified (::)", "::"), ("loopback (::1)", "::1"),
                       ("IPv4-mapped ::ffff:198.18.0.1", "::ffff:198.18.0.1")):
         for flags in ("S", "A"):
             p = next_port()
