@@ -13,7 +13,8 @@ with its citation) or PENDING; then a summary. Exit 1 if any case failed.
 
 --family 6 runs the same table over IPv6 (peer.py: synmill dual stack with
 2001:2::2/64 and 198.18.0.2/24, the peer 2001:2::1, Neighbor Discovery in
-place of ARP); the differential suite against Linux stays IPv4 (--no-diff).
+place of ARP); the differential suite too, against Linux over IPv6 (linux_peer.py
+gives the Linux namespace 2001:2::2/64 beside 198.18.0.2/24).
 """
 import argparse
 import os
@@ -49,6 +50,7 @@ def outside(args):
                    SYNMILL_CONF_FAMILY=str(args.family))
         if not args.no_diff:
             sys.path.insert(0, HERE)
+            os.environ["SYNMILL_CONF_FAMILY"] = str(args.family)  # read by peer.py at import
             import linux_peer  # noqa: E402
             linux_peer.setup_namespace(ns, linux_ns, veth, veth_peer)
             env.update(SYNMILL_CONF_LINUX_NS=linux_ns, SYNMILL_CONF_LINUX_VETH=veth,
@@ -206,12 +208,8 @@ def main():
     ap.add_argument("--random-len", type=int, default=5, help="longest random sequence (segments)")
     ap.add_argument("--seed", type=int, default=1121, help="seed of the random mode and the ISNs")
     ap.add_argument("--family", type=int, choices=(4, 6), default=4,
-                    help="address family of the table (6: IPv6 peer, dual-stack synmill; no differential suite)")
+                    help="address family of the table (6: IPv6 peer, dual-stack synmill and Linux)")
     args = ap.parse_args()
-    if args.family == 6:
-        if args.diff_only:
-            ap.error("--diff-only: the differential suite is IPv4 only")
-        args.no_diff = True
     if args.timeout is None:
         args.timeout = 600 + 8 * max(0, args.random - 40)
     return inside(args) if args.inside else outside(args)
