@@ -129,6 +129,10 @@ class Linux:
         else:
             raise RuntimeError(f"kernel_apps not ready in 20 s; see {self.log}")
         self.net.resolve()
+        if FAMILY == 6:
+            # Our NS left Linux a neighbour entry for the peer (from its source link-layer option):
+            # forget it, so that Linux resolves the peer by its own NS, which peer.py must answer.
+            run(["ip", "netns", "exec", self.ns, "ip", "-6", "neigh", "flush", "dev", self.veth_there], check=False)
         return self
 
     def stop(self):
