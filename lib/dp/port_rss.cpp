@@ -134,6 +134,11 @@ void read_reta(const rte_eth_dev_info& dev, PortInfo& info) {
 
 Result<void> finish_rss(const PortPlan& plan, PortInfo& info) {
   if (info.software_dispatch) {
+    // One RX queue: an isolated port still needs its rules to let anything
+    // in (their RSS over that one queue); the dispatch hash stays ours.
+    if (info.flow_isolated) {
+      if (auto r = install_steering(plan, info); !r) return r;
+    }
     info.rss_function = RssFunction::kToeplitz;
     info.reta = round_robin_reta(kSoftwareRetaSize, info.workers);
     info.reta_from_device = false;
