@@ -12,7 +12,11 @@ import subprocess
 import harness
 from harness import SynmillCase, delta, wait_until
 
-PEER6 = harness.PEER_IP6
+# A second address of the namespace's, added only once the listener is up
+# (bound before it exists: ip_nonlocal_bind), so that synmill cannot resolve
+# the peer, and send its SYNs, before there is a listener to answer them (a
+# SYN the kernel refuses with RST ends the open: RFC 9293 §3.10.7.3).
+PEER6 = "2001:2::3"
 SERVER6 = harness.SYNMILL_IP6
 SIZE = 65536
 
@@ -43,10 +47,12 @@ class Connect6Test(SynmillCase):
 
     def test_active_opens_over_ipv6(self):
         env = self.env
+        env.ns_run(["sysctl", "-q", "-w", "net.ipv6.ip_nonlocal_bind=1"])
         p = subprocess.Popen(["ip", "netns", "exec", env.ns, harness.PYTHON, "-c", LISTENER],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         try:
             self.assertIn(b"listening", p.stdout.readline())
+            env.ns_run(["ip", "-6", "addr", "add", f"{PEER6}/{harness.PREFIX_LEN6}", "dev", env.tap, "nodad"])
             # synmill retries its SYNs (RTO) until the listener is up.
             wait_until(lambda: int(env.states().get("ESTABLISHED", 0)) == 4, 30, what="4 established")
             self.assertIn(b"accepted 4", p.stdout.readline())
@@ -81,3 +87,10 @@ class Connect6Test(SynmillCase):
             p.kill()
             p.wait()
 
+
+
+class Connect6DispatchTest(Connect6Test):
+    """The same with three workers behind software dispatch: each opens the
+    connections whose flows hash to it, after Neighbor Discovery on worker 0
+    told it the peer's MAC (NeighbourNote)."""
+    LCORES = ("--lcores", "(0-3)@(0-1)")
