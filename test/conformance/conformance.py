@@ -151,17 +151,7 @@ def inside(args):
             sm.stop()
             if not isinstance(e, RuntimeError):
                 raise
-            with open(sm.log, "rb") as f:
-                log = f.read().decode(errors="replace")
-            if tag == "D" and args.family == 6 and "--connect:" in log:
-                # synmill --connect takes no IPv6 peer yet (issue 15, i15-deploy): the SYN-SENT rows wait for it.
-                why = [line for line in log.splitlines() if "--connect:" in line][0]
-                for kind, pos in syn_sent.CASES:
-                    cid = syn_sent.case_id(kind, pos)
-                    if not only or any(k in cid for k in only):
-                        report(cid, "PENDING", f"synmill refused an IPv6 --connect: {why}")
-            else:
-                report(f"synmill {tag}", "FAIL", f"did not start: {e}")
+            report(f"synmill {tag}", "FAIL", f"did not start: {e}")  # the other groups still run
             continue
         try:
             for fn in runs:

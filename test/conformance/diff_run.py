@@ -18,7 +18,7 @@ import diff
 import diff_cases as dc
 import diff_random
 from linux_peer import Linux
-from peer import FAMILY, PEER_IP, Synmill, endpoint
+from peer import PEER_IP, Synmill, endpoint
 
 
 def big_rcvbuf(net):
@@ -136,17 +136,13 @@ def run_groups(binary, logdir, report, next_port, only, random_n, random_len, se
     if ss_cases:
         args = ["--connect", f"{endpoint(PEER_IP, dc.SYN_SENT_PORT)}x{len(dc.SS_CASES)}", "--rcv-wnd", "8192",
                 "--rto-initial", "20000", "--rto-min", "20000", "--syn-retries", "2"]
-        sm = start_or_pending(Synmill(binary, "DY", "7:echo", args, logdir), ss_cases, report)
-        if sm is not None:
-            try:
-                with Linux("DY", "7:echo", connect=f"{endpoint(PEER_IP, dc.SYN_SENT_PORT)}x{len(dc.SS_CASES)}",
-                           logdir=logdir) as lx:
-                    big_rcvbuf(lx.net)
-                    sides = {"synmill": (SynmillSide(sm), None), "linux": (lx, None)}
-                    play_all(sides, ss_cases, diff.Group(timer_rtx_filter=True), rep)
-                    check_alive(sm, lx, report)
-            finally:
-                sm.stop()
+        with Synmill(binary, "DY", "7:echo", args, logdir) as sm, \
+                Linux("DY", "7:echo", connect=f"{endpoint(PEER_IP, dc.SYN_SENT_PORT)}x{len(dc.SS_CASES)}",
+                      logdir=logdir) as lx:
+            big_rcvbuf(lx.net)
+            sides = {"synmill": (SynmillSide(sm), None), "linux": (lx, None)}
+            play_all(sides, ss_cases, diff.Group(timer_rtx_filter=True), rep)
+            check_alive(sm, lx, report)
     # Group 3: sender behaviour, short RTOs on both sides.
     s_cases = [k for k in dc.sender_cases(next_port, rng) if want(k.cid)]
     if s_cases:
@@ -158,22 +154,6 @@ def run_groups(binary, logdir, report, next_port, only, random_n, random_len, se
             play_all(sides, s_cases, diff.Group(timer_rtx_filter=False, dedupe=True, ecr=False), rep)
             check_alive(sm, lx, report)
     return rep.totals(), rep.n
-
-
-def start_or_pending(sm, cases, report):
-    """Starts synmill `sm`; over IPv6, while its --connect takes no IPv6 peer (it exits at once
-    naming --connect), reports `cases` PENDING and returns None."""
-    try:
-        return sm.start()
-    except RuntimeError:
-        sm.stop()
-        with open(sm.log, "rb") as f:
-            refused = b"--connect:" in f.read()
-        if FAMILY != 6 or not refused:
-            raise
-        for k in cases:
-            report("diff " + k.cid, "PENDING", "synmill refused an IPv6 --connect")
-        return None
 
 
 def check_alive(sm, lx, report):
