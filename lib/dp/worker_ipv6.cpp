@@ -57,7 +57,8 @@ bool Worker::resolve6(const wire::Ipv6Addr& ip, const wire::Ipv6Addr& from) {
 // destination, a land attack, or our own frame looped back), or a multicast
 // MAC.
 bool Worker::bad_source6(const wire::Ipv6Addr& src, const uint8_t* src_mac) const {
-  return src.is_unspecified() || src.is_loopback() || src.is_multicast() || ours6(src) || (src_mac[0] & 1) != 0;
+  return src.is_unspecified() || src.is_loopback() || src.is_multicast() || src.is_v4_mapped() || ours6(src) ||
+         (src_mac[0] & 1) != 0;
 }
 
 void Worker::learn6(const wire::Ipv6Addr& ip, const std::array<uint8_t, 6>& mac) {

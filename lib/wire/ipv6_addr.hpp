@@ -47,6 +47,14 @@ struct Ipv6Addr {
     }
     return b[15] == 1;
   }
+  // ::ffff:0:0/96, IPv4-mapped (RFC 4291 §2.5.5.2): never a valid source on
+  // the wire (RFC 6890's registry; Linux's tcp_v6_conn_request drops such a SYN).
+  constexpr bool is_v4_mapped() const {
+    for (int i = 0; i < 10; ++i) {
+      if (b[i] != 0) return false;
+    }
+    return b[10] == 0xFF && b[11] == 0xFF;
+  }
   constexpr bool is_multicast() const { return b[0] == 0xFF; }                          // ff00::/8 (§2.7)
   constexpr bool is_link_local() const { return b[0] == 0xFE && (b[1] & 0xC0) == 0x80; }  // fe80::/10 (§2.5.6)
 

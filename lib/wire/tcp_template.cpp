@@ -83,12 +83,18 @@ void TcpFrameTemplate::write_headers(uint8_t* out, const MacAddr& dst_mac, const
 void TcpFrameTemplate::write_headers6(uint8_t* out, const MacAddr& dst_mac, const Ipv6Addr& src,
                                       const Ipv6Addr& dst, const TcpHeaderFields& h, const TcpOptions& opts,
                                       size_t opts_len, size_t payload_len) const {
+  // src and dst may point into `out`: a reply (cookie SYN-ACK, RST for no
+  // connection) built in the mbuf of the segment it answers takes the
+  // addresses from that segment. Copied first, or the prefix and the source
+  // overwrite them before they are read.
+  const Ipv6Addr s = src;
+  const Ipv6Addr d = dst;
   std::memcpy(out, prefix6_.data(), kPrefix6Len);
   std::memcpy(out, dst_mac.data(), 6);
   uint8_t* ip = out + kIp;
   store_be16(ip + ipv6_off::kPayloadLen, static_cast<uint16_t>(kTcpMinHeaderLen + opts_len + payload_len));
-  src.store(ip + ipv6_off::kSrc);
-  dst.store(ip + ipv6_off::kDst);
+  s.store(ip + ipv6_off::kSrc);
+  d.store(ip + ipv6_off::kDst);
   write_tcp_part(out + kTcp6, h, opts, opts_len);
 }
 

@@ -276,6 +276,10 @@ TEST_CASE("ipv6 addresses: kinds, solicited-node group and its MAC", "[wire][ipv
   CHECK_FALSE(kA1.is_loopback());
   CHECK(kAllNodesAddr.is_multicast());
   CHECK_FALSE(kA1.is_multicast());
+  CHECK(Ipv6Addr::from_groups({0, 0, 0, 0, 0, 0xFFFF, 0xC612, 0x0001}).is_v4_mapped());  // ::ffff:198.18.0.1
+  CHECK_FALSE(Ipv6Addr::from_groups({0, 0, 0, 0, 0, 0xFFFE, 0xC612, 0x0001}).is_v4_mapped());
+  CHECK_FALSE(Ipv6Addr::from_groups({0, 0, 0, 0, 1, 0xFFFF, 0xC612, 0x0001}).is_v4_mapped());
+  CHECK_FALSE(kA1.is_v4_mapped());
   CHECK(Ipv6Addr::from_groups({0xFE80, 0, 0, 0, 0, 0, 0, 1}).is_link_local());
   CHECK(Ipv6Addr::from_groups({0xFEBF, 0, 0, 0, 0, 0, 0, 1}).is_link_local());
   CHECK_FALSE(Ipv6Addr::from_groups({0xFEC0, 0, 0, 0, 0, 0, 0, 1}).is_link_local());

@@ -286,6 +286,23 @@ TEST_CASE("tcp6 build: the frame template writes the same bytes", "[wire][ipv6]"
   CHECK(std::equal(c.begin(), c.begin() + 54, r.begin()));
 }
 
+TEST_CASE("tcp6 build: a reply written over the frame it answers takes that frame's addresses", "[wire][ipv6]") {
+  // The data plane builds a SYN-ACK or RST in the mbuf of the segment it
+  // answers, with src and dst pointing at that segment's own addresses
+  // (swapped). Both must be read before either is written.
+  const TcpFrameSpec s = synack6_spec();
+  const TcpFrameTemplate tpl(kMac2, 64);
+  std::vector<uint8_t> frame(256, 0);
+  const size_t olen = tcp_options_len(s.opts);
+  tpl.write_headers6(frame.data(), kMac2, kA1, kA2, s, s.opts, olen, 0);  // "the received segment": kA1 -> kA2
+  const Ipv6Addr& rx_src = *reinterpret_cast<const Ipv6Addr*>(frame.data() + 14 + 8);
+  const Ipv6Addr& rx_dst = *reinterpret_cast<const Ipv6Addr*>(frame.data() + 14 + 24);
+  tpl.write_headers6(frame.data(), kMac1, rx_dst, rx_src, s, s.opts, olen, 0);
+  fill_tcp6_checksum(frame.data(), 20 + olen);
+  frame.resize(74 + olen);
+  CHECK(frame == bytes_of(tv::kSynAck6Frame));
+}
+
 TEST_CASE("tcp6 build: what was built parses back to the same fields", "[wire][ipv6]") {
   TcpFrameSpec s = synack6_spec();
   const std::vector<uint8_t> payload(1000, 0x5A);
