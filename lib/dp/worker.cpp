@@ -64,7 +64,7 @@ Worker::Worker(const WorkerSettings& s)
     if (a.v6 && stack_->add_local6(a.ip6)) addrs6_.push_back(a);
     return a.v6;
   });
-  v6_ = !addrs6_.empty();
+  v6_ = !addrs6_.empty() || !s_.ranges6.empty();  // a generator may take IPv6 only on its --src-addrs
   filter_out_ = s.driver != nullptr && s.driver->filters_output();
 }
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -94,6 +95,20 @@ struct AddrRange {
   uint32_t last = 0;
 };
 
+// The same for IPv6: the addresses from first to last (inclusive), which
+// differ only in their low 32 bits (the generator's --src-addrs).
+struct AddrRange6 {
+  wire::Ipv6Addr first;
+  wire::Ipv6Addr last;
+  bool contains(const wire::Ipv6Addr& a) const {
+    if (std::memcmp(a.b.data(), first.b.data(), 12) != 0) return false;
+    const auto low = [](const wire::Ipv6Addr& x) {
+      return uint32_t{x.b[12]} << 24 | uint32_t{x.b[13]} << 16 | uint32_t{x.b[14]} << 8 | x.b[15];
+    };
+    return low(a) >= low(first) && low(a) <= low(last);
+  }
+};
+
 // What drives a worker besides its listeners: a load generator opens
 // connections or sends raw segments from here. Runs on the worker's thread.
 class LoopDriver {
@@ -131,6 +146,7 @@ struct WorkerSettings {
   // own RX queue.
   class Dispatch* dispatch = nullptr;
   std::vector<AddrRange> ranges;  // further local addresses (see AddrRange)
+  std::vector<AddrRange6> ranges6;  // further local IPv6 addresses: NS answered, TCP taken
   LoopDriver* driver = nullptr;
   // The port's link state, written by the control thread (LinkWatch); while
   // it reads false this worker neither polls nor transmits on the port
@@ -180,6 +196,10 @@ class Worker final : public tcp::TxSink {
   bool resolve(uint32_t ip, uint32_t from_ip);
   // A neighbour given by configuration (no ARP for it).
   void set_neighbour(uint32_t ip, const std::array<uint8_t, 6>& mac) { learn(ip, mac); }
+  // IPv6 (worker_ipv6.cpp): whether the next hop for `ip` is known; if not,
+  // asks with a Neighbor Solicitation from `from` (at most one per call).
+  bool resolve6(const wire::Ipv6Addr& ip, const wire::Ipv6Addr& from);
+  void set_neighbour6(const wire::Ipv6Addr& ip, const std::array<uint8_t, 6>& mac) { learn6(ip, mac); }
 
  private:
   void handle(rte_mbuf* m, tcp::Instant now);
