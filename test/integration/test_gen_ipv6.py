@@ -126,7 +126,12 @@ class GenIpv6Test(unittest.TestCase):
         self.assertGreater(c["established"], 100)
         self.assertEqual(gen["failures"], 0, str(c))
         self.assertEqual(c["closes_rst"], c["established"])
-        self.assertEqual(c["closes_rst"], int(st["closed_reset"]))
+        # Each connection the generator reset ended at synmill by that RST, or,
+        # for the last one or two sent as the generator stops (its memif goes
+        # away with them in flight), by synmill's own timeout.
+        self.assertEqual(c["closes_rst"], int(st["closed_reset"]) + int(st["closed_timeout"]),
+                         f'{st["closed_reset"]} reset + {st["closed_timeout"]} timeout')
+        self.assertLessEqual(int(st["closed_timeout"]), 2)
         self.assertEqual(int(st["established"]), c["established"])
         self.assertEqual(open_count(states), 0, str(states))
 
