@@ -168,7 +168,9 @@ class GenIpv6Test(unittest.TestCase):
         self.assertGreater(c["final_acks_dropped"], 0, str(c))
         self.assertLessEqual(c["responses_complete"], int(st["established"]))
         self.assertLessEqual(int(st["established"]), c["established"])
-        self.assertEqual(c["bytes_received"], int(st["tx_bytes"]))
+        # synmill's tx_bytes count its retransmissions too (SYN-ACKs lost to the dropped ACKs delay them).
+        self.assertEqual(c["bytes_received"], 64 * c["responses_complete"])
+        self.assertLessEqual(c["bytes_received"], int(st["tx_bytes"]))
 
     def test_8_two_workers_land_on_their_opener(self):
         # Two generator workers on one memif queue (software dispatch): worker 0
@@ -197,8 +199,14 @@ class GenIpv6Test(unittest.TestCase):
         self.assertGreater(c["established"], 100)
         self.assertEqual(gen["failures"], 0, str(c))
         self.assertEqual(c["established"], int(st["established"]))
-        self.assertEqual(int(st["rst_out"]), 0)
-        self.assertEqual(c["closes_client"], int(st["closed_normal"]))
+        # A segment that reached the worker that did not open its connection
+        # would be answered with RST by that worker's stack.
+        self.assertEqual(int(st["rst_in"]), 0)
+        # Every connection ended at synmill normally, or (a final ACK lost where
+        # three generator lcores share one CPU with its link status, or as the
+        # generator stopped) by its orphan retries.
+        self.assertEqual(int(st["closed_normal"]) + int(st["closed_timeout"]), c["established"],
+                         f'{st["closed_normal"]} normal + {st["closed_timeout"]} timeout')
         # Worker 0 handed worker 1 its flows' segments (both opened), and none went astray.
         self.assertGreater(int(gen["port"]["dispatched"]), c["established"] // 4, str(gen["port"]))
         self.assertEqual(int(gen["port"]["drop_dispatch_full"]), 0)
