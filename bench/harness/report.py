@@ -77,7 +77,7 @@ def markdown(result):
         kern = k_syn if r["scenario"] == "syn" else k_cps if r["scenario"] == "cps" else None
         extra = []
         for key in ("syn_rcvd_held", "memory_held_kib", "time_wait_entries", "bytes_per_slot", "bytes_per_held_conn", "held",
-                    "v6_over_v4"):
+                    "v6_over_v4", "runs"):
             if key in r:
                 extra.append(f"{key}={r[key]}")
         ok = sum(1 for c in r["checks"] if c[1])

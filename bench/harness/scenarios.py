@@ -129,22 +129,42 @@ def connect_pair(ctx, tag, listen, gen_args, synmill_opts=(), ipv6=False):
 
 
 def cps(ctx):
-    """Connections/s over IPv4, then over IPv6 (sources from SRC_RANGE6 to
-    SERVER_IP6, synmill dual-stack) with the same duration and options, one
-    after the other in this run: the IPv6 row carries v6/v4."""
+    """Connections/s over IPv4 and over IPv6 (sources from SRC_RANGE6 to
+    SERVER_IP6, synmill dual-stack), same duration and options, in this run:
+    v4 then v6 (smoke), or v4, v6, v6, v4 (ABBA: a drift of the machine's
+    load during the run weighs on both alike), each family's value the mean
+    of its runs. The IPv6 row carries v6/v4."""
     opts = ["--request", "64", "--response", "64", "--close", "client", "--concurrency", "256"]
-    gen, st, states, _ = connect_pair(ctx, "cps", "7:echo", ["--dst", f"{procs.SERVER_IP}:7"] + opts)
-    row4 = cps_row("cps", gen, st, states)
-    gen, st, states, _ = connect_pair(ctx, "cps-v6", "7:echo", ["--dst", f"[{procs.SERVER_IP6}]:7"] + opts, ipv6=True)
-    row6 = cps_row("cps-v6", gen, st, states)
-    check(row6, "the generator ran over IPv6", gen.get("family") == "ipv6" and gen.get("dst", "").startswith("["),
-          f'{gen.get("family")} to {gen.get("dst")}')
-    check(row6, "synmill's IPv6 path took them (no segment to an unknown local address, no land)",
-          int(st.get("drop_not_local6", 0)) == 0 and int(st.get("drop_land", 0)) == 0,
-          f'not_local6 {st.get("drop_not_local6")} land {st.get("drop_land")}')
+    order = ["v4", "v6"] if getattr(ctx, "smoke", False) else ["v4", "v6", "v6", "v4"]
+    rows = {"v4": [], "v6": []}
+    for i, fam in enumerate(order):
+        if fam == "v4":
+            gen, st, states, _ = connect_pair(ctx, f"cps-{i}", "7:echo", ["--dst", f"{procs.SERVER_IP}:7"] + opts)
+            rows["v4"].append(cps_row("cps", gen, st, states))
+            continue
+        gen, st, states, _ = connect_pair(ctx, f"cps-v6-{i}", "7:echo", ["--dst", f"[{procs.SERVER_IP6}]:7"] + opts,
+                                          ipv6=True)
+        row = cps_row("cps-v6", gen, st, states)
+        check(row, "the generator ran over IPv6", gen.get("family") == "ipv6" and gen.get("dst", "").startswith("["),
+              f'{gen.get("family")} to {gen.get("dst")}')
+        check(row, "synmill's IPv6 path took them (no segment to an unknown local address, no land)",
+              int(st.get("drop_not_local6", 0)) == 0 and int(st.get("drop_land", 0)) == 0,
+              f'not_local6 {st.get("drop_not_local6")} land {st.get("drop_land")}')
+        rows["v6"].append(row)
+    row4, row6 = (merge_runs(rows[f]) for f in ("v4", "v6"))
     row6["ipv4_value"] = row4["value"]
     row6["v6_over_v4"] = round(row6["value"] / row4["value"], 3) if row4["value"] else None
     return [row4, row6]
+
+
+def merge_runs(rows):
+    """One row for several runs of a scenario: the mean value, every run's
+    value and every run's checks."""
+    row = dict(rows[0])
+    row["value"] = sum(r["value"] for r in rows) / len(rows)
+    row["runs"] = [round(r["value"], 1) for r in rows]
+    row["checks"] = [c for r in rows for c in r["checks"]]
+    return row
 
 
 def cps_row(name, gen, st, states):
