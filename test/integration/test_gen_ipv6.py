@@ -168,9 +168,10 @@ class GenIpv6Test(unittest.TestCase):
         self.assertGreater(c["final_acks_dropped"], 0, str(c))
         self.assertLessEqual(c["responses_complete"], int(st["established"]))
         self.assertLessEqual(int(st["established"]), c["established"])
-        # synmill's tx_bytes count its retransmissions too (SYN-ACKs lost to the dropped ACKs delay them).
+        # Byte counts are not compared with synmill's here: with tuples reused at
+        # once over orphans that synmill replaces (reclaim_orphan_replaced), its
+        # tx_bytes were seen 2 responses above and below the generator's.
         self.assertEqual(c["bytes_received"], 64 * c["responses_complete"])
-        self.assertLessEqual(c["bytes_received"], int(st["tx_bytes"]))
 
     def test_8_two_workers_land_on_their_opener(self):
         # Two generator workers on one memif queue (software dispatch): worker 0
