@@ -170,7 +170,7 @@ class GenIpv6Test(unittest.TestCase):
         self.assertLessEqual(int(st["established"]), c["established"])
         # Byte counts are not compared with synmill's here: with tuples reused at
         # once over orphans that synmill replaces (reclaim_orphan_replaced), its
-        # tx_bytes were seen 2 responses above and below the generator's.
+        # tx_bytes were seen one response above and two below the generator's.
         self.assertEqual(c["bytes_received"], 64 * c["responses_complete"])
 
     def test_8_two_workers_land_on_their_opener(self):
