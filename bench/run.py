@@ -36,6 +36,7 @@ class Context:
     def __init__(self, args):
         self.build = os.path.abspath(args.build)
         self.duration = args.duration
+        self.smoke = args.smoke
         if args.smoke:
             self.hold, self.scale = 2000, [1000, 10000]
         elif args.full:

@@ -1,6 +1,8 @@
 #include "gen/gen_config.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -27,6 +29,11 @@ const char* to_string(CloseKind c) {
     case CloseKind::kRst: return "rst";
   }
   return "?";
+}
+
+std::string dst_text(const GenConfig& c) {
+  if (c.v6) return fmt::format("[{}]:{}", dp::format_ipv6(c.dst_ip6), c.dst_port);
+  return fmt::format("{}:{}", dp::format_ipv4(c.dst_ip), c.dst_port);
 }
 
 namespace {
@@ -72,6 +79,89 @@ dp::Parsed<uint16_t> port_value(std::string_view v) {
   return static_cast<uint16_t>(std::get<0>(p));
 }
 
+// An IPv6 address a packet may carry as its source or destination: not ::,
+// ::1, multicast or link-local (the endpoint's --addr rules, RFC 4291 §2.5).
+std::string unicast6(std::string_view text, const wire::Ipv6Addr& a) {
+  if (a.is_unspecified() || a.is_loopback() || a.is_multicast() || a.is_link_local()) {
+    return fmt::format("'{}': not a global or unique-local unicast address", text);
+  }
+  return {};
+}
+
+uint32_t low32(const wire::Ipv6Addr& a) {
+  return uint32_t{a.b[12]} << 24 | uint32_t{a.b[13]} << 16 | uint32_t{a.b[14]} << 8 | a.b[15];
+}
+
+// "FIRST-LAST" of IPv6 addresses that differ only in their low 32 bits.
+std::string range6(std::string_view v, GenConfig& c) {
+  const auto dash = v.find('-');
+  if (dash == std::string_view::npos) return fmt::format("'{}': expected FIRST-LAST addresses", v);
+  dp::AddrRange6 r;
+  if (auto e = take(dp::parse_ipv6(v.substr(0, dash)), r.first); !e.empty()) return e;
+  if (auto e = take(dp::parse_ipv6(v.substr(dash + 1)), r.last); !e.empty()) return e;
+  if (auto e = unicast6(v.substr(0, dash), r.first); !e.empty()) return e;
+  if (auto e = unicast6(v.substr(dash + 1), r.last); !e.empty()) return e;
+  if (std::memcmp(r.first.b.data(), r.last.b.data(), 12) != 0) {
+    return fmt::format("'{}': the first and last address must differ only in their last 32 bits", v);
+  }
+  if (low32(r.first) > low32(r.last)) return fmt::format("'{}': the first address is above the last", v);
+  c.src_addrs6 = r;
+  c.src_addrs = dp::AddrRange{low32(r.first), low32(r.last)};
+  return {};
+}
+
+// The sources (--src-addrs, else the first --addr of the destination's
+// family), checked against the destination.
+std::string settle_sources(GenConfig& c) {
+  const bool given4 = c.src_addrs6.first.is_unspecified() && c.src_addrs.first != 0;
+  const bool given6 = !c.src_addrs6.first.is_unspecified();
+  if (c.v6 && given4) {
+    return fmt::format("--dst {} is IPv6 and --src-addrs IPv4: sources and destination are of one family",
+                       dst_text(c));
+  }
+  if (!c.v6 && given6) {
+    return fmt::format("--dst {} is IPv4 and --src-addrs IPv6: sources and destination are of one family",
+                       dst_text(c));
+  }
+  const auto same_family = std::find_if(c.addrs.begin(), c.addrs.end(), [&c](const dp::Address& a) { return a.v6 == c.v6; });
+  if (same_family == c.addrs.end() && !given4 && !given6) {
+    return fmt::format("--dst {} is {} and no --addr is: give the generator an {} address (e.g. --addr {})",
+                       dst_text(c), c.v6 ? "IPv6" : "IPv4", c.v6 ? "IPv6" : "IPv4",
+                       c.v6 ? "2001:2::1/64" : "198.18.0.1/24");
+  }
+  for (const dp::Address& a : c.addrs) {
+    if (a.v6 == c.v6 && (c.v6 ? a.ip6 == c.dst_ip6 : a.ip == c.dst_ip)) {
+      return fmt::format("--dst {} is one of the generator's own --addr", dst_text(c));
+    }
+  }
+  if (!c.v6) {
+    if (!given4) c.src_addrs = dp::AddrRange{same_family->ip, same_family->ip};
+    if (c.dst_ip >= c.src_addrs.first && c.dst_ip <= c.src_addrs.last) {
+      return fmt::format("--src-addrs contains the destination {}", dp::format_ipv4(c.dst_ip));
+    }
+    return {};
+  }
+  if (!given6) {
+    c.src_addrs6 = dp::AddrRange6{same_family->ip6, same_family->ip6};
+    c.src_addrs = dp::AddrRange{low32(same_family->ip6), low32(same_family->ip6)};
+  }
+  if (c.src_addrs6.contains(c.dst_ip6)) {
+    return fmt::format("--src-addrs contains the destination {}", dp::format_ipv6(c.dst_ip6));
+  }
+  // Connections hold their local IPv6 address as an index into the TCP
+  // core's table of local addresses (tcp::Stack::add_local6), which every
+  // IPv6 --addr takes a place in too. Raw SYNs never enter it.
+  const auto addrs6 = static_cast<uint64_t>(
+      std::count_if(c.addrs.begin(), c.addrs.end(), [](const dp::Address& a) { return a.v6; }));
+  const uint64_t sources = uint64_t{c.src_addrs.last} - c.src_addrs.first + 1;
+  if (c.mode != Mode::kSyn && sources + addrs6 > tcp::Stack::kMaxLocal6) {
+    return fmt::format("--src-addrs: {} IPv6 sources and {} IPv6 --addr: --mode {} takes at most {} local IPv6 "
+                       "addresses in all (the TCP core's table; --mode syn takes any number)",
+                       sources, addrs6, to_string(c.mode), tcp::Stack::kMaxLocal6);
+  }
+  return {};
+}
+
 const std::map<std::string, Setter, std::less<>>& setters() {
   static const std::map<std::string, Setter, std::less<>> m{
       {"mode",
@@ -85,18 +175,31 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"addr",
        [](GenConfig& c, std::string_view v) {
          dp::Address a;
-         auto e = take(dp::parse_address(v), a);
-         // dp::parse_address takes IPv6 too (the endpoint's --addr); the
-         // generator's sources are IPv4 until it learns IPv6 (issue 15).
-         if (e.empty() && a.v6) return fmt::format("'{}': synmill-gen takes IPv4 addresses only (A.B.C.D/P)", v);
+         auto e = take(dp::parse_address(v), a);  // IPv4 or IPv6, with the endpoint's rules
          if (e.empty()) c.addrs.push_back(a);
          return e;
        }},
       {"dst",
        [](GenConfig& c, std::string_view v) -> std::string {
+         if (v.starts_with('[')) {  // [ADDR6]:PORT (RFC 3986 §3.2.2)
+           const auto close = v.find(']');
+           if (close == std::string_view::npos || close + 1 >= v.size() || v[close + 1] != ':') {
+             return fmt::format("'{}': expected [IPV6]:PORT, e.g. [2001:2::2]:80", v);
+           }
+           if (auto e = take(dp::parse_ipv6(v.substr(1, close - 1)), c.dst_ip6); !e.empty()) return e;
+           if (auto e = unicast6(v.substr(1, close - 1), c.dst_ip6); !e.empty()) return e;
+           c.v6 = true;
+           c.dst_ip = 0;
+           return take(port_value(v.substr(close + 2)), c.dst_port);
+         }
          const auto colon = v.rfind(':');
          if (colon == std::string_view::npos) return fmt::format("'{}': expected ADDR:PORT", v);
+         if (v.substr(0, colon).find(':') != std::string_view::npos) {
+           // "2001:2::2:80" reads as an address or as an address and a port.
+           return fmt::format("'{}': an IPv6 destination goes in brackets, e.g. [2001:2::2]:80", v);
+         }
          if (auto e = take(dp::parse_ipv4(v.substr(0, colon)), c.dst_ip); !e.empty()) return e;
+         c.v6 = false;
          return take(port_value(v.substr(colon + 1)), c.dst_port);
        }},
       {"dst-mac",
@@ -116,8 +219,12 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"src-ports",
        [](GenConfig& c, std::string_view v) { return range(v, port_value, c.src_ports.first, c.src_ports.last, "port"); }},
       {"src-addrs",
-       [](GenConfig& c, std::string_view v) {
-         return range(v, dp::parse_ipv4, c.src_addrs.first, c.src_addrs.last, "address");
+       [](GenConfig& c, std::string_view v) -> std::string {
+         if (v.find(':') == std::string_view::npos) {
+           c.src_addrs6 = {};
+           return range(v, dp::parse_ipv4, c.src_addrs.first, c.src_addrs.last, "address");
+         }
+         return range6(v, c);
        }},
       {"rate",
        [](GenConfig& c, std::string_view v) -> std::string {
@@ -296,16 +403,10 @@ dp::Parsed<GenConfig> parse_gen_args(const std::vector<std::string>& args) {
   if (c.help) return c;
   if (!have_mode) return std::string("--mode is required: syn, connect or hold");
   if (c.addrs.empty()) return std::string("--addr is required: the generator's address, e.g. --addr 198.18.0.1/24");
-  if (c.dst_ip == 0) return std::string("--dst is required: the endpoint, e.g. --dst 198.18.0.2:80");
-  for (const dp::Address& a : c.addrs) {
-    if (a.ip == c.dst_ip) return fmt::format("--dst {} is one of the generator's own --addr", dp::format_ipv4(c.dst_ip));
-  }
+  if (c.dst_ip == 0 && !c.v6) return std::string("--dst is required: the endpoint, e.g. --dst 198.18.0.2:80");
   if (c.random_sources && c.mode != Mode::kSyn) return std::string("--random goes with --mode syn");
   if (c.hold > 0 && c.mode != Mode::kConnect) return std::string("--hold goes with --mode connect (hold mode holds --concurrency)");
-  if (c.src_addrs.first == 0) c.src_addrs = dp::AddrRange{c.addrs.front().ip, c.addrs.front().ip};
-  if (c.dst_ip >= c.src_addrs.first && c.dst_ip <= c.src_addrs.last) {
-    return fmt::format("--src-addrs contains the destination {}", dp::format_ipv4(c.dst_ip));
-  }
+  if (auto e = settle_sources(c); !e.empty()) return e;
   return c;
 }
 
@@ -313,6 +414,9 @@ std::string gen_help_text() {
   return R"(synmill-gen: a stateful TCP load generator on DPDK (active opens on the synmill core).
 
 usage: synmill-gen [EAL options] -- --mode syn|connect|hold --addr A/P --dst ADDR:PORT [options]
+
+IPv4 or IPv6: --dst names the family (198.18.0.2:80 or [2001:2::2]:80), and every source
+is of that family (a source of the other family is refused).
 
 modes:
   syn       SYNs from the source ranges at --rate (or as fast as possible); counts SYN-ACKs
@@ -323,13 +427,19 @@ modes:
 
 options:
   --mode M                 syn, connect or hold (required)
-  --addr A/P               the generator's address and prefix (required; repeatable)
-  --dst ADDR:PORT          the endpoint (required)
-  --dst-mac MAC            the next hop's MAC: no ARP (e.g. toward dpdk-testpmd macswap)
+  --addr A/P               the generator's address and prefix, IPv4 (198.18.0.1/24) or IPv6
+                           (2001:2::1/64) (required; repeatable; both families may be given)
+  --dst ADDR:PORT          the endpoint (required): A.B.C.D:PORT, or [IPV6]:PORT (the brackets
+                           are required: 2001:2::2:80 would read two ways)
+  --dst-mac MAC            the next hop's MAC: no ARP / Neighbor Discovery (e.g. toward
+                           dpdk-testpmd macswap)
   --src-ports LO-HI        source ports (default 1024-65535); chosen so replies land on the
                            opening core (RSS-aware, as mTCP does)
-  --src-addrs FIRST-LAST   source addresses (default: the first --addr); the generator answers
-                           ARP for all of them
+  --src-addrs FIRST-LAST   source addresses (default: the first --addr of --dst's family); the
+                           generator answers ARP or Neighbor Solicitations for all of them.
+                           IPv6: FIRST and LAST differ only in their last 32 bits
+                           (2001:2::1:1-2001:2::1:3f); connect and hold take at most 64 IPv6
+                           addresses with the --addr ones, syn any number
   --rate N|max             SYN/s (syn) or connections/s (connect) over all cores (default max)
   --duration S             seconds to generate (default 10)
   --count N                stop after N SYNs or connections (over all cores), or at --duration

@@ -1,6 +1,6 @@
 #pragma once
 // synmill-gen's settings and their command line:
-//   synmill-gen [EAL args] -- --mode syn|connect|hold --addr A/P --dst ADDR:PORT
+//   synmill-gen [EAL args] -- --mode syn|connect|hold --addr A/P --dst ADDR:PORT|[ADDR6]:PORT
 //       [--src-ports LO-HI] [--src-addrs FIRST-LAST] [--rate N|max]
 //       [--duration S] [--concurrency N] [--request BYTES] [--response BYTES]
 //       [--close client|server|rst] [--json] ...
@@ -28,12 +28,21 @@ const char* to_string(CloseKind c);
 
 struct GenConfig {
   Mode mode = Mode::kConnect;
-  std::vector<dp::Address> addrs;  // --addr: the first is the default source
+  std::vector<dp::Address> addrs;  // --addr: the first of --dst's family is the default source
+  // --dst: IPv4 (dst_ip) or, with v6 set, IPv6 (dst_ip6; dst_ip stays 0).
+  // Every source is of the destination's family.
+  bool v6 = false;
   uint32_t dst_ip = 0;
-  std::optional<std::array<uint8_t, 6>> dst_mac;  // --dst-mac: no ARP for the destination
+  wire::Ipv6Addr dst_ip6{};
+  std::optional<std::array<uint8_t, 6>> dst_mac;  // --dst-mac: no ARP / Neighbor Discovery for the destination
   uint16_t dst_port = 0;
   dp::PortRange src_ports{1024, 65535};
-  dp::AddrRange src_addrs{};  // empty (first == 0): the first --addr
+  // Source addresses. IPv4: src_addrs (empty, first == 0: the first IPv4
+  // --addr). IPv6: src_addrs6 (its two ends differ only in their low 32
+  // bits), and src_addrs holds those low 32 bits, so the generator walks
+  // and draws IPv6 sources as it does IPv4 ones (source_addr6()).
+  dp::AddrRange src_addrs{};
+  dp::AddrRange6 src_addrs6{};
   uint64_t rate = 0;          // per second over all workers; 0: as fast as possible
   uint64_t count = 0;         // SYNs or connections in all, then stop (0: until --duration)
   bool random_sources = false;  // syn: source address and port drawn at random from the ranges
@@ -65,6 +74,19 @@ struct GenConfig {
   uint32_t mbufs = 0;
   bool help = false;
 };
+
+// The IPv6 source whose low 32 bits are `low` (an address of src_addrs6).
+inline wire::Ipv6Addr source_addr6(const GenConfig& c, uint32_t low) {
+  wire::Ipv6Addr a = c.src_addrs6.first;
+  a.b[12] = static_cast<uint8_t>(low >> 24);
+  a.b[13] = static_cast<uint8_t>(low >> 16);
+  a.b[14] = static_cast<uint8_t>(low >> 8);
+  a.b[15] = static_cast<uint8_t>(low);
+  return a;
+}
+
+// "198.18.0.2:80" or "[2001:2::2]:80" (RFC 3986 §3.2.2).
+std::string dst_text(const GenConfig& c);
 
 // Parses the options after "--". Fails with one line naming the option.
 dp::Parsed<GenConfig> parse_gen_args(const std::vector<std::string>& args);

@@ -23,6 +23,8 @@ constexpr uint64_t kTscMask = (1ull << 61) - 1;
 constexpr uint32_t kMaxPerLoop = 256;      // opens or SYNs per poll loop
 constexpr unsigned kIsnShift = 6;          // SYN mode: ISN = TSC >> 6 (send time, ~25 ns units)
 constexpr uint16_t kSynWindow = 65535;
+constexpr uint16_t kMss4 = 1460;           // SYN mode: MTU 1500 - 40 (RFC 9293 §3.7.1)
+constexpr uint16_t kMss6 = 1440;           // MTU 1500 - 60 (RFC 8200 §8.3)
 constexpr uint64_t kHeldClosesPerSec = 100'000;  // per core
 
 // The request's bytes: a fixed pattern, sent from this buffer.
@@ -67,6 +69,17 @@ GenDriver::GenDriver(const GenConfig& cfg, uint16_t index, uint16_t workers, con
   count_ = cfg.count == 0 ? 0 : cfg.count / workers + (index < cfg.count % workers ? 1 : 0);
   rng_ ^= (uint64_t{index} + 1) * 0xD1B54A32D192ED03ull ^ tsc_hz;
   src_ip_ = cfg.src_addrs.first;
+  // The address ARP requests and Neighbor Solicitations come from: the first
+  // --addr of the destination's family, else the first source.
+  from4_ = dp::first_ipv4(cfg.addrs) != 0 ? dp::first_ipv4(cfg.addrs) : cfg.src_addrs.first;
+  from6_ = cfg.src_addrs6.first;
+  for (const dp::Address& a : cfg.addrs) {
+    if (a.v6) {
+      from6_ = a.ip6;
+      break;
+    }
+  }
+  if (cfg.v6 && cfg.mode != Mode::kSyn) tags6_.assign(uint64_t{cfg.src_addrs.last} - cfg.src_addrs.first + 1, 0);
   // Spread the cores' starting points so they do not all probe the same ports.
   const uint32_t span = uint32_t{cfg.src_ports.last} - cfg.src_ports.first + 1;
   src_port_ = cfg.src_ports.first + static_cast<uint32_t>(uint64_t{span} * index / workers);
@@ -107,7 +120,13 @@ bool GenDriver::next_source(Source& out, bool rss_aware) {
     uint16_t port = static_cast<uint16_t>(src_port_);
     if (rss_aware && workers_ > 1) {
       const dp::PortRange rest{port, range.last};
-      const auto p = dp::pick_source_port(hasher_, port_.reta, index_, src_ip_, cfg_.dst_ip, cfg_.dst_port, rest, port);
+      std::optional<uint16_t> p;
+      if (cfg_.v6) {
+        const wire::Ipv6Addr local = source_addr6(cfg_, src_ip_);
+        p = dp::pick_source_port6(hasher_, port_.reta, index_, local.b, cfg_.dst_ip6.b, cfg_.dst_port, rest, port);
+      } else {
+        p = dp::pick_source_port(hasher_, port_.reta, index_, src_ip_, cfg_.dst_ip, cfg_.dst_port, rest, port);
+      }
       if (!p || *p < port) {  // none left at this address: the next one
         src_port_ = uint32_t{range.last} + 1;
         continue;
@@ -140,11 +159,18 @@ GenDriver::Source GenDriver::random_source() {
 void GenDriver::send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::Instant now) {
   tcp::SegmentOut seg;
   seg.tuple = tcp::FourTuple{src.ip, cfg_.dst_ip, src.port, cfg_.dst_port};
+  wire::Ipv6Addr local6;
+  if (cfg_.v6) {  // the worker builds the IPv6 frame from the addresses (the tuple's ports only)
+    local6 = source_addr6(cfg_, src.ip);
+    seg.tuple = tcp::FourTuple{0, 0, src.port, cfg_.dst_port};
+    seg.local6 = &local6;
+    seg.remote6 = &cfg_.dst_ip6;
+  }
   seg.seq = tcp::Seq(static_cast<uint32_t>(tsc >> kIsnShift));
   seg.flags = tcp::flag::kSyn;
   seg.window = kSynWindow;
   seg.opts.has_mss = true;
-  seg.opts.mss = 1460;
+  seg.opts.mss = cfg_.v6 ? kMss6 : kMss4;
   seg.opts.has_wscale = true;
   seg.opts.wscale = 7;
   seg.opts.sack_permitted = true;
@@ -164,9 +190,10 @@ bool GenDriver::open_one(dp::Worker& w, tcp::Instant now, bool held) {
   // A tuple still in our own TIME_WAIT or open (a held one) is skipped for
   // the next port.
   for (int attempt = 0; attempt < 1024; ++attempt) {
-    const tcp::FourTuple t{src.ip, cfg_.dst_ip, src.port, cfg_.dst_port};
     const uint64_t t0 = rte_rdtsc();
-    const tcp::ConnId id = stack.connect(t, *this, now);
+    const tcp::ConnId id = cfg_.v6 ? connect6(stack, src, now)
+                                   : stack.connect(tcp::FourTuple{src.ip, cfg_.dst_ip, src.port, cfg_.dst_port},
+                                                   *this, now);
     if (id.valid()) {
       stack.user(id) = (t0 & kTscMask) | (held ? kHeld : 0);
       ++open_;
@@ -183,22 +210,42 @@ bool GenDriver::open_one(dp::Worker& w, tcp::Instant now, bool held) {
   return false;
 }
 
+// IPv6 active open: the source address's tag in the TCP core's table of
+// local addresses, registered on first use (parse_gen_args bounds how many).
+tcp::ConnId GenDriver::connect6(tcp::Stack& stack, const Source& src, tcp::Instant now) {
+  uint32_t& tag = tags6_[src.ip - cfg_.src_addrs.first];
+  if (tag == 0) tag = stack.add_local6(source_addr6(cfg_, src.ip)).value_or(0);
+  if (tag == 0) return tcp::ConnId{};
+  return stack.connect6(tag, src.port, cfg_.dst_ip6, cfg_.dst_port, *this, now);
+}
+
+// The tuple the stack keeps for a received IPv6 segment (or one it never
+// held: state_of() says CLOSED).
+tcp::FourTuple GenDriver::tuple6_of(const tcp::Stack& stack, const tcp::SegmentIn& seg) {
+  const auto tag = stack.local6_tag(*seg.local6);
+  if (!tag) return tcp::FourTuple{tcp::kLocal6Tag | (tcp::Stack::kMaxLocal6 - 1), tcp::kNoRemote6, 0, 0};
+  return stack.tuple6(*tag, seg.tuple.local_port, *seg.remote6, seg.tuple.remote_port);
+}
+
 void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
   const uint64_t tsc = rte_rdtsc();
   drop_armed_ = false;  // the answer to the last segment went out (or was dropped) already
   switch (phase()) {
     case Phase::kResolve: {
-      if (cfg_.dst_mac) w.set_neighbour(cfg_.dst_ip, *cfg_.dst_mac);
+      if (cfg_.dst_mac && cfg_.v6) w.set_neighbour6(cfg_.dst_ip6, *cfg_.dst_mac);
+      if (cfg_.dst_mac && !cfg_.v6) w.set_neighbour(cfg_.dst_ip, *cfg_.dst_mac);
       if (resolve_deadline_ == 0) resolve_deadline_ = tsc + 3 * tsc_hz_;
       if (tsc < resolve_at_) return;
       resolve_at_ = tsc + tsc_hz_ / 5;  // ask again every 200 ms
-      if (w.resolve(cfg_.dst_ip, cfg_.addrs.front().ip)) {
+      // ARP (RFC 826) or Neighbor Discovery (RFC 4861 §7.2.2) for the destination.
+      if (cfg_.v6 ? w.resolve6(cfg_.dst_ip6, from6_) : w.resolve(cfg_.dst_ip, from4_)) {
         run_tsc_.store(tsc, std::memory_order_release);
         rate_tsc_ = tsc;
         run_end_ = tsc + static_cast<uint64_t>(cfg_.duration.count_ms()) * tsc_hz_ / 1000;
         set_phase(Phase::kRun);
       } else if (tsc > resolve_deadline_) {
-        error_ = "no ARP reply from the destination within 3 s";
+        error_ = cfg_.v6 ? "no Neighbor Advertisement from the destination within 3 s"
+                         : "no ARP reply from the destination within 3 s";
         set_phase(Phase::kDone);
       }
       return;
@@ -288,14 +335,15 @@ bool GenDriver::keep_out(const tcp::SegmentOut& seg) {
 bool GenDriver::on_tcp(dp::Worker& w, const tcp::SegmentIn& seg, tcp::Instant) {
   if (cfg_.mode != Mode::kSyn) {
     const bool fin = (seg.flags & tcp::flag::kFin) != 0 && (seg.flags & tcp::flag::kRst) == 0;
-    if (cfg_.ignore_fin_retransmits && fin && w.stack().state_of(seg.tuple) == tcp::State::kClosed) {
+    const tcp::FourTuple tuple = seg.v6() ? tuple6_of(w.stack(), seg) : seg.tuple;
+    if (cfg_.ignore_fin_retransmits && fin && w.stack().state_of(tuple) == tcp::State::kClosed) {
       ++ctr_.fin_rtx_ignored;  // dperf: a retransmitted FIN of a connection it closed is dropped
       return true;
     }
     if (drop_fin_threshold_ != 0) {
       const bool synack = (seg.flags & (tcp::flag::kSyn | tcp::flag::kAck)) == (tcp::flag::kSyn | tcp::flag::kAck);
       drop_armed_ = (synack && next_random() < drop_threshold_) || (fin && next_random() < drop_fin_threshold_);
-      drop_tuple_ = seg.tuple;
+      drop_tuple_ = tuple;
     }
     return false;
   }

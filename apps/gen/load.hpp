@@ -99,6 +99,8 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t budget(uint64_t tsc);
   bool next_source(Source& out, bool rss_aware);
   Source random_source();
+  tcp::ConnId connect6(tcp::Stack& stack, const Source& src, tcp::Instant now);
+  static tcp::FourTuple tuple6_of(const tcp::Stack& stack, const tcp::SegmentIn& seg);
   uint64_t next_random();
   void send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::Instant now);
   bool open_one(dp::Worker& w, tcp::Instant now, bool held);
@@ -127,7 +129,10 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint32_t held_ = 0;         // connect --hold: idle connections open now
   std::vector<tcp::ConnId> held_ids_;  // reserved up front: closed at the end
   size_t held_closed_ = 0;
-  uint32_t src_ip_ = 0;
+  uint32_t src_ip_ = 0;       // IPv6: the source's low 32 bits (source_addr6)
+  uint32_t from4_ = 0;        // ARP requests come from here
+  wire::Ipv6Addr from6_{};    // Neighbor Solicitations come from here
+  std::vector<uint32_t> tags6_;  // IPv6 connect, hold: each source's tcp::Stack::add_local6 tag (0: not yet)
   uint32_t src_port_ = 0;     // next port to try (32 bits: wraps past 65535)
   uint64_t resolve_at_ = 0;   // next ARP request (TSC)
   uint64_t resolve_deadline_ = 0;

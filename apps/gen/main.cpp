@@ -147,7 +147,11 @@ int main(int argc, char** argv) {
     apps::assign_queues(s, i, n, port);
     s.pool = res.pool;
     s.addrs = cfg.addrs;
-    s.ranges.push_back(cfg.src_addrs);
+    if (cfg.v6) {
+      s.ranges6.push_back(cfg.src_addrs6);
+    } else {
+      s.ranges.push_back(cfg.src_addrs);
+    }
     s.tcp = stack_config(cfg, n);
     s.secrets = *secrets;
     s.dispatch = dispatch.get();
@@ -169,8 +173,8 @@ int main(int argc, char** argv) {
       }
     }
   }
-  fmt::print(stderr, "synmill-gen: {} to {}:{} on port {} ({}), {} worker(s), {} s at {}\n", gen::to_string(cfg.mode),
-             dp::format_ipv4(cfg.dst_ip), cfg.dst_port, port.name, port.driver, n, dp::format_seconds(cfg.duration),
+  fmt::print(stderr, "synmill-gen: {} to {} on port {} ({}), {} worker(s), {} s at {}\n", gen::to_string(cfg.mode),
+             gen::dst_text(cfg), port.name, port.driver, n, dp::format_seconds(cfg.duration),
              cfg.rate == 0 ? std::string("max rate") : fmt::format("{}/s", cfg.rate));
 
   // --flap: stop the port (memif disconnects) and start it again. The workers

@@ -34,6 +34,16 @@ std::string fail_reasons(const GenCounters& c) {
   return out.empty() ? out : " (" + out + ")";
 }
 
+// "198.18.1.1-198.18.1.254", "2001:2::1:1-2001:2::1:3f", or one address.
+std::string sources_text(const GenConfig& c) {
+  if (c.v6) {
+    const std::string first = dp::format_ipv6(c.src_addrs6.first);
+    return c.src_addrs6.first == c.src_addrs6.last ? first : first + "-" + dp::format_ipv6(c.src_addrs6.last);
+  }
+  const std::string first = dp::format_ipv4(c.src_addrs.first);
+  return c.src_addrs.first == c.src_addrs.last ? first : first + "-" + dp::format_ipv4(c.src_addrs.last);
+}
+
 }  // namespace
 
 std::string status_line(const Snapshot& prev, const Snapshot& cur) {
@@ -53,8 +63,8 @@ std::string status_line(const Snapshot& prev, const Snapshot& cur) {
 std::string summary_text(const Result& r) {
   const GenCounters& c = r.end.gen;
   const double s = r.run_seconds;
-  std::string out = fmt::format("synmill-gen: {} to {}:{} for {:.1f} s on {} core(s)\n", to_string(r.cfg->mode),
-                                dp::format_ipv4(r.cfg->dst_ip), r.cfg->dst_port, s, r.workers);
+  std::string out = fmt::format("synmill-gen: {} to {} from {} for {:.1f} s on {} core(s)\n", to_string(r.cfg->mode),
+                                dst_text(*r.cfg), sources_text(*r.cfg), s, r.workers);
   if (r.cfg->mode == Mode::kSyn) {
     out += fmt::format("  SYN sent {} ({:.0f}/s), SYN-ACK received {} ({:.0f}/s), RST {} , other {}\n", c.syn_sent,
                        per_s(c.syn_sent, s), c.synack_received, per_s(c.synack_received, s), c.rst_received,
@@ -95,11 +105,11 @@ std::string summary_json(const Result& r) {
     port += fmt::format("{}\"{}\": {}", port.empty() ? "" : ", ", name, v);
   });
   return fmt::format(
-      R"({{"mode": "{}", "dst": "{}:{}", "workers": {}, "seconds": {:.3f}, "hold_ready_s": {:.3f}, "counters": {{{}}}, "failures": {}, )"
+      R"({{"mode": "{}", "family": "{}", "dst": "{}", "src_addrs": "{}", "workers": {}, "seconds": {:.3f}, "hold_ready_s": {:.3f}, "counters": {{{}}}, "failures": {}, )"
       R"("closes": {}, "rates": {{"syn_per_s": {:.1f}, "synack_per_s": {:.1f}, "rst_per_s": {:.1f}, )"
       R"("established_per_s": {:.1f}, "closes_per_s": {:.1f}, "rx_pps": {:.1f}, "tx_pps": {:.1f}}}, )"
       R"("latency_us": {{"synack": {}, "connect": {}}}, "port": {{{}}}}})",
-      to_string(r.cfg->mode), dp::format_ipv4(r.cfg->dst_ip), r.cfg->dst_port, r.workers, s, r.hold_ready_s, counters, c.failures(),
+      to_string(r.cfg->mode), r.cfg->v6 ? "ipv6" : "ipv4", dst_text(*r.cfg), sources_text(*r.cfg), r.workers, s, r.hold_ready_s, counters, c.failures(),
       closes(c), per_s(c.syn_sent, s), per_s(c.synack_received, s), per_s(c.rst_received, s), per_s(c.established, s),
       per_s(closes(c), s), per_s(r.end.dp.rx_packets, s), per_s(r.end.dp.tx_packets, s), latency_json(r.synack_ns),
       latency_json(r.connect_ns), port);

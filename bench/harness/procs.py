@@ -4,7 +4,8 @@ a tap whose other end sits in a namespace with a kernel listener).
 
 Every process gets its own --file-prefix and core; everything started is
 stopped by PID and every namespace deleted, also on failure. Traffic stays on
-memif or inside the namespace; addresses come from 198.18.0.0/15."""
+memif or inside the namespace; addresses come from 198.18.0.0/15 and
+2001:2::/48 (RFC 5180)."""
 import json
 import os
 import shutil
@@ -22,6 +23,11 @@ from synmill_telemetry import Telemetry  # noqa: E402
 SERVER_IP = "198.18.0.2"
 GEN_IP = "198.18.0.1"
 PREFIX = 24
+# IPv6 (issue 15): synmill is dual-stack where a scenario asks (ipv6=True).
+SERVER_IP6 = "2001:2::2"
+GEN_IP6 = "2001:2::1"
+PREFIX6 = 64
+GEN_ADDR6 = f"{GEN_IP6}/{PREFIX6}"
 RUN_ID = os.getpid()
 LIVE = []  # (Popen, name): stopped at exit
 
@@ -130,16 +136,20 @@ class Memif:
 
 
 def eal(core, prefix, vdev):
-    return ["-l", str(core), "--no-pci", "--no-huge", "-m", "2048", "--file-prefix", prefix, vdev]
+    """core: "1" (-l), or an --lcores map such as "0@1,1@1,2@1" (three lcores on CPU 1)."""
+    cores = ["--lcores", str(core)] if "@" in str(core) else ["-l", str(core)]
+    return cores + ["--no-pci", "--no-huge", "-m", "2048", "--file-prefix", prefix, vdev]
 
 
 class Synmill:
-    """synmill on the memif server role, core 0."""
+    """synmill on the memif server role, core 0; with ipv6, dual-stack
+    (SERVER_IP6 beside SERVER_IP)."""
 
-    def __init__(self, build, tag, memif, options):
+    def __init__(self, build, tag, memif, options, ipv6=False):
         self.prefix = f"synmill-bench-{RUN_ID}-{tag}"
+        addrs = ["--addr", f"{SERVER_IP}/{PREFIX}"] + (["--addr", f"{SERVER_IP6}/{PREFIX6}"] if ipv6 else [])
         cmd = [os.path.join(build, "apps", "synmill")] + eal(0, self.prefix, memif.vdev("server")) + \
-            ["--", "--addr", f"{SERVER_IP}/{PREFIX}"] + options
+            ["--"] + addrs + options
         self.proc = start(cmd, f"synmill-{tag}")
         wait_for_line(self.proc, "synmill: ready", 60)
         self.telemetry = Telemetry(self.prefix)
@@ -181,12 +191,13 @@ class Testpmd:
         return rc
 
 
-def run_gen(build, tag, vdev, args, timeout, after_start=None):
-    """synmill-gen on core 1; returns (its JSON result, its utime in jiffies, wall s).
-    after_start(p): called once the process runs (e.g. to move its tap)."""
+def run_gen(build, tag, vdev, args, timeout, after_start=None, addr=None, lcores="1"):
+    """synmill-gen on core 1 (lcores: e.g. "0,1,1" for two workers); returns (its JSON
+    result, its utime in jiffies, wall s). after_start(p): called once the process runs
+    (e.g. to move its tap). addr: its --addr (default GEN_IP/PREFIX; GEN_ADDR6 for IPv6)."""
     prefix = f"gen-bench-{RUN_ID}-{tag}"
-    cmd = [os.path.join(build, "apps", "synmill-gen")] + eal(1, prefix, vdev) + \
-        ["--", "--addr", f"{GEN_IP}/{PREFIX}", "--json"] + args
+    cmd = [os.path.join(build, "apps", "synmill-gen")] + eal(lcores, prefix, vdev) + \
+        ["--", "--addr", addr or f"{GEN_IP}/{PREFIX}", "--json"] + args
     out_path = os.path.join(log_dir(), f"gen-{tag}.json")
     err_path = os.path.join(log_dir(), f"gen-{tag}.log")
     with open(out_path, "wb") as out, open(err_path, "wb") as err:

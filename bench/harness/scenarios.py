@@ -12,6 +12,9 @@ import time
 import procs
 
 SRC_RANGE = "198.18.1.1-198.18.1.254"  # syn floods: many sources, no repeats
+# IPv6 sources (2001:2::/48): 63 addresses, with the generator's --addr the
+# 64 local IPv6 addresses a connecting synmill-gen can hold.
+SRC_RANGE6 = "2001:2::1:1-2001:2::1:3f"
 
 
 def agree(a, b, rel=0.0, slack=0):
@@ -22,17 +25,19 @@ def check(row, what, ok, detail):
     row["checks"].append([what, bool(ok), detail])
 
 
-def run_pair(ctx, tag, synmill_opts, gen_args, settle=False):
+def run_pair(ctx, tag, synmill_opts, gen_args, settle=False, ipv6=False):
     """synmill + gen on one memif link; returns (gen result, synmill stats,
     synmill states, extra) with synmill's counters read after the gen ended
-    (and, with settle, after synmill's connections closed)."""
+    (and, with settle, after synmill's connections closed). ipv6: synmill
+    dual-stack, the generator on procs.GEN_ADDR6 (gen_args name an IPv6 --dst)."""
     memif = procs.Memif(tag)
     memif.cleanup()
-    sm = procs.Synmill(ctx.build, tag, memif, synmill_opts)
+    sm = procs.Synmill(ctx.build, tag, memif, synmill_opts, ipv6=ipv6)
     extra = {}
     try:
         extra["rss_kib_before"] = sm.anon_kib()
-        gen, _, _ = procs.run_gen(ctx.build, tag, memif.vdev("client"), gen_args, timeout=ctx.duration * 3 + 60)
+        gen, _, _ = procs.run_gen(ctx.build, tag, memif.vdev("client"), gen_args, timeout=ctx.duration * 3 + 60,
+                                  addr=procs.GEN_ADDR6 if ipv6 else None)
         if settle:
             wait_states(sm, lambda s: open_count(s) == 0, 5)
         stats, states = sm.stats(), sm.states()
@@ -116,19 +121,56 @@ def syn_backlog(ctx):
     return row
 
 
-def connect_pair(ctx, tag, listen, gen_args, synmill_opts=()):
+def connect_pair(ctx, tag, listen, gen_args, synmill_opts=(), ipv6=False):
     if "--src-addrs" not in gen_args:  # many sources: no tuple waits out the generator's TIME_WAIT
-        gen_args = gen_args + ["--src-addrs", SRC_RANGE]
+        gen_args = gen_args + ["--src-addrs", SRC_RANGE6 if ipv6 else SRC_RANGE]
     return run_pair(ctx, tag, ["--listen", listen] + list(synmill_opts),
-                    ["--mode", "connect", "--duration", str(ctx.duration)] + gen_args, settle=True)
+                    ["--mode", "connect", "--duration", str(ctx.duration)] + gen_args, settle=True, ipv6=ipv6)
 
 
 def cps(ctx):
-    gen, st, states, _ = connect_pair(ctx, "cps", "7:echo", ["--dst", f"{procs.SERVER_IP}:7", "--request", "64",
-                                                             "--response", "64", "--close", "client",
-                                                             "--concurrency", "256"])
+    """Connections/s over IPv4 and over IPv6 (sources from SRC_RANGE6 to
+    SERVER_IP6, synmill dual-stack), same duration and options, in this run:
+    v4 then v6 (smoke), or v4, v6, v6, v4 (ABBA: a drift of the machine's
+    load during the run weighs on both alike), each family's value the mean
+    of its runs. The IPv6 row carries v6/v4."""
+    opts = ["--request", "64", "--response", "64", "--close", "client", "--concurrency", "256"]
+    order = ["v4", "v6"] if getattr(ctx, "smoke", False) else ["v4", "v6", "v6", "v4"]
+    rows = {"v4": [], "v6": []}
+    for i, fam in enumerate(order):
+        if fam == "v4":
+            gen, st, states, _ = connect_pair(ctx, f"cps-{i}", "7:echo", ["--dst", f"{procs.SERVER_IP}:7"] + opts)
+            rows["v4"].append(cps_row("cps", gen, st, states))
+            continue
+        gen, st, states, _ = connect_pair(ctx, f"cps-v6-{i}", "7:echo", ["--dst", f"[{procs.SERVER_IP6}]:7"] + opts,
+                                          ipv6=True)
+        row = cps_row("cps-v6", gen, st, states)
+        check(row, "the generator ran over IPv6", gen.get("family") == "ipv6" and gen.get("dst", "").startswith("["),
+              f'{gen.get("family")} to {gen.get("dst")}')
+        check(row, "synmill's IPv6 path took them (no segment to an unknown local address, no land)",
+              int(st.get("drop_not_local6", 0)) == 0 and int(st.get("drop_land", 0)) == 0,
+              f'not_local6 {st.get("drop_not_local6")} land {st.get("drop_land")}')
+        rows["v6"].append(row)
+    row4, row6 = (merge_runs(rows[f]) for f in ("v4", "v6"))
+    row6["ipv4_value"] = row4["value"]
+    row6["v6_over_v4"] = round(row6["value"] / row4["value"], 3) if row4["value"] else None
+    return [row4, row6]
+
+
+def merge_runs(rows):
+    """One row for several runs of a scenario: the mean value, every run's
+    value and every run's checks."""
+    row = dict(rows[0])
+    row["value"] = sum(r["value"] for r in rows) / len(rows)
+    row["runs"] = [round(r["value"], 1) for r in rows]
+    row["checks"] = [c for r in rows for c in r["checks"]]
+    return row
+
+
+def cps_row(name, gen, st, states):
     c = gen["counters"]
-    row = base_row("cps", "connections/s (open, 64 B request/response, client closes)", "1/s",
+    family = "IPv6" if name.endswith("v6") else "IPv4"
+    row = base_row(name, f"connections/s ({family}: open, 64 B request/response, client closes)", "1/s",
                    gen["rates"]["established_per_s"], gen, st)
     check(row, "established: gen = synmill", c["established"] == int(st["established"]),
           f'{c["established"]} vs {st["established"]}')

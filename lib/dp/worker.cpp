@@ -64,7 +64,7 @@ Worker::Worker(const WorkerSettings& s)
     if (a.v6 && stack_->add_local6(a.ip6)) addrs6_.push_back(a);
     return a.v6;
   });
-  v6_ = !addrs6_.empty();
+  v6_ = !addrs6_.empty() || !s_.ranges6.empty();  // a generator may take IPv6 only on its --src-addrs
   filter_out_ = s.driver != nullptr && s.driver->filters_output();
 }
 
@@ -211,6 +211,10 @@ void Worker::send_gratuitous_arp() {
 // mbuf when that one carried no payload (a SYN, an ACK: the usual reply), or
 // in a fresh mbuf.
 void Worker::emit(const tcp::SegmentOut& seg) {
+  if (seg.local6 != nullptr && reuse_ != nullptr && addresses_in_reuse6(seg)) [[unlikely]] {
+    emit_addresses_copied6(seg);
+    return;
+  }
   if (filter_out_ && !s_.driver->keep_out(seg)) return;
   const size_t need = std::max(tcp::frame_len_for(seg), kMinFrame);
   rte_mbuf* m = reuse_;

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -94,6 +95,20 @@ struct AddrRange {
   uint32_t last = 0;
 };
 
+// The same for IPv6: the addresses from first to last (inclusive), which
+// differ only in their low 32 bits (the generator's --src-addrs).
+struct AddrRange6 {
+  wire::Ipv6Addr first;
+  wire::Ipv6Addr last;
+  bool contains(const wire::Ipv6Addr& a) const {
+    if (std::memcmp(a.b.data(), first.b.data(), 12) != 0) return false;
+    const auto low = [](const wire::Ipv6Addr& x) {
+      return uint32_t{x.b[12]} << 24 | uint32_t{x.b[13]} << 16 | uint32_t{x.b[14]} << 8 | x.b[15];
+    };
+    return low(a) >= low(first) && low(a) <= low(last);
+  }
+};
+
 // What drives a worker besides its listeners: a load generator opens
 // connections or sends raw segments from here. Runs on the worker's thread.
 class LoopDriver {
@@ -131,6 +146,7 @@ struct WorkerSettings {
   // own RX queue.
   class Dispatch* dispatch = nullptr;
   std::vector<AddrRange> ranges;  // further local addresses (see AddrRange)
+  std::vector<AddrRange6> ranges6;  // further local IPv6 addresses: NS answered, TCP taken
   LoopDriver* driver = nullptr;
   // The port's link state, written by the control thread (LinkWatch); while
   // it reads false this worker neither polls nor transmits on the port
@@ -207,6 +223,8 @@ class Worker final : public tcp::TxSink {
   void learn6(const wire::Ipv6Addr& ip, const std::array<uint8_t, 6>& mac);
   const std::array<uint8_t, 6>* neighbour6(const wire::Ipv6Addr& ip) const;
   void send_unsolicited_na();
+  bool addresses_in_reuse6(const tcp::SegmentOut& seg) const;
+  void emit_addresses_copied6(const tcp::SegmentOut& seg);
   void tx(rte_mbuf* m);
   void flush();
   tcp::Instant now_from_tsc(uint64_t tsc) const { return clock_.now(tsc); }

@@ -93,7 +93,8 @@ TEST_CASE("synmill-gen options", "[gen]") {
   CHECK(error_of({"--addr", "198.18.0.1/24", "--dst", "198.18.0.2:80"}).find("--mode is required") == 0);
   CHECK(error_of({"--mode", "flood"}).find("--mode: 'flood'") == 0);
   CHECK(error_of({"--mode", "syn", "--addr", "2001:2::1/64", "--dst", "198.18.0.2:80"}) ==
-        "--addr: '2001:2::1/64': synmill-gen takes IPv4 addresses only (A.B.C.D/P)");
+        "--dst 198.18.0.2:80 is IPv4 and no --addr is: give the generator an IPv4 address (e.g. --addr "
+        "198.18.0.1/24)");
   CHECK(error_of({"--mode", "syn", "--dst", "198.18.0.2:80"}).find("--addr is required") == 0);
   CHECK(error_of({"--mode", "syn", "--addr", "198.18.0.1/24"}).find("--dst is required") == 0);
   CHECK(error_of({"--mode", "syn", "--addr", "198.18.0.1/24", "--dst", "198.18.0.2"}).find("--dst: ") == 0);
@@ -112,4 +113,107 @@ TEST_CASE("synmill-gen options", "[gen]") {
   REQUIRE(synmill::dp::parsed_ok(h));
   CHECK(std::get<0>(h).help);
   CHECK(synmill::gen::gen_help_text().find("--close client|server|rst") != std::string::npos);
+}
+
+TEST_CASE("synmill-gen over IPv6: --addr, --dst [ADDR]:PORT, --src-addrs and the family checks", "[gen]") {
+  using synmill::wire::Ipv6Addr;
+  const Ipv6Addr gen1 = Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0, 1});
+  const Ipv6Addr dst = Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0, 2});
+
+  // One IPv6 --addr: it is the source; the destination in brackets.
+  auto p = parse({"--mode", "connect", "--addr", "2001:2::1/64", "--dst", "[2001:2::2]:7"});
+  REQUIRE(synmill::dp::parsed_ok(p));
+  {
+    const GenConfig& c = std::get<0>(p);
+    CHECK(c.v6);
+    CHECK(c.dst_ip == 0);
+    CHECK(c.dst_ip6 == dst);
+    CHECK(c.dst_port == 7);
+    CHECK(c.src_addrs6.first == gen1);
+    CHECK(c.src_addrs6.last == gen1);
+    CHECK(c.src_addrs.first == 1);  // the low 32 bits
+    CHECK(c.src_addrs.last == 1);
+    CHECK(synmill::gen::source_addr6(c, 1) == gen1);
+    CHECK(synmill::gen::dst_text(c) == "[2001:2::2]:7");
+  }
+
+  // Both families given: the source is the first --addr of --dst's family.
+  auto both = parse({"--mode", "syn", "--addr", "198.18.0.1/24", "--addr", "2001:2::1/64", "--dst", "[2001:2::2]:80"});
+  REQUIRE(synmill::dp::parsed_ok(both));
+  CHECK(std::get<0>(both).src_addrs6.first == gen1);
+  auto both4 = parse({"--mode", "syn", "--addr", "2001:2::1/64", "--addr", "198.18.0.1/24", "--dst", "198.18.0.2:80"});
+  REQUIRE(synmill::dp::parsed_ok(both4));
+  CHECK_FALSE(std::get<0>(both4).v6);
+  CHECK(std::get<0>(both4).src_addrs.first == 0xC6120001u);
+  CHECK(synmill::gen::dst_text(std::get<0>(both4)) == "198.18.0.2:80");
+
+  // A range of IPv6 sources: the low 32 bits walk, the rest is fixed.
+  auto r = parse({"--mode", "syn", "--random", "--addr", "2001:2::1/64", "--dst", "[2001:2::2]:80", "--src-addrs",
+                  "2001:2::1:0-2001:2::ff:ffff"});
+  REQUIRE(synmill::dp::parsed_ok(r));
+  {
+    const GenConfig& c = std::get<0>(r);
+    CHECK(c.src_addrs.first == 0x00010000u);
+    CHECK(c.src_addrs.last == 0x00FFFFFFu);
+    CHECK(synmill::gen::source_addr6(c, 0x00ABCDEFu) ==
+          Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0xAB, 0xCDEF}));
+    CHECK(c.src_addrs6.contains(Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0x12, 0x3456})));
+    CHECK_FALSE(c.src_addrs6.contains(Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 1, 0x12, 0x3456})));
+    CHECK_FALSE(c.src_addrs6.contains(gen1));
+  }
+  // Only --src-addrs is IPv6 (the --addr IPv4): sources from the range.
+  auto only_range = parse({"--mode", "connect", "--addr", "198.18.0.1/24", "--dst", "[2001:2::2]:80", "--src-addrs",
+                           "2001:2::1:1-2001:2::1:3f"});
+  REQUIRE(synmill::dp::parsed_ok(only_range));
+  CHECK(std::get<0>(only_range).src_addrs.last - std::get<0>(only_range).src_addrs.first + 1 == 63);
+
+  const std::vector<std::string> v6{"--mode", "connect", "--addr", "2001:2::1/64"};
+  auto err = [&](std::vector<std::string> more) {
+    std::vector<std::string> a = v6;
+    a.insert(a.end(), more.begin(), more.end());
+    return error_of(a);
+  };
+  // The brackets are required (2001:2::2:80 reads two ways), and closed.
+  CHECK(err({"--dst", "2001:2::2:80"}) == "--dst: '2001:2::2:80': an IPv6 destination goes in brackets, e.g. [2001:2::2]:80");
+  CHECK(err({"--dst", "[2001:2::2]80"}).find("expected [IPV6]:PORT") != std::string::npos);
+  CHECK(err({"--dst", "[2001:2::2:80"}).find("expected [IPV6]:PORT") != std::string::npos);
+  CHECK(err({"--dst", "[2001:2::2]:0"}).find("--dst: ") == 0);
+  CHECK(err({"--dst", "[2001:2::zz]:80"}).find("bad IPv6 address") != std::string::npos);
+  CHECK(err({"--dst", "[ff02::1]:80"}).find("not a global or unique-local unicast") != std::string::npos);
+  CHECK(err({"--dst", "[fe80::1]:80"}).find("not a global or unique-local unicast") != std::string::npos);
+  CHECK(err({"--dst", "[::1]:80"}).find("not a global or unique-local unicast") != std::string::npos);
+  CHECK(err({"--dst", "[2001:2::1]:80"}).find("own --addr") != std::string::npos);
+  // Mixed families are refused, both ways.
+  CHECK(err({"--dst", "198.18.0.2:80"}).find("is IPv4 and no --addr is") != std::string::npos);
+  CHECK(err({"--dst", "[2001:2::2]:80", "--src-addrs", "198.18.1.1-198.18.1.9"}) ==
+        "--dst [2001:2::2]:80 is IPv6 and --src-addrs IPv4: sources and destination are of one family");
+  CHECK(error_of({"--mode", "syn", "--addr", "198.18.0.1/24", "--dst", "198.18.0.2:80", "--src-addrs",
+                  "2001:2::1:1-2001:2::1:9"}) ==
+        "--dst 198.18.0.2:80 is IPv4 and --src-addrs IPv6: sources and destination are of one family");
+  CHECK(error_of({"--mode", "syn", "--addr", "198.18.0.1/24", "--dst", "[2001:2::2]:80"}) ==
+        "--dst [2001:2::2]:80 is IPv6 and no --addr is: give the generator an IPv6 address (e.g. --addr "
+        "2001:2::1/64)");
+  // IPv6 ranges: one /96, in order, unicast, without the destination.
+  CHECK(err({"--dst", "[2001:2::2]:80", "--src-addrs", "2001:2::1:1-2001:2:0:1::1:9"}).find("last 32 bits") !=
+        std::string::npos);
+  CHECK(err({"--dst", "[2001:2::2]:80", "--src-addrs", "2001:2::1:9-2001:2::1:1"}).find("above the last") !=
+        std::string::npos);
+  CHECK(err({"--dst", "[2001:2::2]:80", "--src-addrs", "2001:2::1:1"}).find("expected FIRST-LAST") !=
+        std::string::npos);
+  CHECK(err({"--dst", "[2001:2::2]:80", "--src-addrs", "ff02::1:1-ff02::1:9"}).find("unicast") != std::string::npos);
+  CHECK(err({"--dst", "[2001:2::2]:80", "--src-addrs", "2001:2::1-2001:2::9"}) ==
+        "--src-addrs contains the destination 2001:2::2");
+  // Connections keep their local IPv6 address as an index into the TCP
+  // core's table (64 places, the --addr ones too); raw SYNs take any number.
+  CHECK(err({"--dst", "[2001:2::2]:80", "--src-addrs", "2001:2::1:1-2001:2::1:3f"}) == "(ok)");
+  CHECK(err({"--dst", "[2001:2::2]:80", "--src-addrs", "2001:2::1:1-2001:2::1:40"}).find("at most 64 local IPv6") !=
+        std::string::npos);
+  CHECK(error_of({"--mode", "hold", "--addr", "2001:2::1/64", "--dst", "[2001:2::2]:80", "--src-addrs",
+                  "2001:2::1:0-2001:2::1:ffff"})
+            .find("at most 64 local IPv6") != std::string::npos);
+  CHECK(error_of({"--mode", "syn", "--addr", "2001:2::1/64", "--dst", "[2001:2::2]:80", "--src-addrs",
+                  "2001:2::1:0-2001:2::1:ffff"}) == "(ok)");
+  // The help names the forms.
+  CHECK(synmill::gen::gen_help_text().find("[IPV6]:PORT") != std::string::npos);
+  CHECK(synmill::gen::gen_help_text().find("Neighbor Discovery") != std::string::npos);
 }
