@@ -211,10 +211,6 @@ void Worker::send_gratuitous_arp() {
 // mbuf when that one carried no payload (a SYN, an ACK: the usual reply), or
 // in a fresh mbuf.
 void Worker::emit(const tcp::SegmentOut& seg) {
-  if (seg.local6 != nullptr && reuse_ != nullptr && addresses_in_reuse6(seg)) [[unlikely]] {
-    emit_addresses_copied6(seg);
-    return;
-  }
   if (filter_out_ && !s_.driver->keep_out(seg)) return;
   const size_t need = std::max(tcp::frame_len_for(seg), kMinFrame);
   rte_mbuf* m = reuse_;

@@ -223,8 +223,6 @@ class Worker final : public tcp::TxSink {
   void learn6(const wire::Ipv6Addr& ip, const std::array<uint8_t, 6>& mac);
   const std::array<uint8_t, 6>* neighbour6(const wire::Ipv6Addr& ip) const;
   void send_unsolicited_na();
-  bool addresses_in_reuse6(const tcp::SegmentOut& seg) const;
-  void emit_addresses_copied6(const tcp::SegmentOut& seg);
   void tx(rte_mbuf* m);
   void flush();
   tcp::Instant now_from_tsc(uint64_t tsc) const { return clock_.now(tsc); }

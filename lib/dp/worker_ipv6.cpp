@@ -214,31 +214,6 @@ void Worker::handle_nd(rte_mbuf* m, const wire::Frame& f) {
   tx(m);
 }
 
-// An IPv6 reply whose addresses point into the frame it answers (a cookie
-// SYN-ACK, an RST for no connection: tcp::Stack passes the received
-// segment's own addresses) would be built over them in that same mbuf
-// (reuse_): writing its source address overwrote the destination before it
-// was read, and the SYN-ACK went to our own address. Such a segment is
-// emitted from a copy of its addresses.
-bool Worker::addresses_in_reuse6(const tcp::SegmentOut& seg) const {
-  const auto* base = rte_pktmbuf_mtod(reuse_, const uint8_t*);
-  const auto* end = base + rte_pktmbuf_data_len(reuse_);
-  const auto inside = [&](const wire::Ipv6Addr* a) {
-    const auto* p = reinterpret_cast<const uint8_t*>(a);
-    return p >= base && p < end;
-  };
-  return inside(seg.local6) || inside(seg.remote6);
-}
-
-void Worker::emit_addresses_copied6(const tcp::SegmentOut& seg) {
-  const wire::Ipv6Addr local = *seg.local6;
-  const wire::Ipv6Addr remote = *seg.remote6;
-  tcp::SegmentOut out = seg;
-  out.local6 = &local;
-  out.remote6 = &remote;
-  emit(out);
-}
-
 // At start, one unsolicited NA per IPv6 address (RFC 4861 §7.2.6), as the
 // gratuitous ARP announces the IPv4 ones: neighbours that cached another MAC
 // for it update their entry (Override set).
