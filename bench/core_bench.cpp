@@ -42,15 +42,21 @@ constexpr uint32_t kServerIp = 0xC6120002;
 constexpr uint32_t kClientIp = 0xC6120010;
 
 // Builds a frame for every emitted segment (as the data plane does) and keeps
-// the last one's numbers for the scripted peer.
+// the last one's numbers the scripted peer needs (its sequence number and
+// payload length: not a copy of the whole SegmentOut, which the data plane
+// does not make either).
 class FrameSink final : public tcp::TxSink {
  public:
+  struct Last {
+    tcp::Seq seq;
+    uint32_t payload_len = 0;
+  };
   void emit(const tcp::SegmentOut& s) override {
     len_ = tcp::frame_from_segment(buf_, s, tpl_, dst_mac_, 0);
-    last_ = s;
+    last_ = Last{s.seq, s.payload_len};
     ++count_;
   }
-  const tcp::SegmentOut& last() const { return last_; }
+  const Last& last() const { return last_; }
   uint64_t count() const { return count_; }
   size_t len() const { return len_; }
 
@@ -58,7 +64,7 @@ class FrameSink final : public tcp::TxSink {
   std::array<uint8_t, 2048> buf_{};
   wire::TcpFrameTemplate tpl_{};  // a per-worker template, as the data plane keeps
   wire::MacAddr dst_mac_{};
-  tcp::SegmentOut last_{};
+  Last last_{};
   size_t len_ = 0;
   uint64_t count_ = 0;
 };

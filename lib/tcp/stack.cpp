@@ -402,6 +402,9 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
       input_sync(c, seg, now);
     }
     if (c.state != State::kClosed) {
+      // This output() is the one a send() or close() from a callback asked
+      // for (output_soon): the segment is processed, RCV.NXT is final.
+      c.flags &= static_cast<uint16_t>(~cflag::kOutputPending);
       output(c, now);
       watch_ext(c);
     }

@@ -177,6 +177,14 @@ void Stack::reply_rst(const SegmentIn& seg) {
 // after the last byte once the application closed, and any ACK still owed.
 // Nagle (RFC 1122 §4.2.3.4) only where the connection asked for it.
 void Stack::output(ConnHot& c, Instant now) {
+  // Nothing to do (most calls: a pure ACK received, or the connection is
+  // idle): no ACK owed, no FIN to send, no recovery, and every queued byte
+  // is at or below SND.NXT (then SND.NXT == SND.MAX: without a FIN only
+  // data lies beyond SND.NXT), so the loop below would send nothing and the
+  // persist check needs unsent data.
+  if (!(c.flags & (cflag::kAckNow | cflag::kFinQueued | cflag::kRecovery)) &&
+      sendq_size(c) <= static_cast<uint32_t>(c.snd_nxt - c.snd_una))
+    return;
   const bool can_send = c.state == State::kEstablished || c.state == State::kCloseWait ||
                         c.state == State::kFinWait1 || c.state == State::kClosing ||
                         c.state == State::kLastAck;

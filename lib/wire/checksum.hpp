@@ -62,6 +62,18 @@ inline uint64_t sum_native(const uint8_t* p, size_t n, uint64_t acc) {
     p += 64;
     n -= 64;
   }
+  if (n >= 32) {  // at most one such block is left: a TCP header with options, most often
+    asm("addq 0(%[p]), %[acc]\n\t"
+        "adcq 8(%[p]), %[acc]\n\t"
+        "adcq 16(%[p]), %[acc]\n\t"
+        "adcq 24(%[p]), %[acc]\n\t"
+        "adcq $0, %[acc]"
+        : [acc] "+r"(acc)
+        : [p] "r"(p), "m"(*reinterpret_cast<const uint8_t(*)[32]>(p))
+        : "cc");
+    p += 32;
+    n -= 32;
+  }
 #endif
   while (n >= 32) {
     uint64_t a, b, c, d;
@@ -105,12 +117,14 @@ inline uint64_t sum_native(const uint8_t* p, size_t n, uint64_t acc) {
 
 // Folds a native-order 64-bit sum to the 16-bit sum in big-endian word terms
 // (2^16 == 1 mod 2^16 - 1: end-around carries).
+// 64 -> 32 bits with the end-around carry, then 32 -> 16 as Linux's
+// csum_fold(): the high half of s + rotr(s, 16) is hi + lo + the carry out
+// of lo + hi, the folded sum (0 only for an all-zero sum, as before).
 inline uint16_t fold_be(uint64_t acc) {
-  uint64_t s = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  s = (s & 0xFFFFu) + (s >> 16);
-  s = (s & 0xFFFFu) + (s >> 16);
-  s = (s & 0xFFFFu) + (s >> 16);
-  auto folded = static_cast<uint16_t>(s);
+  const auto hi = static_cast<uint32_t>(acc >> 32);
+  uint32_t s = static_cast<uint32_t>(acc) + hi;
+  s += s < hi ? 1u : 0u;
+  auto folded = static_cast<uint16_t>((s + std::rotr(s, 16)) >> 16);
   if constexpr (std::endian::native == std::endian::little) {
     folded = static_cast<uint16_t>((folded << 8) | (folded >> 8));
   }
@@ -130,6 +144,17 @@ inline uint64_t pseudo_native(uint32_t src_ip, uint32_t dst_ip, uint8_t protocol
 inline uint16_t sum_be(const uint8_t* p, size_t n) { return fold_be(sum_native(p, n, 0)); }
 
 }  // namespace detail
+
+// A 20-byte IPv4 header (no options) whose checksum verifies: its ten words
+// summed with three 64/32-bit loads (the common case of parse_tcp_frame).
+inline bool ipv4_header20_ok(const uint8_t* hdr) {
+  uint64_t a, b;
+  uint32_t c;
+  std::memcpy(&a, hdr, 8);
+  std::memcpy(&b, hdr + 8, 8);
+  std::memcpy(&c, hdr + 16, 4);
+  return detail::fold_be(detail::add_carry(detail::add_carry(a, b), c)) == 0xFFFF;
+}
 
 // One's-complement sum of `data` added to `sum` (RFC 1071 §4.1). An odd
 // trailing byte is padded with a zero byte, so when chaining calls every span

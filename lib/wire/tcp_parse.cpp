@@ -63,7 +63,8 @@ TcpFrameParse parse_tcp_frame(std::span<const uint8_t> frame, ParseFlags flags, 
     const size_t total = load_be16(ip + ipv4_off::kTotalLen);
     if (total < ihl) return fail(ParseError::kIpTotalLenTooSmall);
     if (total > avail) return fail(ParseError::kIpTotalLenBeyondFrame);
-    if (flags.verify_ip_checksum && checksum_fold(checksum_add({ip, ihl})) != 0xFFFF) {
+    if (flags.verify_ip_checksum &&
+        !(ihl == kIpv4MinHeaderLen ? ipv4_header20_ok(ip) : checksum_fold(checksum_add({ip, ihl})) == 0xFFFF)) {
       return fail(ParseError::kBadIpChecksum);
     }
     if ((load_be16(ip + 6) & 0x3FFF) != 0) return fail(ParseError::kIpFragment);  // MF or offset
