@@ -45,6 +45,8 @@ test/examples/run.sh build
 
 echo "== conformance: scapy as synmill's peer on the tap (RFC 9293 state x segment table, hostile input, stuck peers), and differentially against Linux"
 test/conformance/run.sh build
+echo "== conformance over IPv6: the same table and differential suite with a dual-stack synmill (2001:2::2/64), an IPv6 scapy peer (ND in place of ARP) and Linux over IPv6"
+test/conformance/run.sh build --family 6
 
 echo "== churn: 10 million connections through synmill-gen over net_memif; no leak"
 test/endurance/churn.py

@@ -46,10 +46,11 @@ uint32_t dispatch_slots(bool software_dispatch, uint16_t workers, uint16_t tx_qu
 }
 
 dp::Result<dp::PortPlan> configure_for(DpResources& res, const dp::DriverProfile& profile, uint16_t port_id,
-                                       uint16_t workers) {
+                                       uint16_t workers, std::vector<dp::SteerRule> steer) {
   dp::PortRequest request;
   request.port_id = port_id;
   request.workers = workers;
+  request.steer = std::move(steer);
   auto plan = dp::configure_port(profile, request);
   if (!plan) return plan;
   res.port = port_id;

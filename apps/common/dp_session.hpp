@@ -45,9 +45,10 @@ uint32_t dispatch_slots(bool software_dispatch, uint16_t workers, uint16_t tx_qu
 
 // Configures `port_id` from `profile` for `workers` (res.port set, so it is
 // closed on the way out). Fails if the port has fewer TX queues than workers
-// and no software dispatch to route their frames through worker 0.
+// and no software dispatch to route their frames through worker 0. `steer`:
+// the traffic a flow-isolated port hands over (dp::PortRequest::steer).
 dp::Result<dp::PortPlan> configure_for(DpResources& res, const dp::DriverProfile& profile, uint16_t port_id,
-                                       uint16_t workers);
+                                       uint16_t workers, std::vector<dp::SteerRule> steer = {});
 
 // Creates the pool (spec, dispatch rings added) and starts the port with it.
 dp::Result<dp::PortInfo> start_with_pool(DpResources& res, const dp::PortPlan& plan, dp::MbufPoolSpec spec,

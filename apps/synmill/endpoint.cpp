@@ -20,6 +20,7 @@
 #include "dp/mbuf_pool.hpp"
 #include "dp/port.hpp"
 #include "dp/rte.hpp"
+#include "dp/steer_plan.hpp"
 #include "dp/telemetry.hpp"
 #include "dp/worker.hpp"
 #include "synmill/report.hpp"
@@ -136,7 +137,11 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
   }
 
   // ---- configure and start the port ---------------------------------------
-  auto plan = configure_for(res, *profile, cfg.port_id, n);
+  // A flow-isolated port hands over only what these rules match (and, for the
+  // IPv6 addresses they name, Neighbor Discovery and echo: flow_steer.hpp).
+  std::vector<dp::SteerRule> steer;
+  if (profile->flow_isolate) steer = dp::steer_rules_for(cfg.addrs, cfg.listeners, cfg.connects, Connector::kFirstPort);
+  auto plan = configure_for(res, *profile, cfg.port_id, n, std::move(steer));
   if (!plan) return fail(plan.error());
   if (cfg.tcp.mss + kIpTcpHeaders > plan->info.mtu) {
     return fail(mss_message(cfg, plan->info.mtu, "in effect on the port"), kExitUsage);
@@ -150,14 +155,6 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
   std::vector<wire::Ipv6Addr> addrs6;
   for (const dp::Address& a : cfg.addrs) {
     if (a.v6) addrs6.push_back(a.ip6);
-  }
-  if (!addrs6.empty() && port.flow_isolated) {
-    // Its steering rules (flow_steer.hpp) match IPv4/TCP only: neither IPv6
-    // TCP nor Neighbor Discovery would reach us.
-    return fail(fmt::format("--addr {}: the port is flow-isolated and steers IPv4/TCP only: set "
-                            "flow_isolate = false in {} to serve IPv6",
-                            dp::format_ipv6(addrs6.front()), profile->path),
-                kExitUsage);
   }
   if (!addrs6.empty()) port.notes.push_back(dp::receive_ipv6_multicast(port.port_id, addrs6));
   const bool dispatching = n > 1 && port.software_dispatch;
@@ -191,7 +188,7 @@ int run_endpoint(const dp::AppConfig& cfg, const std::vector<std::string>& argv,
       std::string error;
       auto app = tcp::make_app("echo", error);
       connectors.push_back(
-          std::make_unique<Connector>(cfg.connects, dp::first_ipv4(cfg.addrs), i, n, *app));
+          std::make_unique<Connector>(cfg.connects, dp::first_ipv4(cfg.addrs), dp::first_ipv6(cfg.addrs), i, n, *app));
       apps.push_back(std::move(app));
       s.driver = connectors.back().get();
     }

@@ -219,8 +219,12 @@ Result<void> check_config(const AppConfig& cfg) {
   if (cfg.addrs.empty()) {
     return Error{"no address: pass --addr A.B.C.D/P or X:X::X/P (e.g. --addr 198.18.0.1/24)"};
   }
-  if (!cfg.connects.empty() && std::none_of(cfg.addrs.begin(), cfg.addrs.end(), [](const Address& a) { return !a.v6; })) {
-    return Error{"--connect opens IPv4 connections: it needs an IPv4 --addr (A.B.C.D/P)"};
+  // --connect opens from the first address of the peer's family.
+  for (const ConnectSpec& c : cfg.connects) {
+    if (std::none_of(cfg.addrs.begin(), cfg.addrs.end(), [&c](const Address& a) { return a.v6 == c.v6; })) {
+      return Error{fmt::format("--connect {}: an {} peer needs an {} --addr ({})", format_connect(c),
+                               c.v6 ? "IPv6" : "IPv4", c.v6 ? "IPv6" : "IPv4", c.v6 ? "X:X::X/P" : "A.B.C.D/P")};
+    }
   }
   if (cfg.listeners.empty() && !cfg.listeners_optional) {
     return Error{"no listener: pass --listen PORT:APP (e.g. --listen 80:http)"};

@@ -294,8 +294,9 @@ const std::array kOptions = std::to_array<AppOption>({
      "serve APP on TCP PORT (repeatable; at least one); APP: echo, discard, http, hold (never closes), send:N, metrics (Prometheus text)", kServe,
      K::kList, set_listen, show_listen, [](AppConfig& c) { c.listeners.clear(); }},
     {"connect", "ADDR:PORT[xN]",
-     "at start, open N connections (default 1) to ADDR:PORT from ports 40000 up, served by echo "
-     "(repeatable; tests use it to drive SYN_SENT and the client side)",
+     "at start, open N connections (default 1) to ADDR:PORT ([X:X::X]:PORT for IPv6) from ports 40000 up "
+     "of the first --addr of that family, served by echo (repeatable; tests use it to drive SYN_SENT and "
+     "the client side)",
      kServe, K::kList, set_connect, show_connect, [](AppConfig& c) { c.connects.clear(); }},
 
     {"syncookies", "off|overflow|always",

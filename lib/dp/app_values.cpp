@@ -129,6 +129,13 @@ uint32_t first_ipv4(const std::vector<Address>& addrs) {
   return 0;
 }
 
+wire::Ipv6Addr first_ipv6(const std::vector<Address>& addrs) {
+  for (const Address& a : addrs) {
+    if (a.v6) return a.ip6;
+  }
+  return {};
+}
+
 std::string format_ipv6(const wire::Ipv6Addr& a) {
   std::array<char, INET6_ADDRSTRLEN> buf{};
   if (inet_ntop(AF_INET6, a.b.data(), buf.data(), buf.size()) == nullptr) return "?";
@@ -270,12 +277,37 @@ std::string format_listen(const ListenSpec& l) { return fmt::format("{}:{}", l.p
 
 Parsed<ConnectSpec> parse_connect(std::string_view text) {
   ConnectSpec c;
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return fmt::format("'{}': expected ADDR:PORT[xN], e.g. 198.18.0.1:7x8", text);
-  const auto ip = parse_ipv4(text.substr(0, colon));
-  if (!parsed_ok(ip)) return std::get<1>(ip);
-  c.ip = std::get<0>(ip);
-  std::string_view rest = text.substr(colon + 1);
+  const char* const usage = "expected ADDR:PORT[xN], e.g. 198.18.0.1:7x8 or [2001:2::1]:7x8";
+  std::string_view rest;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return fmt::format("'{}': {}", text, usage);
+    }
+    const auto ip = parse_ipv6(text.substr(1, close - 1));
+    if (!parsed_ok(ip)) return std::get<1>(ip);
+    c.v6 = true;
+    c.ip6 = std::get<0>(ip);
+    const char* why = nullptr;
+    if (c.ip6.is_unspecified()) {
+      why = ":: is the unspecified address (RFC 4291 2.5.2), not a peer";
+    } else if (c.ip6.is_loopback()) {
+      why = "::1 is loopback, which never reaches a NIC";
+    } else if (c.ip6.is_multicast()) {
+      why = "a multicast address cannot be a TCP peer";
+    } else if (c.ip6.is_link_local()) {
+      why = "link-local peers are not supported (synmill has no link-local address)";
+    }
+    if (why != nullptr) return fmt::format("bad peer '{}': {}", text.substr(1, close - 1), why);
+    rest = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return fmt::format("'{}': {}", text, usage);
+    const auto ip = parse_ipv4(text.substr(0, colon));
+    if (!parsed_ok(ip)) return std::get<1>(ip);
+    c.ip = std::get<0>(ip);
+    rest = text.substr(colon + 1);
+  }
   const size_t x = rest.find('x');
   const auto port = parse_uint(rest.substr(0, x), 1, 65535);
   if (!parsed_ok(port)) return std::get<1>(port);
@@ -289,8 +321,9 @@ Parsed<ConnectSpec> parse_connect(std::string_view text) {
 }
 
 std::string format_connect(const ConnectSpec& c) {
-  return c.count == 1 ? fmt::format("{}:{}", format_ipv4(c.ip), c.port)
-                      : fmt::format("{}:{}x{}", format_ipv4(c.ip), c.port, c.count);
+  const std::string peer = c.v6 ? fmt::format("[{}]:{}", format_ipv6(c.ip6), c.port)
+                                : fmt::format("{}:{}", format_ipv4(c.ip), c.port);
+  return c.count == 1 ? peer : fmt::format("{}x{}", peer, c.count);
 }
 
 std::string format_seconds(tcp::Duration d) {

@@ -31,19 +31,24 @@ struct ListenSpec {
   friend bool operator==(const ListenSpec&, const ListenSpec&) = default;
 };
 
-// An active open at start-up: `count` connections to ip:port, each served by
-// `app` (tests drive SYN_SENT and the client side with these).
+// An active open at start-up: `count` connections to ip:port (or, with v6
+// set, [ip6]:port), each served by `app` (tests drive SYN_SENT and the client
+// side with these).
 struct ConnectSpec {
   uint32_t ip = 0;  // host order
+  bool v6 = false;
+  wire::Ipv6Addr ip6{};
   uint16_t port = 0;
   uint32_t count = 1;
   std::string app = "echo";
   friend bool operator==(const ConnectSpec&, const ConnectSpec&) = default;
 };
 
-// "A.B.C.D:PORT[xN]" with N in 1..65536.
+// "A.B.C.D:PORT[xN]" or "[X:X::X]:PORT[xN]" with N in 1..65536. The IPv6
+// peer must be a unicast address: not ::, ::1, multicast or link-local
+// (RFC 4291 §2.5.2, §2.5.3, §2.7, §2.5.6), as for --addr.
 Parsed<ConnectSpec> parse_connect(std::string_view text);
-std::string format_connect(const ConnectSpec& c);  // "198.18.0.1:7x32"
+std::string format_connect(const ConnectSpec& c);  // "198.18.0.1:7x32", "[2001:2::1]:7x32"
 
 // Whole decimal number in lo..hi.
 Parsed<uint64_t> parse_uint(std::string_view text, uint64_t lo, uint64_t hi);
@@ -86,6 +91,8 @@ Parsed<std::vector<ListenSpec>> parse_listen(std::string_view text);
 std::string format_ipv4(uint32_t ip);
 // The first IPv4 address of the list (the source of --connect), 0 if none.
 uint32_t first_ipv4(const std::vector<Address>& addrs);
+// The first IPv6 address of the list (the source of an IPv6 --connect), :: if none.
+wire::Ipv6Addr first_ipv6(const std::vector<Address>& addrs);
 std::string format_ipv6(const wire::Ipv6Addr& a);  // RFC 5952: "2001:2::1"
 std::string format_address(const Address& a);  // "198.18.0.1/24", "2001:2::1/64"
 std::string format_listen(const ListenSpec& l);  // "80:http"

@@ -58,7 +58,8 @@ Result<void> settle_key(const PortPlan& plan, PortInfo& info) {
   return {};
 }
 
-// Flow-isolated ports: one RSS rule per steering rule, or nothing arrives.
+// Flow-isolated ports: one RSS rule per steering rule, or nothing arrives;
+// the ICMPv6 rules of the IPv6 addresses they name.
 Result<void> install_steering(const PortPlan& plan, PortInfo& info) {
   std::vector<uint16_t> queues(info.rx_queues);
   std::iota(queues.begin(), queues.end(), uint16_t{0});
@@ -78,6 +79,15 @@ Result<void> install_steering(const PortPlan& plan, PortInfo& info) {
     if (!r) {
       return Error{fmt::format("{}: the port is flow-isolated, so no traffic reaches synmill without "
                                "its steering rules: set flow_isolate = false in {}",
+                               r.error(), plan.profile.path)};
+    }
+  }
+  // IPv6 addresses need Neighbor Discovery and echo besides their TCP
+  // (flow_steer.hpp): to queue 0, where ARP lands too.
+  for (const Icmp6Rule& rule : icmp6_rules_for(plan.steer)) {
+    if (auto r = add_icmp6_rule(info.port_id, rule, 0); !r) {
+      return Error{fmt::format("{}: the port is flow-isolated, so Neighbor Discovery for its IPv6 addresses "
+                               "cannot reach synmill without this rule: set flow_isolate = false in {}",
                                r.error(), plan.profile.path)};
     }
   }
@@ -124,6 +134,11 @@ void read_reta(const rte_eth_dev_info& dev, PortInfo& info) {
 
 Result<void> finish_rss(const PortPlan& plan, PortInfo& info) {
   if (info.software_dispatch) {
+    // One RX queue: an isolated port still needs its rules to let anything
+    // in (their RSS over that one queue); the dispatch hash stays ours.
+    if (info.flow_isolated) {
+      if (auto r = install_steering(plan, info); !r) return r;
+    }
     info.rss_function = RssFunction::kToeplitz;
     info.reta = round_robin_reta(kSoftwareRetaSize, info.workers);
     info.reta_from_device = false;

@@ -8,10 +8,10 @@
 
 #include "dp/dispatch.hpp"
 #include "dp/rte.hpp"
+#include "dp/tx_cksum.hpp"
 #include "dp/unmap_guard.hpp"
 #include "tcp/segment_codec.hpp"
 #include "wire/arp.hpp"
-#include "wire/checksum.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/flow_peek.hpp"
 #include "wire/frame.hpp"
@@ -231,11 +231,13 @@ void Worker::emit(const tcp::SegmentOut& seg) {
     return;
   }
   // IPv4 and IPv6 pick the destination MAC alike: the neighbour table, else
-  // the MAC the current frame came from. IPv6 checksums are computed here.
+  // the MAC the current frame came from. Checksums the port offloads are
+  // left to it (tx_cksum.hpp; IPv6 has no header checksum); the rest are
+  // computed here.
   const bool v6 = seg.local6 != nullptr;
   const auto* mac = v6 ? neighbour6(*seg.remote6) : neighbour(seg.tuple.remote_ip);
   const bool ip_off = !v6 && s_.port->tx_ip_cksum_offloaded();
-  const bool tcp_off = !v6 && s_.port->tx_tcp_cksum_offloaded();
+  const bool tcp_off = s_.port->tx_tcp_cksum_offloaded();
   const size_t len =
       tcp::frame_from_segment(std::span<uint8_t>(p, need), seg, tpl_, mac ? *mac : reply_mac_, 0, !ip_off, !tcp_off);
   if (len == 0) {
@@ -244,19 +246,7 @@ void Worker::emit(const tcp::SegmentOut& seg) {
     return;
   }
   if (len < need) std::fill(p + len, p + need, 0);  // Ethernet padding
-  if (ip_off || tcp_off) {
-    m->l2_len = sizeof(rte_ether_hdr);
-    m->l3_len = sizeof(rte_ipv4_hdr);
-    m->ol_flags |= RTE_MBUF_F_TX_IPV4;
-    if (ip_off) m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
-    if (tcp_off) {
-      m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
-      const uint16_t tcp_len = static_cast<uint16_t>(len - 14 - 20);
-      const uint16_t ph = wire::tcp_pseudo_header_checksum(seg.tuple.local_ip, seg.tuple.remote_ip, tcp_len);
-      p[14 + 20 + 16] = static_cast<uint8_t>(ph >> 8);
-      p[14 + 20 + 17] = static_cast<uint8_t>(ph);
-    }
-  }
+  if (ip_off || tcp_off) mark_tcp_tx_offload(m, p, len, ip_off, tcp_off);
   tx(m);
 }
 

@@ -180,6 +180,10 @@ class Worker final : public tcp::TxSink {
   bool resolve(uint32_t ip, uint32_t from_ip);
   // A neighbour given by configuration (no ARP for it).
   void set_neighbour(uint32_t ip, const std::array<uint8_t, 6>& mac) { learn(ip, mac); }
+  // IPv6 (worker_ipv6.cpp): whether the next hop for `ip` is known; if not,
+  // asks with a Neighbor Solicitation from `from` (at most one per call).
+  bool resolve6(const wire::Ipv6Addr& ip, const wire::Ipv6Addr& from);
+  void set_neighbour6(const wire::Ipv6Addr& ip, const std::array<uint8_t, 6>& mac) { learn6(ip, mac); }
 
  private:
   void handle(rte_mbuf* m, tcp::Instant now);

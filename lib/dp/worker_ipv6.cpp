@@ -30,6 +30,27 @@ bool Worker::ours6(const wire::Ipv6Addr& a) const {
   return std::any_of(addrs6_.begin(), addrs6_.end(), [&a](const Address& x) { return x.ip6 == a; });
 }
 
+// Address resolution (RFC 4861 §7.2.2), as resolve() does with ARP: an NS
+// for `ip` to its solicited-node group, from `from` with our link-layer
+// address; the NA that answers fills the table (handle_nd).
+bool Worker::resolve6(const wire::Ipv6Addr& ip, const wire::Ipv6Addr& from) {
+  if (neighbour6(ip) != nullptr) return true;
+  rte_mbuf* m = rte_pktmbuf_alloc(s_.pool);
+  if (m == nullptr) {
+    ++ctr_.drop_no_mbuf;
+    return false;
+  }
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, wire::kNdFrameLen));
+  if (p == nullptr ||
+      wire::build_neighbor_solicit(std::span<uint8_t>(p, wire::kNdFrameLen), s_.port->mac, from, ip) == 0) {
+    ++ctr_.drop_frame_too_big;
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  tx(m);
+  return false;
+}
+
 // A source never answered, not even with RST: unspecified (RFC 4291
 // §2.5.2: never a source of TCP), loopback (§2.5.3: never leaves a host),
 // multicast (§2.7: never a source), one of ours (source equal to the

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Conformance runner: synmill on net_tap, scapy as the peer.
 
-    test/conformance/run.sh BUILD [-k SUBSTRING ...]
+    test/conformance/run.sh BUILD [-k SUBSTRING ...] [--family 6]
 
 Outside (root namespace): creates a network namespace, re-runs itself inside
 it (`ip netns exec NS`), then removes the namespace and stops by PID any
@@ -10,6 +10,11 @@ taps appear in the namespace, the kernel side without an address), plays the
 peer with scapy and checks replies on the wire, /synmill/state and
 /synmill/stats. One line per case: PASS, FAIL, XFAIL (an expected deviation,
 with its citation) or PENDING; then a summary. Exit 1 if any case failed.
+
+--family 6 runs the same table over IPv6 (peer.py: synmill dual stack with
+2001:2::2/64 and 198.18.0.2/24, the peer 2001:2::1, Neighbor Discovery in
+place of ARP); the differential suite too, against Linux over IPv6 (linux_peer.py
+gives the Linux namespace 2001:2::2/64 beside 198.18.0.2/24).
 """
 import argparse
 import os
@@ -41,15 +46,18 @@ def outside(args):
             subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w",
                             f"net.ipv6.conf.{key}.disable_ipv6=1"], check=False)
         subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
-        env = dict(os.environ, SYNMILL_CONF_PIDFILE=pidfile, SYNMILL_CONF_LOGDIR=logdir)
+        env = dict(os.environ, SYNMILL_CONF_PIDFILE=pidfile, SYNMILL_CONF_LOGDIR=logdir,
+                   SYNMILL_CONF_FAMILY=str(args.family))
         if not args.no_diff:
             sys.path.insert(0, HERE)
+            os.environ["SYNMILL_CONF_FAMILY"] = str(args.family)  # read by peer.py at import
             import linux_peer  # noqa: E402
             linux_peer.setup_namespace(ns, linux_ns, veth, veth_peer)
             env.update(SYNMILL_CONF_LINUX_NS=linux_ns, SYNMILL_CONF_LINUX_VETH=veth,
                        SYNMILL_CONF_LINUX_VETH_PEER=veth_peer)
         cmd = ["ip", "netns", "exec", ns, PYTHON, os.path.abspath(__file__), "--inside", "--build", args.build,
-               "--random", str(args.random), "--random-len", str(args.random_len), "--seed", str(args.seed)]
+               "--random", str(args.random), "--random-len", str(args.random_len), "--seed", str(args.seed),
+               "--family", str(args.family)]
         for k in args.k or []:
             cmd += ["-k", k]
         for flag in ("no_diff", "diff_only"):
@@ -136,7 +144,16 @@ def inside(args):
     if args.diff_only:
         groups = []
     for tag, listen, extra, runs in groups:
-        with peer.Synmill(binary, tag, listen, extra, logdir) as sm:
+        sm = peer.Synmill(binary, tag, listen, extra, logdir)
+        try:
+            sm.start()
+        except BaseException as e:
+            sm.stop()
+            if not isinstance(e, RuntimeError):
+                raise
+            report(f"synmill {tag}", "FAIL", f"did not start: {e}")  # the other groups still run
+            continue
+        try:
             for fn in runs:
                 try:
                     fn(sm, report, next_port, only)
@@ -146,6 +163,8 @@ def inside(args):
                     report(f"{fn.__module__}.{fn.__name__}", "FAIL", f"aborted: {e!r}")
             if sm.proc.poll() is not None:
                 report(f"synmill {tag}", "FAIL", f"synmill died (rc {sm.proc.returncode}); log {sm.log}")
+        finally:
+            sm.stop()
     t1 = time.monotonic()
     diff_line = ""
     if not args.no_diff:
@@ -160,7 +179,8 @@ def inside(args):
     n = {s: sum(1 for _, st in results if st == s) for s in ("PASS", "FAIL", "XFAIL", "PENDING")}
     if diff_line:
         print(diff_line)
-    print(f"conformance: {n['PASS']} passed, {n['FAIL']} failed, {n['XFAIL']} expected deviations, "
+    fam = " (IPv6)" if args.family == 6 else ""
+    print(f"conformance{fam}: {n['PASS']} passed, {n['FAIL']} failed, {n['XFAIL']} expected deviations, "
           f"{n['PENDING']} pending ({time.monotonic() - t0:.0f} s)")
     return 1 if n["FAIL"] else 0
 
@@ -177,6 +197,8 @@ def main():
     ap.add_argument("--random", type=int, default=40, help="random sequences in the differential suite")
     ap.add_argument("--random-len", type=int, default=5, help="longest random sequence (segments)")
     ap.add_argument("--seed", type=int, default=1121, help="seed of the random mode and the ISNs")
+    ap.add_argument("--family", type=int, choices=(4, 6), default=4,
+                    help="address family of the table (6: IPv6 peer, dual-stack synmill and Linux)")
     args = ap.parse_args()
     if args.timeout is None:
         args.timeout = 600 + 8 * max(0, args.random - 40)

@@ -9,6 +9,10 @@ prints them ("<A seq=1 ack=1>", "<R seq=5>", ...); state as the stacks name it.
 """
 import re
 
+from peer import MSS  # 1460 over IPv4, 1440 over IPv6: segment sizes in the predicates follow it
+
+SEG_TS = MSS - 12  # a full segment with timestamps
+
 
 def last(outcome):
     """The replies of the last step."""
@@ -74,7 +78,7 @@ def dupthresh_vs_rack(sm, lx):
     d1, d2, d3 = "dup 1, SACK [S,2S)", "dup 2, SACK [S,3S)", "dup 3, SACK [S,4S)"
     rtx = step(sm, d3)
     return (sm[1] == lx[1] and rtx != () and rtx == step(lx, d1) and
-            all(re.match(r"<A seq=1 ack=1 len=1448 ", r) for r in rtx) and
+            all(re.match(rf"<A seq=1 ack=1 len={SEG_TS} ", r) for r in rtx) and
             step(sm, d1) == step(sm, d2) == step(lx, d2) == step(lx, d3) == () and
             step(sm, "after an RTO") == step(lx, "after an RTO"))
 
@@ -88,26 +92,26 @@ def rto_fin_beyond_cwnd(sm, lx):
 
 def frto(sm, lx):
     """send shrinking window: the RTO resends from SND.UNA into the 500-byte window (synmill 500 bytes,
-    Linux the 460 left of its first segment); on the ACK of 1500 synmill goes back to SND.UNA, Linux
-    (F-RTO) sends new data."""
+    Linux the MSS - 1000 left of its first segment: 460 over IPv4, 440 over IPv6); on the ACK of 1500
+    synmill goes back to SND.UNA, Linux (F-RTO) sends new data after its first two segments."""
     f, a, r, n = ("first flight into 4000", "ACK 1000, window 500 (right edge moves left)",
                   "RTO with the shrunk window", "ACK 1500, window 8192")
     rs, rl, ns, nl = step(sm, r), step(lx, r), step(sm, n), step(lx, n)
     return (sm[1] == lx[1] and step(sm, f) == step(lx, f) and step(sm, a) == step(lx, a) and
             len(rs) == len(rl) == 1 and rs[0].startswith("<A seq=1001 ack=1 len=500 ") and
-            rl[0].startswith("<A seq=1001 ack=1 len=460 ") and ns != () and nl != () and
-            ns[0].startswith("<A seq=1501 ack=1 ") and re.match(r"<F?A seq=2921 ack=1 ", nl[0]) is not None)
+            rl[0].startswith(f"<A seq=1001 ack=1 len={MSS - 1000} ") and ns != () and nl != () and
+            ns[0].startswith("<A seq=1501 ack=1 ") and re.match(rf"<F?A seq={2 * MSS + 1} ack=1 ", nl[0]) is not None)
 
 
 def repacketized(sm, lx):
     """Same replies but for the length (and so the bytes) of retransmissions that start at the same
-    SEQ and differ by less than one segment (1448 bytes)."""
+    SEQ and differ by less than one segment (MSS - 12 bytes: 1448 over IPv4, 1428 over IPv6)."""
     if strip(sm, r" len=\d+ data=.*?#[0-9a-f]{4}") != strip(lx, r" len=\d+ data=.*?#[0-9a-f]{4}"):
         return False
     for (_, a), (_, b) in zip(sm[0], lx[0]):
         for x, y in zip(a, b):
             lx_, ly = re.search(r" len=(\d+)", x), re.search(r" len=(\d+)", y)
-            if lx_ and ly and abs(int(lx_.group(1)) - int(ly.group(1))) >= 1448:
+            if lx_ and ly and abs(int(lx_.group(1)) - int(ly.group(1))) >= SEG_TS:
                 return False
     return True
 

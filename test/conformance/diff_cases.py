@@ -20,7 +20,7 @@ Families (case id prefix):
 import random
 
 from diff import Case, Collect, Wait, connect, probe, settle
-from peer import M32
+from peer import M32, MSS
 
 # One listener set for both stacks (synmill --listen and kernel_apps --listen).
 APPS = {"echo": 7, "discard": 9, "hold": 7000, "sink": 7001, "send:0": 8001, "send:4096": 8002, "http": 80}
@@ -401,7 +401,7 @@ def sack_case(blocks_then):
     return fn
 
 
-S = 1448   # their segment size with timestamps (MSS 1460 - 12)
+S = MSS - 12   # their segment size with timestamps (1448 over IPv4, 1428 over IPv6)
 SACK_FAMILIES = [
     ("sack block beyond SND.NXT", [("ACK 0, SACK [9000,9500)", 0, [(9000, 9500)])]),
     ("sack block below SND.UNA", [("ACK 2S", 2 * S, []), ("ACK 2S, SACK [0,S)", 2 * S, [(0, S)])]),

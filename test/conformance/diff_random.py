@@ -17,7 +17,7 @@ import random
 
 import diff
 from diff import Case, Collect, connect
-from peer import M32
+from peer import M32, MSS
 
 APPS = ["echo", "discard", "hold", "send:0"]
 FLAGS = ["A", "A", "PA", "PA", "FA", "R", "RA", "S", "SA", "SF", "F", "", "UA", "FPA", "RPA"]
@@ -63,9 +63,9 @@ def make_fn(specs):
                 tsv = {"ts": c.tsval, "old": c.tsval - 100000, "none": None}[s["tsk"]]
                 opts = [] if tsv is None else [("Timestamp", (tsv & M32, c.their_ts if "A" in s["flags"] else 0))]
                 if "S" in s["flags"]:
-                    opts = [("MSS", 1460)] + opts
+                    opts = [("MSS", MSS)] + opts
             elif not c.ts and "S" in s["flags"]:
-                opts = [("MSS", 1460)]
+                opts = [("MSS", MSS)]
             payload = bytes((s["byte"] + j) & 0xFF for j in range(s["len"]))
             kw = {"urgptr": s["len"]} if "U" in s["flags"] else {}
             yield from diff.probe(c, f"#{i} {spec_str(s)}", s["flags"], seq=seq, ack=ack, payload=payload,

@@ -18,7 +18,7 @@ import diff
 import diff_cases as dc
 import diff_random
 from linux_peer import Linux
-from peer import PEER_IP, Synmill
+from peer import PEER_IP, Synmill, endpoint
 
 
 def big_rcvbuf(net):
@@ -134,10 +134,10 @@ def run_groups(binary, logdir, report, next_port, only, random_n, random_len, se
     # Group 2: SYN-SENT, both stacks open 16 connections toward the peer.
     ss_cases = [k for k in dc.syn_sent_cases(rng) if want(k.cid)]
     if ss_cases:
-        args = ["--connect", f"{PEER_IP}:{dc.SYN_SENT_PORT}x{len(dc.SS_CASES)}", "--rcv-wnd", "8192",
+        args = ["--connect", f"{endpoint(PEER_IP, dc.SYN_SENT_PORT)}x{len(dc.SS_CASES)}", "--rcv-wnd", "8192",
                 "--rto-initial", "20000", "--rto-min", "20000", "--syn-retries", "2"]
         with Synmill(binary, "DY", "7:echo", args, logdir) as sm, \
-                Linux("DY", "7:echo", connect=f"{PEER_IP}:{dc.SYN_SENT_PORT}x{len(dc.SS_CASES)}",
+                Linux("DY", "7:echo", connect=f"{endpoint(PEER_IP, dc.SYN_SENT_PORT)}x{len(dc.SS_CASES)}",
                       logdir=logdir) as lx:
             big_rcvbuf(lx.net)
             sides = {"synmill": (SynmillSide(sm), None), "linux": (lx, None)}

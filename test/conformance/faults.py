@@ -16,7 +16,7 @@ checked on the wire (and in /synmill/state, /synmill/stats):
 """
 import time
 
-from peer import Conn, describe, fl, seg_len, wait_for
+from peer import MSS, Conn, describe, fl, seg_len, wait_for
 
 M32 = (1 << 32) - 1
 PORT_ECHO, PORT_DISCARD, PORT_HTTP = 7, 9, 80
@@ -26,7 +26,7 @@ LISTEN_ARGS = f"{PORT_ECHO}:echo,{PORT_DISCARD}:discard,{PORT_HTTP}:http,{PORT_S
 EXTRA_ARGS = ["--rcv-wnd", "8192", "--rto-initial", "300", "--rto-min", "300", "--rto-max", "2000"]
 
 
-def open_conn(net, next_port, dport, ts=False, window=8192, mss=1460):
+def open_conn(net, next_port, dport, ts=False, window=8192, mss=MSS):
     c = Conn(net, next_port(), dport, 0x0B000000 + next_port() * 7, ts=ts)
     opts = None if ts else [("MSS", mss)]
     c.send("S", window=window, options=opts)

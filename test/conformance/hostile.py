@@ -2,10 +2,14 @@
 and checks what synmill sent back (on the wire) and which counters moved
 (/synmill/stats). Cookie cases run on a synmill with --syncookies always.
 """
+import socket
 import struct
 import time
 
-from peer import IP, PEER_IP, SYNMILL_IP, Conn, Raw, describe, fl, raw, wait_for
+from peer import (FAMILY, IP, MSS, PEER_IP, SYNMILL_IP, SYNMILL_IP4, SYNMILL_MSS, TCP, Conn, IPv6, Raw, describe,
+                  fl, raw, solicited_node, wait_for)
+from scapy.layers.inet6 import (HBHOptUnknown, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,  # noqa: E402
+                                IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN)
 
 PORT_ECHO, PORT_SEND = 7, 8002        # on the state-table synmill (states.LISTEN_ARGS)
 PORT_HOLD, PORT_SEND0 = 7000, 8001
@@ -24,8 +28,8 @@ def csum(data):
     return (~s) & 0xFFFF
 
 
-def ip4(a):
-    return bytes(int(x) for x in a.split("."))
+def addr_bytes(a):
+    return socket.inet_pton(socket.AF_INET6 if ":" in a else socket.AF_INET, a)
 
 
 def tcp_bytes(sport, dport, seq, ack, flags, window=8192, opts=b"", payload=b"", dataofs=None,
@@ -40,16 +44,31 @@ def tcp_bytes(sport, dport, seq, ack, flags, window=8192, opts=b"", payload=b"",
     hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, off << 4, bits,
                       window, 0, 0) + opts
     seg = hdr + payload
-    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(seg))
+    if ":" in src:  # RFC 8200 §8.1: source, destination, upper-layer length (32 bits), 3 zero bytes, next header
+        pseudo = addr_bytes(src) + addr_bytes(dst) + struct.pack("!I3xB", len(seg), 6)
+    else:
+        pseudo = addr_bytes(src) + addr_bytes(dst) + struct.pack("!BBH", 0, 6, len(seg))
     c = csum(pseudo + seg)
     if bad_csum:
         c ^= 0x5555
     return seg[:16] + struct.pack("!H", c) + seg[18:]
 
 
-def frame(net, seg, src=PEER_IP, dst=SYNMILL_IP, ttl=64, src_mac=None, dst_mac=None, **ipkw):
-    return raw(net.eth(src_mac=src_mac or "02:00:c6:12:00:01", dst_mac=dst_mac) /
-               IP(src=src, dst=dst, ttl=ttl, proto=6, **ipkw) / Raw(seg))
+def frame(net, seg, src=PEER_IP, dst=SYNMILL_IP, ttl=64, src_mac=None, dst_mac=None, ext=(), **ipkw):
+    """Ethernet / IP or IPv6 (this run's family) / `seg`. IPv6 only: `ext`, extension headers
+    before the segment (the last one's nh is set to TCP here)."""
+    if FAMILY == 6:
+        l3 = IPv6(src=src, dst=dst, hlim=ttl, **ipkw)
+        if not ext:
+            l3.nh = 6
+        for i, h in enumerate(ext):
+            h = h.copy()
+            if i == len(ext) - 1:
+                h.nh = 6
+            l3 = l3 / h
+    else:
+        l3 = IP(src=src, dst=dst, ttl=ttl, proto=6, **ipkw)
+    return raw(net.eth(src_mac=src_mac or "02:00:c6:12:00:01", dst_mac=dst_mac) / l3 / Raw(seg))
 
 
 def delta(after, before, key):
@@ -104,7 +123,7 @@ class Ctx:
 
     def established(self, dport, opts=None, window=8192):
         c = Conn(self.net, self.next_port(), dport, 0x01000000 + self.next_port())
-        c.send("S", window=window, options=opts if opts is not None else [("MSS", 1460)])
+        c.send("S", window=window, options=opts if opts is not None else [("MSS", MSS)])
         c.snd_nxt += 1
         if wait_for(self.net, [c], lambda x: x.their_iss is not None):
             raise AssertionError(f"no SYN-ACK on port {dport}")
@@ -122,18 +141,145 @@ def syn_ack_to(seq):
     return check
 
 
+def group_mac(ip6):
+    """RFC 2464 §7: 33:33 and the group's low 32 bits."""
+    return "33:33:" + ":".join(f"{b:02x}" for b in addr_bytes(ip6)[12:])
+
+
+def reply_frames(net, port):
+    """synmill's frames (Ether) to `port` seen so far."""
+    return [e for e in net.frames if IPv6 in e and TCP in e and e[TCP].dport == port]
+
+
+def ip6_layer(x, syn_seg, seq):
+    """The IPv6 counterparts of the IPv4 header cases (RFC 8200): no header
+    checksum, a payload length, fragments in a fragment header, extension
+    headers in place of IPv4 options, a hop limit in place of the TTL."""
+    net, next_port = x.net, x.next_port
+
+    def reset(p):
+        net.send(frame(net, tcp_bytes(p, PORT_HOLD, seq + 1, 0, "R")))
+
+    def synack_plain(p):
+        """The SYN-ACK, and its IPv6 header followed by TCP directly (no extension header echoed)."""
+        def check(segs):
+            why = syn_ack_to(seq)(segs)
+            if why:
+                return why
+            nh = [e[IPv6].nh for e in reply_frames(net, p)]
+            return "" if nh and all(h == 6 for h in nh) else f"reply next headers {nh}, expected [6]"
+        return check
+
+    p = next_port()
+    full = frame(net, syn_seg(p))
+    x.case("hostile truncated IPv6 header (frame ends inside it)", [full[:14 + 20]], p, None,
+           {"drop_parse_error": 1})
+    p = next_port()
+    x.case("hostile IPv6 payload length beyond the frame", [frame(net, syn_seg(p), plen=200)], p, None,
+           {"drop_parse_error": 1, "syn_in": 0})
+    p = next_port()
+    x.case("hostile IPv6 fragment header (M set): dropped, not reassembled",
+           [frame(net, syn_seg(p), ext=[IPv6ExtHdrFragment(m=1, id=7)])], p, None,
+           {"drop_ip_fragment": 1, "syn_in": 0})
+    p = next_port()
+    x.case("hostile IPv6 fragment header (offset 8, last)",
+           [frame(net, syn_seg(p), ext=[IPv6ExtHdrFragment(offset=1, m=0, id=8)])], p, None,
+           {"drop_ip_fragment": 1, "syn_in": 0})
+    p = next_port()
+    x.case("hostile IPv6 atomic fragment (offset 0, M clear): processed alone (RFC 8200 §4.5, RFC 6946 §4)",
+           [frame(net, syn_seg(p), ext=[IPv6ExtHdrFragment(offset=0, m=0, id=9)])], p, synack_plain(p),
+           {"syn_in": 1, "drop_ip_fragment": 0})
+    reset(p)
+    for hlim in (0, 1):
+        p = next_port()
+        x.case(f"hostile hop limit {hlim}: accepted (RFC 8200 §3: it bounds forwarding)",
+               [frame(net, syn_seg(p), ttl=hlim)], p, syn_ack_to(seq), {"syn_in": 1})
+        reset(p)
+    p = next_port()
+    pad = PadN(optdata=b"\0" * 4)
+    x.case("hostile hop-by-hop and destination options (PadN) on a SYN: accepted, the reply has none "
+           "(RFC 8200 §4.3, §4.6)", [frame(net, syn_seg(p), ext=[IPv6ExtHdrHopByHop(options=[pad]),
+                                                                 IPv6ExtHdrDestOpt(options=[pad])])],
+           p, synack_plain(p), {"syn_in": 1})
+    reset(p)
+    p = next_port()
+    x.case("hostile unknown destination option, action 00: skipped, accepted (RFC 8200 §4.2)",
+           [frame(net, syn_seg(p), ext=[IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x1E, optdata=b"\0" * 4)])])],
+           p, synack_plain(p), {"syn_in": 1})
+    reset(p)
+    p = next_port()
+    x.case("hostile unknown destination option, action 10: discarded (RFC 8200 §4.2; the ICMPv6 Parameter "
+           "Problem it asks for is not sent, as no ICMP error is)",
+           [frame(net, syn_seg(p), ext=[IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x9E, optdata=b"\0" * 4)])])],
+           p, None, {"drop_parse_error": 1, "syn_in": 0})
+    p = next_port()
+    x.case("hostile routing header, segments left 0: ignored, accepted (RFC 8200 §4.4)",
+           [frame(net, syn_seg(p), ext=[IPv6ExtHdrRouting(type=0, segleft=0, addresses=[])])], p, synack_plain(p),
+           {"syn_in": 1})
+    reset(p)
+    p = next_port()
+    x.case("hostile routing header, segments left 1: discarded, not the final destination (RFC 8200 §4.4, "
+           "RFC 5095 §3; no ICMPv6 Parameter Problem)",
+           [frame(net, syn_seg(p), ext=[IPv6ExtHdrRouting(type=0, segleft=1, addresses=["2001:2::99"])])], p, None,
+           {"drop_parse_error": 1, "syn_in": 0})
+    p = next_port()
+    x.case("hostile hop-by-hop header after a destination options header: discarded (RFC 8200 §4.1)",
+           [frame(net, syn_seg(p), ext=[IPv6ExtHdrDestOpt(options=[pad]), IPv6ExtHdrHopByHop(options=[pad])])],
+           p, None, {"drop_parse_error": 1, "syn_in": 0})
+    net.frames.clear()
+
+
+def ip6_addresses(x, syn_seg, seq):
+    """Addresses synmill must not answer over IPv6: not ours (RFC 4291 §2.6.1 subnet-router anycast,
+    §2.7 multicast groups, §2.5.5.2 IPv4-mapped), and sources that are no unicast sender (§2.7
+    multicast, §2.5.2 unspecified, §2.5.3 loopback, §2.5.5.2 IPv4-mapped, ours)."""
+    net, next_port = x.net, x.next_port
+    p = next_port()
+    x.case("hostile wrong destination address 2001:2::99",
+           [frame(net, syn_seg(p, dst="2001:2::99"), dst="2001:2::99")], p, None, {"drop_not_for_us": 1, "syn_in": 0})
+    p = next_port()
+    x.case("hostile broadcast destination MAC", [frame(net, syn_seg(p), dst_mac="ff:ff:ff:ff:ff:ff")], p, None,
+           {"drop_not_for_us": 1, "syn_in": 0})
+    sn, sn_mac = solicited_node(SYNMILL_IP)
+    for name, dst, mac in (("all-nodes ff02::1", "ff02::1", group_mac("ff02::1")),
+                           (f"our solicited-node group {sn}", sn, sn_mac),
+                           ("subnet-router anycast 2001:2::", "2001:2::", None),
+                           (f"IPv4-mapped ::ffff:{SYNMILL_IP4}", f"::ffff:{SYNMILL_IP4}", None)):
+        p = next_port()
+        x.case(f"hostile destination {name}", [frame(net, syn_seg(p, dst=dst), dst=dst, dst_mac=mac)], p, None,
+               {"drop_not_for_us": 1, "syn_in": 0})
+    for name, src in (("multicast ff02::9", "ff02::9"), ("unspecified (::)", "::"), ("loopback (::1)", "::1"),
+                      ("IPv4-mapped ::ffff:198.18.0.1", "::ffff:198.18.0.1")):
+        for flags in ("S", "A"):
+            p = next_port()
+            seg = tcp_bytes(p, PORT_HOLD, seq, 5, flags, opts=struct.pack("!BBH", 2, 4, MSS) if flags == "S" else b"",
+                            src=src)
+            x.case(f"hostile source {name} ({flags}): never answered", [frame(net, seg, src=src)], p, None,
+                   {"drop_bad_source": 1, "rst_out": 0, "syn_in": 0})
+    p = next_port()
+    x.case("hostile multicast source MAC: never answered", [frame(net, syn_seg(p), src_mac="33:33:00:00:00:01")],
+           p, None, {"drop_bad_source": 1, "syn_in": 0})
+    for flags in ("S", "A", "R"):
+        p = next_port()
+        seg = tcp_bytes(p, PORT_HOLD, seq, 5, flags, src=SYNMILL_IP)
+        x.case(f"hostile source = destination ({flags}): never answered, no RST",
+               [frame(net, seg, src=SYNMILL_IP)], p, None, {"rst_out": 0, "syn_in": 0, "drop_bad_source": 1})
+        net.frames.clear()
+
+
 def run_plain(sm, report, next_port, only):
     x = Ctx(sm, report, next_port, only)
     net = x.net
     SEQ = 0x11111111
 
     def syn_seg(port, **kw):
-        return tcp_bytes(port, PORT_HOLD, SEQ, 0, "S", opts=kw.pop("opts", b"\x02\x04\x05\xb4"), **kw)
+        return tcp_bytes(port, PORT_HOLD, SEQ, 0, "S", opts=kw.pop("opts", struct.pack("!BBH", 2, 4, MSS)), **kw)
 
     # ---- checksums, header and option lengths: silent drops with a counter
-    p = next_port()
-    x.case("hostile bad IP checksum", [frame(net, syn_seg(p), chksum=0x1234)], p, None,
-           {"drop_bad_ip_checksum": 1, "syn_in": 0})
+    if FAMILY == 4:  # IPv6 has no header checksum (RFC 8200 §3); the TCP checksum covers its addresses
+        p = next_port()
+        x.case("hostile bad IP checksum", [frame(net, syn_seg(p), chksum=0x1234)], p, None,
+               {"drop_bad_ip_checksum": 1, "syn_in": 0})
     p = next_port()
     x.case("hostile bad TCP checksum", [frame(net, syn_seg(p, bad_csum=True))], p, None,
            {"drop_bad_tcp_checksum": 1, "syn_in": 0})
@@ -154,24 +300,27 @@ def run_plain(sm, report, next_port, only):
            {"drop_parse_error": 1, "syn_in": 0})
 
     # ---- IP layer
-    p = next_port()
-    full = frame(net, syn_seg(p))
-    x.case("hostile truncated IP header (frame ends inside it)", [full[:14 + 12]], p, None,
-           {"drop_parse_error": 1})
-    p = next_port()
-    x.case("hostile IP total length beyond the frame", [frame(net, syn_seg(p), len=200)], p, None,
-           {"drop_parse_error": 1, "syn_in": 0})
-    p = next_port()
-    x.case("hostile IP fragment (MF set): dropped, not reassembled", [frame(net, syn_seg(p), flags="MF")], p,
-           None, {"drop_ip_fragment": 1, "syn_in": 0})
-    p = next_port()
-    x.case("hostile IP fragment (offset 8, last)", [frame(net, syn_seg(p), frag=1)], p, None,
-           {"drop_ip_fragment": 1, "syn_in": 0})
-    for ttl in (0, 1):
+    if FAMILY == 4:
         p = next_port()
-        x.case(f"hostile TTL {ttl}: accepted", [frame(net, syn_seg(p), ttl=ttl)], p, syn_ack_to(SEQ),
-               {"syn_in": 1})
-        net.send(frame(net, tcp_bytes(p, PORT_HOLD, SEQ + 1, 0, "R")))
+        full = frame(net, syn_seg(p))
+        x.case("hostile truncated IP header (frame ends inside it)", [full[:14 + 12]], p, None,
+               {"drop_parse_error": 1})
+        p = next_port()
+        x.case("hostile IP total length beyond the frame", [frame(net, syn_seg(p), len=200)], p, None,
+               {"drop_parse_error": 1, "syn_in": 0})
+        p = next_port()
+        x.case("hostile IP fragment (MF set): dropped, not reassembled", [frame(net, syn_seg(p), flags="MF")], p,
+               None, {"drop_ip_fragment": 1, "syn_in": 0})
+        p = next_port()
+        x.case("hostile IP fragment (offset 8, last)", [frame(net, syn_seg(p), frag=1)], p, None,
+               {"drop_ip_fragment": 1, "syn_in": 0})
+        for ttl in (0, 1):
+            p = next_port()
+            x.case(f"hostile TTL {ttl}: accepted", [frame(net, syn_seg(p), ttl=ttl)], p, syn_ack_to(SEQ),
+                   {"syn_in": 1})
+            net.send(frame(net, tcp_bytes(p, PORT_HOLD, SEQ + 1, 0, "R")))
+    else:
+        ip6_layer(x, syn_seg, SEQ)
     p = next_port()
     x.case("hostile Ethernet padding after a SYN (60-byte frame)", [frame(net, syn_seg(p)) + b"\0" * 6], p,
            syn_ack_to(SEQ), {"syn_in": 1, "drop_parse_error": 0})
@@ -195,34 +344,37 @@ def run_plain(sm, report, next_port, only):
         c.send("R", seq=c.snd_nxt)
 
     # ---- addresses
-    p = next_port()
-    x.case("hostile wrong destination address", [frame(net, syn_seg(p, dst="198.18.0.99"), dst="198.18.0.99")],
-           p, None, {"drop_not_for_us": 1, "syn_in": 0})
-    p = next_port()
-    x.case("hostile broadcast destination MAC", [frame(net, syn_seg(p), dst_mac="ff:ff:ff:ff:ff:ff")], p, None,
-           {"drop_not_for_us": 1, "syn_in": 0})
-    for name, dst in (("broadcast 255.255.255.255", "255.255.255.255"), ("multicast 224.0.0.1", "224.0.0.1"),
-                      ("directed broadcast 198.18.0.255", "198.18.0.255")):
+    if FAMILY == 4:
         p = next_port()
-        x.case(f"hostile destination {name}", [frame(net, syn_seg(p, dst=dst), dst=dst)], p, None,
+        x.case("hostile wrong destination address", [frame(net, syn_seg(p, dst="198.18.0.99"), dst="198.18.0.99")],
+               p, None, {"drop_not_for_us": 1, "syn_in": 0})
+        p = next_port()
+        x.case("hostile broadcast destination MAC", [frame(net, syn_seg(p), dst_mac="ff:ff:ff:ff:ff:ff")], p, None,
                {"drop_not_for_us": 1, "syn_in": 0})
-    for name, src in (("broadcast 255.255.255.255", "255.255.255.255"), ("multicast 224.0.0.9", "224.0.0.9"),
-                      ("directed broadcast 198.18.0.255", "198.18.0.255"), ("0.0.0.0", "0.0.0.0")):
-        for flags in ("S", "A"):
+        for name, dst in (("broadcast 255.255.255.255", "255.255.255.255"), ("multicast 224.0.0.1", "224.0.0.1"),
+                          ("directed broadcast 198.18.0.255", "198.18.0.255")):
             p = next_port()
-            seg = tcp_bytes(p, PORT_HOLD, SEQ, 5, flags, opts=b"\x02\x04\x05\xb4" if flags == "S" else b"", src=src)
-            x.case(f"hostile source {name} ({flags}): never answered", [frame(net, seg, src=src)], p, None,
-                   {"drop_bad_source": 1, "rst_out": 0, "syn_in": 0})
-    p = next_port()
-    x.case("hostile multicast source MAC: never answered", [frame(net, syn_seg(p), src_mac="01:00:5e:00:00:01")],
-           p, None, {"drop_bad_source": 1, "syn_in": 0})
-    for flags in ("S", "A", "R"):
+            x.case(f"hostile destination {name}", [frame(net, syn_seg(p, dst=dst), dst=dst)], p, None,
+                   {"drop_not_for_us": 1, "syn_in": 0})
+        for name, src in (("broadcast 255.255.255.255", "255.255.255.255"), ("multicast 224.0.0.9", "224.0.0.9"),
+                          ("directed broadcast 198.18.0.255", "198.18.0.255"), ("0.0.0.0", "0.0.0.0")):
+            for flags in ("S", "A"):
+                p = next_port()
+                seg = tcp_bytes(p, PORT_HOLD, SEQ, 5, flags, opts=b"\x02\x04\x05\xb4" if flags == "S" else b"", src=src)
+                x.case(f"hostile source {name} ({flags}): never answered", [frame(net, seg, src=src)], p, None,
+                       {"drop_bad_source": 1, "rst_out": 0, "syn_in": 0})
         p = next_port()
-        seg = tcp_bytes(p, PORT_HOLD, SEQ, 5, flags, src=SYNMILL_IP)
-        # synmill's own address as the source: the reply would go to itself.
-        x.case(f"hostile source = destination ({flags}): never answered, no RST",
-               [frame(net, seg, src=SYNMILL_IP)], p, None, {"rst_out": 0, "syn_in": 0, "drop_bad_source": 1})
-        net.frames.clear()
+        x.case("hostile multicast source MAC: never answered", [frame(net, syn_seg(p), src_mac="01:00:5e:00:00:01")],
+               p, None, {"drop_bad_source": 1, "syn_in": 0})
+        for flags in ("S", "A", "R"):
+            p = next_port()
+            seg = tcp_bytes(p, PORT_HOLD, SEQ, 5, flags, src=SYNMILL_IP)
+            # synmill's own address as the source: the reply would go to itself.
+            x.case(f"hostile source = destination ({flags}): never answered, no RST",
+                   [frame(net, seg, src=SYNMILL_IP)], p, None, {"rst_out": 0, "syn_in": 0, "drop_bad_source": 1})
+            net.frames.clear()
+    else:
+        ip6_addresses(x, syn_seg, SEQ)
 
     # ---- TCP flags on a listener
     p = next_port()
@@ -262,7 +414,7 @@ def run_plain(sm, report, next_port, only):
         c.send("R")
     if x.selected("hostile data after close"):
         c = Conn(net, next_port(), PORT_SEND0, 0x02000000)
-        c.send("S", options=[("MSS", 1460)])
+        c.send("S", options=[("MSS", MSS)])
         c.snd_nxt += 1
         wait_for(net, [c], lambda z: z.their_iss is not None)
         c.send("A")
@@ -282,7 +434,7 @@ def run_plain(sm, report, next_port, only):
     # ---- segments that carry more than usual
     if x.selected("hostile data on the handshake's final ACK"):
         c = Conn(net, next_port(), PORT_ECHO, 0x0B000000)
-        c.send("S", options=[("MSS", 1460)])
+        c.send("S", options=[("MSS", MSS)])
         c.snd_nxt += 1
         wait_for(net, [c], lambda z: z.their_iss is not None)
         c.take()
@@ -303,15 +455,28 @@ def run_plain(sm, report, next_port, only):
                extra=lambda: "" if sm.state(c.sport, PORT_HOLD) == "LISTEN" else "connection still there")
 
     # ---- more framing
+    if FAMILY == 4:
+        p = next_port()
+        x.case("hostile IP options on a SYN (IHL 6): accepted, the reply has none",
+               [frame(net, syn_seg(p), options=b"\x01\x01\x01\x00")], p, syn_ack_to(SEQ), {"syn_in": 1})
+        net.send(frame(net, tcp_bytes(p, PORT_HOLD, SEQ + 1, 0, "R")))
     p = next_port()
-    x.case("hostile IP options on a SYN (IHL 6): accepted, the reply has none",
-           [frame(net, syn_seg(p), options=b"\x01\x01\x01\x00")], p, syn_ack_to(SEQ), {"syn_in": 1})
-    net.send(frame(net, tcp_bytes(p, PORT_HOLD, SEQ + 1, 0, "R")))
-    p = next_port()
-    vlan = raw(net.eth())[:12] + b"\x81\x00\x00\x05" + raw(net.eth())[12:14] + \
-        raw(IP(src=PEER_IP, dst=SYNMILL_IP, proto=6) / Raw(syn_seg(p)))
-    x.case("hostile VLAN-tagged frame: not IPv4 for synmill, dropped", [vlan], p, None,
+    l3 = IP(src=PEER_IP, dst=SYNMILL_IP, proto=6) if FAMILY == 4 else IPv6(src=PEER_IP, dst=SYNMILL_IP, nh=6)
+    vlan = raw(net.eth())[:12] + b"\x81\x00\x00\x05" + raw(net.eth())[12:14] + raw(l3 / Raw(syn_seg(p)))
+    x.case(f"hostile VLAN-tagged frame: not IPv{FAMILY} for synmill, dropped", [vlan], p, None,
            {"drop_non_ip": 1, "syn_in": 0})
+
+    # ---- the MSS synmill offers: MTU - 40 over IPv4, MTU - 60 over IPv6 (RFC 9293 §3.7.1, RFC 8200 §8.3)
+    p = next_port()
+
+    def offers_mss(segs):
+        mss = [o[1] for t in segs for o in t.options if isinstance(o, tuple) and o[0] == "MSS"]
+        if len(segs) != 1 or fl(segs[0]) != "SA" or mss != [SYNMILL_MSS]:
+            return f"expected one SYN-ACK with MSS {SYNMILL_MSS}, got MSS {mss}"
+        return ""
+    x.case(f"hostile SYN-ACK offers MSS {SYNMILL_MSS} (MTU 1500 - {1500 - SYNMILL_MSS})", [frame(net, syn_seg(p))], p,
+           offers_mss, {"syn_in": 1})
+    net.send(frame(net, tcp_bytes(p, PORT_HOLD, SEQ + 1, 0, "R")))
 
     # ---- RFC 5961 §7: challenge ACKs are rate limited (10 per second per connection)
     if x.selected("hostile RST flood in the window"):
@@ -351,7 +516,7 @@ def run_plain(sm, report, next_port, only):
 
     # ---- options
     if x.selected("hostile duplicate window scale"):
-        c = x.established(PORT_HOLD, opts=[("MSS", 1460), ("WScale", 3), ("WScale", 9)])
+        c = x.established(PORT_HOLD, opts=[("MSS", MSS), ("WScale", 3), ("WScale", 9)])
         c.send("A", window=1)
         net.pump(0.1)
         row = sm.conn_row(c.sport, PORT_HOLD) or {}
@@ -360,7 +525,7 @@ def run_plain(sm, report, next_port, only):
                "PASS" if got == 1 << 9 else "FAIL", f"window field 1 -> SND.WND {got}, expected {1 << 9}")
         c.send("R")
     if x.selected("hostile window scale 15"):
-        c = x.established(PORT_HOLD, opts=[("MSS", 1460), ("WScale", 15)])
+        c = x.established(PORT_HOLD, opts=[("MSS", MSS), ("WScale", 15)])
         c.send("A", window=1)
         net.pump(0.1)
         row = sm.conn_row(c.sport, PORT_HOLD) or {}
@@ -369,7 +534,7 @@ def run_plain(sm, report, next_port, only):
                "PASS" if got == 1 << 14 else "FAIL", f"window field 1 -> SND.WND {got}, expected {1 << 14}")
         c.send("R")
     for name, opts, want_max in (("MSS 0", [("MSS", 0)], 64), ("MSS 1", [("MSS", 1)], 64),
-                                 ("MSS 65535", [("MSS", 65535)], 1460),
+                                 ("MSS 65535", [("MSS", 65535)], SYNMILL_MSS),
                                  ("duplicate MSS 536 then 1000 (the last wins)", [("MSS", 536), ("MSS", 1000)], 1000)):
         cid = f"hostile {name}: segments of at most {want_max} bytes"
         if not x.selected(cid):
@@ -385,7 +550,7 @@ def run_plain(sm, report, next_port, only):
         ok = bool(sizes) and max(sizes) == want_max
         report(cid, "PASS" if ok else "FAIL",
                f"payload sizes {sorted(set(sizes))} ({sum(sizes)} bytes), expected max {want_max} "
-               "(peer MSS floored at 64, capped by our 1460)")
+               f"(peer MSS floored at 64, capped by our {SYNMILL_MSS})")
         c.send("R", seq=c.snd_nxt)
     net.pump(0.1)
     net.by_port.clear()
@@ -397,7 +562,7 @@ def run_cookies(sm, report, next_port, only):
 
     def cookie_for(port, iss):
         c = Conn(net, port, COOKIE_PORT, iss)
-        c.send("S", options=[("MSS", 1460)])
+        c.send("S", options=[("MSS", MSS)])
         c.snd_nxt += 1
         if wait_for(net, [c], lambda z: z.their_iss is not None):
             raise AssertionError("no cookie SYN-ACK")

@@ -145,22 +145,26 @@ class Loop:
         self.listeners = {}
         self.sinks = []
 
-    def listen(self, port, app):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    def listen(self, port, app, family=4):
+        # --family 6: one dual-stack socket (IPV6_V6ONLY off) serves both families, as synmill's listener does.
+        s = socket.socket(socket.AF_INET6 if family == 6 else socket.AF_INET, socket.SOCK_STREAM)
+        if family == 6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
-        s.bind(("0.0.0.0", port))
+        s.bind(("::" if family == 6 else "0.0.0.0", port))
         s.listen(1024)
         s.setblocking(False)
         self.sel.register(s, selectors.EVENT_READ, ("listener", app))
 
     def connect(self, addr, port, n):
+        v6 = ":" in addr
         for i in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-            s.bind(("0.0.0.0", FIRST_PORT + i))
+            s.bind(("::" if v6 else "0.0.0.0", FIRST_PORT + i))
             s.setblocking(False)
             err = s.connect_ex((addr, port))
             if err not in (0, errno.EINPROGRESS):
@@ -187,18 +191,19 @@ class Loop:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", default="")
-    ap.add_argument("--connect", action="append", default=[])
+    ap.add_argument("--connect", action="append", default=[], help="ADDR:PORT[xN] ([ADDR]:PORT for IPv6)")
+    ap.add_argument("--family", type=int, choices=(4, 6), default=4, help="6: listeners take both families")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     loop = Loop()
     for spec in filter(None, args.listen.split(",")):
         port, app = spec.split(":", 1)
-        loop.listen(int(port), app)
+        loop.listen(int(port), app, args.family)
     print("kernel_apps: ready", flush=True)
     for spec in args.connect:
         hostport, _, n = spec.partition("x")
         host, port = hostport.rsplit(":", 1)
-        loop.connect(host, int(port), int(n or 1))
+        loop.connect(host.strip("[]"), int(port), int(n or 1))
     loop.run()
 
 

@@ -23,7 +23,7 @@ import os
 import subprocess
 import time
 
-from peer import Net, SYNMILL_IP, record
+from peer import FAMILY, PREFIX, SYNMILL_IP, SYNMILL_IP4, Net, record
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"
@@ -62,12 +62,19 @@ def setup_namespace(conf_ns, linux_ns, veth_here, veth_there):
     run(["ip", "link", "set", veth_here, "netns", conf_ns])
     run(["ip", "link", "set", veth_there, "netns", linux_ns])
     x = ["ip", "netns", "exec", linux_ns]
-    for key in ("all", "default"):
-        run(x + ["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=False)
+    # IPv6 (--family 6): on, without duplicate address detection, router solicitations or RAs; the
+    # net.ipv4.tcp_* sysctls below govern TCP over IPv6 too.
+    ipv6 = {"disable_ipv6": 0, "accept_dad": 0, "accept_ra": 0, "router_solicitations": 0} if FAMILY == 6 else \
+        {"disable_ipv6": 1}
+    for key in ("all", "default", veth_there):
+        for k, v in ipv6.items():
+            run(x + ["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.{k}={v}"], check=False)
     for k, v in SYSCTLS.items():
         run(x + ["sysctl", "-q", "-w", f"{k}={v}"], check=False)
     run(x + ["ip", "link", "set", "lo", "up"])
-    run(x + ["ip", "addr", "add", f"{SYNMILL_IP}/24", "dev", veth_there])
+    run(x + ["ip", "addr", "add", f"{SYNMILL_IP4}/24", "dev", veth_there])
+    if FAMILY == 6:  # dual stack, as synmill
+        run(x + ["ip", "-6", "addr", "add", f"{SYNMILL_IP}/{PREFIX}", "dev", veth_there, "nodad"])
     run(x + ["ip", "link", "set", veth_there, "up"])
     run(["ip", "netns", "exec", conf_ns, "ip", "link", "set", veth_here, "up"])
     set_rto_min(linux_ns, veth_there, 20000)
@@ -79,7 +86,10 @@ def set_rto_min(linux_ns, veth_there, ms):
     run(["ip", "netns", "exec", linux_ns, "sysctl", "-q", "-w", f"net.ipv4.tcp_rto_min_us={ms * 1000}"],
         check=False)
     run(["ip", "netns", "exec", linux_ns, "ip", "route", "replace", "198.18.0.0/24", "dev", veth_there,
-         "proto", "kernel", "scope", "link", "src", SYNMILL_IP, "rto_min", f"{ms}ms"])
+         "proto", "kernel", "scope", "link", "src", SYNMILL_IP4, "rto_min", f"{ms}ms"])
+    if FAMILY == 6:
+        run(["ip", "netns", "exec", linux_ns, "ip", "-6", "route", "replace", "2001:2::/64", "dev", veth_there,
+             "proto", "kernel", "metric", "256", "rto_min", f"{ms}ms"])
 
 
 class Linux:
@@ -94,7 +104,7 @@ class Linux:
         self.veth_there = os.environ["SYNMILL_CONF_LINUX_VETH_PEER"]
         self.log = os.path.join(logdir, f"linux-{tag}.log")
         self.cmd = ["ip", "netns", "exec", self.ns, PYTHON, os.path.join(HERE, "kernel_apps.py"),
-                    "--listen", listen]
+                    "--listen", listen, "--family", str(FAMILY)]
         if connect:
             self.cmd += ["--connect", connect]
         self.rto_min_ms = rto_min_ms
@@ -119,6 +129,10 @@ class Linux:
         else:
             raise RuntimeError(f"kernel_apps not ready in 20 s; see {self.log}")
         self.net.resolve()
+        if FAMILY == 6:
+            # Our NS left Linux a neighbour entry for the peer (from its source link-layer option):
+            # forget it, so that Linux resolves the peer by its own NS, which peer.py must answer.
+            run(["ip", "netns", "exec", self.ns, "ip", "-6", "neigh", "flush", "dev", self.veth_there], check=False)
         return self
 
     def stop(self):

@@ -2,13 +2,18 @@
 namespace the runner created (conformance.py): synmill processes started
 here create their tap in this namespace; the kernel side of each tap holds no
 address (IPv6 off), so the kernel stays silent and this code is synmill's only
-peer. It answers synmill's ARP itself.
+peer. It answers synmill's ARP (IPv4) or Neighbor Solicitations (IPv6) itself.
 
 Frames are built and dissected with scapy; they go through an AF_PACKET
 socket bound to the tap (outgoing copies are skipped). Telemetry goes over
 the DPDK v2 unix socket (a filesystem path: reachable from any namespace).
 
-Addresses: synmill 198.18.0.2/24, this peer 198.18.0.1 (198.18.0.0/15 only).
+Address family: SYNMILL_CONF_FAMILY=6 in the environment runs the table over
+IPv6 (conformance.py --family 6). IPv4: synmill 198.18.0.2/24, this peer
+198.18.0.1 (198.18.0.0/15 only). IPv6: synmill 2001:2::2/64 and also
+198.18.0.2/24 (one dual-stack process, one listener for both families), this
+peer 2001:2::1 (2001:2::/48 only, RFC 5180); frames are IPv6()/TCP(), the
+peer's MSS is MTU - 60 (RFC 8200 §5 / RFC 9293 §3.7.1: 1500 - 40 - 20).
 """
 import os
 import select
@@ -28,11 +33,20 @@ except ImportError:
 
 from scapy.all import ARP, IP, TCP, Ether, Raw, raw  # noqa: E402,F401
 from scapy.config import conf  # noqa: E402
+from scapy.layers.inet6 import (ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr,  # noqa: E402,F401
+                                ICMPv6NDOptSrcLLAddr, IPv6)
 
 conf.verb = 0
 
-SYNMILL_IP = "198.18.0.2"
-PEER_IP = "198.18.0.1"
+FAMILY = 6 if os.environ.get("SYNMILL_CONF_FAMILY") == "6" else 4
+SYNMILL_IP4, PREFIX4 = "198.18.0.2", 24
+if FAMILY == 6:
+    SYNMILL_IP, PEER_IP, PREFIX = "2001:2::2", "2001:2::1", 64
+    MSS = 1440  # what this peer offers: MTU 1500 - 40 (IPv6 header) - 20 (TCP header)
+else:
+    SYNMILL_IP, PEER_IP, PREFIX = SYNMILL_IP4, "198.18.0.1", PREFIX4
+    MSS = 1460  # 1500 - 20 - 20
+SYNMILL_MSS = MSS  # what synmill offers on the tap (MTU 1500): MTU - 40 over IPv4, MTU - 60 over IPv6
 PEER_MAC = "02:00:c6:12:00:01"
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -40,6 +54,34 @@ SO_TIMESTAMPNS = 35  # = SCM_TIMESTAMPNS (asm-generic/socket.h)
 READY = b"synmill: ready"
 
 PIDFILE = os.environ.get("SYNMILL_CONF_PIDFILE")
+
+
+def addr_args():
+    """synmill's --addr values: IPv4 alone, or dual stack for the IPv6 table."""
+    if FAMILY == 6:
+        return ["--addr", f"{SYNMILL_IP4}/{PREFIX4}", "--addr", f"{SYNMILL_IP}/{PREFIX}"]
+    return ["--addr", f"{SYNMILL_IP}/{PREFIX}"]
+
+
+def endpoint(ip, port):
+    """ADDR:PORT as synmill's telemetry writes it ([ADDR]:PORT for IPv6)."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def ip_layer(src=None, dst=None, ttl=64, **kw):
+    """The network layer of this run's family: IP(ttl=) or IPv6(hlim=)."""
+    src = PEER_IP if src is None else src
+    dst = SYNMILL_IP if dst is None else dst
+    if FAMILY == 6:
+        return IPv6(src=src, dst=dst, hlim=ttl, **kw)
+    return IP(src=src, dst=dst, ttl=ttl, **kw)
+
+
+def solicited_node(ip):
+    """RFC 4291 §2.7.1: ff02::1:ffXX:XXXX and its MAC 33:33:ff:XX:XX:XX (RFC 2464 §7)."""
+    low = socket.inet_pton(socket.AF_INET6, ip)[13:]
+    return (socket.inet_ntop(socket.AF_INET6, bytes.fromhex("ff0200000000000000000001ff") + low),
+            "33:33:ff:" + ":".join(f"{b:02x}" for b in low))
 
 
 def record(kind, value):
@@ -57,7 +99,7 @@ class Synmill:
         self.prefix = f"synmill-conf-{os.getpid()}-{tag}"
         self.log = os.path.join(logdir, f"synmill-conf-{tag}.log")
         self.cmd = [binary, "-l", "0", "--no-pci", "--no-huge", "-m", "1024", "--file-prefix", self.prefix,
-                    f"--vdev=net_tap0,iface={self.tap}", "--", "--addr", f"{SYNMILL_IP}/24",
+                    f"--vdev=net_tap0,iface={self.tap}", "--"] + addr_args() + [
                     "--listen", listen, "--status-interval", "0", "--grace", "0"] + list(extra)
         self.proc = None
         self.tel = Telemetry(self.prefix)
@@ -125,14 +167,14 @@ class Synmill:
         return {k: int(v) for k, v in self.tel.query("/synmill/states").items()}
 
     def state(self, sport, dport):
-        return self.tel.query(f"/synmill/state,{SYNMILL_IP}:{dport},{PEER_IP}:{sport}")["state"]
+        return self.tel.query(f"/synmill/state,{endpoint(SYNMILL_IP, dport)},{endpoint(PEER_IP, sport)}")["state"]
 
     def conn_row(self, sport, dport):
         rows = self.tel.query("/synmill/conns,1000")
         cols = rows[0]
         for r in rows[1:]:
             d = dict(zip(cols, r))
-            if d["local"] == f"{SYNMILL_IP}:{dport}" and d["remote"] == f"{PEER_IP}:{sport}":
+            if d["local"] == endpoint(SYNMILL_IP, dport) and d["remote"] == endpoint(PEER_IP, sport):
                 return d
         return None
 
@@ -151,6 +193,7 @@ class Net:
         self.s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.rx_time = None
         self.synmill_mac = None
+        self.ns_seen = 0    # Neighbor Solicitations from synmill for our address, answered
         self.by_port = {}   # our port -> [scapy TCP layer with .time_rx]
         self.frames = []    # every frame from synmill (Ether), in order
 
@@ -194,23 +237,62 @@ class Net:
             elif a.op == 2 and a.psrc == SYNMILL_IP:
                 self.synmill_mac = a.hwsrc
             return
+        if ICMPv6ND_NS in e or ICMPv6ND_NA in e:
+            self._nd(e)
+            return
         self.frames.append(e)
         if IP in e and TCP in e and e[IP].src == SYNMILL_IP:
             t = e[TCP]
             # The TCP payload by the IP total length: Ethernet padding is not payload.
             n = max(0, e[IP].len - e[IP].ihl * 4 - t.dataofs * 4)
-            t.data = bytes(t.payload)[:n]
-            t.time_rx = self.rx_time
-            self.by_port.setdefault(t.dport, []).append(t)
+        elif IPv6 in e and TCP in e and e[IPv6].src == SYNMILL_IP:
+            t = e[TCP]
+            # By the payload length, less any extension headers before TCP (synmill sends none).
+            ext = len(e[IPv6].payload) - len(t)
+            n = max(0, e[IPv6].plen - ext - t.dataofs * 4)
+        else:
+            if os.environ.get("SYNMILL_CONF_DEBUG"):  # a frame from synmill this peer does not take apart
+                print("DEBUG frame", data.hex(), flush=True)
+            return
+        t.data = bytes(t.payload)[:n]
+        t.time_rx = self.rx_time
+        self.by_port.setdefault(t.dport, []).append(t)
+
+    def _nd(self, e):
+        """Neighbor Discovery (RFC 4861) as a host on the link: an NS for our
+        address gets a solicited NA with our MAC (§7.2.4; to all-nodes when
+        the NS came from ::, duplicate address detection); synmill's NA for its
+        address gives us its MAC (the target link-layer option, else the frame's
+        source)."""
+        ip = e[IPv6]
+        if ICMPv6ND_NS in e:
+            ns = e[ICMPv6ND_NS]
+            if ns.tgt != PEER_IP or ip.hlim != 255:
+                return
+            self.ns_seen += 1
+            unspec = ip.src == "::"
+            self.send(Ether(src=PEER_MAC, dst="33:33:00:00:00:01" if unspec else e.src) /
+                      IPv6(src=PEER_IP, dst="ff02::1" if unspec else ip.src, hlim=255) /
+                      ICMPv6ND_NA(tgt=PEER_IP, R=0, S=0 if unspec else 1, O=1) /
+                      ICMPv6NDOptDstLLAddr(lladdr=PEER_MAC))
+            return
+        na = e[ICMPv6ND_NA]
+        if na.tgt == SYNMILL_IP and ip.hlim == 255:
+            self.synmill_mac = e[ICMPv6NDOptDstLLAddr].lladdr if ICMPv6NDOptDstLLAddr in e else e.src
 
     def resolve(self, timeout=5):
         deadline = time.monotonic() + timeout
         while self.synmill_mac is None and time.monotonic() < deadline:
-            self.send(Ether(src=PEER_MAC, dst="ff:ff:ff:ff:ff:ff") /
-                      ARP(op=1, hwsrc=PEER_MAC, psrc=PEER_IP, pdst=SYNMILL_IP))
+            if FAMILY == 6:  # RFC 4861 §7.2.2: to the target's solicited-node group, with our link-layer address
+                group, group_mac = solicited_node(SYNMILL_IP)
+                self.send(Ether(src=PEER_MAC, dst=group_mac) / IPv6(src=PEER_IP, dst=group, hlim=255) /
+                          ICMPv6ND_NS(tgt=SYNMILL_IP) / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC))
+            else:
+                self.send(Ether(src=PEER_MAC, dst="ff:ff:ff:ff:ff:ff") /
+                          ARP(op=1, hwsrc=PEER_MAC, psrc=PEER_IP, pdst=SYNMILL_IP))
             self.pump(0.2)
         if self.synmill_mac is None:
-            raise RuntimeError("synmill did not answer ARP")
+            raise RuntimeError("synmill did not answer " + ("the Neighbor Solicitation" if FAMILY == 6 else "ARP"))
 
     def take(self, port):
         return self.by_port.pop(port, [])
@@ -223,7 +305,7 @@ class Net:
 
     def tcp(self, sport, dport, flags, seq, ack=0, payload=b"", window=8192, options=None,
             src=PEER_IP, dst=SYNMILL_IP, ttl=64, **tcp_kw):
-        p = IP(src=src, dst=dst, ttl=ttl) / TCP(sport=sport, dport=dport, flags=flags, seq=seq % (1 << 32),
+        p = ip_layer(src, dst, ttl) / TCP(sport=sport, dport=dport, flags=flags, seq=seq % (1 << 32),
                                                 ack=ack % (1 << 32), window=window,
                                                 options=options or [], **tcp_kw)
         if payload:
@@ -310,7 +392,7 @@ class Conn:
             return extra
         opts = []
         if "S" in flags:
-            opts = [("MSS", 1460)]
+            opts = [("MSS", MSS)]
             if self.ts:
                 opts += [("WScale", 7), ("SAckOK", b"")]
         if self.ts and "R" not in flags:

@@ -3,7 +3,11 @@
 # network namespace created here (the kernel side of the tap has no address).
 #
 #   test/conformance/run.sh [BUILD_DIR] [-k SUBSTRING ...]
+#   test/conformance/run.sh [BUILD_DIR] --family 6 [-k SUBSTRING ...]
 #
+# --family 6: the table over IPv6 (a dual-stack synmill, 2001:2::2/64, and an
+# IPv6 peer, 2001:2::1, that speaks Neighbor Discovery), the differential suite
+# against Linux over IPv6 too (--no-diff skips it).
 # Needs root and Debian's python3 (scapy). One line per case, a summary line;
 # exit 1 if any case failed.
 set -euo pipefail

@@ -7,7 +7,7 @@ from them (retransmissions double the RTO from --rto-initial/--rto-min).
 """
 import time
 
-from peer import Conn, wait_for
+from peer import MSS, Conn, wait_for
 
 RTO_S = 0.2
 TIMEOUT_S = 1.0
@@ -39,7 +39,7 @@ ZERO_STATES = ("SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2"
 
 
 def drive(net, c, state):
-    c.send("S", options=[("MSS", 1460)])
+    c.send("S", options=[("MSS", MSS)])
     c.snd_nxt += 1
     if wait_for(net, [c], lambda z: z.their_iss is not None):
         raise AssertionError("no SYN-ACK")

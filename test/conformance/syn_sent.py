@@ -19,7 +19,7 @@ Expected, from the RFC text:
 import random
 import time
 
-from peer import PEER_IP, Conn, describe, fl
+from peer import PEER_IP, Conn, describe, endpoint, fl
 
 KINDS = [("SYN", "S"), ("SYN-ACK", "SA"), ("SYN-FIN", "SF"), ("ACK", "A"), ("FIN", "F"),
          ("FIN-ACK", "FA"), ("RST", "R"), ("RST-ACK", "RA")]
@@ -32,7 +32,7 @@ FIRST_PORT = 40000   # synmill's first local port (apps/synmill/connector.hpp kF
 RCV_WND = 8192
 LISTEN_ARGS = "7:echo"
 # Long RTOs so that no SYN (or SYN-ACK) retransmission lands inside a case.
-EXTRA_ARGS = ["--connect", f"{PEER_IP}:{PEER_PORT}x{len(CASES)}", "--rcv-wnd", str(RCV_WND),
+EXTRA_ARGS = ["--connect", f"{endpoint(PEER_IP, PEER_PORT)}x{len(CASES)}", "--rcv-wnd", str(RCV_WND),
               "--rto-initial", "20000", "--rto-min", "20000", "--syn-retries", "2"]
 
 NO_TCB = {"CLOSED", "LISTEN"}

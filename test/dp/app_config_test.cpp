@@ -108,6 +108,14 @@ TEST_CASE("app options: every option maps onto its setting", "[dp][app]") {
                 c.connects[0].count == 3 && c.connects[1].count == 1 && c.connects[1].port == 80 &&
                 format_connect(c.connects[0]) == "198.18.0.9:7x3";
        }},
+      {{"--addr", "2001:2::1/64", "--connect", "[2001:2::9]:7x3", "--connect=[2001:2:0::a]:80"},
+       [](const AppConfig& c) {
+         return c.connects.size() == 2 && c.connects[0].v6 && c.connects[0].ip == 0 &&
+                c.connects[0].ip6 == std::get<0>(parse_ipv6("2001:2::9")) && c.connects[0].port == 7 &&
+                c.connects[0].count == 3 && c.connects[1].v6 && c.connects[1].count == 1 &&
+                c.connects[1].port == 80 && format_connect(c.connects[0]) == "[2001:2::9]:7x3" &&
+                format_connect(c.connects[1]) == "[2001:2::a]:80";
+       }},
       {{"--backlog", "77"}, [](const AppConfig& c) { return c.tcp.backlog == 77; }},
       {{"--accept-queue", "78"}, [](const AppConfig& c) { return c.tcp.accept_queue == 78; }},
       {{"--max-conns", "1000"}, [](const AppConfig& c) { return c.tcp.max_conns == 1000; }},
@@ -227,6 +235,20 @@ TEST_CASE("app options: error messages name the option", "[dp][app]") {
   CHECK(parse_error(with_base({"--connect", "198.18.0.9"})).find("--connect: '198.18.0.9': expected ADDR:PORT") == 0);
   CHECK(parse_error(with_base({"--connect", "198.18.0.9:7x0"})).find("--connect: ") == 0);
   CHECK(parse_error(with_base({"--connect", "198.18.0.9:0"})).find("--connect: ") == 0);
+  CHECK(parse_error(with_base({"--connect", "[2001:2::9"})) ==
+        "--connect: '[2001:2::9': expected ADDR:PORT[xN], e.g. 198.18.0.1:7x8 or [2001:2::1]:7x8");
+  CHECK(parse_error(with_base({"--connect", "[2001:2::9]7"})).find("--connect: '[2001:2::9]7': expected") == 0);
+  CHECK(parse_error(with_base({"--connect", "[2001:2::zz]:7"})).find("--connect: ") == 0);
+  CHECK(parse_error(with_base({"--connect", "[::]:7"})) ==
+        "--connect: bad peer '::': :: is the unspecified address (RFC 4291 2.5.2), not a peer");
+  CHECK(parse_error(with_base({"--connect", "[::1]:7"})) ==
+        "--connect: bad peer '::1': ::1 is loopback, which never reaches a NIC");
+  CHECK(parse_error(with_base({"--connect", "[ff02::1]:7"})) ==
+        "--connect: bad peer 'ff02::1': a multicast address cannot be a TCP peer");
+  CHECK(parse_error(with_base({"--connect", "[fe80::1]:7"})) ==
+        "--connect: bad peer 'fe80::1': link-local peers are not supported (synmill has no link-local address)");
+  CHECK(parse_error(with_base({"--connect", "[2001:2::9]:0"})).find("--connect: ") == 0);
+  CHECK(parse_error(with_base({"--connect", "[2001:2::9]:7x0"})).find("--connect: ") == 0);
 }
 
 TEST_CASE("app options: addresses", "[dp][app]") {
@@ -295,9 +317,15 @@ TEST_CASE("app options: IPv6 addresses beside IPv4 ones", "[dp][app]") {
         "address itself");
   CHECK(parse_error({"--addr", "2001:2::1/64", "--addr", "2001:2:0::1/48", "--listen", "80:http"}) ==
         "--addr: address 2001:2::1 is given twice");
-  // --connect opens IPv4 connections only.
+  // --connect opens from an address of the peer's family.
   CHECK(parse_error({"--addr", "2001:2::1/64", "--connect", "198.18.0.9:7", "--listen", "80:http"}) ==
-        "--connect opens IPv4 connections: it needs an IPv4 --addr (A.B.C.D/P)");
+        "--connect 198.18.0.9:7: an IPv4 peer needs an IPv4 --addr (A.B.C.D/P)");
+  CHECK(parse_error({"--addr", "198.18.0.1/24", "--connect", "[2001:2::9]:7x2", "--listen", "80:http"}) ==
+        "--connect [2001:2::9]:7x2: an IPv6 peer needs an IPv6 --addr (X:X::X/P)");
+  const AppConfig dual = parse_ok({"--addr", "198.18.0.1/24", "--addr", "2001:2::1/64", "--addr", "2001:2::5/64",
+                                   "--connect", "[2001:2::9]:7x2", "--connect", "198.18.0.9:7", "--listen", "80:http"});
+  CHECK(first_ipv6(dual.addrs) == std::get<0>(parse_ipv6("2001:2::1")));
+  CHECK(first_ipv4(dual.addrs) == 0xC6120001u);
 }
 
 TEST_CASE("app options: listeners", "[dp][app]") {
