@@ -7,7 +7,7 @@ namespace synmill::tcp {
 // RecvBuffer before they are read).
 ChunkPool::ChunkPool(uint32_t num_chunks, uint32_t chunk_size)
     : chunk_size_(chunk_size),
-      mem_(static_cast<size_t>(num_chunks) * chunk_size + 1),
+      mem_(static_cast<size_t>(num_chunks) * chunk_size + 1, ZeroPages::Paging::kSmall),
       next_(num_chunks),
       begin_(num_chunks),
       ext_(num_chunks),

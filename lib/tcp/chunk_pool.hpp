@@ -10,7 +10,8 @@
 // Lazy (ZeroPages): nothing is written at construction, so a 128 MiB pool
 // costs memory only for the chunks handed out so far; the IndexPool hands
 // out never-used chunks in index order, so the backed part grows from the
-// front. The price is one page fault the first time each 4 KiB is written.
+// front. The price is one page fault the first time each 4 KiB is written
+// (4 KiB pages whatever the pool's size: ZeroPages::Paging::kSmall).
 #include <cassert>
 #include <cstddef>
 #include <cstdint>

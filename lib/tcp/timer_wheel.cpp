@@ -33,7 +33,7 @@ TimerWheel::TimerWheel(uint32_t num_timers, Duration tick, Instant start, uint32
       nodes_(num_timers),  // zero pages: every timer unarmed, nothing written
       heads_(std::make_unique<uint32_t[]>(kNumLists)) {
   assert(tick_ns_ > 0);
-  assert(num_timers < kNil);
+  assert(num_timers < kNil);  // 26-bit ids (timer_wheel.hpp)
   assert(num_fifos <= kMaxFifos);
   for (uint32_t i = 0; i < kNumLists; ++i) heads_[i] = kNil;
   for (uint32_t& t : fifo_tail_) t = kNil;
@@ -48,11 +48,11 @@ uint64_t TimerWheel::tick_of_deadline(Instant d) const {
 
 void TimerWheel::link(uint32_t id, uint32_t list) {
   Node& n = nodes_[id];
-  n.prev = kNil;
-  n.next = heads_[list];
-  if (n.next != kNil) nodes_[n.next].prev = id;
+  const uint32_t next = heads_[list];
+  n.next_w = next | ((list + 1) << kIdBits);
+  n.prev_w = kNil | (((list + 1) >> (32 - kIdBits)) << kIdBits);
+  if (next != kNil) nodes_[next].set_prev(id);
   heads_[list] = id;
-  n.list1 = list + 1;
   if (list < kWheelLists) {
     occ_[list / kSlots][(list % kSlots) / 64] |= uint64_t{1} << (list % 64);
   }
@@ -61,34 +61,35 @@ void TimerWheel::link(uint32_t id, uint32_t list) {
 void TimerWheel::link_tail(uint32_t id, uint32_t fifo) {
   Node& n = nodes_[id];
   const uint32_t tail = fifo_tail_[fifo];
-  n.next = kNil;
-  n.prev = tail;
+  const uint32_t list1 = kFifoBase + fifo + 1;
+  n.next_w = kNil | (list1 << kIdBits);
+  n.prev_w = tail | ((list1 >> (32 - kIdBits)) << kIdBits);
   if (tail != kNil)
-    nodes_[tail].next = id;
+    nodes_[tail].set_next(id);
   else
     heads_[kFifoBase + fifo] = id;
   fifo_tail_[fifo] = id;
-  n.list1 = kFifoBase + fifo + 1;
 }
 
 void TimerWheel::unlink(uint32_t id) {
   Node& n = nodes_[id];
-  const uint32_t list = n.list1 - 1;
-  if (n.next == kNil && list >= kFifoBase) fifo_tail_[list - kFifoBase] = n.prev;
-  if (n.prev != kNil) {
-    nodes_[n.prev].next = n.next;
+  const uint32_t list = n.list1() - 1;
+  const uint32_t next = n.next(), prev = n.prev();
+  if (next == kNil && list >= kFifoBase) fifo_tail_[list - kFifoBase] = prev;
+  if (prev != kNil) {
+    nodes_[prev].set_next(next);
   } else {
-    heads_[list] = n.next;
-    if (n.next == kNil && list < kWheelLists) {
+    heads_[list] = next;
+    if (next == kNil && list < kWheelLists) {
       occ_[list / kSlots][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
     }
   }
-  if (n.next != kNil) nodes_[n.next].prev = n.prev;
-  n.list1 = kNoList;
+  if (next != kNil) nodes_[next].set_prev(prev);
+  n.next_w = next;  // kNoList
+  n.prev_w = prev;
 }
 
-void TimerWheel::place(uint32_t id) {
-  uint64_t e = nodes_[id].tick;
+void TimerWheel::place(uint32_t id, uint64_t e) {
   if (e < cur_) {
     link(id, kDueList);
     return;
@@ -135,8 +136,8 @@ void TimerWheel::cascade(uint64_t t) {
     heads_[list] = kNil;
     occ_[k][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
     while (id != kNil) {
-      const uint32_t next = nodes_[id].next;
-      place(id);
+      const uint32_t next = nodes_[id].next();
+      place(id, tick_of_deadline(Instant(nodes_[id].deadline_ns)));
       id = next;
     }
   }
@@ -148,7 +149,7 @@ void TimerWheel::move_to_firing(uint32_t list) {
   heads_[list] = kNil;
   if (list < kWheelLists) occ_[list / kSlots][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
   heads_[kFiringList] = first;
-  for (uint32_t id = first; id != kNil; id = nodes_[id].next) nodes_[id].list1 = kFiringList + 1;
+  for (uint32_t id = first; id != kNil; id = nodes_[id].next()) nodes_[id].set_list1(kFiringList + 1);
 }
 
 bool TimerWheel::collect_due(int64_t now_ns) {
@@ -156,7 +157,7 @@ bool TimerWheel::collect_due(int64_t now_ns) {
   uint32_t tail = kNil;  // the firing list's last node
   if (heads_[kDueList] != kNil) {
     move_to_firing(kDueList);
-    for (tail = heads_[kFiringList]; nodes_[tail].next != kNil; tail = nodes_[tail].next) {
+    for (tail = heads_[kFiringList]; nodes_[tail].next() != kNil; tail = nodes_[tail].next()) {
     }
   }
   for (uint32_t f = 0; f < num_fifos_; ++f) {
@@ -166,21 +167,21 @@ bool TimerWheel::collect_due(int64_t now_ns) {
     // The sorted list's expired prefix first..last moves in one splice.
     uint32_t last = first;
     for (;;) {
-      nodes_[last].list1 = kFiringList + 1;
-      const uint32_t next = nodes_[last].next;
+      nodes_[last].set_list1(kFiringList + 1);
+      const uint32_t next = nodes_[last].next();
       if (next == kNil || nodes_[next].deadline_ns > now_ns) break;
       last = next;
     }
-    const uint32_t rest = nodes_[last].next;
+    const uint32_t rest = nodes_[last].next();
     heads_[list] = rest;
     if (rest != kNil)
-      nodes_[rest].prev = kNil;
+      nodes_[rest].set_prev(kNil);
     else
       fifo_tail_[f] = kNil;
-    nodes_[last].next = kNil;
-    nodes_[first].prev = tail;
+    nodes_[last].set_next(kNil);
+    nodes_[first].set_prev(tail);
     if (tail != kNil)
-      nodes_[tail].next = first;
+      nodes_[tail].set_next(first);
     else
       heads_[kFiringList] = first;
     tail = last;
@@ -199,21 +200,20 @@ uint32_t TimerWheel::pop_firing() {
 void TimerWheel::arm(uint32_t id, Instant deadline) {
   assert(id < num_timers_);
   Node& n = nodes_[id];
-  if (n.list1 != kNoList) {
+  if (n.armed()) {
     unlink(id);
   } else {
     ++armed_count_;
   }
   n.deadline_ns = deadline.ns();
-  n.tick = tick_of_deadline(deadline);
-  place(id);
+  place(id, tick_of_deadline(deadline));
 }
 
 void TimerWheel::arm_fifo(uint32_t id, uint32_t fifo, Instant deadline) {
   assert(id < num_timers_);
   assert(fifo < num_fifos_);
   Node& n = nodes_[id];
-  if (n.list1 != kNoList) {
+  if (n.armed()) {
     unlink(id);
   } else {
     ++armed_count_;
@@ -224,8 +224,7 @@ void TimerWheel::arm_fifo(uint32_t id, uint32_t fifo, Instant deadline) {
     link_tail(id, fifo);
     return;
   }
-  n.tick = tick_of_deadline(deadline);  // out of the list's order: the wheel takes it
-  place(id);
+  place(id, tick_of_deadline(deadline));  // out of the list's order: the wheel takes it
 }
 
 void TimerWheel::cancel_armed(uint32_t id) {

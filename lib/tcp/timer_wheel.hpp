@@ -38,10 +38,16 @@
 // that has already been processed (e.g. now: a wheel tick already fired, or
 // any FIFO deadline <= now) fires on the next advance(), never in the same one.
 //
-// Storage: a 32-byte node per timer (intrusive doubly linked list via uint32
-// indices, tick and deadline), one head per list (and a tail per FIFO) and a
-// 256-bit occupancy map per level for skipping empty slots. Nothing is allocated after construction;
-// the nodes are reserved as zero pages and backed as timers are first armed.
+// Storage: a 16-byte node per timer (issue 12: an idle connection's timer
+// costs 16 bytes, not 32): the intrusive doubly linked list's two 26-bit
+// indices, the 12-bit number of the list holding the timer split over their
+// top bits, and the deadline in ns. The tick a wheel timer sits at is not
+// stored: it is computed from the deadline when the timer is placed (arm, and
+// each cascade). Ids are below 2^26 - 1 (the stack's timers are at most
+// 2 * 2^24 + 64). One head per list (and a tail per FIFO) and a 256-bit
+// occupancy map per level for skipping empty slots. Nothing is allocated
+// after construction; the nodes are reserved as zero pages and backed as
+// timers are first armed.
 #include <cassert>
 #include <cstdint>
 #include <memory>
@@ -71,12 +77,12 @@ class TimerWheel {
   [[gnu::noinline]] void arm_fifo(uint32_t id, uint32_t fifo, Instant deadline);
   // No-op if not armed.
   void cancel(uint32_t id) {
-    if (nodes_[id].list1 != kNoList) cancel_armed(id);
+    if (nodes_[id].armed()) cancel_armed(id);
   }
 
-  bool armed(uint32_t id) const { return nodes_[id].list1 != kNoList; }
+  bool armed(uint32_t id) const { return nodes_[id].armed(); }
   // Armed and waiting on a FIFO list (not on the wheel, not firing).
-  bool on_fifo(uint32_t id) const { return nodes_[id].list1 > kFifoBase; }
+  bool on_fifo(uint32_t id) const { return nodes_[id].list1() > kFifoBase; }
   // The last deadline given to arm(id) (meaningful while armed).
   Instant deadline(uint32_t id) const { return Instant(nodes_[id].deadline_ns); }
 
@@ -90,7 +96,9 @@ class TimerWheel {
   Duration tick() const { return Duration(tick_ns_); }
 
  private:
-  static constexpr uint32_t kNil = UINT32_MAX;
+  static constexpr uint32_t kIdBits = 26;
+  static constexpr uint32_t kIdMask = (uint32_t{1} << kIdBits) - 1;
+  static constexpr uint32_t kNil = kIdMask;  // no timer (ids are below it)
   static constexpr uint32_t kWheelLists = kLevels * kSlots;
   static constexpr uint32_t kDueList = kWheelLists;
   static constexpr uint32_t kFiringList = kWheelLists + 1;
@@ -101,23 +109,33 @@ class TimerWheel {
   static constexpr uint32_t kOccWords = kSlots / 64;
 
   // All-zero bytes is an unarmed timer (nodes_ lives on ZeroPages); next and
-  // prev are only read while the timer is on a list.
+  // prev are only read while the timer is on a list. list1 (the list holding
+  // the timer, plus one; kNoList (0) = not armed) has 12 bits: its low 6 in
+  // the top bits of next_w, its high 6 in those of prev_w.
   struct Node {
-    uint32_t next;
-    uint32_t prev;
-    uint32_t list1;          // the list holding the timer, plus one; kNoList (0) = not armed
-    uint32_t reserved;
-    uint64_t tick;           // ceil((deadline - start) / tick)
+    uint32_t next_w;
+    uint32_t prev_w;
     int64_t deadline_ns;
+    uint32_t next() const { return next_w & kIdMask; }
+    uint32_t prev() const { return prev_w & kIdMask; }
+    void set_next(uint32_t v) { next_w = (next_w & ~kIdMask) | v; }
+    void set_prev(uint32_t v) { prev_w = (prev_w & ~kIdMask) | v; }
+    bool armed() const { return ((next_w | prev_w) & ~kIdMask) != 0; }
+    uint32_t list1() const { return (next_w >> kIdBits) | ((prev_w >> kIdBits) << (32 - kIdBits)); }
+    void set_list1(uint32_t l) {
+      next_w = (next_w & kIdMask) | (l << kIdBits);
+      prev_w = (prev_w & kIdMask) | ((l >> (32 - kIdBits)) << kIdBits);
+    }
   };
-  static_assert(sizeof(Node) == 32);
+  static_assert(sizeof(Node) == 16);
+  static_assert(kNumLists + 1 <= (uint32_t{1} << 2 * (32 - kIdBits)), "list1 fits its 12 bits");
 
   uint64_t tick_of_deadline(Instant d) const;
   void link(uint32_t id, uint32_t list);       // at the head (wheel, due)
   void link_tail(uint32_t id, uint32_t fifo);  // at the tail of a FIFO
   void unlink(uint32_t id);
   [[gnu::noinline]] void cancel_armed(uint32_t id);
-  void place(uint32_t id);                // by nodes_[id].tick relative to cur_
+  void place(uint32_t id, uint64_t tick);  // by the timer's tick relative to cur_
   uint64_t next_event() const;            // first tick >= cur_ with work, or kNoEvent
   void cascade(uint64_t t);               // re-place level-k slots due at tick t
   void move_to_firing(uint32_t list);
