@@ -85,7 +85,7 @@ def main():
         for row in rows if isinstance(rows, list) else [rows]:
             result["rows"].append(row)
             bad = [c for c in row["checks"] if not c[1]]
-            print(f"bench:   {row['scenario']}: {row['metric']} = {row['value']:.0f}"
+            print(f"bench:   {row['scenario']}: {row['metric']} = {report.fmt_value(row)}"
                   f" ({len(row['checks']) - len(bad)}/{len(row['checks'])} checks agree)", flush=True)
     if not args.no_references:
         print("bench: references ...", flush=True)

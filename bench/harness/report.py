@@ -3,6 +3,17 @@ import json
 import os
 
 
+def fmt_value(row):
+    """A row's value as printed: ratios to three places (printed as a rate, 0.95
+    read "1" and 0.4 read "0"), none as "not measured"."""
+    v = row["value"]
+    if v is None:
+        return "not measured"
+    if row.get("unit") == "ratio":
+        return f"{v:.3f}"
+    return fmt_rate(v)
+
+
 def fmt_rate(v):
     if v is None:
         return "-"
@@ -81,7 +92,7 @@ def markdown(result):
             if key in r:
                 extra.append(f"{key}={r[key]}")
         ok = sum(1 for c in r["checks"] if c[1])
-        lines.append(f"| {r['scenario']} | {r['metric']} | {fmt_rate(r['value'])} | "
+        lines.append(f"| {r['scenario']} | {r['metric']} | {fmt_value(r)} | "
                      f"{bounded(r['value'], ceiling) if r['scenario'] in ('syn', 'cps') else '-'} | "
                      f"{ratio(r['value'], kern) if kern else '-'} | {r['busy_cycles_per_packet']} | "
                      f"{' '.join(extra)} | {ok}/{len(r['checks'])} |")
@@ -114,7 +125,7 @@ def plot(result, path):
         return False
     rows = result["rows"]
     names = [r["scenario"] for r in rows]
-    values = [r["value"] for r in rows]
+    values = [r["value"] or 0 for r in rows]
     fig, ax = plt.subplots(figsize=(max(6, len(rows) * 1.1), 4))
     ax.bar(names, values, color="#3b6ea5")
     ceiling = result["references"].get("ceiling", {}).get("pps")
