@@ -4,6 +4,7 @@
 
 #include "dp/rte.hpp"
 #include "tcp/stack.hpp"
+#include "wire/tcp_frame.hpp"
 
 namespace synmill::gen {
 
@@ -23,8 +24,7 @@ constexpr uint64_t kTscMask = (1ull << 61) - 1;
 constexpr uint32_t kMaxPerLoop = 256;      // opens or SYNs per poll loop
 constexpr unsigned kIsnShift = 6;          // SYN mode: ISN = TSC >> 6 (send time, ~25 ns units)
 constexpr uint16_t kSynWindow = 65535;
-constexpr uint16_t kMss4 = 1460;           // SYN mode: MTU 1500 - 40 (RFC 9293 §3.7.1)
-constexpr uint16_t kMss6 = 1440;           // MTU 1500 - 60 (RFC 8200 §8.3)
+constexpr uint32_t kSynMtu = 1500;         // SYN mode: the MSS offered is this MTU's (tcp_mss_for_mtu)
 constexpr uint64_t kHeldClosesPerSec = 100'000;  // per core
 
 // The request's bytes: a fixed pattern, sent from this buffer.
@@ -170,7 +170,7 @@ void GenDriver::send_syn(dp::Worker& w, const Source& src, uint64_t tsc, tcp::In
   seg.flags = tcp::flag::kSyn;
   seg.window = kSynWindow;
   seg.opts.has_mss = true;
-  seg.opts.mss = cfg_.v6 ? kMss6 : kMss4;
+  seg.opts.mss = wire::tcp_mss_for_mtu(kSynMtu, cfg_.v6 ? wire::IpFamily::kV6 : wire::IpFamily::kV4);
   seg.opts.has_wscale = true;
   seg.opts.wscale = 7;
   seg.opts.sack_permitted = true;
