@@ -13,6 +13,14 @@ enum class CookieMode : uint8_t {
   kAlways,    // every SYN gets a cookie SYN-ACK, no state kept
 };
 
+// The keyed PRF behind the ISNs (RFC 6528 §3) and the SYN-cookie MAC
+// (keyed_prf.hpp): chosen once, when the stack is built.
+enum class PrfKind : uint8_t {
+  kAuto,     // AES-128 when the CPU has AES-NI, else SipHash-2-4 (default)
+  kSipHash,  // SipHash-2-4 always (the fallback, forced)
+  kAes,      // what kAuto resolves to on an AES-NI CPU (asked for: as kAuto)
+};
+
 // What an in-window RST does to a TIME_WAIT entry.
 enum class TimeWaitRstPolicy : uint8_t {
   kIgnore,  // RFC 1337 §3 fix (1): ignore RST in TIME_WAIT (default)
@@ -40,6 +48,7 @@ struct StackConfig {
   uint32_t accept_queue = 1024;   // established, not yet accepted by the application
   CookieMode cookies = CookieMode::kOverflow;
   Duration cookie_lifetime = Duration::s(64);
+  PrfKind prf = PrfKind::kAuto;   // ISN and cookie PRF: every core of a process must resolve it alike
 
   // retransmission (RFC 6298)
   Duration rto_initial = Duration::s(1);

@@ -12,10 +12,11 @@ uint32_t IsnGenerator::timer_m(Instant now) {
 
 uint32_t IsnGenerator::offset_f(const FourTuple& t) const {
   // F(localip, localport, remoteip, remoteport, secretkey), RFC 6528 §3:
-  // the 12 bytes of the tuple packed into two words, one 16-byte SipHash.
+  // the 12 bytes of the tuple packed into two words: the 16-byte PRF (one AES
+  // block, or one 16-byte SipHash).
   const uint64_t ips = (uint64_t{t.local_ip} << 32) | t.remote_ip;
   const uint64_t ports = (uint64_t{t.local_port} << 16) | t.remote_port;
-  const uint64_t h = siphash24_words(key_, ips, ports);
+  const uint64_t h = f_.words(ips, ports);
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
@@ -25,7 +26,7 @@ uint32_t IsnGenerator::offset_f(const FourTuple& t, const Addrs6& a) const {
   a.remote->store(bytes + 16);
   const uint32_t ports = (uint32_t{t.local_port} << 16) | t.remote_port;
   std::memcpy(bytes + 32, &ports, 4);
-  const uint64_t h = siphash24(key_, bytes, sizeof bytes);
+  const uint64_t h = f_.bytes(bytes, sizeof bytes);
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 

@@ -37,8 +37,8 @@ struct Stack::Entry {
 Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, Instant start)
     : cfg_(cfg),
       tx_(tx),
-      isn_(secrets.isn_key),
-      cookies_(secrets.cookie_key, cfg.cookie_lifetime, start),
+      isn_(secrets.isn_key, cfg.prf),
+      cookies_(secrets.cookie_key, cfg.cookie_lifetime, start, cfg.prf),
       ts_offset_(secrets.ts_offset),
       conn_pool_(cfg.max_conns),
       hot_(cfg.max_conns),

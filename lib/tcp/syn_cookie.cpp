@@ -28,25 +28,38 @@ uint32_t mss_index(uint32_t limit) {
   return 0;
 }
 
-// IPv6: both addresses in full, then the words b and c of SynCookies::mac()
-// (48 bytes). Out of line so the IPv4 MAC stays inlined in its callers.
-[[gnu::noinline]] uint32_t mac6(const SipKey& secret, const Addrs6& v6, const FourTuple& t, Seq peer_isn,
-                                uint64_t epoch, uint32_t mss_idx, uint32_t ts_field, bool ts_ok) {
+// The third word of the MAC's input: every parameter the cookie restores
+// (see "Tampering" in the header) and the epoch.
+uint64_t param_word(uint64_t epoch, uint32_t mss_idx, uint32_t ts_field, bool ts_ok) {
+  return (epoch << 16) | (uint64_t{mss_idx} << 8) | (uint64_t{ts_ok} << 5) | ts_field;
+}
+
+// IPv4, 24 bytes: the 4-tuple, the peer's ISN, then param_word().
+uint32_t mac4(const KeyedPrf& secret, const FourTuple& t, Seq peer_isn, uint64_t params) {
+  const uint64_t a = (uint64_t{t.local_ip} << 32) | t.remote_ip;
   const uint64_t b =
       (uint64_t{t.local_port} << 48) | (uint64_t{t.remote_port} << 32) | peer_isn.raw();
-  const uint64_t c = (epoch << 16) | (uint64_t{mss_idx} << 8) | (uint64_t{ts_ok} << 5) | ts_field;
+  return static_cast<uint32_t>(secret.words(a, b, params)) & kMacMask;
+}
+
+// IPv6: both addresses in full, then the words b and c of mac4() (48 bytes).
+// Out of line so the IPv4 MAC stays inlined in its callers.
+[[gnu::noinline]] uint32_t mac6(const KeyedPrf& secret, const Addrs6& v6, const FourTuple& t, Seq peer_isn,
+                                uint64_t c) {
+  const uint64_t b =
+      (uint64_t{t.local_port} << 48) | (uint64_t{t.remote_port} << 32) | peer_isn.raw();
   uint8_t bytes[48];
   v6.local->store(bytes);
   v6.remote->store(bytes + 16);
   std::memcpy(bytes + 32, &b, 8);
   std::memcpy(bytes + 40, &c, 8);
-  return static_cast<uint32_t>(siphash24(secret, bytes, sizeof bytes)) & kMacMask;
+  return static_cast<uint32_t>(secret.bytes(bytes, sizeof bytes)) & kMacMask;
 }
 
 }  // namespace
 
-SynCookies::SynCookies(SipKey master, Duration lifetime, Instant start)
-    : master_(master),
+SynCookies::SynCookies(SipKey master, Duration lifetime, Instant start, PrfKind prf)
+    : master_(master, prf),
       lifetime_(lifetime > Duration{} ? lifetime : kDefaultLifetime),
       start_(start) {
   // Force a full refresh of the cache for the start epoch.
@@ -77,26 +90,15 @@ void SynCookies::advance(Instant now) {
   end_ = begin_ + lifetime_;
 }
 
-SipKey SynCookies::derive_secret(uint64_t epoch) const {
-  return SipKey{siphash24_words(master_, kSecretTag0, epoch),
-                siphash24_words(master_, kSecretTag1, epoch)};
+KeyedPrf SynCookies::derive_secret(uint64_t epoch) const {
+  return KeyedPrf(SipKey{master_.words(kSecretTag0, epoch), master_.words(kSecretTag1, epoch)}, master_.kind());
 }
 
-SipKey SynCookies::secret_for(uint64_t epoch) const {
+template <class F>
+uint32_t SynCookies::with_secret(uint64_t epoch, const F& f) const {
   const uint64_t slot = epoch - epoch_ + 1;  // wraps to a huge value when out of the cache
-  if (slot < secrets_.size()) return secrets_[slot];
-  return derive_secret(epoch);  // advance() lagging behind `now`: still correct
-}
-
-uint32_t SynCookies::mac(const SipKey& secret, const FourTuple& t, Seq peer_isn, uint64_t epoch,
-                         uint32_t mss_idx, uint32_t ts_field, bool ts_ok) const {
-  // 24 bytes: the 4-tuple, the peer's ISN, and every parameter the cookie
-  // restores (see "Tampering" in the header).
-  const uint64_t a = (uint64_t{t.local_ip} << 32) | t.remote_ip;
-  const uint64_t b =
-      (uint64_t{t.local_port} << 48) | (uint64_t{t.remote_port} << 32) | peer_isn.raw();
-  const uint64_t c = (epoch << 16) | (uint64_t{mss_idx} << 8) | (uint64_t{ts_ok} << 5) | ts_field;
-  return static_cast<uint32_t>(siphash24_words(secret, a, b, c)) & kMacMask;
+  if (slot < secrets_.size()) [[likely]] return f(secrets_[slot]);
+  return f(derive_secret(epoch));  // advance() lagging behind `now`: still correct
 }
 
 template <class Mac>
@@ -131,7 +133,8 @@ SynCookies::Encoded SynCookies::encode_with(const wire::TcpOptions& syn_opts, ui
   }
 
   const uint64_t e = epoch_of(now);
-  const uint32_t m = mac_of(secret_for(e), e, idx, ts_field, out.params.ts_ok);
+  const uint64_t params = param_word(e, idx, ts_field, out.params.ts_ok);
+  const uint32_t m = with_secret(e, [&](const KeyedPrf& k) { return mac_of(k, params); });
   out.isn = Seq((static_cast<uint32_t>(e & kEpochMask) << kEpochShift) | (idx << kMssShift) | m);
   return out;
 }
@@ -139,18 +142,14 @@ SynCookies::Encoded SynCookies::encode_with(const wire::TcpOptions& syn_opts, ui
 SynCookies::Encoded SynCookies::encode(const FourTuple& t, Seq peer_isn, const wire::TcpOptions& syn_opts,
                                        uint16_t our_mss, uint32_t ts_now, Instant now) const {
   return encode_with(syn_opts, our_mss, ts_now, now,
-                     [&](const SipKey& k, uint64_t e, uint32_t idx, uint32_t ts_field, bool ts_ok) {
-                       return mac(k, t, peer_isn, e, idx, ts_field, ts_ok);
-                     });
+                     [&](const KeyedPrf& k, uint64_t params) { return mac4(k, t, peer_isn, params); });
 }
 
 SynCookies::Encoded SynCookies::encode6(const FourTuple& t, const Addrs6& a, Seq peer_isn,
                                         const wire::TcpOptions& syn_opts, uint16_t our_mss, uint32_t ts_now,
                                         Instant now) const {
   return encode_with(syn_opts, our_mss, ts_now, now,
-                     [&](const SipKey& k, uint64_t e, uint32_t idx, uint32_t ts_field, bool ts_ok) {
-                       return mac6(k, a, t, peer_isn, e, idx, ts_field, ts_ok);
-                     });
+                     [&](const KeyedPrf& k, uint64_t params) { return mac6(k, a, t, peer_isn, params); });
 }
 
 std::optional<CookieParams> SynCookies::check(const FourTuple& t, Seq peer_isn, Seq cookie,
@@ -184,8 +183,10 @@ std::optional<CookieParams> SynCookies::check(const FourTuple& t, Seq peer_isn, 
     p.sack_ok = (ts_field & kSackBit) != 0;
   }
 
-  const uint32_t m = v6.local != nullptr ? mac6(secret_for(e), v6, t, peer_isn, e, idx, ts_field, p.ts_ok)
-                                         : mac(secret_for(e), t, peer_isn, e, idx, ts_field, p.ts_ok);
+  const uint64_t params = param_word(e, idx, ts_field, p.ts_ok);
+  const uint32_t m = with_secret(e, [&](const KeyedPrf& k) {
+    return v6.local != nullptr ? mac6(k, v6, t, peer_isn, params) : mac4(k, t, peer_isn, params);
+  });
   if (m != (cookie.raw() & kMacMask)) {
     return std::nullopt;
   }

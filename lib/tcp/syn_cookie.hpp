@@ -21,13 +21,16 @@
 //   | SACK | peer window scale, 0..14; 15 = no option   |
 //   +------+---------------------------------------------+
 //
-//   MAC = low 27 bits of SipHash-2-4(secret[epoch],
+//   MAC = low 27 bits of PRF(secret[epoch],
 //           local ip, remote ip, local port, remote port, peer ISN,
 //           epoch (48 bits), MSS index, window scale field, SACK bit,
 //           timestamps-present bit)
 //
-// where secret[e] = SipHash(master, tag, e) (two tags for the two halves of
-// the 128-bit key). The MAC covers EVERY bit the cookie restores, including
+// where secret[e] = PRF(master, tag, e) (two tags for the two halves of the
+// 128-bit key) and PRF is keyed_prf.hpp's: AES-128 (a 2-block CBC-MAC for
+// IPv4's 24 bytes) with AES-NI, else SipHash-2-4. Linux MACs its cookies with
+// SipHash (net/ipv4/syncookies.c cookie_hash()); AES is the deviation that
+// keyed_prf.hpp explains (cost; AES-128 is a standard PRF). The MAC covers EVERY bit the cookie restores, including
 // the TSecr bits and whether timestamps are in use at all.
 //
 // ---- Attacks and how this design meets them ---------------------------------
@@ -71,8 +74,8 @@
 // mod 4 (four epochs ago) fails the MAC, which covers the full epoch number
 // and uses that epoch's own secret.
 //
-// Brute force of the secret: SipHash-2-4 is a PRF with a 128-bit key; a
-// truncated 27-bit tag does not help recover it. The master comes from the
+// Brute force of the secret: AES-128 and SipHash-2-4 are PRFs with 128-bit
+// keys; a truncated 27-bit tag does not help recover it. The master comes from the
 // caller's random source (lib/tcp has none) and should be shared by all cores
 // so that an ACK steered to another queue still validates.
 //
@@ -89,16 +92,17 @@
 // Everywhere else the decoded MSS is <= both the peer's MSS (536 when the SYN
 // had none, RFC 9293 §3.7.1) and our own.
 //
-// Cost: encode() is one 24-byte SipHash over precomputed epoch secrets, no
-// division (the epoch boundaries are cached), no allocation. check() is one
-// SipHash, or none when the epoch bits are stale. Call advance(now) once per
+// Cost: encode() is one 24-byte PRF (two AES blocks) under the cached epoch
+// secrets (AES: their key schedules), no division (the epoch boundaries are
+// cached), no allocation. check() is one PRF, or none when the epoch bits
+// are stale. Call advance(now) once per
 // poll loop; encode() and check() stay correct when `now` has moved on past
 // the last advance() (they derive the missing secret on the spot).
 #include <array>
 #include <cstdint>
 #include <optional>
 
-#include "tcp/siphash.hpp"
+#include "tcp/keyed_prf.hpp"
 #include "tcp/types.hpp"
 #include "wire/tcp_options.hpp"
 
@@ -138,8 +142,11 @@ class SynCookies {
   };
 
   // `lifetime` <= 0 means kDefaultLifetime. Epoch 0 begins at `start`.
-  SynCookies(SipKey master, Duration lifetime, Instant start);
+  // `prf`: which keyed PRF (keyed_prf.hpp); every stack that must accept
+  // another's cookies resolves it alike.
+  SynCookies(SipKey master, Duration lifetime, Instant start, PrfKind prf = PrfKind::kAuto);
   SynCookies(SipKey master, Instant start) : SynCookies(master, kDefaultLifetime, start) {}
+  PrfKind prf() const { return master_.kind(); }
 
   // Rotates the cached epoch secrets to `now`'s epoch. Call once per poll loop.
   void advance(Instant now);
@@ -171,12 +178,12 @@ class SynCookies {
   template <class Mac>
   Encoded encode_with(const wire::TcpOptions& syn_opts, uint16_t our_mss, uint32_t ts_now, Instant now,
                       const Mac& mac_of) const;
-  SipKey secret_for(uint64_t epoch) const;
-  SipKey derive_secret(uint64_t epoch) const;
-  uint32_t mac(const SipKey& secret, const FourTuple& t, Seq peer_isn, uint64_t epoch,
-               uint32_t mss_index, uint32_t ts_field, bool ts_ok) const;
+  // f(secret of `epoch`): from the cache, or derived on the spot.
+  template <class F>
+  uint32_t with_secret(uint64_t epoch, const F& f) const;
+  KeyedPrf derive_secret(uint64_t epoch) const;
 
-  SipKey master_;
+  KeyedPrf master_;
   Duration lifetime_;
   Instant start_;
   // Cache, refreshed by advance(): epoch `epoch_` spans [begin_, end_);
@@ -184,7 +191,7 @@ class SynCookies {
   uint64_t epoch_ = 0;
   Instant begin_;
   Instant end_;
-  std::array<SipKey, 3> secrets_{};
+  std::array<KeyedPrf, 3> secrets_;
 };
 
 }  // namespace synmill::tcp

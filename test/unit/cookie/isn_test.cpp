@@ -11,10 +11,15 @@ namespace {
 constexpr SipKey kKey{0x1122334455667788ULL, 0x99aabbccddeeff00ULL};
 constexpr FourTuple kTuple{0xc6120001, 0xc6130002, 80, 40000};  // 198.18.0.1:80 <- 198.19.0.2:40000
 
+// Every test runs with both PRFs (keyed_prf.hpp): AES-128 where the CPU has
+// AES-NI, and the SipHash-2-4 fallback, forced.
+#define EACH_PRF GENERATE(PrfKind::kAes, PrfKind::kSipHash)
+
 }  // namespace
 
 TEST_CASE("ISN is deterministic for the same key, tuple and time", "[cookie][isn]") {
-  const IsnGenerator a(kKey), b(kKey);
+  const PrfKind prf = EACH_PRF;
+  const IsnGenerator a(kKey, prf), b(kKey, prf);
   const Instant now(123456789);
   CHECK(a.isn(kTuple, now) == a.isn(kTuple, now));
   CHECK(a.isn(kTuple, now) == b.isn(kTuple, now));
@@ -22,7 +27,8 @@ TEST_CASE("ISN is deterministic for the same key, tuple and time", "[cookie][isn
 }
 
 TEST_CASE("ISN advances by one every 4 microseconds", "[cookie][isn]") {
-  const IsnGenerator g(kKey);
+  const PrfKind prf = EACH_PRF;
+  const IsnGenerator g(kKey, prf);
   const Instant t0(1'000'000'000);
   const Seq base = g.isn(kTuple, t0);
   CHECK(g.isn(kTuple, t0 + Duration::ns(3999)) == base);
@@ -47,7 +53,8 @@ TEST_CASE("ISN timer M wraps at 2^32 ticks", "[cookie][isn]") {
 }
 
 TEST_CASE("ISN differs across tuples and keys", "[cookie][isn]") {
-  const IsnGenerator g(kKey);
+  const PrfKind prf = EACH_PRF;
+  const IsnGenerator g(kKey, prf);
   const Instant now(42'000'000);
   const Seq base = g.isn(kTuple, now);
 
@@ -67,8 +74,8 @@ TEST_CASE("ISN differs across tuples and keys", "[cookie][isn]") {
   t = FourTuple{kTuple.remote_ip, kTuple.local_ip, kTuple.remote_port, kTuple.local_port};
   CHECK(g.isn(t, now) != base);
 
-  CHECK(IsnGenerator(SipKey{kKey.k0 + 1, kKey.k1}).isn(kTuple, now) != base);
-  CHECK(IsnGenerator(SipKey{kKey.k0, kKey.k1 + 1}).isn(kTuple, now) != base);
+  CHECK(IsnGenerator(SipKey{kKey.k0 + 1, kKey.k1}, prf).isn(kTuple, now) != base);
+  CHECK(IsnGenerator(SipKey{kKey.k0, kKey.k1 + 1}, prf).isn(kTuple, now) != base);
 
   // Sequential source ports (a typical client) give well-spread offsets.
   std::set<uint32_t> seen;
@@ -78,4 +85,43 @@ TEST_CASE("ISN differs across tuples and keys", "[cookie][isn]") {
     seen.insert(g.isn(t, now).raw());
   }
   CHECK(seen.size() >= 4094);  // 32-bit values: a collision or two at most
+}
+
+TEST_CASE("IPv6 ISN: unique per tuple, monotonic per tuple over time", "[cookie][isn]") {
+  const PrfKind prf = EACH_PRF;
+  const IsnGenerator g(kKey, prf);
+  using synmill::wire::Ipv6Addr;
+  const Ipv6Addr local = Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0, 2});
+  Ipv6Addr remote = Ipv6Addr::from_groups({0x2001, 2, 0, 0, 0, 0, 0, 0x10});
+  const FourTuple ports{0, 0, 80, 40000};  // IPv6: only the ports of t are read
+  const Instant t0(7'000'000'000);
+  const Seq base = g.isn(ports, Addrs6{&local, &remote}, t0);
+  CHECK(base.raw() == IsnGenerator::timer_m(t0) + g.offset_f(ports, Addrs6{&local, &remote}));
+  // Monotonic for one tuple (RFC 9293 §3.4.1): M advances, F is fixed.
+  Seq prev = base;
+  for (int i = 1; i <= 500; ++i) {
+    const Seq s = g.isn(ports, Addrs6{&local, &remote}, t0 + Duration::us(53 * i));
+    REQUIRE(s >= prev);
+    REQUIRE(s.raw() - base.raw() == static_cast<uint32_t>(53 * i / 4));
+    prev = s;
+  }
+  // Every address byte and port counts; the IPv4 F of the same ports differs.
+  std::set<uint32_t> seen{base.raw()};
+  for (int byte = 0; byte < 16; ++byte) {
+    Ipv6Addr r = remote;
+    r.b[static_cast<size_t>(byte)] ^= 0x80;
+    seen.insert(g.isn(ports, Addrs6{&local, &r}, t0).raw());
+    Ipv6Addr l = local;
+    l.b[static_cast<size_t>(byte)] ^= 1;
+    seen.insert(g.isn(ports, Addrs6{&l, &remote}, t0).raw());
+  }
+  seen.insert(g.isn(FourTuple{0, 0, 81, 40000}, Addrs6{&local, &remote}, t0).raw());
+  seen.insert(g.isn(FourTuple{0, 0, 80, 40001}, Addrs6{&local, &remote}, t0).raw());
+  CHECK(seen.size() == 35);
+  for (uint16_t port = 1024; port < 1024 + 2048; ++port) {
+    remote.b[15] = static_cast<uint8_t>(port);
+    remote.b[14] = static_cast<uint8_t>(port >> 8);
+    seen.insert(g.isn(ports, Addrs6{&local, &remote}, t0).raw());
+  }
+  CHECK(seen.size() >= 35 + 2046);
 }

@@ -57,8 +57,13 @@ TcpOptions ack_options(const SynCookies::Encoded& e) {
   return o;
 }
 
+// Every test runs with both PRFs: AES-128 (where the CPU has AES-NI; else
+// it resolves to SipHash too) and the SipHash-2-4 fallback, forced.
+#define EACH_PRF GENERATE(PrfKind::kAes, PrfKind::kSipHash)
+
 struct Fixture {
-  SynCookies cookies{kMaster, kLife, kStart};
+  explicit Fixture(PrfKind prf) : cookies(kMaster, kLife, kStart, prf) {}
+  SynCookies cookies;
   Instant now = kStart + Duration::s(10);
 
   SynCookies::Encoded encode(const SynSpec& s, const FourTuple& t = kTuple, Seq isn = kPeerIsn,
@@ -96,7 +101,7 @@ FourTuple random_tuple(std::mt19937_64& rng) {
 }  // namespace
 
 TEST_CASE("cookie restores each MSS table entry", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   for (uint16_t mss : SynCookies::kMssTable) {
     for (bool ts : {false, true}) {
       INFO("mss " << mss << " ts " << ts);
@@ -110,7 +115,7 @@ TEST_CASE("cookie restores each MSS table entry", "[cookie]") {
 }
 
 TEST_CASE("cookie MSS never above the peer's or ours", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   for (int peer : {1,    2,    63,   64,   65,   100,  535,  536,  537,  1000, 1219,
                    1220, 1221, 1459, 1460, 1461, 1500, 8959, 8960, 8961, 9000, 65535}) {
     for (uint16_t ours :
@@ -135,7 +140,7 @@ TEST_CASE("cookie MSS never above the peer's or ours", "[cookie]") {
 }
 
 TEST_CASE("cookie without MSS option assumes 536", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   const auto e = f.encode({-1, -1, false, false});
   CHECK(e.params.mss == 536);  // RFC 9293 §3.7.1
   const auto p = f.check(e);
@@ -144,7 +149,7 @@ TEST_CASE("cookie without MSS option assumes 536", "[cookie]") {
 }
 
 TEST_CASE("cookie restores window scale 0..14 and clamps larger ones", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   for (int ws = 0; ws <= 255; ++ws) {
     INFO("wscale " << ws);
     const auto e = f.encode({1460, ws, false, true});
@@ -166,7 +171,7 @@ TEST_CASE("cookie restores window scale 0..14 and clamps larger ones", "[cookie]
 }
 
 TEST_CASE("cookie restores SACK-permitted with timestamps", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   for (bool sack : {false, true}) {
     for (int ws : {-1, 0, 9}) {
       const auto e = f.encode({1460, ws, sack, true});
@@ -180,7 +185,7 @@ TEST_CASE("cookie restores SACK-permitted with timestamps", "[cookie]") {
 }
 
 TEST_CASE("cookie without timestamps drops window scale and SACK", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   const auto e = f.encode({1460, 7, true, false});
   // encode tells the caller not to offer them in the SYN-ACK.
   CHECK_FALSE(e.params.has_wscale);
@@ -192,7 +197,7 @@ TEST_CASE("cookie without timestamps drops window scale and SACK", "[cookie]") {
 }
 
 TEST_CASE("cookie +-1..4 is rejected", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   std::mt19937_64 rng(1);
   for (int i = 0; i < 200; ++i) {
     const FourTuple t = random_tuple(rng);
@@ -209,7 +214,7 @@ TEST_CASE("cookie +-1..4 is rejected", "[cookie]") {
 }
 
 TEST_CASE("every single-bit flip of the cookie is rejected", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   std::mt19937_64 rng(2);
   for (int i = 0; i < 200; ++i) {
     const FourTuple t = random_tuple(rng);
@@ -225,7 +230,7 @@ TEST_CASE("every single-bit flip of the cookie is rejected", "[cookie]") {
 }
 
 TEST_CASE("cookie for another 4-tuple or peer ISN is rejected", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   for (const auto& spec : kSpecs) {
     const auto e = f.encode(spec);
     REQUIRE(f.check(e));
@@ -253,7 +258,7 @@ TEST_CASE("cookie for another 4-tuple or peer ISN is rejected", "[cookie]") {
 }
 
 TEST_CASE("tampered TSecr bits are rejected", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   for (const auto& spec : kSpecs) {
     const auto e = f.encode(spec);
     if (e.params.ts_ok) {
@@ -287,8 +292,8 @@ TEST_CASE("tampered TSecr bits are rejected", "[cookie]") {
 }
 
 TEST_CASE("cookie from another master key is rejected", "[cookie]") {
-  Fixture f;
-  const SynCookies other(SipKey{kMaster.k0 ^ 1, kMaster.k1}, kLife, kStart);
+  Fixture f(EACH_PRF);
+  const SynCookies other(SipKey{kMaster.k0 ^ 1, kMaster.k1}, kLife, kStart, f.cookies.prf());
   const auto e =
       other.encode(kTuple, kPeerIsn, syn_options({1460, 7, true, true}), kOurMss, kTsNow, f.now);
   CHECK(other.check(kTuple, kPeerIsn, e.isn, ack_options(e), f.now));
@@ -296,10 +301,11 @@ TEST_CASE("cookie from another master key is rejected", "[cookie]") {
 }
 
 TEST_CASE("cookie valid after one rotation, rejected after two", "[cookie]") {
+  const PrfKind prf = EACH_PRF;
   std::mt19937_64 rng(3);
   for (bool call_advance : {true, false}) {
     for (int i = 0; i < 50; ++i) {
-      SynCookies c(kMaster, kLife, kStart);
+      SynCookies c(kMaster, kLife, kStart, prf);
       // Issue at a random point of a random epoch.
       const Instant issued =
           kStart + Duration::ns(static_cast<int64_t>(rng() % uint64_t(kLife.count_ns() * 20)));
@@ -326,7 +332,8 @@ TEST_CASE("cookie valid after one rotation, rejected after two", "[cookie]") {
 }
 
 TEST_CASE("cookie from a future epoch is rejected", "[cookie]") {
-  SynCookies c(kMaster, kLife, kStart);
+  const PrfKind prf = EACH_PRF;
+  SynCookies c(kMaster, kLife, kStart, prf);
   const Instant now = kStart + Duration::s(100);  // epoch 1
   c.advance(now);
   for (int ahead = 1; ahead <= 4; ++ahead) {
@@ -338,8 +345,9 @@ TEST_CASE("cookie from a future epoch is rejected", "[cookie]") {
 }
 
 TEST_CASE("encode and check agree with or without advance()", "[cookie]") {
-  SynCookies advanced(kMaster, kLife, kStart);
-  const SynCookies lagging(kMaster, kLife, kStart);  // never advanced
+  const PrfKind prf = EACH_PRF;
+  SynCookies advanced(kMaster, kLife, kStart, prf);
+  const SynCookies lagging(kMaster, kLife, kStart, prf);  // never advanced
   const auto syn = syn_options({1460, 8, true, true});
   for (int64_t s : {0, 1, 63, 64, 65, 127, 128, 1000, 100000}) {
     const Instant now = kStart + Duration::s(s);
@@ -358,7 +366,7 @@ TEST_CASE("encode and check agree with or without advance()", "[cookie]") {
 }
 
 TEST_CASE("random cookies are accepted at most at the MAC's 2^-27 rate", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   std::mt19937_64 rng(4);
   constexpr int kGuesses = 1'000'000;
   int accepted_random = 0;
@@ -383,7 +391,7 @@ TEST_CASE("random cookies are accepted at most at the MAC's 2^-27 rate", "[cooki
 }
 
 TEST_CASE("TSval is never above ts_now and carries the bits", "[cookie]") {
-  Fixture f;
+  Fixture f(EACH_PRF);
   std::mt19937_64 rng(5);
   std::vector<uint32_t> clocks = {0, 1, 15, 31, 32, 33, 63, 64, 0xffffffe0u, 0xffffffffu, kTsNow};
   for (int i = 0; i < 2000; ++i) clocks.push_back(static_cast<uint32_t>(rng()));
@@ -399,4 +407,23 @@ TEST_CASE("TSval is never above ts_now and carries the bits", "[cookie]") {
       REQUIRE(f.check(e));
     }
   }
+}
+
+TEST_CASE("cookies use AES-128 where the CPU has AES-NI; the two PRFs do not mix", "[cookie][aes]") {
+  const SynCookies aes(kMaster, kLife, kStart);
+  const SynCookies sip(kMaster, kLife, kStart, PrfKind::kSipHash);
+  CHECK(aes.prf() == (aes_ni_available() ? PrfKind::kAes : PrfKind::kSipHash));
+  CHECK(sip.prf() == PrfKind::kSipHash);
+  if (aes.prf() != PrfKind::kAes) return;
+  const Instant now = kStart + Duration::s(10);
+  int differ = 0;
+  for (const auto& spec : kSpecs) {
+    const auto e = aes.encode(kTuple, kPeerIsn, syn_options(spec), kOurMss, kTsNow, now);
+    const auto e2 = sip.encode(kTuple, kPeerIsn, syn_options(spec), kOurMss, kTsNow, now);
+    CHECK(e.params == e2.params);  // the same layout, only the MAC differs
+    if (e.isn != e2.isn) ++differ;
+    CHECK(aes.check(kTuple, kPeerIsn, e.isn, ack_options(e), now));
+    CHECK_FALSE(sip.check(kTuple, kPeerIsn, e.isn, ack_options(e), now));
+  }
+  CHECK(differ == static_cast<int>(kSpecs.size()));
 }

@@ -10,9 +10,12 @@ namespace {
 
 using K = RecordingApp::Kind;
 
-StackConfig cookie_config(CookieMode m) {
+// prf: the keyed PRF of the ISNs and cookies (keyed_prf.hpp); kSipHash forces
+// the fallback that CPUs without AES-NI use.
+StackConfig cookie_config(CookieMode m, PrfKind prf = PrfKind::kAuto) {
   StackConfig c = small_config();
   c.cookies = m;
+  c.prf = prf;
   c.cookie_lifetime = Duration::s(64);
   return c;
 }
@@ -44,7 +47,8 @@ void check_rejected(Scenario& sc, const SegmentIn& ack, const std::vector<Sent>&
 TEST_CASE("cookies always: a SYN gets a SYN-ACK and no state; the valid ACK completes",
           "[tcp][cookies]") {
   const bool full = GENERATE(false, true);
-  Scenario sc(full ? full_peer() : plain_peer(), Origin::kPassive, cookie_config(CookieMode::kAlways));
+  const PrfKind prf = GENERATE(PrfKind::kAuto, PrfKind::kSipHash);
+  Scenario sc(full ? full_peer() : plain_peer(), Origin::kPassive, cookie_config(CookieMode::kAlways, prf));
   sc.to(State::kListen);
   const Sent synack = cookie_synack(sc);
   CHECK(sc.h.stack.counters().cookies_sent == 1);
@@ -85,8 +89,9 @@ TEST_CASE("cookies: tampered, misdirected or expired ACKs are rejected with RST 
       Tamper{"two lifetimes later", 0, 0, 0, 128000}, Tamper{"three lifetimes later", 0, 0, 0, 192000},
       Tamper{"four lifetimes later (epoch bits alias)", 0, 0, 0, 256000});
   const bool full = GENERATE(false, true);
-  INFO(t.what << (full ? ", timestamps" : ", no options"));
-  Scenario sc(full ? full_peer() : plain_peer(), Origin::kPassive, cookie_config(CookieMode::kAlways));
+  const PrfKind prf = GENERATE(PrfKind::kAuto, PrfKind::kSipHash);
+  INFO(t.what << (full ? ", timestamps" : ", no options") << (prf == PrfKind::kSipHash ? ", SipHash" : ""));
+  Scenario sc(full ? full_peer() : plain_peer(), Origin::kPassive, cookie_config(CookieMode::kAlways, prf));
   sc.to(State::kListen);
   const Sent synack = cookie_synack(sc);
   if (t.age_ms > 0) sc.h.advance_by(Duration::ms(t.age_ms));
