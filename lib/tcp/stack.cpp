@@ -38,7 +38,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
     : cfg_(cfg),
       tx_(tx),
       isn_(secrets.isn_key, cfg.prf),
-      cookies_(secrets.cookie_key, cfg.cookie_lifetime, start, cfg.prf),
+      cookies_(secrets.cookie_key, cfg.cookie_lifetime, start, cfg.prf, cfg.timestamps),
       ts_offset_(secrets.ts_offset),
       conn_pool_(cfg.max_conns),
       hot_(cfg.max_conns),

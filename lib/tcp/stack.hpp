@@ -384,7 +384,6 @@ class Stack {
   void syn_to_listener(Listener& l, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
   void send_cookie_synack(const SegmentIn& seg, Instant now);
   bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
-  wire::TcpOptions cookie_view(const wire::TcpOptions& o) const;
 
   // stack_reclaim.cpp: orphans, squatters, fair pool, idle and keep-alive
   struct SlotList {  // doubly linked through ConnCold::list_prev/list_next, oldest first

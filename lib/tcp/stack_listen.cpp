@@ -64,19 +64,15 @@ void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
   start_rtx(*c, now);
 }
 
-// Timestamps switched off here are invisible to the cookie on both legs.
-wire::TcpOptions Stack::cookie_view(const wire::TcpOptions& o) const {
-  wire::TcpOptions v = o;
-  if (!cfg_.timestamps) v.has_timestamps = false;
-  return v;
-}
-
+// (Timestamps switched off here are invisible to the cookie on both legs:
+// cookies_ was built with cfg_.timestamps.)
 void Stack::send_cookie_synack(const SegmentIn& seg, Instant now) {
-  const uint32_t ts_now = ts_clock(now);
+  const bool ts = cfg_.timestamps && seg.opts.has_timestamps;
+  const uint32_t ts_now = ts ? ts_clock(now) : 0;  // read by encode() only with timestamps
   const uint16_t mss = our_mss(seg.tuple);
   const SynCookies::Encoded enc =
-      seg.v6() ? cookies_.encode6(seg.tuple, seg_addrs6(seg), seg.seq, cookie_view(seg.opts), mss, ts_now, now)
-               : cookies_.encode(seg.tuple, seg.seq, cookie_view(seg.opts), mss, ts_now, now);
+      seg.v6() ? cookies_.encode6(seg.tuple, seg_addrs6(seg), seg.seq, seg.opts, mss, ts_now, now)
+               : cookies_.encode(seg.tuple, seg.seq, seg.opts, mss, ts_now, now);
   SegmentOut out;
   out.tuple = seg.tuple;
   out.local6 = seg.local6;  // IPv6: the peer's address may be in no table yet
@@ -90,7 +86,7 @@ void Stack::send_cookie_synack(const SegmentIn& seg, Instant now) {
   // Window scale and SACK can only be remembered through the timestamp: without
   // timestamps they are not offered (a scale we could not recall would make us
   // misread the peer's window and advertise ours wrongly).
-  if (cfg_.timestamps && seg.opts.has_timestamps) {
+  if (ts) {
     out.opts.has_timestamps = true;
     out.opts.ts_val = enc.ts_val;
     out.opts.ts_ecr = seg.opts.ts_val;
@@ -107,9 +103,9 @@ void Stack::send_cookie_synack(const SegmentIn& seg, Instant now) {
 
 // A bare ACK for a listening port: the third segment of a cookie handshake?
 bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
-  // The same view of the options as encode() saw: "timestamps present" is MACed.
+  // cookies_ sees the options as encode() saw them: "timestamps present" is MACed.
   const std::optional<CookieParams> p =
-      cookies_.check(seg.tuple, seg.seq - 1, seg.ack - 1, cookie_view(seg.opts), now, seg_addrs6(seg));
+      cookies_.check(seg.tuple, seg.seq - 1, seg.ack - 1, seg.opts, now, seg_addrs6(seg));
   if (!p) {
     ++ctr_.cookies_rejected;
     return false;

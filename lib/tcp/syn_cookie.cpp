@@ -58,8 +58,9 @@ uint32_t mac4(const KeyedPrf& secret, const FourTuple& t, Seq peer_isn, uint64_t
 
 }  // namespace
 
-SynCookies::SynCookies(SipKey master, Duration lifetime, Instant start, PrfKind prf)
+SynCookies::SynCookies(SipKey master, Duration lifetime, Instant start, PrfKind prf, bool timestamps)
     : master_(master, prf),
+      ts_on_(timestamps),
       lifetime_(lifetime > Duration{} ? lifetime : kDefaultLifetime),
       start_(start) {
   // Force a full refresh of the cache for the start epoch.
@@ -113,7 +114,7 @@ SynCookies::Encoded SynCookies::encode_with(const wire::TcpOptions& syn_opts, ui
 
   // Window scale and SACK survive only in the TSval bits (see header).
   uint32_t ts_field = kWscaleNone;
-  if (syn_opts.has_timestamps) {
+  if (syn_opts.has_timestamps && ts_on_) {
     out.params.ts_ok = true;
     if (syn_opts.has_wscale) {
       out.params.has_wscale = true;
@@ -171,7 +172,7 @@ std::optional<CookieParams> SynCookies::check(const FourTuple& t, Seq peer_isn, 
   const uint32_t idx = (cookie.raw() >> kMssShift) & kMssMask;
   p.mss = kMssTable[idx];
   uint32_t ts_field = kWscaleNone;
-  if (ack_opts.has_timestamps) {
+  if (ack_opts.has_timestamps && ts_on_) {
     // RFC 7323 §3.2: TSecr echoes the TSval of our SYN-ACK.
     p.ts_ok = true;
     ts_field = ack_opts.ts_ecr & kTsMask;

@@ -144,7 +144,9 @@ class SynCookies {
   // `lifetime` <= 0 means kDefaultLifetime. Epoch 0 begins at `start`.
   // `prf`: which keyed PRF (keyed_prf.hpp); every stack that must accept
   // another's cookies resolves it alike.
-  SynCookies(SipKey master, Duration lifetime, Instant start, PrfKind prf = PrfKind::kAuto);
+  // `timestamps`: our side uses RFC 7323 timestamps (StackConfig::timestamps).
+  SynCookies(SipKey master, Duration lifetime, Instant start, PrfKind prf = PrfKind::kAuto,
+             bool timestamps = true);
   SynCookies(SipKey master, Instant start) : SynCookies(master, kDefaultLifetime, start) {}
   PrfKind prf() const { return master_.kind(); }
 
@@ -155,9 +157,11 @@ class SynCookies {
   // the largest segment our side accepts; ts_now: the caller's timestamp clock
   // (ms); the returned ts_val is <= ts_now in serial order, so the later
   // TSvals of the connection never go back (RFC 7323 §5, PAWS).
-  // If our side disables an option (e.g. no timestamps), clear it in syn_opts
-  // here AND in ack_opts for check(): the MAC covers timestamps-present, so
-  // two different views of the same handshake never validate.
+  // ts_val is meaningful (and ts_now read) only when params.ts_ok: the caller
+  // may pass 0 for ts_now when the SYN has no timestamps or `timestamps` is
+  // off. With `timestamps` off (constructor) the timestamp option of the SYN
+  // and of the ACK are both treated as absent: the MAC covers
+  // timestamps-present, so both legs must see the handshake alike.
   Encoded encode(const FourTuple& t, Seq peer_isn, const wire::TcpOptions& syn_opts,
                  uint16_t our_mss, uint32_t ts_now, Instant now) const;
   // IPv6 (issue 15): `a` gives the addresses and the MAC covers them in full
@@ -184,6 +188,7 @@ class SynCookies {
   KeyedPrf derive_secret(uint64_t epoch) const;
 
   KeyedPrf master_;
+  bool ts_on_;
   Duration lifetime_;
   Instant start_;
   // Cache, refreshed by advance(): epoch `epoch_` spans [begin_, end_);

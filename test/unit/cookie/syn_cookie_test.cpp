@@ -427,3 +427,28 @@ TEST_CASE("cookies use AES-128 where the CPU has AES-NI; the two PRFs do not mix
   }
   CHECK(differ == static_cast<int>(kSpecs.size()));
 }
+
+TEST_CASE("timestamps off: the SYN's and the ACK's timestamp options are ignored alike", "[cookie]") {
+  const SynCookies off(kMaster, kLife, kStart, EACH_PRF, /*timestamps=*/false);
+  const SynCookies on(kMaster, kLife, kStart, off.prf());
+  const Instant now = kStart + Duration::s(10);
+  const auto syn = syn_options({1460, 7, true, true});
+  const auto e = off.encode(kTuple, kPeerIsn, syn, kOurMss, /*ts_now=*/0, now);
+  CHECK_FALSE(e.params.ts_ok);  // no timestamps: window scale and SACK cannot be remembered
+  CHECK_FALSE(e.params.has_wscale);
+  CHECK_FALSE(e.params.sack_ok);
+  CHECK(e.params.mss == 1460);
+  // The same as a SYN without the option, seen by a stack with timestamps on.
+  const auto plain = on.encode(kTuple, kPeerIsn, syn_options({1460, 7, true, false}), kOurMss, kTsNow, now);
+  CHECK(e.isn == plain.isn);
+  // The ACK may still carry timestamps (whatever TSecr): ignored, the cookie validates without them.
+  TcpOptions ack;
+  ack.has_timestamps = true;
+  ack.ts_ecr = 0x1f;
+  const auto p = off.check(kTuple, kPeerIsn, e.isn, ack, now);
+  REQUIRE(p);
+  CHECK(*p == e.params);
+  CHECK(off.check(kTuple, kPeerIsn, e.isn, TcpOptions{}, now));
+  // A stack with timestamps on reads that ACK as "timestamps present": the MAC differs.
+  CHECK_FALSE(on.check(kTuple, kPeerIsn, e.isn, ack, now));
+}
