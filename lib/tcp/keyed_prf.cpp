@@ -23,6 +23,12 @@ KeyedPrf::KeyedPrf(const SipKey& key, PrfKind kind)
   len24_ = aes128_encrypt(aes_key_, length_block(24));
 }
 
+uint64_t KeyedPrf::sip_words(uint64_t a, uint64_t b) const { return siphash24_words(sip_, a, b); }
+
+uint64_t KeyedPrf::sip_words(uint64_t a, uint64_t b, uint64_t c) const {
+  return siphash24_words(sip_, a, b, c);
+}
+
 uint64_t KeyedPrf::bytes(const void* data, size_t len) const {
   if (!aes_) return siphash24(sip_, data, len);
   const Aes128Block iv = len == 16 ? len16_ : len == 24 ? len24_ : aes128_encrypt(aes_key_, length_block(len));

@@ -45,13 +45,13 @@ class KeyedPrf {
 
   // prf over the 16 bytes le(a) || le(b).
   uint64_t words(uint64_t a, uint64_t b) const {
-    if (aes_) return aes128_mac1(aes_key_, len16_, a, b);
-    return siphash24_words(sip_, a, b);
+    if (aes_) [[likely]] return aes128_mac1(aes_key_, len16_, a, b);
+    return sip_words(a, b);
   }
   // prf over the 24 bytes le(a) || le(b) || le(c).
   uint64_t words(uint64_t a, uint64_t b, uint64_t c) const {
-    if (aes_) return aes128_mac2(aes_key_, len24_, a, b, c, 0);
-    return siphash24_words(sip_, a, b, c);
+    if (aes_) [[likely]] return aes128_mac2(aes_key_, len24_, a, b, c, 0);
+    return sip_words(a, b, c);
   }
   // prf over any byte string (the IPv6 tuples).
   uint64_t bytes(const void* data, size_t len) const;
@@ -60,6 +60,10 @@ class KeyedPrf {
   static Aes128Block length_block(size_t len);
 
  private:
+  // The fallback out of line, so that callers stay small enough to inline.
+  [[gnu::noinline]] uint64_t sip_words(uint64_t a, uint64_t b) const;
+  [[gnu::noinline]] uint64_t sip_words(uint64_t a, uint64_t b, uint64_t c) const;
+
   bool aes_ = false;
   SipKey sip_;
   Aes128Key aes_key_;  // expanded only when aes_
