@@ -184,7 +184,7 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint16_t listener, A
   c.state = State::kClosed;
   set_state(c, st);
   c.listener = listener;
-  c.rto_ms = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
+  c.rto_ms = rto_initial_ms_;  // cfg_.rto_initial in ms, computed once (no division per connection)
   // RFC 9293 §3.7.1 default until negotiated (IPv6: 1220, RFC 8200 §8.3)
   c.snd_mss = wire::tcp_default_mss(is_ipv6(t) ? wire::IpFamily::kV6 : wire::IpFamily::kV4);
   c.ssthresh = UINT32_MAX;
