@@ -142,6 +142,9 @@ template <class F>
 }
 
 int g_rounds = 5;  // 1 with --op
+// The ISN / cookie PRF (keyed_prf.hpp): SYNMILL_BENCH_PRF=siphash forces the
+// fallback that CPUs without AES-NI use; unset: AES-128 where the CPU has it.
+tcp::PrfKind g_prf = tcp::PrfKind::kAuto;
 bool g_failed = false;  // a scenario did not do what it claims
 
 template <class F>
@@ -162,6 +165,7 @@ double bench_syn(tcp::CookieMode mode, uint32_t n) {
   for (uint32_t i = 0; i < n; ++i)
     syns.push_back(client_frame(i, i * 7919u, 0, tcp::flag::kSyn, {}, true));
   tcp::StackConfig cfg;
+  cfg.prf = g_prf;
   cfg.cookies = mode;
   cfg.max_conns = n + 16;
   cfg.backlog = n + 16;
@@ -225,6 +229,7 @@ double bench_reference(uint32_t n) {
 // numbers depend on the server's ISS): that peer-side cost is included.
 double bench_connections(uint32_t n) {
   tcp::StackConfig cfg;
+  cfg.prf = g_prf;
   cfg.max_conns = 4096;
   cfg.send_chunks = 8192;
   cfg.cookies = tcp::CookieMode::kOff;
@@ -280,6 +285,7 @@ double bench_connections(uint32_t n) {
 // §3.10.7.4 ladder instead of header prediction (stack_predict.cpp).
 double bench_data(uint32_t n, bool predict) {
   tcp::StackConfig cfg;
+  cfg.prf = g_prf;
   cfg.header_prediction = predict;
   cfg.send_chunks = 64;
   const std::string payload(1000, 'x');
@@ -318,6 +324,8 @@ double bench_data(uint32_t n, bool predict) {
 int main(int argc, char** argv) {
   const char* env_n = std::getenv("SYNMILL_BENCH_N");
   const uint32_t n = env_n ? static_cast<uint32_t>(std::strtoul(env_n, nullptr, 10)) : 200000;
+  const char* env_prf = std::getenv("SYNMILL_BENCH_PRF");
+  if (env_prf != nullptr && std::strcmp(env_prf, "siphash") == 0) g_prf = tcp::PrfKind::kSipHash;
   if (argc > 2 && std::strcmp(argv[1], "--op") == 0) {
     g_rounds = 1;
     const std::string op = argv[2];

@@ -11,6 +11,13 @@ do not depend on timing or load: the same binary gives the same figures.
   bench/instr_count.py CORE_BENCH --check FILE fail when an operation exceeds
                                                 its budget in FILE by > 10 %
   --json                                        one JSON object instead of a table
+  --prf siphash                                 the ISN / cookie PRF forced to the
+                                                SipHash-2-4 fallback (SYNMILL_BENCH_PRF)
+
+The ISNs and SYN cookies use AES-128 where the CPU has AES-NI and SipHash-2-4
+where it has not (lib/tcp/keyed_prf.hpp). The budgets are for the AES path;
+the file's "siphash" object overrides them for the fallback, which --check
+measures and applies by itself on a CPU without AES-NI.
 
 The budgets file (bench/instr_budgets.json) gives, per operation, the
 instructions per operation the code reached; the suite's instr-budget test
@@ -35,7 +42,15 @@ OPS = {
 TOLERANCE = 0.10
 
 
-def count(core_bench, op, n):
+def cpu_has_aes():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return any(l.startswith("flags") and "aes" in l.split(":", 1)[1].split() for l in f)
+    except OSError:
+        return False
+
+
+def count(core_bench, op, n, prf):
     with tempfile.TemporaryDirectory(prefix="synmill-instr-") as tmp:
         out = os.path.join(tmp, "callgrind.out")
         cmd = [
@@ -44,6 +59,8 @@ def count(core_bench, op, n):
             f"--callgrind-out-file={out}", core_bench, "--op", op,
         ]
         env = dict(os.environ, SYNMILL_BENCH_N=str(n))
+        if prf == "siphash":
+            env["SYNMILL_BENCH_PRF"] = "siphash"
         r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
         if r.returncode != 0:
             sys.exit(f"instr_count: {' '.join(cmd)} failed ({r.returncode}):\n{r.stderr[-3000:]}")
@@ -61,17 +78,23 @@ def main():
     ap.add_argument("--n", type=int, default=2000, help="operations per run (default 2000)")
     ap.add_argument("--check", metavar="BUDGETS", help="JSON file of instructions per operation")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--prf", choices=["auto", "siphash"], default="auto")
     a = ap.parse_args()
 
-    got = {op: count(a.core_bench, op, a.n) for op in OPS}
+    prf = a.prf if cpu_has_aes() else "siphash"  # without AES-NI the stack uses SipHash anyway
+    got = {op: count(a.core_bench, op, a.n, prf) for op in OPS}
     budgets = {}
     if a.check:
         with open(a.check, encoding="utf-8") as f:
-            budgets = {k: v for k, v in json.load(f).items() if k in OPS}
+            data = json.load(f)
+        budgets = {k: v for k, v in data.items() if k in OPS}
+        if prf == "siphash":
+            budgets.update({k: v for k, v in data.get("siphash", {}).items() if k in OPS})
     if a.json:
-        print(json.dumps({"n": a.n, "instructions_per_op": got, "budgets": budgets}))
+        print(json.dumps({"n": a.n, "prf": prf, "instructions_per_op": got, "budgets": budgets}))
     else:
-        print(f"instructions per operation (callgrind, N={a.n})")
+        print(f"instructions per operation (callgrind, N={a.n}, ISN/cookie PRF: "
+              f"{'SipHash-2-4' if prf == 'siphash' else 'AES-128'})")
         for op, what in OPS.items():
             b = budgets.get(op)
             extra = f"  budget {b:.0f} (+{TOLERANCE:.0%} allowed)" if b else ""
