@@ -403,7 +403,7 @@ class Stack {
   void quiet_tick(ConnHot& c, Instant now);  // idle reclaim and keep-alive (ESTABLISHED)
   void send_keepalive(ConnHot& c, Instant now);
   uint32_t send_cap(const ConnHot& c) const;  // bytes send() may queue now
-  uint32_t spare_bytes() const;              // free chunk bytes beyond the reserve
+  uint32_t pool_share(uint32_t held, bool spare) const;  // what the fair pool lets a connection holding `held` add
 
   // stack_time_wait.cpp
   void enter_time_wait(ConnHot& c, Instant now);

@@ -35,12 +35,10 @@ uint32_t Stack::rcv_window(const ConnHot& c) const {
   if ((c.flags & cflag::kAccepted) && !(c.flags & cflag::kOrphan)) {
     const uint32_t held = rcv_held(c);
     wnd = wnd > held ? wnd - held : 0;
-    wnd = std::min(wnd, apps_[cold(c).app]->rcv_space(*this, id_of(c)));
     // Fair pool (stack_reclaim.cpp): min_conn_buf is always offered while
     // chunks exist; more only from chunks beyond the reserve.
-    const uint64_t pool = static_cast<uint64_t>(chunks_.available()) * chunks_.chunk_size();
-    const uint32_t floor = cfg_.min_conn_buf > held ? cfg_.min_conn_buf - held : 0;
-    wnd = static_cast<uint32_t>(std::min<uint64_t>({wnd, pool, std::max(floor, spare_bytes())}));
+    wnd = std::min(wnd, pool_share(held, true));
+    if (wnd > 0) wnd = std::min(wnd, apps_[cold(c).app]->rcv_space(*this, id_of(c)));
   }
   return wnd;
 }
