@@ -149,8 +149,8 @@ uint32_t HttpApp::rcv_space(const Stack& stack, ConnId id) const {
 
 bool HttpApp::respond(Stack& stack, ConnId id, bool keep_alive) {
   const std::string& r = keep_alive ? keep_alive_response_ : close_response_;
-  if (stack.send_space(id) < r.size()) return false;
-  stack.send(id, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(r.data()), r.size()));
+  if (stack.send_all(id, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(r.data()), r.size())) == 0)
+    return false;
   ++requests_;
   if (!keep_alive) stack.close(id);
   return true;
