@@ -526,6 +526,10 @@ bool Stack::shutdown(ConnId id) {
   Entry entry(*this, now_);
   ConnHot* c = lookup(id);
   if (c == nullptr) return false;
+  return shutdown_conn(c);
+}
+
+bool Stack::shutdown_conn(ConnHot* c) {
   if (c->flags & cflag::kFinQueued) return true;
   switch (c->state) {
     case State::kSynSent:  // RFC 9293 §3.10.4: delete the TCB
@@ -558,7 +562,8 @@ bool Stack::close(ConnId id) {
     c->state_at = now_ + cfg_.fin_wait2_timeout;
     arm_timer(*c);
   }
-  return shutdown(id);
+  if (c->state == State::kClosed) return false;  // discard_unread reset it (as shutdown(id) would find)
+  return shutdown_conn(c);
 }
 
 bool Stack::abort(ConnId id) {

@@ -280,6 +280,7 @@ class Stack {
   // send/close from inside a callback: transmit once the segment being
   // processed has advanced RCV.NXT, so the data carries the right ACK.
   void output_soon(ConnHot& c);
+  bool shutdown_conn(ConnHot* c);  // shutdown() once the handle is looked up
   uint32_t queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref, bool all = false);  // send / send_ref / send_all
   void flush_pending_output();
   Listener* listener_for(uint16_t port);

@@ -284,6 +284,10 @@ void Stack::output(ConnHot& c, Instant now) {
       emit(out);
       if (c.rtx_at == Instant{}) start_rtx(c, now);
       if (fin_due) break;
+      // All that was queued went and no FIN is to follow: SND.NXT is at the
+      // end of the queue, which is SND.MAX (no FIN lies beyond it), so the
+      // next round would find nothing to send.
+      if (len == unsent && !(c.flags & cflag::kFinQueued)) break;
     }
     // Nothing more could go (no lost range, no new data): RFC 6675 rule (4).
     if (sack_recovery && (c.flags & cflag::kRecovery)) rescue_retransmit(c, now);
