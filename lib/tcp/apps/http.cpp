@@ -164,6 +164,7 @@ uint32_t HttpApp::on_data(Stack& stack, ConnId id, std::span<const uint8_t> data
       uint32_t end;
       bool keep;
       if (whole_head(data, i, end, keep)) {
+        keep = keep && !one_request_;
         stack.user(id) = kFresh;
         if (!respond(stack, id, keep)) return end;  // as below: not taken, comes again
         if (!keep) return static_cast<uint32_t>(data.size());
