@@ -485,7 +485,9 @@ uint32_t Stack::send(ConnId id, std::span<const uint8_t> data) { return queue_se
 
 uint32_t Stack::send_ref(ConnId id, std::span<const uint8_t> data) { return queue_send(id, data, true); }
 
-uint32_t Stack::queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref) {
+uint32_t Stack::send_all(ConnId id, std::span<const uint8_t> data) { return queue_send(id, data, false, true); }
+
+uint32_t Stack::queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref, bool all) {
   Entry entry(*this, now_);
   ConnHot* c = lookup(id);
   if (c == nullptr || (c->flags & cflag::kFinQueued)) return 0;
@@ -496,13 +498,17 @@ uint32_t Stack::queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref
     case State::kCloseWait: break;
     default: return 0;
   }
+  // send_all: what send_space() says decides (taking an extension changes
+  // none of what send_cap() reads).
+  const uint32_t cap_before = all ? send_cap(*c) : 0;
+  if (all && cap_before < data.size()) return 0;
   ConnExt* x = data.empty() ? ext(*c) : take_ext(*c);
   if (x == nullptr) {  // nothing to queue, or no extension (counted: drop_ext_pool_empty)
     if (data.empty() && c->state >= State::kEstablished) output_soon(*c);
     return 0;
   }
   SendQueue& q = x->sendq;
-  const uint32_t cap = send_cap(*c);  // fair pool (stack_reclaim.cpp)
+  const uint32_t cap = all ? cap_before : send_cap(*c);  // fair pool (stack_reclaim.cpp)
   const uint32_t room = cfg_.send_buf - std::min(cfg_.send_buf, q.size());
   const uint32_t max = q.size() + cap;
   const uint32_t n = by_ref ? q.append_ref(chunks_, data, max) : q.append(chunks_, data, max);
@@ -520,6 +526,10 @@ bool Stack::shutdown(ConnId id) {
   Entry entry(*this, now_);
   ConnHot* c = lookup(id);
   if (c == nullptr) return false;
+  return shutdown_conn(c);
+}
+
+bool Stack::shutdown_conn(ConnHot* c) {
   if (c->flags & cflag::kFinQueued) return true;
   switch (c->state) {
     case State::kSynSent:  // RFC 9293 §3.10.4: delete the TCB
@@ -552,7 +562,8 @@ bool Stack::close(ConnId id) {
     c->state_at = now_ + cfg_.fin_wait2_timeout;
     arm_timer(*c);
   }
-  return shutdown(id);
+  if (c->state == State::kClosed) return false;  // discard_unread reset it (as shutdown(id) would find)
+  return shutdown_conn(c);
 }
 
 bool Stack::abort(ConnId id) {

@@ -85,6 +85,10 @@ class Stack {
   // built. `data` must stay valid and unchanged until the connection's
   // on_closed (a static or preformatted buffer).
   uint32_t send_ref(ConnId id, std::span<const uint8_t> data);
+  // All or nothing: queues the whole of `data` when send_space() allows it
+  // (returns data.size()), else nothing (returns 0, no drop counted). One
+  // look-up where send_space() then send() take two.
+  uint32_t send_all(ConnId id, std::span<const uint8_t> data);
   // Full close: FIN after queued data; later data from the peer gets RST
   // (RFC 1122 §4.2.2.13).
   bool close(ConnId id);
@@ -290,7 +294,8 @@ class Stack {
   // send/close from inside a callback: transmit once the segment being
   // processed has advanced RCV.NXT, so the data carries the right ACK.
   void output_soon(ConnHot& c);
-  uint32_t queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref);  // send / send_ref
+  bool shutdown_conn(ConnHot* c);  // shutdown() once the handle is looked up
+  uint32_t queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref, bool all = false);  // send / send_ref / send_all
   void flush_pending_output();
   Listener* listener_for(uint16_t port);
 
@@ -416,7 +421,7 @@ class Stack {
   void quiet_tick(ConnHot& c, Instant now);  // idle reclaim and keep-alive (ESTABLISHED)
   void send_keepalive(ConnHot& c, Instant now);
   uint32_t send_cap(const ConnHot& c) const;  // bytes send() may queue now
-  uint32_t spare_bytes() const;              // free chunk bytes beyond the reserve
+  uint32_t pool_share(uint32_t held, bool spare) const;  // what the fair pool lets a connection holding `held` add
 
   // stack_time_wait.cpp
   void enter_time_wait(ConnHot& c, Instant now);

@@ -462,9 +462,13 @@ void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {
   // and acted on once every byte before it has arrived and been taken.
   if (fin && !(c.flags & cflag::kPeerFin) && fin_seq >= c.rcv_nxt) {
     if (fin_seq > c.rcv_nxt) c.flags |= cflag::kAckNow;  // beyond a hole: duplicate ACK (RFC 5681 §4.2)
-    if (ext(c) == nullptr && fin_seq == c.rcv_nxt && ((c.flags & cflag::kAccepted) || c.listener == kNoListener)) {
+    const ConnExt* hx = ext(c);
+    const bool holds = hx != nullptr && (hx->rcvq.in_order(c.rcv_nxt) > 0 || hx->rcvq.has_ooo() || hx->rcvq.has_fin());
+    if (fin_seq == c.rcv_nxt && ((c.flags & cflag::kAccepted) || c.listener == kNoListener) && !holds) {
       // Nothing held and nothing to wait for: the FIN takes effect now
-      // (try_fin's path), with no extension to remember it in.
+      // (what try_fin would decide once it was remembered), with nothing to
+      // remember it in. An extension held for sending (the ACK in this
+      // segment may just have emptied its queue) changes nothing here.
       accept_fin(c, now);
       return;
     }

@@ -35,12 +35,10 @@ uint32_t Stack::rcv_window(const ConnHot& c) const {
   if ((c.flags & cflag::kAccepted) && !(c.flags & cflag::kOrphan)) {
     const uint32_t held = rcv_held(c);
     wnd = wnd > held ? wnd - held : 0;
-    wnd = std::min(wnd, apps_[cold(c).app]->rcv_space(*this, id_of(c)));
     // Fair pool (stack_reclaim.cpp): min_conn_buf is always offered while
     // chunks exist; more only from chunks beyond the reserve.
-    const uint64_t pool = static_cast<uint64_t>(chunks_.available()) * chunks_.chunk_size();
-    const uint32_t floor = cfg_.min_conn_buf > held ? cfg_.min_conn_buf - held : 0;
-    wnd = static_cast<uint32_t>(std::min<uint64_t>({wnd, pool, std::max(floor, spare_bytes())}));
+    wnd = std::min(wnd, pool_share(held, true));
+    if (wnd > 0) wnd = std::min(wnd, apps_[cold(c).app]->rcv_space(*this, id_of(c)));
   }
   return wnd;
 }
@@ -286,6 +284,10 @@ void Stack::output(ConnHot& c, Instant now) {
       emit(out);
       if (c.rtx_at == Instant{}) start_rtx(c, now);
       if (fin_due) break;
+      // All that was queued went and no FIN is to follow: SND.NXT is at the
+      // end of the queue, which is SND.MAX (no FIN lies beyond it), so the
+      // next round would find nothing to send.
+      if (len == unsent && !(c.flags & cflag::kFinQueued)) break;
     }
     // Nothing more could go (no lost range, no new data): RFC 6675 rule (4).
     if (sack_recovery && (c.flags & cflag::kRecovery)) rescue_retransmit(c, now);

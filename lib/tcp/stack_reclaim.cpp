@@ -201,19 +201,22 @@ bool Stack::replace_orphan(ConnHot& c, const SegmentIn& seg, Instant now) {
 
 // ---- fair pool ------------------------------------------------------------------------
 
-uint32_t Stack::spare_bytes() const {
-  const uint32_t a = chunks_.available();
-  const uint64_t b = a > reserve_ ? static_cast<uint64_t>(a - reserve_) * chunks_.chunk_size() : 0;
-  return static_cast<uint32_t>(std::min<uint64_t>(b, UINT32_MAX));
+// The fair pool's share for a connection that holds `held` bytes (of its
+// send queue, or received and not taken): min_conn_buf is always offered
+// while chunks exist; more (with `spare`) only from the free chunks beyond
+// the reserve; never more than the free chunks can store.
+uint32_t Stack::pool_share(uint32_t held, bool spare) const {
+  const uint32_t avail = chunks_.available();
+  const uint64_t cs = chunks_.chunk_size();
+  uint64_t share = cfg_.min_conn_buf > held ? cfg_.min_conn_buf - held : 0;
+  if (spare && avail > reserve_) share = std::max<uint64_t>(share, std::min<uint64_t>((avail - reserve_) * cs, UINT32_MAX));
+  return static_cast<uint32_t>(std::min<uint64_t>(share, avail * cs));
 }
 
 uint32_t Stack::send_cap(const ConnHot& c) const {
   const uint32_t q = sendq_size(c);
   const uint32_t room = cfg_.send_buf > q ? cfg_.send_buf - q : 0;
-  const uint32_t floor = cfg_.min_conn_buf > q ? cfg_.min_conn_buf - q : 0;
-  const uint32_t beyond = (c.xflags & xflag::kSquat) ? 0 : spare_bytes();
-  const uint64_t physical = static_cast<uint64_t>(chunks_.available()) * chunks_.chunk_size();
-  return static_cast<uint32_t>(std::min<uint64_t>({room, std::max(floor, beyond), physical}));
+  return std::min(room, pool_share(q, !(c.xflags & xflag::kSquat)));
 }
 
 bool Stack::check_squat(ConnHot& c, Instant now) {

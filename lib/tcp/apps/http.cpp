@@ -1,6 +1,7 @@
 #include "tcp/apps/http.hpp"
 
 #include <array>
+#include <cstddef>
 #include <cstring>
 #include <string_view>
 
@@ -69,6 +70,67 @@ uint32_t skip_to(ParseState& st, std::span<const uint8_t> data, uint32_t i) {
   return k > i ? k : i;
 }
 
+// A whole request head at `i` in one go, from a fresh state (nothing of it
+// seen yet): lines found with memchr and each looked at once, not byte by
+// byte. It decides exactly what the byte-wise matcher below would, for the
+// heads it accepts: a request line that starts with neither CR nor LF, then
+// header lines each ending in CR LF, then the empty line CR LF. A header
+// line may hold "connection:" only where it starts with 'c' or 'C' (the
+// matcher skips any other line at its first byte), and such a line must
+// hold no CR but its last (the matcher ignores a stray CR inside a name or
+// value, so a line like that is left to it). Anything else (an incomplete
+// head, a bare LF, a stray CR where it matters) returns false and leaves the
+// bytes to the byte-wise matcher, from the same fresh state.
+// On true, `end` is the index of the empty line's LF and `keep` the RFC 9112
+// §9.3 decision.
+bool whole_head(std::span<const uint8_t> data, uint32_t i, uint32_t& end, bool& keep) {
+  const uint8_t* const base = data.data();
+  const uint8_t* const stop = base + data.size();
+  const uint8_t* p = base + i;
+  if (p == stop || *p == '\r' || *p == '\n') return false;
+  // Request line: "HTTP/1.0" anywhere in it (its only 'H' that can start a
+  // match is followed by the other seven bytes).
+  const auto* nl = static_cast<const uint8_t*>(std::memchr(p, '\n', static_cast<size_t>(stop - p)));
+  if (nl == nullptr) return false;
+  bool http10 = false;
+  for (const uint8_t* h = p; !http10 && nl - h >= static_cast<ptrdiff_t>(kHttp10.size());) {
+    h = static_cast<const uint8_t*>(std::memchr(h, 'H', static_cast<size_t>(nl - h) - (kHttp10.size() - 1)));
+    if (h == nullptr) break;
+    http10 = std::memcmp(h, kHttp10.data(), kHttp10.size()) == 0;
+    ++h;
+  }
+  bool close = false, keep_alive = false;
+  for (;;) {
+    p = nl + 1;
+    nl = static_cast<const uint8_t*>(std::memchr(p, '\n', static_cast<size_t>(stop - p)));
+    if (nl == nullptr) return false;
+    const auto len = static_cast<size_t>(nl - p);
+    if (len == 0 || nl[-1] != '\r') return false;  // bare LF: the matcher's rules
+    if (len == 1) break;                             // CR LF: the end of the head
+    if ((*p | 0x20) != 'c') {
+      if (*p == '\r') return false;
+      continue;
+    }
+    if (std::memchr(p, '\r', len - 1) != nullptr) return false;
+    const size_t n = len - 1;  // the line without its CR
+    if (n < kHeader.size()) continue;
+    size_t k = 0;
+    while (k < kHeader.size() && lower(p[k]) == kHeader[k]) ++k;
+    if (k < kHeader.size()) continue;
+    while (k < n && (p[k] == ' ' || p[k] == '\t')) ++k;
+    if (k == n) continue;
+    const char first = lower(p[k]);
+    const std::string_view want = first == 'c' ? kClose : first == 'k' ? kKeep : std::string_view{};
+    if (want.empty() || n - k < want.size()) continue;
+    size_t m = 1;
+    while (m < want.size() && lower(p[k + m]) == want[m]) ++m;
+    if (m == want.size()) (first == 'c' ? close : keep_alive) = true;
+  }
+  end = static_cast<uint32_t>(nl - base);
+  keep = http10 ? keep_alive : !close;
+  return true;
+}
+
 }  // namespace
 
 HttpApp::HttpApp(std::string body, OneRequest one) : body_(std::move(body)), one_request_(one == OneRequest::kYes) {
@@ -87,8 +149,8 @@ uint32_t HttpApp::rcv_space(const Stack& stack, ConnId id) const {
 
 bool HttpApp::respond(Stack& stack, ConnId id, bool keep_alive) {
   const std::string& r = keep_alive ? keep_alive_response_ : close_response_;
-  if (stack.send_space(id) < r.size()) return false;
-  stack.send(id, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(r.data()), r.size()));
+  if (stack.send_all(id, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(r.data()), r.size())) == 0)
+    return false;
   ++requests_;
   if (!keep_alive) stack.close(id);
   return true;
@@ -98,6 +160,18 @@ uint32_t HttpApp::on_data(Stack& stack, ConnId id, std::span<const uint8_t> data
   ParseState st{stack.user(id)};
   uint32_t i = 0;
   for (; i < data.size(); ++i) {
+    if (st.w == kFresh) {
+      uint32_t end;
+      bool keep;
+      if (whole_head(data, i, end, keep)) {
+        keep = keep && !one_request_;
+        stack.user(id) = kFresh;
+        if (!respond(stack, id, keep)) return end;  // as below: not taken, comes again
+        if (!keep) return static_cast<uint32_t>(data.size());
+        i = end;
+        continue;
+      }
+    }
     i = skip_to(st, data, i);
     const uint8_t b = data[i];
     // RFC 9112 §2.2: empty lines (CRLF, or a bare LF) before the request

@@ -1,6 +1,8 @@
 // The built-in applications (lib/tcp/apps) behind the real Stack: echo,
 // discard, http, send:N. The peer is scripted; the bytes it receives are the
 // in-order payloads of the stack's segments.
+#include <iterator>
+#include <random>
 #include <string>
 
 #include "harness.hpp"
@@ -280,6 +282,36 @@ TEST_CASE("apps: http gives the same answer for every two-segment split", "[tcp]
     b.ack_all();
     CHECK(b.text() == (c.keep_alive ? kKeepAlive : kClose));
     CHECK(http.requests() == 1);
+  }
+}
+
+// The whole-head scanner (memchr over lines, http.cpp whole_head) against
+// the byte-wise matcher: the same random heads sent in one segment (the
+// scanner takes those it accepts) and byte by byte (the matcher alone, as a
+// one-byte segment never holds a whole head) must get the same answers.
+TEST_CASE("apps: http whole-head scanner answers as the byte-wise matcher", "[tcp][apps][http]") {
+  static const char* const kPieces[] = {
+      "GET / HTTP/1.1", "GET /x HTTP/1.0", "HTTP/1.0", "HTTP/1.", "H", "\r\n", "\r\n", "\r\n", "\r", "\n",
+      "Connection:", "connection: ", "CONNECTION:\t ", "Connection :", "X-Connection: ", "close", "Close",
+      "clos", "keep-alive", "Keep-Alive", "keep-aliv", "c", "k", " ", "\t", "Host: a", "x", "User-Agent: c",
+      "\r\nConnection: close", "\r\nconnection:keep-alive", "\r\nCONNECTION: \tClose", "\r\nConnection: Keep-Alive"};
+  std::mt19937 rng(1212);
+  for (int round = 0; round < 400; ++round) {
+    std::string req;
+    const int n = 2 + static_cast<int>(rng() % 14);
+    if (rng() % 4 != 0) req = "GET / HTTP/1.1\r\n";
+    for (int k = 0; k < n; ++k) req += kPieces[rng() % std::size(kPieces)];
+    req += rng() % 3 != 0 ? "\r\n\r\n" : "\r\n";
+    INFO("round " << round << ": " << req);
+    const auto one = round % 4 == 0 ? HttpApp::OneRequest::kYes : HttpApp::OneRequest::kNo;  // http:close too
+    HttpApp whole_app(one), byte_app(one);
+    AppBench whole(whole_app), bytes(byte_app);
+    whole.send(whole.peer.data(req));
+    whole.ack_all();
+    send_bytewise(bytes, req);
+    bytes.ack_all();
+    CHECK(whole.text() == bytes.text());
+    CHECK(whole_app.requests() == byte_app.requests());
   }
 }
 

@@ -61,6 +61,27 @@ TEST_CASE("fair pool: at the reserve no connection grows, a new one still gets i
   CHECK(h.stack.send_space(a) == 0);
 }
 
+TEST_CASE("fair pool: send_all queues everything send_space allows, or nothing", "[tcp][overload][pool]") {
+  Harness h(pool_config(16, 4));
+  REQUIRE(h.stack.listen(kServerPort, h.app));
+  std::deque<Peer> peers;
+  peers.push_back(make_peer(kPeerPort));
+  const ConnId a = open_passive(h, peers[0]);
+  const uint32_t space = h.stack.send_space(a);
+  REQUIRE(space == 12 * kCs);  // everything beyond the reserve
+  // One byte more than send_space: nothing queued, nothing counted.
+  CHECK(h.stack.send_all(a, bytes(space + 1)) == 0);
+  CHECK(h.stack.send_space(a) == space);
+  CHECK(h.stack.counters().drop.send_pool_pressure == 0);
+  CHECK(h.take().empty());
+  // Exactly send_space: all of it.
+  CHECK(h.stack.send_all(a, bytes(space)) == space);
+  CHECK(h.stack.send_space(a) == 0);
+  CHECK(h.stack.send_all(a, bytes(1)) == 0);
+  CHECK(h.stack.counters().drop.send_pool_pressure == 0);
+  CHECK_FALSE(h.take().empty());  // the first segments went out
+}
+
 TEST_CASE("fair pool: the http app answers while the pool is at its reserve", "[tcp][overload][pool][http]") {
   Harness h(pool_config(16, 4));
   HttpApp http;
