@@ -191,7 +191,7 @@ class TimeWaitTable {
   }
   const FourTuple& conn_tuple(uint32_t slot) const {
     return *reinterpret_cast<const FourTuple*>(reinterpret_cast<const char*>(conn_tuples_) +
-                                               (size_t{slot} << conn_stride_log2_));
+                                               size_t{slot} * conn_stride_);
   }
   FourTuple key_of(uint32_t v) const { return (v & kConnBit) ? conn_tuple(v >> 8) : tuple_of(ring_[v >> 8]); }
   uint32_t find_kind(const FourTuple& t, uint32_t kind) const;  // the slot of that kind, or kNone
@@ -230,7 +230,7 @@ class TimeWaitTable {
   uint32_t conn_capacity_;
   uint32_t nidx_;
   const FourTuple* conn_tuples_;
-  uint32_t conn_stride_log2_;
+  size_t conn_stride_;  // sizeof(ConnHot): 144, not a power of two
   Duration time_wait_;
   Instant start_;
   TupleHash hash_;

@@ -47,8 +47,8 @@ TEST_CASE("A large Stack is not touched at construction", "[tcp][memory]") {
   // nodes per slot (and the TIME_WAIT table and the index besides).
   const int64_t reserved =
       int64_t{cfg.send_chunks} * cfg.chunk_size +
-      int64_t{cfg.max_conns} * (sizeof(ConnHot) + sizeof(ConnCold) + sizeof(ConnExt) + 34 * 4 + 2 * 16);
-  REQUIRE(reserved > 400 * kMiB);
+      int64_t{cfg.max_conns} * (sizeof(ConnHot) + sizeof(ConnExt) + 34 * 4 + 2 * 16);
+  REQUIRE(reserved > 384 * kMiB);
 
   const int64_t before = rss_anon();
   auto h = std::make_unique<Harness>(cfg);
