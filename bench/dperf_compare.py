@@ -7,8 +7,9 @@ over net_memif (issue 12's aim: connections per second per core at least
                            [--build DIR] [--tag NAME] [--synmill-opt OPT ...]
 
 For each offered rate it runs, back to back, the same dperf client config
-(core 1, memif client) against (a) dperf's own server and (b) synmill's `http`
-app (core 0, memif server, the -O3/LTO binary in --build), and reports:
+(core 1, memif client) against (a) dperf's own server and (b) synmill's
+`http:close` app (core 0, memif server, the -O3/LTO binary in --build), and
+reports:
 connections/s answered (the client's HTTP 2xx over its full-rate seconds) and
 whether that was clean (no client retransmit, reset, socket or HTTP error),
 the server's busy cycles per connection and per received packet over the
@@ -20,6 +21,14 @@ seconds (below 100%: it was preempted, and busy cycles include time others
 ran), and per-core CPS = TSC Hz / busy cycles per connection, synmill /
 dperf, against the aim (>= 1.25x): "met" or "not met", reported, never
 asserted. Run it on a quiet machine: each side needs its own core.
+
+Both servers do the same on the wire. dperf's server, configured without
+`keepalive` (bench/harness/dperf.py), answers each request with the response
+and its FIN in one segment; synmill's `http:close` does the same (one request
+per connection, "Connection: close"), so each connection is 3 frames in and
+3 out on either server; the table's "rx pkts/conn" shows it. With plain
+`http` (`--synmill-app http`: HTTP/1.1 keep-alive, RFC 9112 §9.3) dperf's
+client closes first and synmill receives a 4th frame per connection.
 
 The dperf binary is the user's own (baidu/dperf; the project neither ships
 nor builds it). It must run on a memif vdev: see bench/harness/dperf.py.
@@ -150,7 +159,7 @@ def case_dperf(args, rate, tag):
 def case_synmill(args, rate, tag):
     memif = procs.Memif(tag)
     memif.cleanup()
-    sm = procs.Synmill(args.build, tag, memif, ["--listen", f"{dperf.HTTP_PORT}:http"] + args.synmill_opt)
+    sm = procs.Synmill(args.build, tag, memif, ["--listen", f"{dperf.HTTP_PORT}:{args.synmill_app}"] + args.synmill_opt)
     snaps = {}
 
     def on_window(i):
@@ -180,6 +189,8 @@ def finish(dp, sm, hz):
     sm["cycles_per_conn"] = sm["busy_cycles"] / sm["conns"] if sm["conns"] else None
     sm["cycles_per_packet"] = sm["busy_cycles"] / sm["rx_packets"] if sm["rx_packets"] else None
     n = dp["seconds"]
+    for s in (dp, sm):
+        s["rx_packets_per_conn"] = s["rx_packets"] / s["conns"] if s["conns"] else None
     for key, extra in (("cycles", 0.5), ("cycles_lo", 0.0), ("cycles_hi", 1.0)):
         dp[key] = (dp["usage_pct_sum"] + extra * n) / 100 * hz
     dp["cycles_per_conn"] = dp["cycles"] / dp["conns"] if dp["conns"] else None
@@ -210,8 +221,8 @@ def failures(c):
 
 
 def report(rows):
-    out = ["", "| offered/s | server | answered/s | client | busy cycles/conn | cycles/rx pkt | per-core CPS "
-           "| client cpu % | server got CPU |", "|---|---|---|---|---|---|---|---|---|"]
+    out = ["", "| offered/s | server | answered/s | client | busy cycles/conn | rx pkts/conn | cycles/rx pkt "
+           "| per-core CPS | client cpu % | server got CPU |", "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         for s in (row["dperf"], row["synmill"]):
             c = s["client"]
@@ -221,7 +232,7 @@ def report(rows):
                 cyc += f" ({lo:,.0f}..{hi:,.0f})"
             percore = s["tsc_hz"] / s["cycles_per_conn"] if s.get("cycles_per_conn") else None
             out.append(f"| {row['rate']:,} | {s['server']} | {fmt(c['answered_per_s'])} | {failures(c)} | {cyc} "
-                       f"| {fmt(s['cycles_per_packet'])} | {fmt(percore)} | {c['client_cpu_usage_pct']:.0f} "
+                       f"| {fmt(s['rx_packets_per_conn'], 2)} | {fmt(s['cycles_per_packet'])} | {fmt(percore)} | {c['client_cpu_usage_pct']:.0f} "
                        f"| {s['cpu_share']:.0%} |")
     out.append("")
     for row in rows:
@@ -246,6 +257,9 @@ def main():
     ap.add_argument("--duration", type=int, default=10, help="seconds at the full rate, after dperf's 10 s ramp")
     ap.add_argument("--build", default=os.path.join(procs.REPO, "build"))
     ap.add_argument("--tag", default="dperf", help="part of every file prefix and memif socket name")
+    ap.add_argument("--synmill-app", default="http:close",
+                    help="synmill's application (default http:close, which closes after each response as "
+                         "dperf's server does; http keeps the connection open and the client closes)")
     ap.add_argument("--synmill-opt", action="append", default=[], help="an extra synmill option (repeatable)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()

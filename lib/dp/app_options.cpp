@@ -291,7 +291,7 @@ const std::array kOptions = std::to_array<AppOption>({
                      "length (repeatable; at least one; every listener serves both families)",
      kServe, K::kList, set_addr, show_addr, [](AppConfig& c) { c.addrs.clear(); }},
     {"listen", "PORT:APP[,...]",
-     "serve APP on TCP PORT (repeatable; at least one); APP: echo, discard, http, hold (never closes), send:N, metrics (Prometheus text)", kServe,
+     "serve APP on TCP PORT (repeatable; at least one); APP: echo, discard, http, http:close (one request per connection), hold (never closes), send:N, metrics (Prometheus text)", kServe,
      K::kList, set_listen, show_listen, [](AppConfig& c) { c.listeners.clear(); }},
     {"connect", "ADDR:PORT[xN]",
      "at start, open N connections (default 1) to ADDR:PORT ([X:X::X]:PORT for IPv6) from ports 40000 up "

@@ -8,9 +8,10 @@
 //     (tcp::Stack::set_overloaded; counted: shed_to_cookies);
 //   - segments of existing flows (ACKs that finish handshakes, data, FINs)
 //     are all handled: they finish work already paid for;
-//   - once the backlog is sustained (kDropStreak full bursts in a row: more
-//     frames drained than the RX ring holds, so they keep arriving as fast
-//     as we take them), of the new SYNs in a burst that also carries
+//   - once the backlog is sustained (kDropStreak full bursts in a row, and
+//     full bursts without a break for kSustainNs: longer than draining what
+//     one preemption leaves, so frames keep arriving about as fast as we take
+//     them), of the new SYNs in a burst that also carries
 //     segments of existing flows, at most kSynsPerBurst are answered, the
 //     rest are dropped before
 //     parsing (shed_syn_overload): a cheap drop drains the ring faster, so
@@ -19,7 +20,18 @@
 //     shared core, a stall) is drained with cookies and no SYN dropped: a
 //     dropped SYN costs its client a whole RTO, and a client with few
 //     retries fails outright (test/overload: phase 2 at half capacity lost
-//     20-100 connections/s to such drops on a loaded machine). A burst of nothing but SYNs (a flood) is
+//     20-100 connections/s to such drops on a loaded machine). A streak
+//     alone does not tell the two apart: an RX ring holds far more than
+//     kDropStreak bursts (memif as the bench sets it up: 16,384 frames, 512
+//     bursts), and with frames arriving at half the drain rate, a full ring
+//     takes twice its size in frames to drain. bench/dperf_compare.py at 150K
+//     connections/s, half of synmill's core, dropped 231-1,371 SYNs a run
+//     this way (each one a 1 s client retransmit) where dperf's server
+//     dropped none. Time tells them apart: kSustainNs (100 ms) is well past
+//     a scheduler's preemption (CFS's latency target is 6-24 ms) and the
+//     drain of a full 16K ring at 80 % load (about 70 ms at this machine's
+//     drain rate; test/overload's stalls), while under a real overload 100
+//     ms of cookie answers before SYNs are dropped is a short delay. A burst of nothing but SYNs (a flood) is
 //     answered in full: cookies cost no state, and there is nothing to favour;
 //   - and whenever the TX ring refused frames in the last pass, new SYNs are
 //     dropped at once (shed_syn_tx_full): their SYN-ACKs would be thrown away.
@@ -33,21 +45,25 @@ class LoadShed {
   static constexpr uint16_t kEnterStreak = 8;
   static constexpr uint16_t kSynsPerBurst = 8;
   static constexpr uint16_t kDropStreak = 64;
+  static constexpr int64_t kSustainNs = 100'000'000;
 
   enum class Verdict : uint8_t { kHandle, kShedOverload, kShedTxFull };
 
-  // After each RX burst of `n` frames (of at most `burst`). Returns true when
-  // the overload state changed.
-  bool on_burst(uint16_t n, uint16_t burst) {
+  // After each RX burst of `n` frames (of at most `burst`), at `now_ns` (the
+  // poll loop's clock). Returns true when the overload state changed.
+  bool on_burst(uint16_t n, uint16_t burst, int64_t now_ns) {
     syns_ = 0;
     if (n == burst) {
+      if (streak_ == 0) full_since_ns_ = now_ns;
       if (streak_ < kDropStreak) ++streak_;
+      sustained_ = streak_ >= kDropStreak && now_ns - full_since_ns_ >= kSustainNs;
       if (streak_ >= kEnterStreak && !overloaded_) {
         overloaded_ = true;
         return true;
       }
     } else if (n < burst / 2) {
       streak_ = 0;
+      sustained_ = false;
       if (overloaded_) {
         overloaded_ = false;
         return true;
@@ -76,7 +92,7 @@ class LoadShed {
   Verdict judge(uint8_t tcp_flags) {
     if (!new_syn(tcp_flags)) return Verdict::kHandle;  // existing flows first
     if (tx_refused_) return Verdict::kShedTxFull;
-    if (!overloaded_ || streak_ < kDropStreak) return Verdict::kHandle;
+    if (!overloaded_ || !sustained_) return Verdict::kHandle;
     if (syns_ >= budget_) return Verdict::kShedOverload;
     ++syns_;
     return Verdict::kHandle;
@@ -90,7 +106,9 @@ class LoadShed {
   uint16_t syns_ = 0;
   uint16_t budget_ = kSynsPerBurst;
   bool overloaded_ = false;
+  bool sustained_ = false;
   bool tx_refused_ = false;
+  int64_t full_since_ns_ = 0;  // when the current streak of full bursts began
 };
 
 }  // namespace synmill::dp

@@ -413,7 +413,7 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
   }
   if (!link_ok_) return 0;  // a port that is down is not polled
   const uint16_t n = rte_eth_rx_burst(s_.port_id, s_.rx_queue, rx, kBurst);
-  if (shed_.on_burst(n, kBurst)) {
+  if (shed_.on_burst(n, kBurst, now.ns())) {
     stack_->set_overloaded(shed_.overloaded());  // dispatched owners keep their own backlog policy
     if (shed_.overloaded()) ++ctr_.overload_entered;
   }

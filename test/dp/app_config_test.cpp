@@ -334,7 +334,7 @@ TEST_CASE("app options: listeners", "[dp][app]") {
   CHECK(parse_error({"--addr", "198.18.0.1/24", "--listen", "80:http,80:echo"}) ==
         "--listen: port conflict: port 80 is given twice (80:http and 80:echo)");
   CHECK(parse_error(with_base({"--listen", "81:ftp"})) ==
-        "--listen: bad listener '81:ftp': unknown application 'ftp': use echo, discard, http, hold, send:N or metrics");
+        "--listen: bad listener '81:ftp': unknown application 'ftp': use echo, discard, http, http:close, hold, send:N or metrics");
   CHECK(parse_error(with_base({"--listen", "81:send:x"})) ==
         "--listen: bad listener '81:send:x': bad byte count in 'send:x': use send:N with N a whole number of bytes");
   CHECK(parse_error(with_base({"--listen", "0:echo"})) ==

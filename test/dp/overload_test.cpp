@@ -21,30 +21,70 @@ namespace {
 constexpr uint8_t kSyn = 0x02, kAck = 0x10, kSynAck = 0x12, kFinAck = 0x11, kRst = 0x04;
 }
 
-TEST_CASE("LoadShed: overload after 8 full bursts in a row, over after one under half full", "[dp]") {
+// A poll loop's clock for the policy: each full burst takes kStep.
+struct Loop {
   LoadShed s;
-  for (int i = 0; i < LoadShed::kEnterStreak - 1; ++i) CHECK_FALSE(s.on_burst(32, 32));
-  CHECK_FALSE(s.overloaded());
-  CHECK(s.on_burst(32, 32));
-  CHECK(s.overloaded());
-  CHECK_FALSE(s.on_burst(20, 32));  // between half and full: no change
-  CHECK(s.overloaded());
-  CHECK(s.on_burst(15, 32));
-  CHECK_FALSE(s.overloaded());
+  int64_t t = 1'000'000'000;
+  static constexpr int64_t kStep = 20'000;  // 20 µs a burst
+  bool burst(uint16_t n) {
+    t += kStep;
+    return s.on_burst(n, 32, t);
+  }
+  // Full bursts from now until `ns` later (the first and the last `ns` apart).
+  void full_for(int64_t ns) {
+    burst(32);
+    for (const int64_t end = t + ns; t < end;) burst(32);
+  }
+  int shed_of(int syns) {
+    s.begin_burst(true);
+    int shed = 0;
+    for (int i = 0; i < syns; ++i) shed += s.judge(kSyn) == LoadShed::Verdict::kShedOverload;
+    return shed;
+  }
+};
+
+TEST_CASE("LoadShed: overload after 8 full bursts in a row, over after one under half full", "[dp]") {
+  Loop l;
+  for (int i = 0; i < LoadShed::kEnterStreak - 1; ++i) CHECK_FALSE(l.burst(32));
+  CHECK_FALSE(l.s.overloaded());
+  CHECK(l.burst(32));
+  CHECK(l.s.overloaded());
+  CHECK_FALSE(l.burst(20));  // between half and full: no change
+  CHECK(l.s.overloaded());
+  CHECK(l.burst(15));
+  CHECK_FALSE(l.s.overloaded());
   // A streak broken by a burst under half full starts again.
-  for (int i = 0; i < 5; ++i) s.on_burst(32, 32);
-  s.on_burst(3, 32);
-  for (int i = 0; i < LoadShed::kEnterStreak - 1; ++i) s.on_burst(32, 32);
-  CHECK_FALSE(s.overloaded());
+  for (int i = 0; i < 5; ++i) l.burst(32);
+  l.burst(3);
+  for (int i = 0; i < LoadShed::kEnterStreak - 1; ++i) l.burst(32);
+  CHECK_FALSE(l.s.overloaded());
 }
 
-TEST_CASE("LoadShed: a backlog shorter than kDropStreak full bursts sheds no SYN (cookies answer them)", "[dp]") {
+TEST_CASE("LoadShed: a backlog drained in under kSustainNs sheds no SYN (cookies answer them)", "[dp]") {
+  Loop l;
+  // Thousands of full bursts (far past kDropStreak), for just under 100 ms:
+  // what a full ring takes to drain after a preemption.
+  l.full_for(LoadShed::kSustainNs - 2 * Loop::kStep);
+  REQUIRE(l.s.overloaded());
+  CHECK(l.shed_of(32) == 0);
+  l.burst(32);
+  l.burst(32);  // 100 ms of full bursts: sustained
+  CHECK(l.shed_of(32) == 32 - LoadShed::kSynsPerBurst);
+  // A burst under half full ends it, and the clock starts again.
+  l.burst(3);
+  l.full_for(LoadShed::kSustainNs / 2);
+  CHECK(l.s.overloaded());
+  CHECK(l.shed_of(32) == 0);
+}
+
+TEST_CASE("LoadShed: fewer than kDropStreak full bursts shed no SYN, however long they took", "[dp]") {
   LoadShed s;
-  for (int i = 0; i < LoadShed::kDropStreak - 1; ++i) s.on_burst(32, 32);
+  int64_t t = 0;
+  for (int i = 0; i < LoadShed::kDropStreak - 1; ++i) s.on_burst(32, 32, t += LoadShed::kSustainNs);
   REQUIRE(s.overloaded());
   s.begin_burst(true);
   for (int i = 0; i < 32; ++i) CHECK(s.judge(kSyn) == LoadShed::Verdict::kHandle);
-  s.on_burst(32, 32);  // now sustained
+  s.on_burst(32, 32, t += 1);  // the 64th: sustained
   s.begin_burst(true);
   int shed = 0;
   for (int i = 0; i < 32; ++i) shed += s.judge(kSyn) == LoadShed::Verdict::kShedOverload;
@@ -52,9 +92,10 @@ TEST_CASE("LoadShed: a backlog shorter than kDropStreak full bursts sheds no SYN
 }
 
 TEST_CASE("LoadShed: a mixed burst answers at most 8 new SYNs and every segment of existing flows", "[dp]") {
-  LoadShed s;
-  for (int i = 0; i < LoadShed::kDropStreak; ++i) s.on_burst(32, 32);
-  REQUIRE(s.overloaded());
+  Loop l;
+  l.full_for(LoadShed::kSustainNs);
+  REQUIRE(l.s.overloaded());
+  LoadShed& s = l.s;
   s.begin_burst(true);
   int handled_syns = 0, shed = 0;
   for (int i = 0; i < 24; ++i) {
@@ -73,15 +114,16 @@ TEST_CASE("LoadShed: a mixed burst answers at most 8 new SYNs and every segment 
 }
 
 TEST_CASE("LoadShed: a burst of nothing but SYNs is answered in full (cookies)", "[dp]") {
-  LoadShed s;
-  for (int i = 0; i < LoadShed::kEnterStreak; ++i) s.on_burst(32, 32);
-  s.begin_burst(false);
-  for (int i = 0; i < 32; ++i) CHECK(s.judge(kSyn) == LoadShed::Verdict::kHandle);
+  Loop l;
+  l.full_for(LoadShed::kSustainNs);
+  l.s.begin_burst(false);
+  for (int i = 0; i < 32; ++i) CHECK(l.s.judge(kSyn) == LoadShed::Verdict::kHandle);
 }
 
 TEST_CASE("LoadShed: not overloaded, SYNs pass; TX refusing frames sheds new SYNs only", "[dp]") {
-  LoadShed s;
-  s.on_burst(32, 32);
+  Loop l;
+  LoadShed& s = l.s;
+  l.burst(32);
   s.begin_burst(true);
   for (int i = 0; i < 32; ++i) CHECK(s.judge(kSyn) == LoadShed::Verdict::kHandle);
   CHECK_FALSE(s.active());

@@ -14,6 +14,7 @@ std::unique_ptr<App> make_app(std::string_view spec, std::string& error, Metrics
   if (spec == "echo") return std::make_unique<EchoApp>();
   if (spec == "discard") return std::make_unique<DiscardApp>();
   if (spec == "http") return std::make_unique<HttpApp>();
+  if (spec == "http:close") return std::make_unique<HttpApp>(HttpApp::OneRequest::kYes);
   if (spec == "hold") return std::make_unique<HoldApp>();
   if (spec == "metrics") {
     if (metrics != nullptr) return std::make_unique<MetricsApp>(*metrics);
@@ -28,7 +29,7 @@ std::unique_ptr<App> make_app(std::string_view spec, std::string& error, Metrics
     error = "bad byte count in '" + std::string(spec) + "': use send:N with N a whole number of bytes";
     return nullptr;
   }
-  error = "unknown application '" + std::string(spec) + "': use echo, discard, http, hold, send:N or metrics";
+  error = "unknown application '" + std::string(spec) + "': use echo, discard, http, http:close, hold, send:N or metrics";
   return nullptr;
 }
 

@@ -71,7 +71,7 @@ uint32_t skip_to(ParseState& st, std::span<const uint8_t> data, uint32_t i) {
 
 }  // namespace
 
-HttpApp::HttpApp(std::string body) : body_(std::move(body)) {
+HttpApp::HttpApp(std::string body, OneRequest one) : body_(std::move(body)), one_request_(one == OneRequest::kYes) {
   const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
                            std::to_string(body_.size()) + "\r\nConnection: ";
   keep_alive_response_ = head + "keep-alive\r\n\r\n" + body_;
@@ -118,7 +118,7 @@ uint32_t HttpApp::on_data(Stack& stack, ConnId id, std::span<const uint8_t> data
     if (b == '\n') {
       if (crlf == 3 || (st.get(21, 1) && crlf != 1)) {
         const bool http10 = st.get(20, 1);
-        const bool keep = http10 ? st.get(19, 1) != 0 : st.get(18, 1) == 0;
+        const bool keep = !one_request_ && (http10 ? st.get(19, 1) != 0 : st.get(18, 1) == 0);
         stack.user(id) = kFresh;
         if (!respond(stack, id, keep)) return i;  // no room: not taken, comes again
         if (!keep) return static_cast<uint32_t>(data.size());  // later bytes ignored

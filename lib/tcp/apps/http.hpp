@@ -5,6 +5,13 @@
 // "Connection: close"; HTTP/1.0 closes unless it says "Connection: keep-alive".
 // The parser is a streaming matcher whose whole state fits the connection's
 // 64-bit user word, so requests split across segments parse the same.
+//
+// `http:close` (OneRequest::kYes) answers one request per connection: the
+// response says "Connection: close" and the FIN follows it in the same
+// segment, whatever the request asked (RFC 9112 §9.6: a server may close
+// after any response it marks "close"). It is nginx's `keepalive_timeout 0`,
+// and the server side of a non-keep-alive dperf run, so the bench compares
+// like with like.
 #include <cstdint>
 #include <string>
 
@@ -14,7 +21,9 @@ namespace synmill::tcp {
 
 class HttpApp final : public App {
  public:
-  explicit HttpApp(std::string body = "Hello from synmill\n");
+  enum class OneRequest : bool { kNo, kYes };
+  explicit HttpApp(std::string body = "Hello from synmill\n", OneRequest one = OneRequest::kNo);
+  explicit HttpApp(OneRequest one) : HttpApp("Hello from synmill\n", one) {}
 
   void on_open(Stack& stack, ConnId id) override;
   uint32_t on_data(Stack& stack, ConnId id, std::span<const uint8_t> data) override;
@@ -32,6 +41,7 @@ class HttpApp final : public App {
   std::string close_response_;
   std::string body_;
   uint64_t requests_ = 0;
+  bool one_request_ = false;
 };
 
 }  // namespace synmill::tcp

@@ -169,6 +169,27 @@ TEST_CASE("apps: http request split byte by byte, keep-alive then Connection: cl
   CHECK(str(b.h.stack.state_of(b.peer.tuple)) == str(State::kFinWait2));
 }
 
+// http:close answers one request per connection: "Connection: close" and the
+// FIN in the same segment as the response, whatever the request asked; a
+// pipelined second request is not answered.
+TEST_CASE("apps: http:close answers one request and closes with it", "[tcp][apps][http]") {
+  const char* request = GENERATE("GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+                                 "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                                 "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
+  INFO(request);
+  HttpApp http(HttpApp::OneRequest::kYes);
+  AppBench b(http);
+  b.send(b.peer.data(request));
+  REQUIRE_FALSE(b.log.empty());
+  CHECK(b.log.back().has(flag::kFin));  // the FIN rides on the response
+  CHECK(b.log.back().payload.size() == kClose.size());
+  b.ack_all();
+  CHECK(b.text() == kClose);
+  CHECK(b.fin);
+  CHECK(http.requests() == 1);
+  CHECK(str(b.h.stack.state_of(b.peer.tuple)) == str(State::kFinWait2));
+}
+
 struct HttpCase {
   const char* request;
   bool keep_alive;
