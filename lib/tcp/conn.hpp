@@ -3,8 +3,8 @@
 // connection record, with an extension taken on demand"):
 //   ConnHot   144 bytes: the record. Everything an idle connection keeps:
 //             first (one cache line) what the per-segment path reads, then
-//             RTT / congestion state and the three deadlines (32-bit wheel
-//             ticks, tick.hpp), then what only the application interface and
+//             RTT / congestion state and the three deadlines (32-bit
+//             microseconds, deadline.hpp), then what only the application interface and
 //             the overload policies use (handle generation, application, its
 //             word, overload list links, idle / keep-alive tick counts) and
 //             the index of its extension. (ConnCold, a 32-byte array beside
@@ -22,7 +22,7 @@
 #include "tcp/sack_board.hpp"
 #include "tcp/send_queue.hpp"
 #include "tcp/state.hpp"
-#include "tcp/tick.hpp"
+#include "tcp/deadline.hpp"
 #include "tcp/types.hpp"
 
 namespace synmill::tcp {
@@ -135,9 +135,9 @@ struct alignas(16) ConnHot {
   uint8_t xflags;          // xflag::*
   uint8_t challenge_count;
   uint32_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window (seconds)
-  Tick rtx_at;             // retransmission or persist deadline; none = no deadline
-  Tick state_at;           // reclaim deadline for the current state; none = no deadline
-  Tick ack_at;             // delayed-ACK deadline, valid while cflag::kAckDelayed
+  Deadline rtx_at;             // retransmission or persist deadline; none = no deadline
+  Deadline state_at;           // reclaim deadline for the current state; none = no deadline
+  Deadline ack_at;             // delayed-ACK deadline, valid while cflag::kAckDelayed
   uint32_t gen = 0;        // ConnId::gen of the current use
   uint32_t ext = UINT32_MAX;  // index of the ConnExt held, UINT32_MAX = none
   uint64_t user = 0;       // free for the application

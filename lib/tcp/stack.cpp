@@ -60,7 +60,6 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       worker_timer_app_(kWorkerTimers, nullptr),
       now_(start),
       start_(start),
-      tick_ns_(static_cast<uint64_t>(cfg.timer_tick.count_ns())),
       max_orphans_(cfg.max_orphans != 0 ? cfg.max_orphans : std::max<uint32_t>(cfg.max_conns / 4, 1)),
       reserve_(cfg.pool_reserve != 0 ? std::min(cfg.pool_reserve, cfg.send_chunks)
                                       : cfg.send_chunks / 8),
@@ -78,8 +77,14 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
     consider(cfg.keepalive_intvl);
   }
   if (tick.count_ns() > 0 && tick < cfg.timer_tick) tick = cfg.timer_tick;
-  quiet_tick_ = tick;
-  rto_initial_ms_ = static_cast<uint32_t>(cfg.rto_initial.count_ms());
+  // The record's deadlines lie at most kMaxDeadline (30 min) ahead
+  // (deadline.hpp): the idle / keep-alive tick is no longer (the counts
+  // carry longer timeouts), nor the timeouts a deadline is set from.
+  quiet_tick_ = std::min(tick, kMaxDeadline);
+  for (Duration* d : {&cfg_.rto_initial, &cfg_.rto_max, &cfg_.fin_wait2_timeout, &cfg_.close_wait_timeout,
+                      &cfg_.delayed_ack})
+    *d = std::min(*d, kMaxDeadline);
+  rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   reap_.reserve(cfg.max_conns);
   pending_out_.reserve(cfg.max_conns);
@@ -194,7 +199,7 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint16_t listener, A
 
 void Stack::set_state(ConnHot& c, State s) {
   gauges_.move(c.state, s);
-  if (c.state == State::kEstablished) c.state_at = Tick{};  // the idle / keep-alive tick ends
+  if (c.state == State::kEstablished) c.state_at = Deadline{};  // the idle / keep-alive tick ends
   c.state = s;
 }
 
@@ -267,7 +272,7 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   }
   unlist(c);
   set_state(c, State::kClosed);
-  c.rtx_at = c.state_at = Tick{};
+  c.rtx_at = c.state_at = Deadline{};
   wheel_.cancel(idx_of(c));
   wheel_.cancel(app_timer_id(idx_of(c)));
   reap_.push_back(idx_of(c));
@@ -305,7 +310,7 @@ void Stack::established(ConnHot& c, Instant now) {
   if (quiet_tick_.count_ns() > 0 && c.state == State::kEstablished) {
     c.idle_ticks = c.quiet_ticks = 0;
     c.ka_probes = 0;
-    c.state_at = tick_ceil(now + quiet_tick_);
+    c.state_at = deadline_at(now + quiet_tick_);
     arm_timer(c);
   }
   if (c.listener == kNoListener) {
@@ -523,7 +528,7 @@ bool Stack::shutdown(ConnId id) {
     case State::kEstablished: set_state(*c, State::kFinWait1); break;
     case State::kCloseWait:
       set_state(*c, State::kLastAck);
-      c->state_at = Tick{};
+      c->state_at = Deadline{};
       break;
     default: return false;
   }
@@ -541,7 +546,7 @@ bool Stack::close(ConnId id) {
   watch_ext(*c);
   discard_unread(*c);
   if (c->state == State::kFinWait2 && cfg_.fin_wait2_timeout.count_ns() > 0) {
-    c->state_at = tick_ceil(now_ + cfg_.fin_wait2_timeout);
+    c->state_at = deadline_at(now_ + cfg_.fin_wait2_timeout);
     arm_timer(*c);
   }
   return shutdown(id);

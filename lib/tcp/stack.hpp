@@ -141,6 +141,13 @@ class Stack {
   uint32_t exts_in_use() const { return ext_pool_.in_use(); }
   uint32_t max_exts() const { return ext_pool_.capacity(); }
   uint32_t timers_armed() const { return wheel_.armed_count(); }
+  // What one connection slot costs once used (issue 12's bytes per idle
+  // connection, before the send pool): its record, its timer node and its
+  // share of the connection / TIME_WAIT index.
+  double bytes_per_conn_slot() const {
+    return static_cast<double>(sizeof(ConnHot) + TimerWheel::kNodeBytes) +
+           (cfg_.max_conns ? static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns : 0.0);
+  }
   // Connections the application closed that are not finished yet (bounded by
   // StackConfig::max_orphans), and live connections squatting a tiny window.
   uint32_t orphan_count() const { return orphans_.size; }
@@ -367,37 +374,33 @@ class Stack {
   // retransmission deadline less the RTO it was armed with (start_rtx right
   // after the first send_syn; RTO and deadline stay put until an answer or a
   // retransmission, which ends the timing). A simultaneous open re-arms on
-  // its SYN-ACK, so its sample runs from there. The deadline is a tick
-  // boundary in [sent + RTO, sent + RTO + tick) (tick.hpp), so this is up to
-  // one tick before the send: the SYN's sample is measured to the wheel tick
-  // and rounded up (RFC 6298 §2 clock granularity G), never below the true
-  // RTT (a time after the send would make a short RTT negative).
+  // its SYN-ACK, so its sample runs from there. The deadline is rounded up
+  // to a microsecond (deadline.hpp), so 1 µs more is taken off: the sample
+  // is never below the true RTT, at most 2 µs above it.
   uint32_t syn_rtt_start_us(const ConnHot& c) const {
-    return static_cast<uint32_t>(
-        (instant_of(c.rtx_at) - Duration::ms(c.rto_ms) - Duration(static_cast<int64_t>(tick_ns_))).ns() / 1000);
+    return static_cast<uint32_t>((instant_of(c.rtx_at) - Duration::ms(c.rto_ms) - Duration::us(1)).ns() / 1000);
   }
   void start_rtx(ConnHot& c, Instant now);
-  // Deadlines in the record (tick.hpp): the first tick boundary at or after
-  // `t` (never 0, "none"); whether one is due at `now`; the instant of a
-  // deadline within 2^31 ticks of now_ (Instant{} for none).
-  Tick tick_ceil(Instant t) const {
+  // Deadlines in the record (deadline.hpp): the first microsecond at or
+  // after `t` (never 0, "none"); whether one is due at `now`; the instant of
+  // a deadline within 2^31 µs of now_ (Instant{} for none).
+  Deadline deadline_at(Instant t) const {
     const int64_t d = (t - start_).count_ns();
-    const uint64_t k = d <= 0 ? 0 : (static_cast<uint64_t>(d) + tick_ns_ - 1) / tick_ns_;
-    const auto v = static_cast<uint32_t>(k);
-    return Tick{v == 0 ? 1u : v};
+    const auto v = static_cast<uint32_t>(d <= 0 ? 0 : (static_cast<uint64_t>(d) + 999) / 1000);
+    return Deadline{v == 0 ? 1u : v};
   }
-  uint64_t tick_floor(Instant now) const {
-    const int64_t d = (now - start_).count_ns();
-    return d <= 0 ? 0 : static_cast<uint64_t>(d) / tick_ns_;
+  static uint64_t us_since(Instant start, Instant now) {
+    const int64_t d = (now - start).count_ns();
+    return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000;
   }
-  bool due(Tick d, Instant now) const {
-    return static_cast<int32_t>(d.v - static_cast<uint32_t>(tick_floor(now))) <= 0;
+  bool due(Deadline d, Instant now) const {
+    return static_cast<int32_t>(d.us - static_cast<uint32_t>(us_since(start_, now))) <= 0;
   }
-  Instant instant_of(Tick d) const {
+  Instant instant_of(Deadline d) const {
     if (d.none()) return Instant{};
-    const uint64_t ref = tick_floor(now_);
-    const int64_t k = static_cast<int64_t>(ref) + static_cast<int32_t>(d.v - static_cast<uint32_t>(ref));
-    return start_ + Duration(k * static_cast<int64_t>(tick_ns_));
+    const uint64_t ref = us_since(start_, now_);
+    const int64_t k = static_cast<int64_t>(ref) + static_cast<int32_t>(d.us - static_cast<uint32_t>(ref));
+    return start_ + Duration::us(k);
   }
   void on_wheel(uint32_t id, Instant now);  // connection, application or worker timer
   uint32_t app_timer_id(uint32_t idx) const { return cfg_.max_conns + idx; }
@@ -471,8 +474,7 @@ class Stack {
   int depth_ = 0;
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
   Instant now_;
-  Instant start_;         // tick 0 of the record's deadlines (tick.hpp)
-  uint64_t tick_ns_;      // cfg_.timer_tick
+  Instant start_;         // tick 0 of the record's deadlines (deadline.hpp)
 
   SlotList orphans_, squatters_;
   uint32_t max_orphans_;

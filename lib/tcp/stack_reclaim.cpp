@@ -285,7 +285,7 @@ void Stack::quiet_tick(ConnHot& c, Instant now) {
     ++c.ka_probes;
     send_keepalive(c, now);
   }
-  c.state_at = tick_ceil(now + quiet_tick_);
+  c.state_at = deadline_at(now + quiet_tick_);
 }
 
 }  // namespace synmill::tcp

@@ -26,14 +26,13 @@ namespace synmill::tcp {
 // it to fire: INET_CSK_CLEAR_TIMERS is undefined), so timers_armed() stays
 // the number of connections with a deadline pending.
 //
-// The deadlines are wheel ticks (tick.hpp): the timer is armed at the
-// instant of the earliest one's tick boundary, so a FIFO timer fires at the
-// first advance() at or after that boundary, like a wheel timer, never
-// before the exact deadline, at most one tick after it. Each FIFO's deadlines
-// are now + its constant rounded up to a tick: they never decrease, so the
-// lists stay sorted and fire in arming order.
+// The deadlines are 32-bit microseconds (deadline.hpp): the timer is armed at
+// the earliest one's instant, rounded up to the microsecond, so it fires
+// never before the exact deadline and, like any timer, at most one wheel tick
+// after it. Each FIFO's deadlines are now + its constant rounded up: they
+// never decrease, so the lists stay sorted and fire in arming order.
 void Stack::arm_timer(ConnHot& c) {
-  Tick d{};
+  Deadline d{};
   uint32_t fifo = kNumTimerFifos;  // the wheel
   if (!c.rtx_at.none()) {
     d = c.rtx_at;
@@ -68,7 +67,7 @@ void Stack::arm_timer(ConnHot& c) {
 }
 
 void Stack::start_rtx(ConnHot& c, Instant now) {
-  c.rtx_at = tick_ceil(now + Duration::ms(c.rto_ms));
+  c.rtx_at = deadline_at(now + Duration::ms(c.rto_ms));
   arm_timer(c);
 }
 
@@ -99,12 +98,12 @@ void Stack::on_timer(ConnHot& c, Instant now) {
     send_ack(c, now);
   }
   if (!c.rtx_at.none() && due(c.rtx_at, now)) {
-    c.rtx_at = Tick{};
+    c.rtx_at = Deadline{};
     retransmit(c, now);
     if (c.state == State::kClosed) return;
   }
   if (!c.state_at.none() && due(c.state_at, now)) {
-    c.state_at = Tick{};
+    c.state_at = Deadline{};
     switch (c.state) {
       case State::kFinWait2:  // orphaned FIN_WAIT_2 (the peer vanished)
         send_rst(c, now);
@@ -212,9 +211,9 @@ void Stack::retransmit(ConnHot& c, Instant now) {
   start_rtx(c, now);
   // A squatter's probes come no later than its persist deadline.
   if ((c.xflags & xflag::kSquat) && cfg_.persist_timeout.count_ns() > 0) {
-    const Tick deadline = tick_ceil(held_ext(c).squat_since + cfg_.persist_timeout);  // a squatter holds data
+    const Deadline deadline = deadline_at(held_ext(c).squat_since + cfg_.persist_timeout);  // a squatter holds data
     if (before(deadline, c.rtx_at)) {
-      const Tick soonest = tick_ceil(now + cfg_.timer_tick);
+      const Deadline soonest = deadline_at(now + cfg_.timer_tick);
       c.rtx_at = before(deadline, soonest) ? soonest : deadline;
       arm_timer(c);
     }

@@ -158,6 +158,11 @@ class TimeWaitTable {
   uint32_t ring_used() const { return used_; }
   // Bytes reserved in all (ring, index, local addresses).
   size_t bytes() const;
+  // The connections' share of the index (1.4375 four-byte slots each), which
+  // bytes() leaves out.
+  size_t conn_index_bytes() const {
+    return (size_t{conn_capacity_} + conn_capacity_ / 2 - conn_capacity_ / 16) * sizeof(uint32_t);
+  }
 
  private:
   // 26 bytes, 2-aligned; meta: bits 0-7 local address index + 1 (0: free or
