@@ -205,6 +205,7 @@ class Worker final : public tcp::TxSink {
   void handle(rte_mbuf* m, tcp::Instant now);
   uint16_t receive(rte_mbuf** rx, tcp::Instant now);
   uint16_t shed_burst(rte_mbuf** rx, uint16_t n);
+  void prefetch_flows(rte_mbuf* const* rx, uint16_t n);
   void take_neighbours();
   void transmit_for_owners();
   void finish_dispatch();

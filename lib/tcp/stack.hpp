@@ -135,6 +135,20 @@ class Stack {
   // compact table's entries.
   StateGauges gauges() const;
   uint32_t time_wait_count() const { return tw_.size(); }
+
+  // Prefetching across a burst of segments, before they are handed in one by
+  // one (issue 12; the poll loop's two passes, Worker::prefetch_flows):
+  // prefetch_flow starts the load of the index slot a lookup of `t` reads
+  // first and returns its position; prefetch_record then starts the load of
+  // what that slot names (a connection's record, a TIME_WAIT entry). Neither
+  // changes anything. IPv4 tuples: an IPv6 tuple's addresses are indexes
+  // the segment's own lookup finds. Worth it only when the tables outgrow
+  // the caches: tables_large() (kPrefetchFrom connections and TIME_WAIT
+  // entries: 16K records of 128 bytes are 2 MiB, an L2's size).
+  static constexpr uint32_t kPrefetchFrom = 16384;
+  uint32_t prefetch_flow(const FourTuple& t) const { return tw_.prefetch_home(t); }
+  void prefetch_record(uint32_t home) const { tw_.prefetch_entry(home); }
+  bool tables_large() const { return conn_pool_.in_use() + tw_.size() >= kPrefetchFrom; }
   uint32_t conn_count() const { return conn_pool_.in_use(); }
   uint32_t chunks_in_use() const { return chunks_.in_use(); }
   // Connection extensions (conn.hpp ConnExt) held now, and the pool's size.

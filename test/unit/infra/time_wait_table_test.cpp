@@ -491,6 +491,10 @@ TEST_CASE("TimeWaitTable: connections share the index; find_flow tells which", "
       INFRA_CHECK(t.find_conn(tu) == (is_conn ? conn_model[port] : TimeWaitTable::kNone));
       INFRA_CHECK((t.find(tu) != TimeWaitTable::kNone) == is_tw);
       INFRA_CHECK(t.probe_length(tu) <= TimeWaitTable::kMaxProbe);
+      // The burst prefetch reads the slot a lookup starts at, and what it names.
+      const uint32_t home = t.prefetch_home(tu);
+      INFRA_CHECK(home < t.index_slots());
+      t.prefetch_entry(home);
     }
     INFRA_CHECK(t.size() == tw_model.size());
   }
