@@ -59,7 +59,11 @@ struct StackConfig {
   uint8_t data_retries = 15;      // data / FIN retransmissions before the connection is aborted
   uint8_t fin_retries = 8;        // FIN_WAIT_1 / CLOSING / LAST_ACK with no ACK of our FIN
 
-  // reclaim timeouts (zero disables where noted)
+  // reclaim timeouts (zero disables where noted). rto_initial, rto_max,
+  // fin_wait2_timeout, close_wait_timeout and delayed_ack are held to at
+  // most 30 minutes (deadline.hpp, kMaxDeadline: the record's deadlines are
+  // 32-bit microseconds); idle_timeout and keepalive_* are not (they count
+  // ticks of at most that length).
   Duration fin_wait2_timeout = Duration::s(60);  // orphaned FIN_WAIT_2 (Linux tcp_fin_timeout)
   Duration close_wait_timeout = Duration::s(300);  // app never closes; 0 = never
   Duration time_wait = Duration::s(60);          // 2 x MSL (RFC 9293 §3.4.2: MSL 30 s here)

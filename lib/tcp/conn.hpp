@@ -1,23 +1,28 @@
 #pragma once
-// One connection's state, in three parts (issue 12, "a two-cache-line
+// One connection's state, in two parts (issue 12, "a two-cache-line
 // connection record, with an extension taken on demand"):
-//   ConnHot   128 bytes (two cache lines): what the per-segment path reads;
-//   ConnCold   32 bytes: what every connection keeps even when idle (handle
-//             generation, application, its word, overload list links, idle /
-//             keep-alive tick counts) and the index of its extension;
+//   ConnHot   144 bytes: the record. Everything an idle connection keeps:
+//             first (one cache line) what the per-segment path reads, then
+//             RTT / congestion state and the three deadlines (32-bit
+//             microseconds, deadline.hpp), then what only the application interface and
+//             the overload policies use (handle generation, application, its
+//             word, overload list links, idle / keep-alive tick counts) and
+//             the index of its extension. (ConnCold, a 32-byte array beside
+//             it, was folded in.)
 //   ConnExt   data-transfer state (send queue, receive buffer and its chunk
 //             ring, SACK scoreboard, out-of-order blocks, recovery marks,
-//             delayed-ACK and squat stamps), taken from a bounded per-stack
-//             pool when the connection first needs it and given back once it
-//             is idle again (stack_ext.cpp).
-// An idle ESTABLISHED connection therefore holds ConnHot + ConnCold, its
-// timer node and its index slot, and nothing else.
+//             squat stamp), taken from a bounded per-stack pool when the
+//             connection first needs it and given back once it is idle again
+//             (stack_ext.cpp).
+// An idle ESTABLISHED connection therefore holds ConnHot, its timer node and
+// its index slot, and nothing else.
 #include <cstdint>
 
 #include "tcp/recv_buffer.hpp"
 #include "tcp/sack_board.hpp"
 #include "tcp/send_queue.hpp"
 #include "tcp/state.hpp"
+#include "tcp/deadline.hpp"
 #include "tcp/types.hpp"
 
 namespace synmill::tcp {
@@ -98,54 +103,54 @@ inline constexpr uint8_t kSquat = 1 << 6;    // data queued toward a window belo
 inline constexpr uint8_t kExtCheck = 1 << 7;  // holds a ConnExt: see whether it can go back when the entry point ends
 }  // namespace xflag
 
-struct alignas(64) ConnHot {
-  FourTuple tuple;         // 12
+// All-zero bytes are a CLOSED slot that was never used; alloc_conn() starts
+// each use from ConnHot{} (links and extension kNone) keeping `gen`. At 144
+// bytes a record starts on a 16-byte boundary: "cache line" below means its
+// first and second 64 bytes.
+struct alignas(16) ConnHot {
+  // ---- first cache line: the per-segment path ----
+  FourTuple tuple;         // 12 (the index reads it from the slot)
   State state;             // 1
   uint8_t snd_wscale;      // shift applied to the peer's window field
   uint16_t flags;          // cflag::*
-  Seq iss, snd_una, snd_nxt, snd_max;  // SND.MAX: highest sequence sent + 1 (SND.NXT rewinds on RTO)
+  // SND.UNA is also the ISS while our SYN is unacknowledged (only the SYN is
+  // in flight in SYN_SENT / SYN_RCVD), so the ISS needs no field.
+  Seq snd_una, snd_nxt, snd_max;  // SND.MAX: highest sequence sent + 1 (SND.NXT rewinds on RTO)
   uint32_t snd_wnd;        // peer's window, scaled
   uint32_t max_snd_wnd;    // largest window the peer offered (RFC 5961 §5.2)
   Seq snd_wl1, snd_wl2;
   Seq irs, rcv_nxt;
   Seq rcv_adv;             // right edge of the window we advertised
   uint32_t ts_recent;      // RFC 7323 §4.3 TS.Recent
+  Seq rcv_acked;           // RCV.NXT in the last ACK we sent (delayed ACK counts from it)
+  // ---- second cache line: window, RTT, congestion, deadlines ----
+  Seq rcv_wnd_edge;        // RCV.NXT + window in the last segment we sent (what the peer believes)
   uint32_t cwnd, ssthresh;
   uint32_t srtt_us, rttvar_us;  // RFC 6298, 0 = no sample yet
   uint32_t rto_ms;
-  uint32_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window (seconds)
   uint16_t snd_mss;        // largest payload we put in a segment
   uint8_t retries;         // consecutive retransmissions of the oldest segment
-  uint8_t challenge_count;
-  uint16_t listener;       // index of the listener (passive) or app slot (active)
   uint8_t dupacks;         // RFC 5681 §2 duplicate ACKs in a row
+  uint16_t listener;       // index of the listener (passive) or app slot (active)
   uint8_t xflags;          // xflag::*
-  Instant rtx_at;          // retransmission or persist deadline; Instant{} = none
-  Instant state_at;        // reclaim deadline for the current state; Instant{} = none
-  Instant ack_at;          // delayed-ACK deadline, valid while cflag::kAckDelayed
-  Seq rcv_acked;           // RCV.NXT in the last ACK we sent (delayed ACK counts from it)
-  Seq rcv_wnd_edge;        // RCV.NXT + window in the last segment we sent (what the peer believes)
-};
-static_assert(sizeof(ConnHot) <= 128, "hot connection state must fit two cache lines");
-
-// What an idle connection keeps besides ConnHot. Its all-zero bytes are a
-// fresh slot except the list links and `ext` (kNone), set on the slot's
-// first use (Stack::alloc_conn).
-struct ConnCold {
+  uint8_t challenge_count;
+  uint32_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window (seconds)
+  Deadline rtx_at;             // retransmission or persist deadline; none = no deadline
+  Deadline state_at;           // reclaim deadline for the current state; none = no deadline
+  Deadline ack_at;             // delayed-ACK deadline, valid while cflag::kAckDelayed
+  uint32_t gen = 0;        // ConnId::gen of the current use
+  uint32_t ext = UINT32_MAX;  // index of the ConnExt held, UINT32_MAX = none
   uint64_t user = 0;       // free for the application
-  uint32_t gen = 0;
-  uint16_t app = 0;
-  CloseReason reason = CloseReason::kNormal;
-  uint8_t ka_probes = 0;   // keep-alive probes sent since the peer was last heard
-  // Overload policies (stack_reclaim.cpp): links of the orphan list (orphans)
-  // or the squatter list (live connections with xflag::kSquat), and the idle
-  // / keep-alive tick counts.
+  // ---- the rest: overload policies (stack_reclaim.cpp) ----
+  // Links of the orphan list (orphans) or the squatter list (live
+  // connections with xflag::kSquat), and the idle / keep-alive tick counts.
   uint32_t list_prev = UINT32_MAX, list_next = UINT32_MAX;
+  uint16_t app = 0;
+  uint8_t ka_probes = 0;   // keep-alive probes sent since the peer was last heard
   uint16_t idle_ticks = 0;   // ticks without data either way
   uint16_t quiet_ticks = 0;  // ticks without any segment from the peer
-  uint32_t ext = UINT32_MAX;  // index of the ConnExt held, UINT32_MAX = none
 };
-static_assert(sizeof(ConnCold) == 32, "what an idle connection keeps besides ConnHot");
+static_assert(sizeof(ConnHot) == 144, "the connection record: everything an idle connection keeps but its timer node");
 
 // Data-transfer state, held only while the connection needs it (see the top
 // of this file and stack_ext.cpp for when it is taken and given back).

@@ -42,7 +42,6 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       ts_offset_(secrets.ts_offset),
       conn_pool_(cfg.max_conns),
       hot_(cfg.max_conns),
-      cold_(cfg.max_conns),
       ext_pool_(cfg.max_exts != 0 ? cfg.max_exts : cfg.max_conns),
       ext_(ext_pool_.capacity()),
       ext_reserve_(cfg.ext_reserve != 0 ? std::min(cfg.ext_reserve, ext_pool_.capacity())
@@ -60,6 +59,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       listeners_(kMaxListeners),
       worker_timer_app_(kWorkerTimers, nullptr),
       now_(start),
+      start_(start),
       max_orphans_(cfg.max_orphans != 0 ? cfg.max_orphans : std::max<uint32_t>(cfg.max_conns / 4, 1)),
       reserve_(cfg.pool_reserve != 0 ? std::min(cfg.pool_reserve, cfg.send_chunks)
                                       : cfg.send_chunks / 8),
@@ -77,8 +77,14 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
     consider(cfg.keepalive_intvl);
   }
   if (tick.count_ns() > 0 && tick < cfg.timer_tick) tick = cfg.timer_tick;
-  quiet_tick_ = tick;
-  rto_initial_ms_ = static_cast<uint32_t>(cfg.rto_initial.count_ms());
+  // The record's deadlines lie at most kMaxDeadline (30 min) ahead
+  // (deadline.hpp): the idle / keep-alive tick is no longer (the counts
+  // carry longer timeouts), nor the timeouts a deadline is set from.
+  quiet_tick_ = std::min(tick, kMaxDeadline);
+  for (Duration* d : {&cfg_.rto_initial, &cfg_.rto_max, &cfg_.fin_wait2_timeout, &cfg_.close_wait_timeout,
+                      &cfg_.delayed_ack})
+    *d = std::min(*d, kMaxDeadline);
+  rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   reap_.reserve(cfg.max_conns);
   pending_out_.reserve(cfg.max_conns);
@@ -162,13 +168,8 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint16_t listener, A
       return nullptr;
     }
   }
-  if (i == slots_ready_) {  // first use of the slot
-    // ConnCold's all-zero bytes are its initial state except for the list
-    // links and the extension index (kNone).
+  if (i == slots_ready_) {  // first use of the slot: its zero bytes are a CLOSED record, gen 0
     assert(i < cfg_.max_conns);
-    ConnCold& k = cold_[i];
-    k.list_prev = k.list_next = UINT32_MAX;
-    k.ext = kNoExt;
     ++slots_ready_;
   }
   assert(i < slots_ready_);
@@ -179,7 +180,10 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint16_t listener, A
     return nullptr;
   }
   ConnHot& c = hot_[i];
-  c = ConnHot{};
+  assert(i + 1 == slots_ready_ || c.ext == kNoExt);  // free_slot() gave its extension back
+  const uint32_t gen = c.gen;
+  c = ConnHot{};  // list links and extension kNone
+  c.gen = gen + 1;
   c.tuple = t;
   c.state = State::kClosed;
   set_state(c, st);
@@ -189,29 +193,25 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint16_t listener, A
   c.snd_mss = wire::tcp_default_mss(is_ipv6(t) ? wire::IpFamily::kV6 : wire::IpFamily::kV4);
   c.ssthresh = UINT32_MAX;
   if (cfg_.nagle) c.flags |= cflag::kNagle;
-  ConnCold& k = cold_[i];
-  ++k.gen;
-  k.app = app_index(app);
-  k.user = 0;
-  k.reason = CloseReason::kNormal;
+  c.app = app_index(app);
   return &c;
 }
 
 void Stack::set_state(ConnHot& c, State s) {
   gauges_.move(c.state, s);
-  if (c.state == State::kEstablished) c.state_at = Instant{};  // the idle / keep-alive tick ends
+  if (c.state == State::kEstablished) c.state_at = Deadline{};  // the idle / keep-alive tick ends
   c.state = s;
 }
 
 ConnId Stack::id_of(const ConnHot& c) const {
   const uint32_t i = static_cast<uint32_t>(&c - hot_.get());
-  return ConnId{i, cold_[i].gen};
+  return ConnId{i, hot_[i].gen};
 }
 
 ConnHot* Stack::lookup(ConnId id) {
   if (id.idx >= cfg_.max_conns) return nullptr;
   ConnHot& c = hot_[id.idx];
-  if (c.state == State::kClosed || cold_[id.idx].gen != id.gen) return nullptr;
+  if (c.state == State::kClosed || c.gen != id.gen) return nullptr;
   return &c;
 }
 
@@ -219,7 +219,7 @@ const ConnHot* Stack::lookup(ConnId id) const {
   return const_cast<Stack*>(this)->lookup(id);
 }
 
-App* Stack::app_of(const ConnHot& c) { return apps_[cold_[idx_of(c)].app]; }
+App* Stack::app_of(const ConnHot& c) { return apps_[c.app]; }
 
 std::optional<ConnId> Stack::find(const FourTuple& t) const {
   const uint32_t i = tw_.find_conn(t);
@@ -271,9 +271,8 @@ void Stack::finish(ConnHot& c, CloseReason why) {
     case CloseReason::kKeepaliveTimeout: ++ctr_.closed_timeout; break;
   }
   unlist(c);
-  cold(c).reason = why;
   set_state(c, State::kClosed);
-  c.rtx_at = c.state_at = Instant{};
+  c.rtx_at = c.state_at = Deadline{};
   wheel_.cancel(idx_of(c));
   wheel_.cancel(app_timer_id(idx_of(c)));
   reap_.push_back(idx_of(c));
@@ -305,14 +304,13 @@ void Stack::established(ConnHot& c, Instant now) {
   c.rcv_acked = c.rcv_nxt;
   if (ConnExt* x = ext(c)) {  // taken in SYN_SENT / SYN_RCVD by send()
     x->rcvq.reset(c.rcv_nxt);
-    x->recover = c.iss;  // RFC 6582 §3.2 step 1: recover starts at the ISS
+    x->recover = c.snd_una - 1;  // RFC 6582 §3.2 step 1: recover starts at the ISS (SND.UNA is ISS + 1 now)
     x->high_rxt = c.snd_una;
   }
   if (quiet_tick_.count_ns() > 0 && c.state == State::kEstablished) {
-    ConnCold& k = cold(c);
-    k.idle_ticks = k.quiet_ticks = 0;
-    k.ka_probes = 0;
-    c.state_at = now + quiet_tick_;
+    c.idle_ticks = c.quiet_ticks = 0;
+    c.ka_probes = 0;
+    c.state_at = deadline_at(now + quiet_tick_);
     arm_timer(c);
   }
   if (c.listener == kNoListener) {
@@ -474,8 +472,7 @@ ConnId Stack::connect6(uint32_t local_tag, uint16_t local_port, const wire::Ipv6
 
 ConnId Stack::active_open(ConnHot& c, Instant now) {
   ++ctr_.active_opens;
-  c.iss = isn_for(c.tuple, now);
-  c.snd_una = c.iss;
+  c.snd_una = isn_for(c.tuple, now);  // the ISS
   send_syn(c, false, now);
   start_rtx(c, now);
   return id_of(c);
@@ -541,7 +538,7 @@ bool Stack::shutdown_conn(ConnHot* c) {
     case State::kEstablished: set_state(*c, State::kFinWait1); break;
     case State::kCloseWait:
       set_state(*c, State::kLastAck);
-      c->state_at = Instant{};
+      c->state_at = Deadline{};
       break;
     default: return false;
   }
@@ -559,7 +556,7 @@ bool Stack::close(ConnId id) {
   watch_ext(*c);
   discard_unread(*c);
   if (c->state == State::kFinWait2 && cfg_.fin_wait2_timeout.count_ns() > 0) {
-    c->state_at = now_ + cfg_.fin_wait2_timeout;
+    c->state_at = deadline_at(now_ + cfg_.fin_wait2_timeout);
     arm_timer(*c);
   }
   if (c->state == State::kClosed) return false;  // discard_unread reset it (as shutdown(id) would find)
@@ -595,7 +592,7 @@ void Stack::close_all(Instant now) {
   }
 }
 
-uint64_t& Stack::user(ConnId id) { return cold_[id.idx].user; }
+uint64_t& Stack::user(ConnId id) { return hot_[id.idx].user; }
 
 uint32_t Stack::send_space(ConnId id) const {
   const ConnHot* c = lookup(id);
@@ -610,7 +607,7 @@ std::optional<ConnInfo> Stack::info(ConnId id) const {
   if (c == nullptr) return std::nullopt;
   const ConnExt* x = ext(*c);
   return ConnInfo{c->tuple, c->state, c->snd_una, c->snd_nxt, c->rcv_nxt, c->snd_wnd,
-                  x ? x->sendq.size() : 0, c->rto_ms, c->retries, c->rtx_at, c->state_at,
+                  x ? x->sendq.size() : 0, c->rto_ms, c->retries, instant_of(c->rtx_at), instant_of(c->state_at),
                   c->cwnd, c->ssthresh, x ? x->rcvq.chunks() * chunks_.chunk_size() : 0,
                   (c->flags & cflag::kRecovery) != 0};
 }

@@ -148,7 +148,7 @@ class Stack {
   // changes anything. IPv4 tuples: an IPv6 tuple's addresses are indexes
   // the segment's own lookup finds. Worth it only when the tables outgrow
   // the caches: tables_large() (kPrefetchFrom connections and TIME_WAIT
-  // entries: 16K records of 128 bytes are 2 MiB, an L2's size).
+  // entries: 16K records of 144 bytes are 2.25 MiB, about an L2's size).
   static constexpr uint32_t kPrefetchFrom = 16384;
   uint32_t prefetch_flow(const FourTuple& t) const { return tw_.prefetch_home(t); }
   void prefetch_record(uint32_t home) const { tw_.prefetch_entry(home); }
@@ -159,6 +159,13 @@ class Stack {
   uint32_t exts_in_use() const { return ext_pool_.in_use(); }
   uint32_t max_exts() const { return ext_pool_.capacity(); }
   uint32_t timers_armed() const { return wheel_.armed_count(); }
+  // What one connection slot costs once used (issue 12's bytes per idle
+  // connection, before the send pool): its record, its timer node and its
+  // share of the connection / TIME_WAIT index.
+  double bytes_per_conn_slot() const {
+    return static_cast<double>(sizeof(ConnHot) + TimerWheel::kNodeBytes) +
+           (cfg_.max_conns ? static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns : 0.0);
+  }
   // Connections the application closed that are not finished yet (bounded by
   // StackConfig::max_orphans), and live connections squatting a tiny window.
   uint32_t orphan_count() const { return orphans_.size; }
@@ -240,8 +247,6 @@ class Stack {
   void reap();
   void free_slot(uint32_t i);  // table entry, timer, chunks, slot
   uint32_t idx_of(const ConnHot& c) const { return static_cast<uint32_t>(&c - hot_.get()); }
-  const ConnCold& cold(const ConnHot& c) const { return cold_[idx_of(c)]; }
-  ConnCold& cold(const ConnHot& c) { return cold_[idx_of(c)]; }
 
   // stack_ext.cpp: the data-transfer extension (conn.hpp ConnExt). ext()
   // is the one held, or nullptr: then the send queue, the receive buffer
@@ -251,19 +256,18 @@ class Stack {
   // caller refuses what needed it. An extension goes back to the pool when
   // an entry point ends and the connection is idle again (ext_idle()).
   ConnExt* ext(const ConnHot& c) const {
-    const uint32_t e = cold_[idx_of(c)].ext;
-    return e == kNoExt ? nullptr : &ext_[e];
+    return c.ext == kNoExt ? nullptr : &ext_[c.ext];
   }
   ConnExt& held_ext(const ConnHot& c) const {  // where the connection's state says it holds one
-    assert(cold_[idx_of(c)].ext != kNoExt);
-    return ext_[cold_[idx_of(c)].ext];
+    assert(c.ext != kNoExt);
+    return ext_[c.ext];
   }
   ConnExt* take_ext(ConnHot& c);
   bool ext_idle(const ConnHot& c, const ConnExt& x) const;
   void give_back_ext(ConnHot& c);   // returns it to the pool (its buffers must be empty or are freed)
   void check_exts();                // Entry end: idle connections give theirs back
   void watch_ext(ConnHot& c) {
-    if (cold_[idx_of(c)].ext != kNoExt && !(c.xflags & xflag::kExtCheck)) {
+    if (c.ext != kNoExt && !(c.xflags & xflag::kExtCheck)) {
       c.xflags |= xflag::kExtCheck;
       ext_check_.push_back(idx_of(c));
     }
@@ -312,7 +316,7 @@ class Stack {
 
   // stack_receive.cpp: receive buffer, out-of-order queue, delayed ACK, FIN
   RecvBuffer::Slots rcv_slots(const ConnHot& c) const {  // c holds an extension
-    return RecvBuffer::Slots{rcv_slots_.get() + static_cast<size_t>(cold_[idx_of(c)].ext) * rcv_nslots_, rcv_nslots_};
+    return RecvBuffer::Slots{rcv_slots_.get() + static_cast<size_t>(c.ext) * rcv_nslots_, rcv_nslots_};
   }
   void receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, Instant now);
   void deliver(ConnHot& c);                 // buffered in-order bytes to on_data
@@ -389,11 +393,34 @@ class Stack {
   // retransmission deadline less the RTO it was armed with (start_rtx right
   // after the first send_syn; RTO and deadline stay put until an answer or a
   // retransmission, which ends the timing). A simultaneous open re-arms on
-  // its SYN-ACK, so its sample runs from there.
-  static uint32_t syn_rtt_start_us(const ConnHot& c) {
-    return static_cast<uint32_t>((c.rtx_at - Duration::ms(c.rto_ms)).ns() / 1000);
+  // its SYN-ACK, so its sample runs from there. The deadline is rounded up
+  // to a microsecond (deadline.hpp), so 1 µs more is taken off: the sample
+  // is never below the true RTT, at most 2 µs above it.
+  uint32_t syn_rtt_start_us(const ConnHot& c) const {
+    return static_cast<uint32_t>((instant_of(c.rtx_at) - Duration::ms(c.rto_ms) - Duration::us(1)).ns() / 1000);
   }
   void start_rtx(ConnHot& c, Instant now);
+  // Deadlines in the record (deadline.hpp): the first microsecond at or
+  // after `t` (never 0, "none"); whether one is due at `now`; the instant of
+  // a deadline within 2^31 µs of now_ (Instant{} for none).
+  Deadline deadline_at(Instant t) const {
+    const int64_t d = (t - start_).count_ns();
+    const auto v = static_cast<uint32_t>(d <= 0 ? 0 : (static_cast<uint64_t>(d) + 999) / 1000);
+    return Deadline{v == 0 ? 1u : v};
+  }
+  static uint64_t us_since(Instant start, Instant now) {
+    const int64_t d = (now - start).count_ns();
+    return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000;
+  }
+  bool due(Deadline d, Instant now) const {
+    return static_cast<int32_t>(d.us - static_cast<uint32_t>(us_since(start_, now))) <= 0;
+  }
+  Instant instant_of(Deadline d) const {
+    if (d.none()) return Instant{};
+    const uint64_t ref = us_since(start_, now_);
+    const int64_t k = static_cast<int64_t>(ref) + static_cast<int32_t>(d.us - static_cast<uint32_t>(ref));
+    return start_ + Duration::us(k);
+  }
   void on_wheel(uint32_t id, Instant now);  // connection, application or worker timer
   uint32_t app_timer_id(uint32_t idx) const { return cfg_.max_conns + idx; }
   uint32_t worker_timer_id(uint32_t t) const { return 2 * cfg_.max_conns + t; }
@@ -405,7 +432,7 @@ class Stack {
   bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
 
   // stack_reclaim.cpp: orphans, squatters, fair pool, idle and keep-alive
-  struct SlotList {  // doubly linked through ConnCold::list_prev/list_next, oldest first
+  struct SlotList {  // doubly linked through ConnHot::list_prev/list_next, oldest first
     uint32_t head = UINT32_MAX, tail = UINT32_MAX, size = 0;
   };
   void list_push(SlotList& l, uint32_t i);
@@ -436,16 +463,15 @@ class Stack {
 
   // Per-slot arrays on zero pages (zero_pages.hpp): a slot's memory is backed
   // when the slot is first used. ConnHot's all-zero bytes are a CLOSED slot,
-  // a receive ring's are empty (RecvBuffer::kNoChunk); what ConnCold needs
+  // a receive ring's are empty (RecvBuffer::kNoChunk); what ConnHot needs
   // beyond zeros is set by alloc_conn() the first time the IndexPool hands
   // the slot out (fresh slots come in index order, so slots_ready_ is a count).
   IndexPool conn_pool_;
   ZeroArray<ConnHot> hot_;  // indexed by tw_ (one index for connections and TIME_WAIT)
-  ZeroArray<ConnCold> cold_;
   uint32_t slots_ready_ = 0;
   static constexpr uint32_t kNoExt = UINT32_MAX;
   IndexPool ext_pool_;
-  ZeroArray<ConnExt> ext_;         // indexed by ConnCold::ext; set up on first use as cold_
+  ZeroArray<ConnExt> ext_;         // indexed by ConnHot::ext; set up on first use
   uint32_t exts_ready_ = 0;
   uint32_t ext_reserve_;           // free extensions below this: orphans, then squatters, give theirs back
   std::vector<uint32_t> ext_check_;  // connections with xflag::kExtCheck
@@ -459,13 +485,14 @@ class Stack {
   ZeroArray<uint32_t> rcv_slots_;          // max_exts * rcv_nslots_ rings (RecvBuffer::Slots), by extension
   uint32_t delivering_ = UINT32_MAX;       // connection inside deliver() (close() leaves its buffer alone)
   std::vector<Listener> listeners_;
-  std::vector<App*> apps_;         // every application seen; ConnCold::app indexes it
+  std::vector<App*> apps_;         // every application seen; ConnHot::app indexes it
   std::vector<App*> worker_timer_app_;  // owner of each armed worker timer
   std::vector<uint32_t> reap_;     // slots to free at the end of the entry point
   std::vector<uint32_t> pending_out_;  // connections whose output waits for the entry point's end
   int depth_ = 0;
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
   Instant now_;
+  Instant start_;         // tick 0 of the record's deadlines (deadline.hpp)
 
   SlotList orphans_, squatters_;
   uint32_t max_orphans_;
@@ -486,7 +513,7 @@ void Stack::for_each_conn(uint32_t limit, F&& f) const {
     if (c.state == State::kClosed) continue;
     const ConnExt* x = ext(c);
     ConnInfo ci{c.tuple, c.state, c.snd_una, c.snd_nxt, c.rcv_nxt, c.snd_wnd,
-                x ? x->sendq.size() : 0, c.rto_ms, c.retries, c.rtx_at, c.state_at,
+                x ? x->sendq.size() : 0, c.rto_ms, c.retries, instant_of(c.rtx_at), instant_of(c.state_at),
                 c.cwnd, c.ssthresh, x ? x->rcvq.chunks() * chunks_.chunk_size() : 0,
                 (c.flags & cflag::kRecovery) != 0};
     f(ci);

@@ -29,7 +29,7 @@
 namespace synmill::tcp {
 
 ConnExt* Stack::take_ext(ConnHot& c) {
-  ConnCold& k = cold(c);
+  ConnHot& k = c;
   if (k.ext != kNoExt) return &ext_[k.ext];
   const uint32_t e = ext_pool_.acquire();
   if (e == IndexPool::kNone) {
@@ -67,7 +67,7 @@ bool Stack::ext_idle(const ConnHot& c, const ConnExt& x) const {
 }
 
 void Stack::give_back_ext(ConnHot& c) {
-  ConnCold& k = cold(c);
+  ConnHot& k = c;
   if (k.ext == kNoExt) return;
   ConnExt& x = ext_[k.ext];
   if (!x.sendq.empty()) x.sendq.clear(chunks_);

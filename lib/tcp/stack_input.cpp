@@ -39,7 +39,7 @@ void Stack::negotiate(ConnHot& c, const wire::TcpOptions& o) {
 
 void Stack::input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now) {
   // First: the ACK must acknowledge our SYN.
-  if (seg.has(flag::kAck) && (seg.ack <= c.iss || seg.ack > c.snd_max)) {
+  if (seg.has(flag::kAck) && (seg.ack <= c.snd_una || seg.ack > c.snd_max)) {
     if (!seg.has(flag::kRst)) {
       ++ctr_.drop.ack_unacceptable;
       reply_rst(seg);
@@ -71,7 +71,7 @@ void Stack::input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now) {
     if (c.retries == 0 && (c.flags & cflag::kRttTiming))
       rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - syn_rtt_start_us(c));
     c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
-    c.rtx_at = Instant{};
+    c.rtx_at = Deadline{};
     arm_timer(c);
     c.flags |= cflag::kAckNow;
     established(c, now);  // data on a SYN-ACK is not queued (no reassembly here)
@@ -253,7 +253,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
     c.snd_una = seg.ack;
     c.snd_nxt = seq_max(c.snd_nxt, c.snd_una);
-    c.rtx_at = Instant{};
+    c.rtx_at = Deadline{};
     arm_timer(c);
     established(c, now);
     if (c.state == State::kClosed) return false;
@@ -315,7 +315,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
       case State::kFinWait1:
         set_state(c, State::kFinWait2);
         if ((c.flags & cflag::kOrphan) && cfg_.fin_wait2_timeout.count_ns() > 0) {
-          c.state_at = now + cfg_.fin_wait2_timeout;
+          c.state_at = deadline_at(now + cfg_.fin_wait2_timeout);
           arm_timer(c);
         }
         break;
@@ -371,9 +371,9 @@ uint32_t Stack::ack_new_data(ConnHot& c, Seq ack, Instant now) {
   }
   // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
   if (c.snd_una == c.snd_max) {
-    c.rtx_at = Instant{};
+    c.rtx_at = Deadline{};
     arm_timer(c);
-  } else if (!(c.flags & cflag::kRecovery) || c.rtx_at == Instant{}) {
+  } else if (!(c.flags & cflag::kRecovery) || c.rtx_at.none()) {
     start_rtx(c, now);
   }
   return data_acked;

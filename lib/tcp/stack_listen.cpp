@@ -51,8 +51,7 @@ void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
   ++l.half_open;
   ++ctr_.passive_opens;
   c->flags |= cflag::kPassive;
-  c->iss = iss ? *iss : isn_for(c->tuple, now);
-  c->snd_una = c->iss;
+  c->snd_una = iss ? *iss : isn_for(c->tuple, now);  // the ISS (conn.hpp)
   c->irs = seg.seq;
   c->rcv_nxt = seg.seq + 1;  // data on a SYN is not queued (no reassembly queue)
   c->rcv_adv = c->rcv_nxt;
@@ -117,9 +116,8 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
   ++l.half_open;
   ++ctr_.passive_opens;
   c->flags |= cflag::kPassive;
-  c->iss = seg.ack - 1;
-  c->snd_una = c->iss;
-  c->snd_nxt = c->snd_max = c->iss + 1;
+  c->snd_una = seg.ack - 1;  // the ISS (conn.hpp)
+  c->snd_nxt = c->snd_max = c->snd_una + 1;
   c->irs = seg.seq - 1;
   c->rcv_nxt = seg.seq;
   c->rcv_acked = c->rcv_nxt;  // the cookie SYN-ACK acknowledged IRS + 1 (RFC 7323 §4.3 Last.ACK.sent)

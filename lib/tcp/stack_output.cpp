@@ -38,7 +38,7 @@ uint32_t Stack::rcv_window(const ConnHot& c) const {
     // Fair pool (stack_reclaim.cpp): min_conn_buf is always offered while
     // chunks exist; more only from chunks beyond the reserve.
     wnd = std::min(wnd, pool_share(held, true));
-    if (wnd > 0) wnd = std::min(wnd, apps_[cold(c).app]->rcv_space(*this, id_of(c)));
+    if (wnd > 0) wnd = std::min(wnd, apps_[c.app]->rcv_space(*this, id_of(c)));
   }
   return wnd;
 }
@@ -80,7 +80,7 @@ void Stack::fill_common(const ConnHot& c, SegmentOut& out, Instant now) const {
 void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
   SegmentOut out;
   out.tuple = c.tuple;
-  out.seq = c.iss;
+  out.seq = c.snd_una;  // the ISS: only the SYN is in flight (conn.hpp)
   out.flags = with_ack ? (flag::kSyn | flag::kAck) : flag::kSyn;
   out.ack = with_ack ? c.rcv_nxt : Seq{};
   out.window = window_field(c, true);
@@ -99,7 +99,7 @@ void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
     out.opts.ts_val = ts_clock(now);
     out.opts.ts_ecr = with_ack ? c.ts_recent : 0;
   }
-  c.snd_nxt = c.snd_max = c.iss + 1;  // only the SYN is ever in flight in these states
+  c.snd_nxt = c.snd_max = c.snd_una + 1;  // only the SYN is ever in flight in these states
   if (with_ack) note_ack_sent(c);
   // The SYN is timed from its first transmission (Stack::syn_rtt_start_us).
   if (c.retries == 0) c.flags |= cflag::kRttTiming;
@@ -282,7 +282,7 @@ void Stack::output(ConnHot& c, Instant now) {
       c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
       note_ack_sent(c);
       emit(out);
-      if (c.rtx_at == Instant{}) start_rtx(c, now);
+      if (c.rtx_at.none()) start_rtx(c, now);
       if (fin_due) break;
       // All that was queued went and no FIN is to follow: SND.NXT is at the
       // end of the queue, which is SND.MAX (no FIN lies beyond it), so the
@@ -293,7 +293,7 @@ void Stack::output(ConnHot& c, Instant now) {
     if (sack_recovery && (c.flags & cflag::kRecovery)) rescue_retransmit(c, now);
     // Zero window with data waiting and nothing in flight: the retransmission
     // timer doubles as the persist timer (RFC 9293 §3.8.6.1).
-    if (c.snd_wnd == 0 && q.size() > 0 && c.snd_una == c.snd_max && c.rtx_at == Instant{})
+    if (c.snd_wnd == 0 && q.size() > 0 && c.snd_una == c.snd_max && c.rtx_at.none())
       start_rtx(c, now);
   }
   if (c.flags & cflag::kAckNow) send_ack(c, now);

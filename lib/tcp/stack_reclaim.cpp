@@ -40,11 +40,11 @@ constexpr uint32_t kPoolEvictions = 4;  // connections reset per relief (per ent
 // ---- the lists ------------------------------------------------------------------
 
 void Stack::list_push(SlotList& l, uint32_t i) {
-  ConnCold& k = cold_[i];
+  ConnHot& k = hot_[i];
   k.list_prev = l.tail;
   k.list_next = kNone;
   if (l.tail != kNone)
-    cold_[l.tail].list_next = i;
+    hot_[l.tail].list_next = i;
   else
     l.head = i;
   l.tail = i;
@@ -52,13 +52,13 @@ void Stack::list_push(SlotList& l, uint32_t i) {
 }
 
 void Stack::list_remove(SlotList& l, uint32_t i) {
-  ConnCold& k = cold_[i];
+  ConnHot& k = hot_[i];
   if (k.list_prev != kNone)
-    cold_[k.list_prev].list_next = k.list_next;
+    hot_[k.list_prev].list_next = k.list_next;
   else
     l.head = k.list_next;
   if (k.list_next != kNone)
-    cold_[k.list_next].list_prev = k.list_prev;
+    hot_[k.list_next].list_prev = k.list_prev;
   else
     l.tail = k.list_prev;
   k.list_prev = k.list_next = kNone;
@@ -120,14 +120,14 @@ bool Stack::relieve_pool() {
     const bool exts_short = ext_pool_.available() + freed_ext < ext_reserve_;
     if (evicted >= kPoolEvictions || (!chunks_short && !exts_short)) break;
     auto holds = [&](uint32_t j) {
-      const uint32_t e = cold_[j].ext;
+      const uint32_t e = hot_[j].ext;
       if (e == kNoExt) return false;
       return exts_short || !ext_[e].sendq.empty() || ext_[e].rcvq.chunks() > 0;
     };
     // The oldest orphan that holds chunks (a callback may have changed the
     // list: look again from the head after every reset).
     uint32_t i = orphans_.head;
-    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = cold_[i].list_next)
+    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = hot_[i].list_next)
       if (holds(i)) break;
     if (i != kNone && holds(i)) {
       ++ctr_.reclaim_orphan_pool;
@@ -258,38 +258,37 @@ void Stack::send_keepalive(ConnHot& c, Instant now) {
 }
 
 void Stack::quiet_tick(ConnHot& c, Instant now) {
-  ConnCold& k = cold(c);
   if (c.xflags & xflag::kHeard) {
-    k.quiet_ticks = 0;
-    k.ka_probes = 0;
-  } else if (k.quiet_ticks < UINT16_MAX) {
-    ++k.quiet_ticks;
+    c.quiet_ticks = 0;
+    c.ka_probes = 0;
+  } else if (c.quiet_ticks < UINT16_MAX) {
+    ++c.quiet_ticks;
   }
   if (c.xflags & xflag::kActive)
-    k.idle_ticks = 0;
-  else if (k.idle_ticks < UINT16_MAX)
-    ++k.idle_ticks;
+    c.idle_ticks = 0;
+  else if (c.idle_ticks < UINT16_MAX)
+    ++c.idle_ticks;
   c.xflags &= static_cast<uint8_t>(~(xflag::kHeard | xflag::kActive));
   // Both only while nothing is outstanding: otherwise the retransmission
   // (or persist) timer finds out whether the peer is alive.
   const bool quiet = c.snd_una == c.snd_max && sendq_size(c) == 0;
-  if (!quiet) k.idle_ticks = 0;
-  if (cfg_.idle_timeout.count_ns() > 0 && quiet_tick_ * k.idle_ticks >= cfg_.idle_timeout) {
+  if (!quiet) c.idle_ticks = 0;
+  if (cfg_.idle_timeout.count_ns() > 0 && quiet_tick_ * c.idle_ticks >= cfg_.idle_timeout) {
     ++ctr_.reclaim_idle;
     evict(c, CloseReason::kIdleTimeout);
     return;
   }
   if (cfg_.keepalive_time.count_ns() > 0 && quiet &&
-      quiet_tick_ * k.quiet_ticks >= cfg_.keepalive_time + cfg_.keepalive_intvl * k.ka_probes) {
-    if (k.ka_probes >= cfg_.keepalive_probes) {
+      quiet_tick_ * c.quiet_ticks >= cfg_.keepalive_time + cfg_.keepalive_intvl * c.ka_probes) {
+    if (c.ka_probes >= cfg_.keepalive_probes) {
       ++ctr_.reclaim_keepalive;
       evict(c, CloseReason::kKeepaliveTimeout);
       return;
     }
-    ++k.ka_probes;
+    ++c.ka_probes;
     send_keepalive(c, now);
   }
-  c.state_at = now + quiet_tick_;
+  c.state_at = deadline_at(now + quiet_tick_);
 }
 
 }  // namespace synmill::tcp

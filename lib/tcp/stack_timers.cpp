@@ -25,14 +25,20 @@ namespace synmill::tcp {
 // cancelled at once (unlike Linux's inet_csk_clear_xmit_timer(), which leaves
 // it to fire: INET_CSK_CLEAR_TIMERS is undefined), so timers_armed() stays
 // the number of connections with a deadline pending.
+//
+// The deadlines are 32-bit microseconds (deadline.hpp): the timer is armed at
+// the earliest one's instant, rounded up to the microsecond, so it fires
+// never before the exact deadline and, like any timer, at most one wheel tick
+// after it. Each FIFO's deadlines are now + its constant rounded up: they
+// never decrease, so the lists stay sorted and fire in arming order.
 void Stack::arm_timer(ConnHot& c) {
-  Instant d{};
+  Deadline d{};
   uint32_t fifo = kNumTimerFifos;  // the wheel
-  if (c.rtx_at != Instant{}) {
+  if (!c.rtx_at.none()) {
     d = c.rtx_at;
     if (c.rto_ms == rto_initial_ms_) fifo = kFifoRtoInitial;
   }
-  if (c.state_at != Instant{} && (d == Instant{} || c.state_at < d)) {
+  if (!c.state_at.none() && (d.none() || before(c.state_at, d))) {
     d = c.state_at;
     switch (c.state) {
       case State::kEstablished: fifo = kFifoQuiet; break;
@@ -42,25 +48,26 @@ void Stack::arm_timer(ConnHot& c) {
     }
   }
   if (c.flags & cflag::kAckDelayed) {
-    if (d == Instant{} || c.ack_at < d) {
+    if (d.none() || before(c.ack_at, d)) {
       d = c.ack_at;
       fifo = kFifoDelack;
     }
   }
   const uint32_t id = idx_of(c);
-  if (d == Instant{}) {
+  if (d.none()) {
     wheel_.cancel(id);
     return;
   }
-  if (wheel_.armed(id) && wheel_.deadline(id) <= d) return;  // fires early, on_timer() re-arms
+  const Instant at = instant_of(d);
+  if (wheel_.armed(id) && wheel_.deadline(id) <= at) return;  // fires early, on_timer() re-arms
   if (fifo < kNumTimerFifos)
-    wheel_.arm_fifo(id, fifo, d);
+    wheel_.arm_fifo(id, fifo, at);
   else
-    wheel_.arm(id, d);
+    wheel_.arm(id, at);
 }
 
 void Stack::start_rtx(ConnHot& c, Instant now) {
-  c.rtx_at = now + Duration::ms(c.rto_ms);
+  c.rtx_at = deadline_at(now + Duration::ms(c.rto_ms));
   arm_timer(c);
 }
 
@@ -85,18 +92,18 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
 
 void Stack::on_timer(ConnHot& c, Instant now) {
   if (c.state == State::kClosed) return;
-  if ((c.flags & cflag::kAckDelayed) && c.ack_at <= now) {  // RFC 1122 §4.2.3.2
+  if ((c.flags & cflag::kAckDelayed) && due(c.ack_at, now)) {  // RFC 1122 §4.2.3.2
     c.flags &= static_cast<uint16_t>(~cflag::kAckDelayed);
     ++ctr_.delayed_acks;
     send_ack(c, now);
   }
-  if (c.rtx_at != Instant{} && c.rtx_at <= now) {
-    c.rtx_at = Instant{};
+  if (!c.rtx_at.none() && due(c.rtx_at, now)) {
+    c.rtx_at = Deadline{};
     retransmit(c, now);
     if (c.state == State::kClosed) return;
   }
-  if (c.state_at != Instant{} && c.state_at <= now) {
-    c.state_at = Instant{};
+  if (!c.state_at.none() && due(c.state_at, now)) {
+    c.state_at = Deadline{};
     switch (c.state) {
       case State::kFinWait2:  // orphaned FIN_WAIT_2 (the peer vanished)
         send_rst(c, now);
@@ -204,9 +211,10 @@ void Stack::retransmit(ConnHot& c, Instant now) {
   start_rtx(c, now);
   // A squatter's probes come no later than its persist deadline.
   if ((c.xflags & xflag::kSquat) && cfg_.persist_timeout.count_ns() > 0) {
-    const Instant deadline = held_ext(c).squat_since + cfg_.persist_timeout;  // a squatter holds data
-    if (c.rtx_at > deadline) {
-      c.rtx_at = std::max(deadline, now + cfg_.timer_tick);
+    const Deadline deadline = deadline_at(held_ext(c).squat_since + cfg_.persist_timeout);  // a squatter holds data
+    if (before(deadline, c.rtx_at)) {
+      const Deadline soonest = deadline_at(now + cfg_.timer_tick);
+      c.rtx_at = before(deadline, soonest) ? soonest : deadline;
       arm_timer(c);
     }
   }

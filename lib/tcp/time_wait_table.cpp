@@ -20,7 +20,7 @@ TimeWaitTable::TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t see
       // load <= 1 / 1.4375 (~0.70), and always one empty slot
       nidx_(capacity + capacity / 2 - capacity / 16 + conn_capacity + conn_capacity / 2 - conn_capacity / 16 + 1),
       conn_tuples_(conn_tuples),
-      conn_stride_log2_(static_cast<uint32_t>(std::countr_zero(conn_stride | (size_t{1} << 31)))),
+      conn_stride_(conn_stride),
       time_wait_(time_wait),
       start_(start),
       hash_(seed),
@@ -30,7 +30,7 @@ TimeWaitTable::TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t see
       lips_(lip_cap_),
       lip_refs_(lip_cap_) {
   assert(capacity <= kMaxCapacity && conn_capacity <= kMaxCapacity);
-  assert(conn_capacity == 0 || (conn_tuples != nullptr && std::has_single_bit(conn_stride)));
+  assert(conn_capacity == 0 || (conn_tuples != nullptr && conn_stride >= sizeof(FourTuple)));
   assert(time_wait.count_ns() < (kStampMod / 2) * kNsPerMs);
 }
 

@@ -122,8 +122,9 @@ class TimeWaitTable {
   // Prefetching across a burst of segments (issue 12: the caller runs two
   // passes over the burst before handling it). prefetch_home: the index slot
   // a lookup of `t` reads first; returns its position. prefetch_entry: what
-  // that slot names (a connection's first two cache lines, from its tuple
-  // on; a TIME_WAIT ring slot), if anything. Neither changes anything; a
+  // that slot names (a connection's first 128 bytes, from its tuple on: the
+  // 144-byte records start on 16-byte boundaries, so up to three cache
+  // lines; a TIME_WAIT ring slot), if anything. Neither changes anything; a
   // wrong guess costs only the prefetch.
   uint32_t prefetch_home(const FourTuple& t) const {
     const uint32_t i = home(hash_(t));
@@ -137,6 +138,7 @@ class TimeWaitTable {
       const char* p = reinterpret_cast<const char*>(&conn_tuple(v >> 8));
       __builtin_prefetch(p);
       __builtin_prefetch(p + 64);
+      __builtin_prefetch(p + 127);
     } else {
       __builtin_prefetch(&ring_[v >> 8]);
     }
@@ -181,6 +183,11 @@ class TimeWaitTable {
   uint32_t ring_used() const { return used_; }
   // Bytes reserved in all (ring, index, local addresses).
   size_t bytes() const;
+  // The connections' share of the index (1.4375 four-byte slots each), which
+  // bytes() leaves out.
+  size_t conn_index_bytes() const {
+    return (size_t{conn_capacity_} + conn_capacity_ / 2 - conn_capacity_ / 16) * sizeof(uint32_t);
+  }
 
  private:
   // 26 bytes, 2-aligned; meta: bits 0-7 local address index + 1 (0: free or
@@ -214,7 +221,7 @@ class TimeWaitTable {
   }
   const FourTuple& conn_tuple(uint32_t slot) const {
     return *reinterpret_cast<const FourTuple*>(reinterpret_cast<const char*>(conn_tuples_) +
-                                               (size_t{slot} << conn_stride_log2_));
+                                               size_t{slot} * conn_stride_);
   }
   FourTuple key_of(uint32_t v) const { return (v & kConnBit) ? conn_tuple(v >> 8) : tuple_of(ring_[v >> 8]); }
   uint32_t find_kind(const FourTuple& t, uint32_t kind) const;  // the slot of that kind, or kNone
@@ -253,7 +260,7 @@ class TimeWaitTable {
   uint32_t conn_capacity_;
   uint32_t nidx_;
   const FourTuple* conn_tuples_;
-  uint32_t conn_stride_log2_;
+  size_t conn_stride_;  // sizeof(ConnHot): 144, not a power of two
   Duration time_wait_;
   Instant start_;
   TupleHash hash_;

@@ -64,6 +64,7 @@ class TimerWheel {
   static constexpr uint32_t kSlots = 1u << kSlotBits;
 
   static constexpr uint32_t kMaxFifos = 8;
+  static constexpr size_t kNodeBytes = 16;  // per timer id (Node, below)
 
   // tick > 0. Ticks are counted from `start`. FIFO lists 0..num_fifos-1.
   TimerWheel(uint32_t num_timers, Duration tick, Instant start, uint32_t num_fifos = 0);
@@ -127,7 +128,7 @@ class TimerWheel {
       prev_w = (prev_w & kIdMask) | ((l >> (32 - kIdBits)) << kIdBits);
     }
   };
-  static_assert(sizeof(Node) == 16);
+  static_assert(sizeof(Node) == kNodeBytes);
   static_assert(kNumLists + 1 <= (uint32_t{1} << 2 * (32 - kIdBits)), "list1 fits its 12 bits");
 
   uint64_t tick_of_deadline(Instant d) const;

@@ -47,8 +47,8 @@ TEST_CASE("A large Stack is not touched at construction", "[tcp][memory]") {
   // nodes per slot (and the TIME_WAIT table and the index besides).
   const int64_t reserved =
       int64_t{cfg.send_chunks} * cfg.chunk_size +
-      int64_t{cfg.max_conns} * (sizeof(ConnHot) + sizeof(ConnCold) + sizeof(ConnExt) + 34 * 4 + 2 * 16);
-  REQUIRE(reserved > 400 * kMiB);
+      int64_t{cfg.max_conns} * (sizeof(ConnHot) + sizeof(ConnExt) + 34 * 4 + 2 * 16);
+  REQUIRE(reserved > 384 * kMiB);
 
   const int64_t before = rss_anon();
   auto h = std::make_unique<Harness>(cfg);
@@ -73,6 +73,28 @@ TEST_CASE("A large Stack is not touched at construction", "[tcp][memory]") {
   CHECK(used - built >= 256 * 8192);       // at least the queued bytes are backed now
   CHECK(used - built < 2 * 256 * 8192 + 16 * kMiB);  // and not the whole reservation
   h.reset();
+}
+
+// Issue 12: <= 128 bytes per idle established connection, index included.
+// Not met yet: the record (ConnHot, ConnCold folded in) is 144 bytes, its
+// timer node 16 and its share of the index 5.75 (1.4375 four-byte slots),
+// 165.75 in all (it was 128 + 32 + 16 + 5.75 = 181.75). The bench's hold
+// figure adds the send pool's bookkeeping and whatever the process touches.
+static_assert(sizeof(ConnHot) == 144, "the connection record");
+static_assert(sizeof(ConnHot) % alignof(ConnHot) == 0 && alignof(ConnHot) == 16);
+
+TEST_CASE("An idle connection's slot: its record, its timer node and its share of the index",
+          "[tcp][memory]") {
+  StackConfig cfg = small_config();
+  for (uint32_t n : {1024u, 65536u, 1u << 20}) {
+    cfg.max_conns = n;
+    cfg.max_time_wait = n;
+    const auto h = std::make_unique<Harness>(cfg);
+    const double per_slot = h->stack.bytes_per_conn_slot();
+    INFO(n << " slots: " << per_slot << " bytes per connection slot");
+    CHECK(per_slot == Approx(144 + 16 + 5.75).margin(0.01));
+    CHECK(per_slot < 181.75);  // before ConnCold was folded in
+  }
 }
 
 TEST_CASE("ChunkPool: a 128 MiB pool is backed chunk by chunk", "[tcp][memory]") {
