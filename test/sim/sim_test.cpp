@@ -133,6 +133,14 @@ TEST_CASE("sim: 20% loss with reordering, duplication and delay", "[sim]") {
   cfg.link.delay = tcp::Duration::ms(2);
   cfg.link.jitter = tcp::Duration::ms(1);
   cfg.time_wait = tcp::Duration::s(20);
+  // At 20 % loss a client can exhaust its retries with its data all
+  // delivered (every ACK of it lost) and lose the RST it then sends: the
+  // server's side is half-open, ESTABLISHED with nothing to send, which TCP
+  // alone never notices (RFC 9293 §3.5.1; Linux too, without keep-alive).
+  // With seed 14 that happens to one connection in 10,000 on the code of
+  // the fast-path merges (any change of timing changes which frames the link
+  // loses); the server's idle timeout reclaims it, as a deployment's would.
+  cfg.server_idle_timeout = tcp::Duration::s(120);
   const auto r = run("loss20", cfg);
   REQUIRE(r.ok);
   CHECK(r.completed + r.failed_connect == cfg.connections);

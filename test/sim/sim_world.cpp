@@ -545,6 +545,13 @@ SimResult World::run() {
                        ci ? std::string(tcp::to_string(ci->state)).c_str() : "-", si ? std::string(tcp::to_string(si->state)).c_str() : "-",
                        static_cast<unsigned long long>(p.c_rcvd), p.s2c, static_cast<unsigned long long>(p.s_rcvd), p.c2s, p.close_issued);
         }
+        for (const Plan& p : plans_) {
+          if (p.finished) continue;
+          if (const auto si = server_.info(p.sid))
+            std::fprintf(stderr, "  server side: remote port %u rcv_nxt %u snd_una %u snd_nxt %u queued %u rcv_queued %u rtx_at %lld state_at %lld\n",
+                         si->tuple.remote_port, si->rcv_nxt.raw(), si->snd_una.raw(), si->snd_nxt.raw(), si->send_queued,
+                         si->rcv_queued, static_cast<long long>(si->rtx_at.ns() / 1000), static_cast<long long>(si->state_at.ns() / 1000));
+        }
         std::fprintf(stderr, "next_plan %u active %u conns %u/%u\n", next_plan_, active_, client_.conn_count(), server_.conn_count());
       }
       fail("simulated time limit reached");
