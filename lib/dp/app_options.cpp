@@ -338,10 +338,13 @@ const std::array kOptions = std::to_array<AppOption>({
     {"time-wait-rst", "ignore|close",
      "an in-window RST in TIME_WAIT: ignore it (RFC 1337) or close the entry", kTime, K::kValue,
      set_tw_rst, show_tw_rst},
-    {"fin-wait2-timeout", "SECONDS", "reclaim an orphaned FIN_WAIT_2 after this", kTime, K::kValue,
-     set_seconds<&S::fin_wait2_timeout, 1, 86400000>, show_seconds<&S::fin_wait2_timeout>},
-    {"close-wait-timeout", "SECONDS", "reclaim a CLOSE_WAIT the application never closes; 0 = never",
-     kTime, K::kValue, set_seconds<&S::close_wait_timeout, 0, 86400000>,
+    // At most 1800 s: a connection's deadlines are 32-bit microseconds
+    // (lib/tcp/deadline.hpp, kMaxDeadline), so the option is refused beyond
+    // rather than clamped without a word.
+    {"fin-wait2-timeout", "SECONDS", "reclaim an orphaned FIN_WAIT_2 after this (at most 1800)", kTime, K::kValue,
+     set_seconds<&S::fin_wait2_timeout, 1, 1800000>, show_seconds<&S::fin_wait2_timeout>},
+    {"close-wait-timeout", "SECONDS", "reclaim a CLOSE_WAIT the application never closes (at most 1800); 0 = never",
+     kTime, K::kValue, set_seconds<&S::close_wait_timeout, 0, 1800000>,
      show_seconds<&S::close_wait_timeout>},
     {"fin-retries", "N", "FIN retransmissions before FIN_WAIT_1/CLOSING/LAST_ACK is aborted", kTime,
      K::kValue, set_uint<&S::fin_retries, 0, 255>, show_uint<&S::fin_retries>},

@@ -123,6 +123,7 @@ TEST_CASE("app options: every option maps onto its setting", "[dp][app]") {
       {{"--time-wait", "2.5"}, [](const AppConfig& c) { return c.tcp.time_wait == Duration::ms(2500); }},
       {{"--fin-wait2-timeout", "30"}, [](const AppConfig& c) { return c.tcp.fin_wait2_timeout == Duration::s(30); }},
       {{"--close-wait-timeout", "0"}, [](const AppConfig& c) { return c.tcp.close_wait_timeout == Duration{}; }},
+      {{"--close-wait-timeout", "1800"}, [](const AppConfig& c) { return c.tcp.close_wait_timeout == Duration::s(1800); }},
       {{"--syn-retries", "3"}, [](const AppConfig& c) { return c.tcp.syn_retries == 3; }},
       {{"--synack-retries", "2"}, [](const AppConfig& c) { return c.tcp.synack_retries == 2; }},
       {{"--fin-retries", "4"}, [](const AppConfig& c) { return c.tcp.fin_retries == 4; }},
@@ -224,6 +225,11 @@ TEST_CASE("app options: error messages name the option", "[dp][app]") {
         "--send-buf: bad size '12Q': expected a byte count in 1..1073741824 (1..1G), K/M/G suffixes allowed");
   CHECK(parse_error(with_base({"--time-wait", "1.2345"})) ==
         "--time-wait: bad duration '1.2345': expected seconds in 0.001..3600 (up to 3 decimals, e.g. 0.5)");
+  // Connection deadlines are 32-bit microseconds (lib/tcp/deadline.hpp): refused beyond 30 min, not clamped.
+  CHECK(parse_error(with_base({"--close-wait-timeout", "1801"})) ==
+        "--close-wait-timeout: bad duration '1801': expected seconds in 0..1800 (up to 3 decimals, e.g. 0.5)");
+  CHECK(parse_error(with_base({"--fin-wait2-timeout", "3600"})) ==
+        "--fin-wait2-timeout: bad duration '3600': expected seconds in 0.001..1800 (up to 3 decimals, e.g. 0.5)");
   CHECK(parse_error(with_base({"--rto-min", "0"})) ==
         "--rto-min: bad duration '0': expected whole milliseconds in 1..600000");
   CHECK(parse_error(with_base({"--syncookies", "sometimes"})) ==
