@@ -1,6 +1,7 @@
 #include "tcp/aes128.hpp"
 
 #include <cstring>
+#include <utility>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -69,30 +70,18 @@ bool aes_ni_available() {
   return __builtin_cpu_supports("aes");
 }
 
+// Rounds 1..10 of the key schedule; the round constants (Rcon) must be
+// immediates of aeskeygenassist, hence template arguments.
+template <int... Rcon>
+SYNMILL_AES_TARGET inline void expand_rounds(__m128i k, Aes128Key& out, std::integer_sequence<int, Rcon...>) {
+  int round = 0;
+  ((k = expand_step(k, _mm_aeskeygenassist_si128(k, Rcon)), store_rk(out, ++round, k)), ...);
+}
+
 SYNMILL_AES_TARGET void aes128_expand(const uint8_t key[16], Aes128Key& out) {
-  __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
+  const __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
   store_rk(out, 0, k);
-  // The round constants must be immediates.
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x01));
-  store_rk(out, 1, k);
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x02));
-  store_rk(out, 2, k);
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x04));
-  store_rk(out, 3, k);
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x08));
-  store_rk(out, 4, k);
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x10));
-  store_rk(out, 5, k);
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x20));
-  store_rk(out, 6, k);
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x40));
-  store_rk(out, 7, k);
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x80));
-  store_rk(out, 8, k);
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x1b));
-  store_rk(out, 9, k);
-  k = expand_step(k, _mm_aeskeygenassist_si128(k, 0x36));
-  store_rk(out, 10, k);
+  expand_rounds(k, out, std::integer_sequence<int, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36>{});
 }
 
 SYNMILL_AES_TARGET void aes128_encrypt(const Aes128Key& k, const uint8_t in[16], uint8_t out[16]) {
