@@ -147,13 +147,15 @@ uint32_t HttpApp::rcv_space(const Stack& stack, ConnId id) const {
   return space >= keep_alive_response_.size() ? space : 0;
 }
 
-bool HttpApp::respond(Stack& stack, ConnId id, bool keep_alive) {
+HttpApp::Answered HttpApp::respond(Stack& stack, ConnId id, bool keep_alive) {
+  keep_alive = keep_alive && !one_request_;
   const std::string& r = keep_alive ? keep_alive_response_ : close_response_;
   if (stack.send_all(id, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(r.data()), r.size())) == 0)
-    return false;
+    return Answered::kNoRoom;
   ++requests_;
-  if (!keep_alive) stack.close(id);
-  return true;
+  if (keep_alive) return Answered::kKept;
+  stack.close(id);
+  return Answered::kClosed;
 }
 
 uint32_t HttpApp::on_data(Stack& stack, ConnId id, std::span<const uint8_t> data) {
@@ -164,10 +166,10 @@ uint32_t HttpApp::on_data(Stack& stack, ConnId id, std::span<const uint8_t> data
       uint32_t end;
       bool keep;
       if (whole_head(data, i, end, keep)) {
-        keep = keep && !one_request_;
         stack.user(id) = kFresh;
-        if (!respond(stack, id, keep)) return end;  // as below: not taken, comes again
-        if (!keep) return static_cast<uint32_t>(data.size());
+        const Answered a = respond(stack, id, keep);
+        if (a == Answered::kNoRoom) return end;  // as below: not taken, comes again
+        if (a == Answered::kClosed) return static_cast<uint32_t>(data.size());
         i = end;
         continue;
       }
@@ -192,10 +194,11 @@ uint32_t HttpApp::on_data(Stack& stack, ConnId id, std::span<const uint8_t> data
     if (b == '\n') {
       if (crlf == 3 || (st.get(21, 1) && crlf != 1)) {
         const bool http10 = st.get(20, 1);
-        const bool keep = !one_request_ && (http10 ? st.get(19, 1) != 0 : st.get(18, 1) == 0);
+        const bool keep = http10 ? st.get(19, 1) != 0 : st.get(18, 1) == 0;
         stack.user(id) = kFresh;
-        if (!respond(stack, id, keep)) return i;  // no room: not taken, comes again
-        if (!keep) return static_cast<uint32_t>(data.size());  // later bytes ignored
+        const Answered a = respond(stack, id, keep);
+        if (a == Answered::kNoRoom) return i;  // no room: not taken, comes again
+        if (a == Answered::kClosed) return static_cast<uint32_t>(data.size());  // later bytes ignored
         st.w = kFresh;
         continue;
       }

@@ -22,8 +22,9 @@ namespace synmill::tcp {
 class HttpApp final : public App {
  public:
   enum class OneRequest : bool { kNo, kYes };
-  explicit HttpApp(std::string body = "Hello from synmill\n", OneRequest one = OneRequest::kNo);
-  explicit HttpApp(OneRequest one) : HttpApp("Hello from synmill\n", one) {}
+  static constexpr const char* kDefaultBody = "Hello from synmill\n";
+  explicit HttpApp(std::string body = kDefaultBody, OneRequest one = OneRequest::kNo);
+  explicit HttpApp(OneRequest one) : HttpApp(kDefaultBody, one) {}
 
   void on_open(Stack& stack, ConnId id) override;
   uint32_t on_data(Stack& stack, ConnId id, std::span<const uint8_t> data) override;
@@ -36,7 +37,10 @@ class HttpApp final : public App {
   uint64_t requests() const { return requests_; }
 
  private:
-  bool respond(Stack& stack, ConnId id, bool keep_alive);
+  // The answer to one request whose head asked for `keep_alive` (RFC 9112
+  // §9.3); http:close closes whatever it asked.
+  enum class Answered : uint8_t { kNoRoom, kClosed, kKept };
+  Answered respond(Stack& stack, ConnId id, bool keep_alive);
   std::string keep_alive_response_;
   std::string close_response_;
   std::string body_;
