@@ -70,6 +70,7 @@ Worker::Worker(const WorkerSettings& s)
 
 Worker::~Worker() {
   for (uint16_t i = 0; i < tx_len_; ++i) rte_pktmbuf_free(txq_[i]);
+  if (mark_ != nullptr) UnmapGuard::detach(mark_);  // started, never run()
 }
 
 bool Worker::listen(uint16_t port, tcp::App& app) {
@@ -537,39 +538,47 @@ void Worker::finish_dispatch() {
   }
 }
 
-void Worker::run(const std::atomic<int>& state) {
-  clock_ = TscClock(rte_get_tsc_hz(), rte_rdtsc());
+void Worker::start(uint64_t tsc_hz, uint64_t tsc) {
+  clock_ = TscClock(tsc_hz, tsc);
   if (s_.gratuitous_arp && polls_port_) {
     send_gratuitous_arp();
     send_unsolicited_na();
   }
-  const bool forwards = dispatch_ != nullptr && s_.index == 0 && !dispatch_->owners_transmit();
+  forwards_ = dispatch_ != nullptr && s_.index == 0 && !dispatch_->owners_transmit();
   // Each pass that may touch the port is marked for UnmapGuard (a PMD's
   // munmap() from the control thread waits for the pass to end).
-  UnmapGuard::Mark* mark = polls_port_ || transmits_ ? UnmapGuard::attach() : nullptr;
-  std::array<rte_mbuf*, kBurst> rx{};
+  if (mark_ == nullptr && (polls_port_ || transmits_)) mark_ = UnmapGuard::attach();
+}
+
+uint16_t Worker::pass(uint64_t tsc, RunState st) {
+  const tcp::Instant now = now_from_tsc(tsc);
+  UnmapGuard::enter(mark_);
+  if (s_.link_up != nullptr) {
+    const bool up = s_.link_up->load(std::memory_order_relaxed);
+    if (up != link_ok_) ++(up ? ctr_.link_ups : ctr_.link_downs);
+    link_ok_ = up;
+    if (!up) ++ctr_.link_down_loops;
+  }
+  if (st == RunState::kDraining && !draining_) drain(now);
+  if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
+  const uint16_t n = receive(rx_.data(), now);
+  // The stack's timers have the wheel's tick as granularity: they run
+  // once per tick (RFC timers are not late by more than that).
+  if (timer_gate_.due(now)) stack_->advance(now);
+  if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
+  if (forwards_) transmit_for_owners();
+  flush();
+  UnmapGuard::leave(mark_);
+  return n;
+}
+
+void Worker::run(const std::atomic<int>& state) {
+  start(rte_get_tsc_hz(), rte_rdtsc());
   for (;;) {
     const int st = state.load(std::memory_order_relaxed);
     const uint64_t t0 = rte_rdtsc();
-    const tcp::Instant now = now_from_tsc(t0);
     if (st == static_cast<int>(RunState::kStopping)) break;
-    UnmapGuard::enter(mark);
-    if (s_.link_up != nullptr) {
-      const bool up = s_.link_up->load(std::memory_order_relaxed);
-      if (up != link_ok_) ++(up ? ctr_.link_ups : ctr_.link_downs);
-      link_ok_ = up;
-      if (!up) ++ctr_.link_down_loops;
-    }
-    if (st == static_cast<int>(RunState::kDraining) && !draining_) drain(now);
-    if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
-    const uint16_t n = receive(rx.data(), now);
-    // The stack's timers have the wheel's tick as granularity: they run
-    // once per tick (RFC timers are not late by more than that).
-    if (timer_gate_.due(now)) stack_->advance(now);
-    if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
-    if (forwards) transmit_for_owners();
-    flush();
-    UnmapGuard::leave(mark);
+    const uint16_t n = pass(t0, static_cast<RunState>(st));
     const uint64_t t1 = rte_rdtsc();
     ++ctr_.loops;
     ctr_.total_cycles += t1 - t0;
@@ -577,21 +586,22 @@ void Worker::run(const std::atomic<int>& state) {
       ++ctr_.busy_loops;
       ctr_.busy_cycles += t1 - t0;
     }
-    if (query_.load(std::memory_order_relaxed) != nullptr) take_query(now);
+    if (query_.load(std::memory_order_relaxed) != nullptr) take_query(now_from_tsc(t0));
     if (t1 >= next_publish_) {
       publish();
       next_publish_ = t1 + clock_.hz() / 1000;
     }
   }
-  UnmapGuard::enter(mark);
+  UnmapGuard::enter(mark_);
   if (s_.driver != nullptr) s_.driver->on_stop(*this, now_from_tsc(rte_rdtsc()));
   stack_->abort_all(now_from_tsc(rte_rdtsc()));
   flush();
   if (dispatch_ != nullptr) finish_dispatch();
   publish();
   take_query(now_from_tsc(rte_rdtsc()));
-  UnmapGuard::leave(mark);
-  UnmapGuard::detach(mark);
+  UnmapGuard::leave(mark_);
+  UnmapGuard::detach(mark_);
+  mark_ = nullptr;
   finished_.store(true, std::memory_order_release);
 }
 

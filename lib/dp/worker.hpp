@@ -17,6 +17,7 @@
 #include "dp/seqlock.hpp"
 #include "dp/table_query.hpp"
 #include "dp/tsc_clock.hpp"
+#include "dp/unmap_guard.hpp"
 #include "tcp/app.hpp"
 #include "tcp/stack.hpp"
 #include "wire/frame.hpp"
@@ -169,6 +170,17 @@ class Worker final : public tcp::TxSink {
   // The poll loop, on this worker's lcore, until `state` says kStopping.
   void run(const std::atomic<int>& state);
 
+  // run()'s parts, for a caller that drives the worker one pass at a time on
+  // its own thread with TSC readings of its own (bench/worker_bench.cpp:
+  // instructions per packet under callgrind, deterministic because the clock
+  // is the caller's). start() is what run() does before its loop (`tsc_hz`
+  // ticks a second, `tsc` the start); pass() is one pass of the loop at TSC
+  // reading `tsc`, in run state `st`: drain on kDraining, RX burst, timers,
+  // the driver, TX flush. Returns the frames received. run()'s accounting,
+  // published snapshots and table queries are not part of a pass.
+  void start(uint64_t tsc_hz, uint64_t tsc);
+  uint16_t pass(uint64_t tsc, RunState st = RunState::kRunning);
+
   // Any thread: the latest published snapshot (at most ~1 ms old while the
   // worker runs, final once it has stopped).
   WorkerSnapshot snapshot() const { return published_.read(); }
@@ -240,6 +252,7 @@ class Worker final : public tcp::TxSink {
   TickGate timer_gate_;   // the stack's timers advance once per timer tick
   wire::TcpFrameTemplate tpl_;   // this worker's reply headers (source MAC, TTL)
   static constexpr uint16_t kBurst = 32;
+  std::array<rte_mbuf*, kBurst> rx_{};
   std::array<rte_mbuf*, 64> txq_{};
   uint16_t tx_len_ = 0;
   rte_mbuf* reuse_ = nullptr;       // the received mbuf a reply may be built in
@@ -264,6 +277,8 @@ class Worker final : public tcp::TxSink {
   bool link_ok_ = true;      // the link as this loop pass saw it
   LoadShed shed_;            // the polling core's overload policy
   bool filter_out_ = false;  // the driver vets outgoing segments (keep_out)
+  bool forwards_ = false;    // worker 0 transmitting for owners without a TX queue
+  UnmapGuard::Mark* mark_ = nullptr;  // this thread's pass marks (unmap_guard.hpp)
   std::atomic<bool> finished_{false};
   Seqlock<WorkerSnapshot> published_;
   uint64_t next_publish_ = 0;  // TSC
