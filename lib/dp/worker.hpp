@@ -222,13 +222,24 @@ class Worker final : public tcp::TxSink {
   void transmit_for_owners();
   void finish_dispatch();
   void handle_arp(rte_mbuf* m, const struct ArpRef& ref);
-  bool ours(uint32_t ip) const;
+  // One of our IPv4 addresses (settings' addrs and ranges). Most addresses
+  // asked about (every TCP source) are not: the interval that holds them all
+  // answers those with one comparison.
+  bool ours(uint32_t ip) const {
+    if (ip - own_lo_ > own_span_) return false;
+    return own_one_ || ours_scan(ip);
+  }
+  bool ours_scan(uint32_t ip) const;
+  // Takes back an mbuf the worker is done with: kept (up to kSpares) for the
+  // next reply that needs a fresh one, else freed.
+  void recycle(rte_mbuf* m);
+  void to_stack(rte_mbuf* m, const tcp::SegmentIn& seg, tcp::Instant now);
   void learn(uint32_t ip, const std::array<uint8_t, 6>& mac);
   const std::array<uint8_t, 6>* neighbour(uint32_t ip) const;
   void send_gratuitous_arp();
   // IPv6 (worker_ipv6.cpp): TCP checks, Neighbor Discovery, ICMPv6 echo,
   // the neighbour table, the unsolicited NA at start.
-  void handle_tcp6(rte_mbuf* m, const tcp::SegmentIn& seg, const uint8_t* eth, tcp::Instant now);
+  bool accept_tcp6(rte_mbuf* m, const tcp::SegmentIn& seg, const uint8_t* eth);
   void handle_icmp6(rte_mbuf* m, std::span<uint8_t> frame, const wire::Frame& f);
   void handle_nd(rte_mbuf* m, const wire::Frame& f);
   bool ours6(const wire::Ipv6Addr& a) const;
@@ -255,6 +266,19 @@ class Worker final : public tcp::TxSink {
   std::array<rte_mbuf*, kBurst> rx_{};
   std::array<rte_mbuf*, 64> txq_{};
   uint16_t tx_len_ = 0;
+  uint64_t tx_pending_bytes_ = 0;   // the frames in txq_
+  // Received mbufs done with (prefreed: rte_pktmbuf_prefree_seg), reused for
+  // the replies that cannot be built in the frame they answer, without a
+  // round trip through the mempool; at most kSpareKeep stay after a pass.
+  static constexpr uint16_t kSpareKeep = 8;
+  std::array<rte_mbuf*, kBurst> spare_{};
+  uint16_t spares_ = 0;
+  uint32_t own_lo_ = 1;       // the interval of our IPv4 addresses and ranges
+  uint32_t own_span_ = 0;     // (own_lo_ 1, own_span_ 0 and no address: none is ours but 1)
+  bool own_one_ = false;      // a single address or range: in the interval is ours
+  std::vector<uint32_t> own_bcast_;  // directed broadcasts of our subnets
+  bool rx_ip_ck_ = false;     // the port reports RX IP / TCP checksum status
+  bool rx_l4_ck_ = false;
   rte_mbuf* reuse_ = nullptr;       // the received mbuf a reply may be built in
   std::array<uint8_t, 6> reply_mac_{};  // the current frame's source MAC
   struct Neighbour {
