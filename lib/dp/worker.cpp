@@ -91,7 +91,11 @@ Worker::Worker(const WorkerSettings& s)
   if (s.port != nullptr) {
     rx_ip_ck_ = s.port->rx_ip_cksum_offloaded();
     rx_l4_ck_ = s.port->rx_tcp_cksum_offloaded();
+    tx_ip_off_ = s.port->tx_ip_cksum_offloaded();
+    tx_tcp_off_ = s.port->tx_tcp_cksum_offloaded();
   }
+  parse_ = wire::kVerifyChecksums;
+  parse_.accept_ipv6 = v6_;
 }
 
 Worker::~Worker() {
@@ -275,8 +279,8 @@ void Worker::emit(const tcp::SegmentOut& seg) {
   // computed here.
   const bool v6 = seg.local6 != nullptr;
   const auto* mac = v6 ? neighbour6(*seg.remote6) : neighbour(seg.tuple.remote_ip);
-  const bool ip_off = !v6 && s_.port->tx_ip_cksum_offloaded();
-  const bool tcp_off = s_.port->tx_tcp_cksum_offloaded();
+  const bool ip_off = !v6 && tx_ip_off_;
+  const bool tcp_off = tx_tcp_off_;
   const size_t len =
       tcp::frame_from_segment(std::span<uint8_t>(p, room), seg, tpl_, mac ? *mac : reply_mac_, 0, !ip_off, !tcp_off);
   if (len == 0 || room < kMinFrame + 8) {
@@ -324,8 +328,7 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
     return;
   }
   // Checksums the NIC verified are not verified again; ones it found bad are dropped.
-  wire::ParseFlags pf = wire::kVerifyChecksums;
-  pf.accept_ipv6 = v6_;
+  wire::ParseFlags pf = parse_;
   if (rx_ip_ck_) {
     const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
     if (st == RTE_MBUF_F_RX_IP_CKSUM_BAD) {

@@ -279,6 +279,9 @@ class Worker final : public tcp::TxSink {
   std::vector<uint32_t> own_bcast_;  // directed broadcasts of our subnets
   bool rx_ip_ck_ = false;     // the port reports RX IP / TCP checksum status
   bool rx_l4_ck_ = false;
+  bool tx_ip_off_ = false;    // the port fills IPv4 / TCP checksums (tx_cksum.hpp)
+  bool tx_tcp_off_ = false;
+  wire::ParseFlags parse_{};  // verify both checksums; IPv6 if any IPv6 address
   rte_mbuf* reuse_ = nullptr;       // the received mbuf a reply may be built in
   std::array<uint8_t, 6> reply_mac_{};  // the current frame's source MAC
   struct Neighbour {
