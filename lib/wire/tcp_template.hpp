@@ -108,10 +108,7 @@ inline void TcpFrameTemplate::write_headers(uint8_t* out, const MacAddr& dst_mac
 // frame whose headers write_headers() wrote and whose payload is in place;
 // `tcp_len` is 20 + opts_len + payload_len.
 inline void fill_tcp_checksum(uint8_t* frame, size_t tcp_len) {
-  const uint8_t* ip = frame + detail::kTplIp;
-  uint8_t* t = frame + detail::kTplTcp;
-  store_be16(t + tcp_off::kChecksum,
-             tcp_checksum_zeroed(load_be32(ip + ipv4_off::kSrc), load_be32(ip + ipv4_off::kDst), {t, tcp_len}));
+  store_tcp_checksum_at(frame + detail::kTplIp, frame + detail::kTplTcp, tcp_len);
 }
 
 // The same for a frame write_headers6() wrote (RFC 8200 §8.1 pseudo-header);
