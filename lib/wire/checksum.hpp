@@ -245,7 +245,7 @@ inline uint16_t tcp_checksum(uint32_t src_ip, uint32_t dst_ip, std::span<const u
 inline bool tcp_checksum_ok(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment) {
   if (segment.size() > 0xFFFF) return false;
   const uint64_t ph = detail::pseudo_native(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
-  return detail::fold_be(detail::sum_native(segment.data(), segment.size(), ph)) == 0xFFFF;
+  return detail::fold_native(detail::sum_native(segment.data(), segment.size(), ph)) == 0xFFFF;
 }
 
 // The same check for the segment of an IPv4 header `ip` (no options
