@@ -106,9 +106,12 @@ std::vector<uint8_t> client_frame(uint32_t port, uint32_t seq, uint32_t ack, uin
   return f;
 }
 
-// As the data plane does: the frame parsed in place into a SegmentIn.
+// As the data plane does: the frame parsed in place into one SegmentIn,
+// reused for every frame (Worker::handle).
+tcp::SegmentIn g_seg;
+
 void feed(tcp::Stack& s, std::span<const uint8_t> frame, tcp::Instant now) {
-  tcp::SegmentIn seg;
+  tcp::SegmentIn& seg = g_seg;
   wire::TcpFrameView view;
   wire::ParseError err{};
   if (tcp::segment_from_bytes(frame, wire::kVerifyChecksums, seg, view, err) != wire::TcpFrameParse::kTcp) std::abort();

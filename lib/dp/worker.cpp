@@ -352,7 +352,7 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
   const std::span<uint8_t> frame(data, rte_pktmbuf_data_len(m));
   // IPv4 TCP parsed in place straight into the segment; anything else goes
   // through the full classification (ARP, ICMP, the rest).
-  tcp::SegmentIn seg;
+  tcp::SegmentIn& seg = rx_seg_;  // every field written by segment_from_bytes: no zeroing per frame
   wire::TcpFrameView view;
   wire::ParseError err{};
   switch (tcp::segment_from_bytes(frame, pf, seg, view, err)) {

@@ -283,6 +283,7 @@ class Worker final : public tcp::TxSink {
   bool tx_tcp_off_ = false;
   wire::ParseFlags parse_{};  // verify both checksums; IPv6 if any IPv6 address
   rte_mbuf* reuse_ = nullptr;       // the received mbuf a reply may be built in
+  tcp::SegmentIn rx_seg_;           // the frame being handled (handle(); rewritten per frame)
   std::array<uint8_t, 6> reply_mac_{};  // the current frame's source MAC
   struct Neighbour {
     uint32_t ip = 0;

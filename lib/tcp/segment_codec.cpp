@@ -43,7 +43,9 @@ wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::Par
   if (view.is_ipv6()) [[unlikely]] {
     out.local6 = as_ipv6(view.dst_ip6_bytes());
     out.remote6 = as_ipv6(view.src_ip6_bytes());
+    out.tuple.local_ip = out.tuple.remote_ip = 0;  // Stack::on_segment's, from its address tables
   } else {
+    out.local6 = out.remote6 = nullptr;
     out.tuple.local_ip = view.dst_ip();
     out.tuple.remote_ip = view.src_ip();
   }

@@ -20,7 +20,9 @@ SegmentIn segment_from_frame(const wire::Frame& f);
 // The receive fast path: an Ethernet frame parsed in place straight into
 // `out` (options included, no Frame in between). kNotTcp: not IPv4 TCP, use
 // wire::parse_frame(); kError: `err` is what parse_frame() would return.
-// `view` gives the rest of the frame (MAC addresses) to the caller.
+// `view` gives the rest of the frame (MAC addresses) to the caller. On kTcp
+// every field of `out` is written, so a caller may reuse one SegmentIn for
+// every frame rather than zero a new one each time.
 wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
                                        wire::TcpFrameView& view, wire::ParseError& err);
 

@@ -80,6 +80,7 @@ void check_same_segment(const tcp::SegmentIn& a, const tcp::SegmentIn& b) {
   FUZZ_CHECK(a.tuple.local_port == b.tuple.local_port && a.tuple.remote_port == b.tuple.remote_port);
   FUZZ_CHECK(a.seq == b.seq && a.ack == b.ack && a.flags == b.flags && a.window == b.window);
   FUZZ_CHECK(a.payload.data() == b.payload.data() && a.payload.size() == b.payload.size());
+  FUZZ_CHECK(a.local6 == b.local6 && a.remote6 == b.remote6);
   check_same_options(a.opts, b.opts);
   FUZZ_CHECK(a.opts.mss == b.opts.mss && a.opts.wscale == b.opts.wscale);
   FUZZ_CHECK(a.opts.ts_val == b.opts.ts_val && a.opts.ts_ecr == b.opts.ts_ecr);
@@ -91,7 +92,13 @@ void check_same_segment(const tcp::SegmentIn& a, const tcp::SegmentIn& b) {
 
 // The receive fast path against parse_frame (`full`, same flags).
 void check_fast_parse(std::span<const uint8_t> in, wire::ParseFlags flags, const wire::Result<wire::Frame>& full) {
-  tcp::SegmentIn seg;
+  // One SegmentIn for every input, as Worker::handle keeps: whatever the last
+  // frame left in it must not show through (segment_from_bytes writes every
+  // field).
+  static tcp::SegmentIn seg;
+  static const wire::Ipv6Addr stale{};
+  seg.local6 = seg.remote6 = &stale;
+  seg.tuple = tcp::FourTuple{0xDEADBEEF, 0xDEADBEEF, 0xDEAD, 0xBEEF};
   wire::TcpFrameView view;
   wire::ParseError err{};
   switch (tcp::segment_from_bytes(in, flags, seg, view, err)) {
