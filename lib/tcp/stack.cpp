@@ -392,7 +392,7 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     if ((c.flags & cflag::kOrphan) && (seg.flags & (flag::kSyn | flag::kAck | flag::kRst | flag::kFin)) == flag::kSyn &&
         replace_orphan(c, seg, now))
       return;
-    if (c.state == State::kEstablished && cfg_.header_prediction && input_predicted(c, seg, now)) {
+    if (cfg_.header_prediction && input_predicted(c, seg, now)) {
       // done: the fast path (stack_predict.cpp)
     } else if (c.state == State::kSynSent) {
       input_syn_sent(c, seg, now);
