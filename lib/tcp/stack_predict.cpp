@@ -78,8 +78,17 @@ bool Stack::predict_established(ConnHot& c, const SegmentIn& seg, Instant now) {
   if (data_acked > 0 && !after_data_acked(c)) return true;
 
   // input_text_fin. A FIN (with any data before it): the ladder's own
-  // seventh and eighth steps, as it would run them now.
+  // seventh and eighth steps, as it would run them now; a bare FIN at
+  // RCV.NXT with nothing held takes effect at once (the branch of
+  // input_text_fin such a FIN meets).
   if (fin) {
+    const ConnExt* hx = ext(c);
+    const bool holds = hx != nullptr && (hx->rcvq.in_order(c.rcv_nxt) > 0 || hx->rcvq.has_ooo() || hx->rcvq.has_fin());
+    if (len == 0 && seg.seq == c.rcv_nxt && c.state == State::kEstablished &&
+        (c.flags & (cflag::kAccepted | cflag::kPeerFin)) == cflag::kAccepted && !holds) {
+      accept_fin(c, now);
+      return true;
+    }
     input_text_fin(c, seg, now);
     return true;
   }
