@@ -19,10 +19,10 @@ struct Stack::Entry {
   }
   ~Entry() {
     if (s.depth_ == 1) {
-      s.drain_accept_queues();
-      s.flush_pending_output();
+      if (s.queued_accepts_ != 0) s.drain_accept_queues();
+      if (!s.pending_out_.empty()) s.flush_pending_output();
       if (!s.ext_check_.empty()) s.check_exts();
-      s.reap();
+      if (!s.reap_.empty()) s.reap();
       // A pool ran short: orphans and squatters give their chunks (or
       // extensions) back.
       if ((s.chunks_.available() < s.low_water_ || s.ext_pool_.available() < s.ext_reserve_ / 2) && s.relieve_pool())
@@ -203,10 +203,7 @@ void Stack::set_state(ConnHot& c, State s) {
   c.state = s;
 }
 
-ConnId Stack::id_of(const ConnHot& c) const {
-  const uint32_t i = static_cast<uint32_t>(&c - hot_.get());
-  return ConnId{i, hot_[i].gen};
-}
+ConnId Stack::id_of(const ConnHot& c) const { return ConnId{idx_of(c), c.gen}; }
 
 ConnHot* Stack::lookup(ConnId id) {
   if (id.idx >= cfg_.max_conns) return nullptr;
@@ -392,7 +389,7 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     if ((c.flags & cflag::kOrphan) && (seg.flags & (flag::kSyn | flag::kAck | flag::kRst | flag::kFin)) == flag::kSyn &&
         replace_orphan(c, seg, now))
       return;
-    if (c.state == State::kEstablished && cfg_.header_prediction && input_predicted(c, seg, now)) {
+    if (cfg_.header_prediction && input_predicted(c, seg, now)) {
       // done: the fast path (stack_predict.cpp)
     } else if (c.state == State::kSynSent) {
       input_syn_sent(c, seg, now);

@@ -306,7 +306,17 @@ class Stack {
   // stack_input.cpp: RFC 9293 §3.10.7.3 and §3.10.7.4
   void input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now);
   void input_sync(ConnHot& c, const SegmentIn& seg, Instant now);
-  bool input_predicted(ConnHot& c, const SegmentIn& seg, Instant now);  // stack_predict.cpp
+  // stack_predict.cpp: the fast paths (header prediction), by state
+  bool input_predicted(ConnHot& c, const SegmentIn& seg, Instant now) {
+    if (c.state == State::kEstablished) return predict_established(c, seg, now);
+    if (c.state == State::kSynRcvd) return predict_handshake(c, seg, now);
+    if (c.state == State::kLastAck) return predict_last_ack(c, seg, now);
+    return false;
+  }
+  bool predict_established(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool predict_last_ack(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now);  // SYN_RCVD -> ESTABLISHED
   uint32_t ack_new_data(ConnHot& c, Seq ack, Instant now);
   bool after_data_acked(ConnHot& c);
   bool acceptable(const ConnHot& c, const SegmentIn& seg) const;

@@ -229,36 +229,41 @@ bool Stack::input_rst(ConnHot& c, const SegmentIn& seg, Instant now) {
   return false;
 }
 
-bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
-  if (c.state == State::kSynRcvd) {
-    if (!(c.snd_una < seg.ack && seg.ack <= c.snd_max)) {
-      ++ctr_.drop.ack_unacceptable;
-      reply_rst(seg);  // <SEQ=SEG.ACK><CTL=RST>
+// SYN_RCVD, fifth check: the ACK of our SYN moves the connection to
+// ESTABLISHED (RFC 9293 §3.10.7.4). Shared by the ladder and the handshake
+// prediction (stack_predict.cpp). False when the segment is consumed.
+bool Stack::complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
+  if (!(c.snd_una < seg.ack && seg.ack <= c.snd_max)) {
+    ++ctr_.drop.ack_unacceptable;
+    reply_rst(seg);  // <SEQ=SEG.ACK><CTL=RST>
+    return false;
+  }
+  if (c.listener != kNoListener) {
+    const Listener& l = listeners_[c.listener];
+    const bool queue_needed = l.aq_len > 0 || !l.app->accepting();
+    if (queue_needed && l.aq_len >= std::max<uint32_t>(cfg_.accept_queue, 1)) {
+      ++ctr_.drop.accept_queue_full;  // the peer retransmits; so do we (SYN-ACK)
       return false;
     }
-    if (c.listener != kNoListener) {
-      const Listener& l = listeners_[c.listener];
-      const bool queue_needed = l.aq_len > 0 || !l.app->accepting();
-      if (queue_needed && l.aq_len >= std::max<uint32_t>(cfg_.accept_queue, 1)) {
-        ++ctr_.drop.accept_queue_full;  // the peer retransmits; so do we (SYN-ACK)
-        return false;
-      }
-    }
-    c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
-    c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
-    c.snd_wl1 = seg.seq;
-    c.snd_wl2 = seg.ack;
-    if (c.retries == 0 && (c.flags & cflag::kRttTiming))
-      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - syn_rtt_start_us(c));
-    c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
-    c.snd_una = seg.ack;
-    c.snd_nxt = seq_max(c.snd_nxt, c.snd_una);
-    c.rtx_at = Deadline{};
-    arm_timer(c);
-    established(c, now);
-    if (c.state == State::kClosed) return false;
-    return true;  // text and FIN riding on the final ACK are processed
   }
+  c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
+  c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
+  c.snd_wl1 = seg.seq;
+  c.snd_wl2 = seg.ack;
+  if (c.retries == 0 && (c.flags & cflag::kRttTiming))
+    rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - syn_rtt_start_us(c));
+  c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
+  c.snd_una = seg.ack;
+  c.snd_nxt = seq_max(c.snd_nxt, c.snd_una);
+  c.rtx_at = Deadline{};
+  arm_timer(c);
+  established(c, now);
+  if (c.state == State::kClosed) return false;
+  return true;  // text and FIN riding on the final ACK are processed
+}
+
+bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
+  if (c.state == State::kSynRcvd) return complete_handshake(c, seg, now);
 
   // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT].
   if (seg.ack > c.snd_max) {

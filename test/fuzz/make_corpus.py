@@ -151,7 +151,46 @@ def stack_seeds():
         knobs(0x01, 0x01) + hs + bytes([7, 0]) + seg(0, A_) + seg(0, F | A_)                  # TIME_WAIT full
         + seg(1, S) + seg(1, A_) + bytes([7, 1]) + seg(1, A_) + seg(1, F | A_),
     ]
-    return seeds + issue11_seeds()
+    return seeds + issue11_seeds() + predict_seeds()
+
+
+def app_knobs(on_data=0, on_peer_close=0, on_open=0):
+    # op 12 for application A: modes, take 0, space unlimited, accepting
+    return bytes([12, 0, 1, on_data, on_peer_close, on_open, 0, 1, 1])
+
+
+def predict_seeds():
+    """The fast paths of stack_predict.cpp, each next to the ladder's case
+    it must match: the handshake's ACK carrying data, the FIN in
+    ESTABLISHED, the final ACK in LAST_ACK (core_bench's connection), with
+    and without timestamps; and their neighbours that must go up the ladder
+    (an old TSval, a FIN into a window the application shut, a second FIN)."""
+    conn = seg(0, S) + seg(0, A_ | P, mode=M_DATA, extra=payload(20)) + seg(0, F | A_) + seg(0, A_)
+    syn_ts = seg(0, S, mode=M_OPTS, extra=opts_ts(500))  # then every segment carries a later TSval
+    conn_ts = syn_ts + seg(0, A_ | P, mode=M_DATA, extra=payload(20)) + seg(0, F | A_) + seg(0, A_)
+    old_ts = seg(0, A_, mode=M_OPTS, extra=bytes([0x08]) + struct.pack(">II", 5, 0))  # TSval 5: PAWS
+    return [
+        knobs(0x01) + app_knobs(on_data=2, on_peer_close=1) + conn,
+        knobs(0x0D) + app_knobs(on_data=2, on_peer_close=1) + conn_ts,
+        knobs(0x0D) + app_knobs(on_peer_close=1) + conn_ts,
+        # LAST_ACK: the final ACK with an old TSval (PAWS), then a good one
+        knobs(0x0D) + app_knobs(on_peer_close=1) + syn_ts + seg(0, A_) + seg(0, F | A_) + old_ts + seg(0, A_),
+        # SYN_RCVD: the handshake's ACK with an old TSval, then with data
+        knobs(0x0D) + syn_ts + old_ts + seg(0, A_ | P, mode=M_DATA, extra=payload(20)),
+        # ESTABLISHED: a FIN with an old TSval, then the FIN
+        knobs(0x0D) + syn_ts + seg(0, A_) + seg(0, F | A_, mode=M_OPTS, extra=bytes([0x08]) + struct.pack(">II", 5, 0))
+        + seg(0, F | A_),
+        # the application's window shut (rcv_space 0), then data and a FIN
+        knobs(0x01) + bytes([12, 0, 1, 1, 0, 0, 0, 0]) + struct.pack(">H", 0) + bytes([1])
+        + seg(0, S) + seg(0, A_) + seg(0, A_ | P, mode=M_DATA, extra=payload(10)) + seg(0, F | A_),
+        # the application takes 10 bytes of 30: a FIN behind held data waits for them
+        knobs(0x01) + bytes([12, 0, 1, 1, 0, 0, 10, 1, 1]) + seg(0, S) + seg(0, A_)
+        + seg(0, A_ | P, mode=M_DATA, extra=payload(30)) + seg(0, F | A_),
+        knobs(0x0D) + bytes([12, 0, 1, 1, 0, 0, 10, 1, 1]) + syn_ts
+        + seg(0, A_ | P, mode=M_DATA, extra=payload(30)) + seg(0, F | A_) + seg(0, A_),
+        # FIN with data, then the FIN again
+        knobs(0x0D) + syn_ts + seg(0, A_) + seg(0, F | A_, mode=M_DATA, extra=payload(30)) + seg(0, F | A_, dseq=-1),
+    ]
 
 
 def issue11_seeds():
