@@ -15,7 +15,7 @@ namespace synmill::tcp {
 struct Stack::Entry {
   Stack& s;
   Entry(Stack& st, Instant now) : s(st) {
-    if (s.depth_++ == 0) s.now_ = now;
+    if (s.depth_++ == 0 && now != s.now_) s.set_now(now);
   }
   ~Entry() {
     if (s.depth_ == 1) {
@@ -46,8 +46,10 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       ext_(ext_pool_.capacity()),
       ext_reserve_(cfg.ext_reserve != 0 ? std::min(cfg.ext_reserve, ext_pool_.capacity())
                                         : ext_pool_.capacity() / 8),
-      // ids: connections, then one application timer per connection, then the worker timers
-      wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start, kNumTimerFifos),
+      // ids: connections (their nodes in the records), then one application
+      // timer per connection, then the worker timers
+      wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start, kNumTimerFifos,
+             cfg.max_conns > 0 ? &hot_.get()->timer : nullptr, sizeof(ConnHot), cfg.max_conns),
       // every holder of a peer's IPv6 address: a connection or a TIME_WAIT entry
       addr6_(std::max<uint32_t>(cfg.max_conns + cfg.max_time_wait, 1), secrets.table_seed ^ 0x243f6a8885a308d3ULL),
       // one index for connections and TIME_WAIT: a segment's tuple is probed once
@@ -85,6 +87,8 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
                       &cfg_.delayed_ack})
     *d = std::min(*d, kMaxDeadline);
   rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
+  // 24-bit slot links and extension indexes in the record (conn.hpp).
+  assert(cfg.max_conns < ConnHot::kNoLink && ext_pool_.capacity() < ConnHot::kNoExt);
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   reap_.reserve(cfg.max_conns);
   pending_out_.reserve(cfg.max_conns);

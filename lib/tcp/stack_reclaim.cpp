@@ -39,12 +39,41 @@ constexpr uint32_t kPoolEvictions = 4;  // connections reset per relief (per ent
 
 // ---- the lists ------------------------------------------------------------------
 
+uint32_t Stack::list_prev(const SlotList& l, uint32_t i) const {
+  if (&l == &orphans_) {
+    const uint32_t v = hot_[i].orphan_prev();
+    return v == ConnHot::kNoLink ? kNone : v;
+  }
+  return held_ext(hot_[i]).squat_prev;
+}
+
+uint32_t Stack::list_next(const SlotList& l, uint32_t i) const {
+  if (&l == &orphans_) {
+    const uint32_t v = hot_[i].orphan_next();
+    return v == ConnHot::kNoLink ? kNone : v;
+  }
+  return held_ext(hot_[i]).squat_next;
+}
+
+void Stack::set_list_prev(const SlotList& l, uint32_t i, uint32_t v) {
+  if (&l == &orphans_)
+    hot_[i].set_orphan_prev(v == kNone ? ConnHot::kNoLink : v);
+  else
+    held_ext(hot_[i]).squat_prev = v;
+}
+
+void Stack::set_list_next(const SlotList& l, uint32_t i, uint32_t v) {
+  if (&l == &orphans_)
+    hot_[i].set_orphan_next(v == kNone ? ConnHot::kNoLink : v);
+  else
+    held_ext(hot_[i]).squat_next = v;
+}
+
 void Stack::list_push(SlotList& l, uint32_t i) {
-  ConnHot& k = hot_[i];
-  k.list_prev = l.tail;
-  k.list_next = kNone;
+  set_list_prev(l, i, l.tail);
+  set_list_next(l, i, kNone);
   if (l.tail != kNone)
-    hot_[l.tail].list_next = i;
+    set_list_next(l, l.tail, i);
   else
     l.head = i;
   l.tail = i;
@@ -52,16 +81,17 @@ void Stack::list_push(SlotList& l, uint32_t i) {
 }
 
 void Stack::list_remove(SlotList& l, uint32_t i) {
-  ConnHot& k = hot_[i];
-  if (k.list_prev != kNone)
-    hot_[k.list_prev].list_next = k.list_next;
+  const uint32_t prev = list_prev(l, i), next = list_next(l, i);
+  if (prev != kNone)
+    set_list_next(l, prev, next);
   else
-    l.head = k.list_next;
-  if (k.list_next != kNone)
-    hot_[k.list_next].list_prev = k.list_prev;
+    l.head = next;
+  if (next != kNone)
+    set_list_prev(l, next, prev);
   else
-    l.tail = k.list_prev;
-  k.list_prev = k.list_next = kNone;
+    l.tail = prev;
+  set_list_prev(l, i, kNone);
+  set_list_next(l, i, kNone);
   --l.size;
 }
 
@@ -127,7 +157,7 @@ bool Stack::relieve_pool() {
     // The oldest orphan that holds chunks (a callback may have changed the
     // list: look again from the head after every reset).
     uint32_t i = orphans_.head;
-    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = hot_[i].list_next)
+    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = list_next(orphans_, i))
       if (holds(i)) break;
     if (i != kNone && holds(i)) {
       ++ctr_.reclaim_orphan_pool;
@@ -288,7 +318,7 @@ void Stack::quiet_tick(ConnHot& c, Instant now) {
     ++c.ka_probes;
     send_keepalive(c, now);
   }
-  c.state_at = deadline_at(now + quiet_tick_);
+  c.state_at = deadline_in(now, quiet_tick_);
 }
 
 }  // namespace synmill::tcp
