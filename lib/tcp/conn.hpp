@@ -109,7 +109,7 @@ inline constexpr uint8_t kExtCheck = 1 << 7;  // holds a ConnExt: see whether it
 // 144 bytes a record starts on a 16-byte boundary: "cache line" below means
 // its first and second 64 bytes.
 struct alignas(16) ConnHot {
-  static constexpr uint32_t kNoExt = (uint32_t{1} << 24) - 1;
+  static constexpr uint32_t kNoExt = UINT32_MAX;
   static constexpr uint32_t kNoLink = (uint32_t{1} << 24) - 1;
   // ---- first cache line: the per-segment path ----
   FourTuple tuple;         // 12 (the index reads it from the slot)
@@ -136,14 +136,14 @@ struct alignas(16) ConnHot {
   uint16_t snd_mss;        // largest payload we put in a segment
   uint8_t retries;         // consecutive retransmissions of the oldest segment
   uint8_t xflags;          // xflag::*
-  uint16_t listener;       // index of the listener (passive) or app slot (active)
+  uint8_t listener;        // index of the listener (passive), Stack::kNoListener (active)
+  uint8_t challenge_count;
   uint16_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window: seconds, modulo 2^16
   Deadline rtx_at;             // retransmission or persist deadline; none = no deadline
   Deadline state_at;           // reclaim deadline for the current state; none = no deadline
   Deadline ack_at;             // delayed-ACK deadline, valid while cflag::kAckDelayed
   uint32_t gen = 0;        // ConnId::gen of the current use
-  uint32_t ext : 24 = kNoExt;  // index of the ConnExt held, kNoExt = none
-  uint32_t challenge_count : 8 = 0;
+  uint32_t ext = kNoExt;   // index of the ConnExt held, kNoExt = none
   uint16_t app = 0;
   // ESTABLISHED only (idle reclaim and keep-alive, stack_reclaim.cpp): the
   // tick counts. An orphan (cflag::kOrphan, never ESTABLISHED: close() moves

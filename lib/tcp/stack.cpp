@@ -89,6 +89,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
   // 24-bit slot links and extension indexes in the record (conn.hpp).
   assert(cfg.max_conns < ConnHot::kNoLink && ext_pool_.capacity() < ConnHot::kNoExt);
+  static_assert(kMaxListeners < kNoListener, "ConnHot::listener is 8 bits");
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   reap_.reserve(cfg.max_conns);
   pending_out_.reserve(cfg.max_conns);
@@ -149,7 +150,7 @@ StateGauges Stack::gauges() const {
 
 // ---- connection slots ---------------------------------------------------------
 
-ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint16_t listener, App& app,
+ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint8_t listener, App& app,
                            const wire::Ipv6Addr* remote6) {
   uint32_t i = conn_pool_.acquire();
   // Table full: the oldest orphan gives way, so a new connection finds room

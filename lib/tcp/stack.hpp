@@ -238,7 +238,7 @@ class Stack {
     uint32_t aq_head = 0, aq_len = 0;  // ring of accept-queue slot indices
     std::unique_ptr<uint32_t[]> aq;
   };
-  static constexpr uint16_t kNoListener = UINT16_MAX;
+  static constexpr uint8_t kNoListener = UINT8_MAX;  // ConnHot::listener of an active open
   static constexpr uint32_t kMaxListeners = 64;
 
   // entry guard: connections freed during an entry point are reaped at its end
@@ -247,7 +247,7 @@ class Stack {
   // stack.cpp
   // remote6: the peer's IPv6 address when t is an IPv6 tuple from a segment
   // (t.remote_ip may be kNoRemote6); null: t's remote index is held already.
-  ConnHot* alloc_conn(const FourTuple& t, State st, uint16_t listener, App& app,
+  ConnHot* alloc_conn(const FourTuple& t, State st, uint8_t listener, App& app,
                       const wire::Ipv6Addr* remote6 = nullptr);
   uint16_t app_index(App& app);
   void set_state(ConnHot& c, State s);
@@ -463,12 +463,21 @@ class Stack {
   struct SlotList {
     uint32_t head = UINT32_MAX, tail = UINT32_MAX, size = 0;
   };
-  uint32_t list_prev(const SlotList& l, uint32_t i) const;
-  uint32_t list_next(const SlotList& l, uint32_t i) const;
-  void set_list_prev(const SlotList& l, uint32_t i, uint32_t v);
-  void set_list_next(const SlotList& l, uint32_t i, uint32_t v);
-  void list_push(SlotList& l, uint32_t i);
-  void list_remove(SlotList& l, uint32_t i);
+  // kOrphans: orphans_, else squatters_ (stack_reclaim.cpp).
+  template <bool kOrphans>
+  uint32_t list_prev(uint32_t i) const;
+  template <bool kOrphans>
+  uint32_t list_next(uint32_t i) const;
+  template <bool kOrphans>
+  void set_list_links(uint32_t i, uint32_t prev, uint32_t next);
+  template <bool kOrphans>
+  void set_list_prev(uint32_t i, uint32_t v);
+  template <bool kOrphans>
+  void set_list_next(uint32_t i, uint32_t v);
+  template <bool kOrphans>
+  void list_push(uint32_t i);
+  template <bool kOrphans>
+  void list_remove(uint32_t i);
   void unlist(ConnHot& c);                   // leaves whichever list it is on (finish())
   void become_orphan(ConnHot& c);            // close(): bound, then the orphan list
   void evict(ConnHot& c, CloseReason why);   // RST, finish

@@ -39,79 +39,93 @@ constexpr uint32_t kPoolEvictions = 4;  // connections reset per relief (per ent
 
 // ---- the lists ------------------------------------------------------------------
 
-uint32_t Stack::list_prev(const SlotList& l, uint32_t i) const {
-  if (&l == &orphans_) {
+template <bool kOrphans>
+uint32_t Stack::list_prev(uint32_t i) const {
+  if constexpr (kOrphans) {
     const uint32_t v = hot_[i].orphan_prev();
     return v == ConnHot::kNoLink ? kNone : v;
+  } else {
+    return held_ext(hot_[i]).squat_prev;
   }
-  return held_ext(hot_[i]).squat_prev;
 }
 
-uint32_t Stack::list_next(const SlotList& l, uint32_t i) const {
-  if (&l == &orphans_) {
+template <bool kOrphans>
+uint32_t Stack::list_next(uint32_t i) const {
+  if constexpr (kOrphans) {
     const uint32_t v = hot_[i].orphan_next();
     return v == ConnHot::kNoLink ? kNone : v;
+  } else {
+    return held_ext(hot_[i]).squat_next;
   }
-  return held_ext(hot_[i]).squat_next;
 }
 
-void Stack::set_list_prev(const SlotList& l, uint32_t i, uint32_t v) {
-  if (&l == &orphans_)
+template <bool kOrphans>
+void Stack::set_list_prev(uint32_t i, uint32_t v) {
+  if constexpr (kOrphans)
     hot_[i].set_orphan_prev(v == kNone ? ConnHot::kNoLink : v);
   else
     held_ext(hot_[i]).squat_prev = v;
 }
 
-void Stack::set_list_next(const SlotList& l, uint32_t i, uint32_t v) {
-  if (&l == &orphans_)
+template <bool kOrphans>
+void Stack::set_list_next(uint32_t i, uint32_t v) {
+  if constexpr (kOrphans)
     hot_[i].set_orphan_next(v == kNone ? ConnHot::kNoLink : v);
   else
     held_ext(hot_[i]).squat_next = v;
 }
 
-void Stack::list_push(SlotList& l, uint32_t i) {
-  set_list_prev(l, i, l.tail);
-  set_list_next(l, i, kNone);
+template <bool kOrphans>
+void Stack::set_list_links(uint32_t i, uint32_t prev, uint32_t next) {
+  set_list_prev<kOrphans>(i, prev);
+  set_list_next<kOrphans>(i, next);
+}
+
+template <bool kOrphans>
+void Stack::list_push(uint32_t i) {
+  SlotList& l = kOrphans ? orphans_ : squatters_;
+  set_list_links<kOrphans>(i, l.tail, kNone);
   if (l.tail != kNone)
-    set_list_next(l, l.tail, i);
+    set_list_next<kOrphans>(l.tail, i);
   else
     l.head = i;
   l.tail = i;
   ++l.size;
 }
 
-void Stack::list_remove(SlotList& l, uint32_t i) {
-  const uint32_t prev = list_prev(l, i), next = list_next(l, i);
+template <bool kOrphans>
+void Stack::list_remove(uint32_t i) {
+  SlotList& l = kOrphans ? orphans_ : squatters_;
+  const uint32_t prev = list_prev<kOrphans>(i), next = list_next<kOrphans>(i);
   if (prev != kNone)
-    set_list_next(l, prev, next);
+    set_list_next<kOrphans>(prev, next);
   else
     l.head = next;
   if (next != kNone)
-    set_list_prev(l, next, prev);
+    set_list_prev<kOrphans>(next, prev);
   else
     l.tail = prev;
-  set_list_prev(l, i, kNone);
-  set_list_next(l, i, kNone);
+  set_list_links<kOrphans>(i, kNone, kNone);
   --l.size;
 }
 
 void Stack::unlist(ConnHot& c) {
   if (c.flags & cflag::kOrphan)
-    list_remove(orphans_, idx_of(c));
+    list_remove<true>(idx_of(c));
   else if (c.xflags & xflag::kSquat)
-    list_remove(squatters_, idx_of(c));
+    list_remove<false>(idx_of(c));
 }
 
 // ---- orphans ----------------------------------------------------------------------
 
 void Stack::become_orphan(ConnHot& c) {
-  if (c.xflags & xflag::kSquat) list_remove(squatters_, idx_of(c));
+  if (c.xflags & xflag::kSquat) list_remove<false>(idx_of(c));
   while (orphans_.size >= max_orphans_) {
     ++ctr_.reclaim_orphan_limit;
     evict(hot_[orphans_.head], CloseReason::kReclaimed);
   }
   c.flags |= cflag::kOrphan;
-  list_push(orphans_, idx_of(c));
+  list_push<true>(idx_of(c));
   ++ctr_.orphans_closed;
 }
 
@@ -157,7 +171,7 @@ bool Stack::relieve_pool() {
     // The oldest orphan that holds chunks (a callback may have changed the
     // list: look again from the head after every reset).
     uint32_t i = orphans_.head;
-    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = list_next(orphans_, i))
+    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = list_next<true>(i))
       if (holds(i)) break;
     if (i != kNone && holds(i)) {
       ++ctr_.reclaim_orphan_pool;
@@ -260,9 +274,9 @@ bool Stack::check_squat(ConnHot& c, Instant now) {
     if (squat) {
       c.xflags |= xflag::kSquat;
       held_ext(c).squat_since = now;
-      if (!(c.flags & cflag::kOrphan)) list_push(squatters_, idx_of(c));
+      if (!(c.flags & cflag::kOrphan)) list_push<false>(idx_of(c));
     } else {
-      if (!(c.flags & cflag::kOrphan)) list_remove(squatters_, idx_of(c));
+      if (!(c.flags & cflag::kOrphan)) list_remove<false>(idx_of(c));
       c.xflags &= static_cast<uint8_t>(~xflag::kSquat);
     }
   }
