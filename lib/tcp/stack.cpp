@@ -278,7 +278,7 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   unlist(c);
   set_state(c, State::kClosed);
   c.rtx_at = c.state_at = Deadline{};
-  wheel_.cancel(idx_of(c));
+  wheel_.cancel_rec(idx_of(c));
   wheel_.cancel(app_timer_id(idx_of(c)));
   reap_.push_back(idx_of(c));
   // The application learns of every connection it was told about: accepted
@@ -295,7 +295,7 @@ void Stack::free_slot(uint32_t i) {
   ConnHot& c = hot_[i];
   tw_.erase_conn(c.tuple, i);
   release6(c.tuple);
-  wheel_.cancel(i);
+  wheel_.cancel_rec(i);
   wheel_.cancel(app_timer_id(i));
   give_back_ext(c);
   conn_pool_.release(i);

@@ -465,15 +465,13 @@ class Stack {
   };
   // kOrphans: orphans_, else squatters_ (stack_reclaim.cpp).
   template <bool kOrphans>
-  uint32_t list_prev(uint32_t i) const;
+  uint32_t list_prev(const ConnHot& k) const;
   template <bool kOrphans>
-  uint32_t list_next(uint32_t i) const;
+  uint32_t list_next(const ConnHot& k) const;
   template <bool kOrphans>
-  void set_list_links(uint32_t i, uint32_t prev, uint32_t next);
+  void set_list_prev(ConnHot& k, uint32_t v);
   template <bool kOrphans>
-  void set_list_prev(uint32_t i, uint32_t v);
-  template <bool kOrphans>
-  void set_list_next(uint32_t i, uint32_t v);
+  void set_list_next(ConnHot& k, uint32_t v);
   template <bool kOrphans>
   void list_push(uint32_t i);
   template <bool kOrphans>

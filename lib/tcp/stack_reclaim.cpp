@@ -40,53 +40,49 @@ constexpr uint32_t kPoolEvictions = 4;  // connections reset per relief (per ent
 // ---- the lists ------------------------------------------------------------------
 
 template <bool kOrphans>
-uint32_t Stack::list_prev(uint32_t i) const {
+uint32_t Stack::list_prev(const ConnHot& k) const {
   if constexpr (kOrphans) {
-    const uint32_t v = hot_[i].orphan_prev();
+    const uint32_t v = k.orphan_prev();
     return v == ConnHot::kNoLink ? kNone : v;
   } else {
-    return held_ext(hot_[i]).squat_prev;
+    return held_ext(k).squat_prev;
   }
 }
 
 template <bool kOrphans>
-uint32_t Stack::list_next(uint32_t i) const {
+uint32_t Stack::list_next(const ConnHot& k) const {
   if constexpr (kOrphans) {
-    const uint32_t v = hot_[i].orphan_next();
+    const uint32_t v = k.orphan_next();
     return v == ConnHot::kNoLink ? kNone : v;
   } else {
-    return held_ext(hot_[i]).squat_next;
+    return held_ext(k).squat_next;
   }
 }
 
 template <bool kOrphans>
-void Stack::set_list_prev(uint32_t i, uint32_t v) {
+void Stack::set_list_prev(ConnHot& k, uint32_t v) {
   if constexpr (kOrphans)
-    hot_[i].set_orphan_prev(v == kNone ? ConnHot::kNoLink : v);
+    k.set_orphan_prev(v == kNone ? ConnHot::kNoLink : v);
   else
-    held_ext(hot_[i]).squat_prev = v;
+    held_ext(k).squat_prev = v;
 }
 
 template <bool kOrphans>
-void Stack::set_list_next(uint32_t i, uint32_t v) {
+void Stack::set_list_next(ConnHot& k, uint32_t v) {
   if constexpr (kOrphans)
-    hot_[i].set_orphan_next(v == kNone ? ConnHot::kNoLink : v);
+    k.set_orphan_next(v == kNone ? ConnHot::kNoLink : v);
   else
-    held_ext(hot_[i]).squat_next = v;
-}
-
-template <bool kOrphans>
-void Stack::set_list_links(uint32_t i, uint32_t prev, uint32_t next) {
-  set_list_prev<kOrphans>(i, prev);
-  set_list_next<kOrphans>(i, next);
+    held_ext(k).squat_next = v;
 }
 
 template <bool kOrphans>
 void Stack::list_push(uint32_t i) {
   SlotList& l = kOrphans ? orphans_ : squatters_;
-  set_list_links<kOrphans>(i, l.tail, kNone);
+  ConnHot* const hot = hot_.get();
+  set_list_prev<kOrphans>(hot[i], l.tail);
+  set_list_next<kOrphans>(hot[i], kNone);
   if (l.tail != kNone)
-    set_list_next<kOrphans>(l.tail, i);
+    set_list_next<kOrphans>(hot[l.tail], i);
   else
     l.head = i;
   l.tail = i;
@@ -96,16 +92,19 @@ void Stack::list_push(uint32_t i) {
 template <bool kOrphans>
 void Stack::list_remove(uint32_t i) {
   SlotList& l = kOrphans ? orphans_ : squatters_;
-  const uint32_t prev = list_prev<kOrphans>(i), next = list_next<kOrphans>(i);
+  ConnHot* const hot = hot_.get();
+  ConnHot& k = hot[i];
+  const uint32_t prev = list_prev<kOrphans>(k), next = list_next<kOrphans>(k);
   if (prev != kNone)
-    set_list_next<kOrphans>(prev, next);
+    set_list_next<kOrphans>(hot[prev], next);
   else
     l.head = next;
   if (next != kNone)
-    set_list_prev<kOrphans>(next, prev);
+    set_list_prev<kOrphans>(hot[next], prev);
   else
     l.tail = prev;
-  set_list_links<kOrphans>(i, kNone, kNone);
+  set_list_prev<kOrphans>(k, kNone);
+  set_list_next<kOrphans>(k, kNone);
   --l.size;
 }
 
@@ -171,7 +170,7 @@ bool Stack::relieve_pool() {
     // The oldest orphan that holds chunks (a callback may have changed the
     // list: look again from the head after every reset).
     uint32_t i = orphans_.head;
-    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = list_next<true>(i))
+    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = list_next<true>(hot_[i]))
       if (holds(i)) break;
     if (i != kNone && holds(i)) {
       ++ctr_.reclaim_orphan_pool;

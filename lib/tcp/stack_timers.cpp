@@ -55,7 +55,7 @@ void Stack::arm_timer(ConnHot& c) {
   }
   const uint32_t id = idx_of(c);
   if (d.none()) {
-    wheel_.cancel(id);
+    wheel_.cancel_rec(id);
     return;
   }
   // Armed at or before d already: it fires early, on_timer() re-arms. (The

@@ -52,8 +52,7 @@ uint64_t TimerWheel::tick_of_rel(int64_t rel_ns) const {
   return diff / tick + (diff % tick != 0 ? 1 : 0);
 }
 
-void TimerWheel::link(uint32_t id, uint32_t list) {
-  Node& n = node(id);
+void TimerWheel::link(uint32_t id, Node& n, uint32_t list) {
   const uint32_t next = heads_[list];
   n.next_w = next | ((list + 1) << kIdBits);
   n.prev_w = kNil | (((list + 1) >> (32 - kIdBits)) << kIdBits);
@@ -64,8 +63,7 @@ void TimerWheel::link(uint32_t id, uint32_t list) {
   }
 }
 
-void TimerWheel::link_tail(uint32_t id, uint32_t fifo) {
-  Node& n = node(id);
+void TimerWheel::link_tail(uint32_t id, Node& n, uint32_t fifo) {
   const uint32_t tail = fifo_tail_[fifo];
   const uint32_t list1 = kFifoBase + fifo + 1;
   n.next_w = kNil | (list1 << kIdBits);
@@ -77,8 +75,7 @@ void TimerWheel::link_tail(uint32_t id, uint32_t fifo) {
   fifo_tail_[fifo] = id;
 }
 
-void TimerWheel::unlink(uint32_t id) {
-  Node& n = node(id);
+void TimerWheel::unlink(uint32_t /*id*/, Node& n) {
   const uint32_t list = n.list1() - 1;
   const uint32_t next = n.next(), prev = n.prev();
   if (next == kNil && list >= kFifoBase) fifo_tail_[list - kFifoBase] = prev;
@@ -95,9 +92,9 @@ void TimerWheel::unlink(uint32_t id) {
   n.prev_w = prev;
 }
 
-void TimerWheel::place(uint32_t id, uint64_t e) {
+void TimerWheel::place(uint32_t id, Node& n, uint64_t e) {
   if (e < cur_) {
-    link(id, kDueList);
+    link(id, n, kDueList);
     return;
   }
   const uint64_t delta = e - cur_;
@@ -109,7 +106,7 @@ void TimerWheel::place(uint32_t id, uint64_t e) {
     e = cur_ + (uint64_t{1} << (kSlotBits * kLevels)) - 1;
   }
   const uint32_t slot = static_cast<uint32_t>(e >> (kSlotBits * level)) & (kSlots - 1);
-  link(id, level * kSlots + slot);
+  link(id, n, level * kSlots + slot);
 }
 
 uint64_t TimerWheel::next_event() const {
@@ -143,7 +140,7 @@ void TimerWheel::cascade(uint64_t t) {
     occ_[k][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
     while (id != kNil) {
       const uint32_t next = node(id).next();
-      place(id, tick_of_rel(rel_ns(id)));
+      place(id, node(id), tick_of_rel(rel_ns(id)));
       id = next;
     }
   }
@@ -198,15 +195,15 @@ bool TimerWheel::collect_due(int64_t now_ns) {
 uint32_t TimerWheel::pop_firing() {
   const uint32_t id = heads_[kFiringList];
   if (id == kNil) return kNil;
-  unlink(id);
+  unlink(id, node(id));
   --armed_count_;
   return id;
 }
 
-void TimerWheel::take(uint32_t id) {
+void TimerWheel::take(uint32_t id, Node& n) {
   assert(id < num_timers_);
-  if (node(id).armed()) {
-    unlink(id);
+  if (n.armed()) {
+    unlink(id, n);
   } else {
     ++armed_count_;
   }
@@ -224,10 +221,11 @@ void TimerWheel::arm(uint32_t id, Instant deadline) {
     arm_rec(id, kWheel, ceil_us(deadline, start_));
     return;
   }
-  take(id);
+  Node& n = node(id);
+  take(id, n);
   const int64_t rel = deadline.ns() - start_.ns();
   set_rel_ns(id, rel);
-  place(id, tick_of_rel(rel));
+  place(id, n, tick_of_rel(rel));
 }
 
 void TimerWheel::arm_fifo(uint32_t id, uint32_t fifo, Instant deadline) {
@@ -236,43 +234,44 @@ void TimerWheel::arm_fifo(uint32_t id, uint32_t fifo, Instant deadline) {
     return;
   }
   assert(fifo < num_fifos_);
-  take(id);
+  Node& n = node(id);
+  take(id, n);
   const int64_t rel = deadline.ns() - start_.ns();
   set_rel_ns(id, rel);
-  finish_fifo(id, fifo, rel);
+  finish_fifo(id, n, fifo, rel);
 }
 
 void TimerWheel::arm_rec(uint32_t id, uint32_t fifo, uint64_t deadline_us) {
-  assert(id < rec_count_);
-  take(id);
-  node(id).at = static_cast<uint32_t>(deadline_us);
+  Node& n = rec_node(id);
+  take(id, n);
+  n.at = static_cast<uint32_t>(deadline_us);
   const auto rel = static_cast<int64_t>(deadline_us * 1000);
   if (fifo == kWheel) {
-    place(id, tick_of_rel(rel));
+    place(id, n, tick_of_rel(rel));
     return;
   }
   assert(fifo < num_fifos_);
-  finish_fifo(id, fifo, rel);
+  finish_fifo(id, n, fifo, rel);
 }
 
-void TimerWheel::finish_fifo(uint32_t id, uint32_t fifo, int64_t rel) {
+void TimerWheel::finish_fifo(uint32_t id, Node& n, uint32_t fifo, int64_t rel) {
   const uint32_t tail = fifo_tail_[fifo];
   // Not earlier than the tail's: two records' deadlines compare in serial
   // arithmetic (both lie near now), anything else by value.
   const bool in_order =
       tail == kNil ||
-      (tail < rec_count_ && id < rec_count_ ? static_cast<int32_t>(node(tail).at - node(id).at) <= 0
+      (tail < rec_count_ && id < rec_count_ ? static_cast<int32_t>(node(tail).at - n.at) <= 0
                                             : rel_ns(tail) <= rel);
   if (in_order) {
-    link_tail(id, fifo);
+    link_tail(id, n, fifo);
     return;
   }
-  place(id, tick_of_rel(rel));  // out of the list's order: the wheel takes it
+  place(id, n, tick_of_rel(rel));  // out of the list's order: the wheel takes it
 }
 
 void TimerWheel::cancel_armed(uint32_t id) {
   assert(id < num_timers_);
-  unlink(id);
+  unlink(id, node(id));
   --armed_count_;
 }
 

@@ -121,6 +121,10 @@ class TimerWheel {
   void cancel(uint32_t id) {
     if (node(id).armed()) cancel_armed(id);
   }
+  // cancel() for an id below rec_count.
+  void cancel_rec(uint32_t id) {
+    if (rec_node(id).armed()) cancel_armed(id);
+  }
 
   bool armed(uint32_t id) const { return node(id).armed(); }
   // Armed and waiting on a FIFO list (not on the wheel, not firing).
@@ -161,6 +165,10 @@ class TimerWheel {
   };
   static_assert(sizeof(OwnNode) == kOwnNodeBytes);
 
+  Node& rec_node(uint32_t id) const {  // id < rec_count_
+    assert(id < rec_count_);
+    return *reinterpret_cast<Node*>(rec_base_ + size_t{id} * rec_stride_);
+  }
   Node& node(uint32_t id) const {
     return id < rec_count_ ? *reinterpret_cast<Node*>(rec_base_ + size_t{id} * rec_stride_) : own_[id - rec_count_].n;
   }
@@ -179,16 +187,17 @@ class TimerWheel {
     o.n.at = static_cast<uint32_t>(rel);
     o.hi = static_cast<uint32_t>(static_cast<uint64_t>(rel) >> 32);
   }
-  void take(uint32_t id);  // unlinks an armed timer, or counts a new one
-  void finish_fifo(uint32_t id, uint32_t fifo, int64_t rel);  // tail of fifo, or the wheel
+  void take(uint32_t id, Node& n);  // unlinks an armed timer, or counts a new one
+  void finish_fifo(uint32_t id, Node& n, uint32_t fifo, int64_t rel);  // tail of fifo, or the wheel
   static_assert(kNumLists + 1 <= (uint32_t{1} << 2 * (32 - kIdBits)), "list1 fits its 12 bits");
 
   uint64_t tick_of_rel(int64_t rel_ns) const;
-  void link(uint32_t id, uint32_t list);       // at the head (wheel, due)
-  void link_tail(uint32_t id, uint32_t fifo);  // at the tail of a FIFO
-  void unlink(uint32_t id);
+  // n is node(id) throughout.
+  void link(uint32_t id, Node& n, uint32_t list);       // at the head (wheel, due)
+  void link_tail(uint32_t id, Node& n, uint32_t fifo);  // at the tail of a FIFO
+  void unlink(uint32_t id, Node& n);
   [[gnu::noinline]] void cancel_armed(uint32_t id);
-  void place(uint32_t id, uint64_t tick);  // by the timer's tick relative to cur_
+  void place(uint32_t id, Node& n, uint64_t tick);  // by the timer's tick relative to cur_
   uint64_t next_event() const;            // first tick >= cur_ with work, or kNoEvent
   void cascade(uint64_t t);               // re-place level-k slots due at tick t
   void move_to_firing(uint32_t list);
