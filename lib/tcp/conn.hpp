@@ -3,12 +3,12 @@
 // connection record, with an extension taken on demand"):
 //   ConnHot   144 bytes: the record. Everything an idle connection keeps:
 //             first (one cache line) what the per-segment path reads, then
-//             RTT / congestion state and the three deadlines (32-bit
-//             microseconds, deadline.hpp), then what only the application interface and
-//             the overload policies use (handle generation, application, its
-//             word, overload list links, idle / keep-alive tick counts) and
-//             the index of its extension. (ConnCold, a 32-byte array beside
-//             it, was folded in.)
+//             RTT / congestion state and the three deadlines (32-bit µs,
+//             deadline.hpp), then what the application interface and the
+//             overload policies use (handle generation, application, its word,
+//             idle / keep-alive ticks, which an orphan's list links overlay),
+//             the index of its extension, and its timer node (timer_wheel.hpp;
+//             ConnCold and the wheel's 16-byte node per slot were folded in).
 //   ConnExt   data-transfer state (send queue, receive buffer and its chunk
 //             ring, SACK scoreboard, out-of-order blocks, recovery marks,
 //             squat stamp), taken from a bounded per-stack pool when the

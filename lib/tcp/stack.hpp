@@ -422,7 +422,7 @@ class Stack {
   // number of microseconds, as every timeout is: the same value, no
   // division.
   Deadline deadline_in(Instant now, Duration d) const {
-    if (now != now_ || d.count_ns() % 1000 != 0) return deadline_at(now + d);
+    if (now != now_ || now_before_start_ || d.count_ns() % 1000 != 0) return deadline_at(now + d);
     const auto v = static_cast<uint32_t>(now_us_ceil_ + static_cast<uint64_t>(d.count_ns() / 1000));
     return Deadline{v == 0 ? 1u : v};
   }
@@ -433,6 +433,7 @@ class Stack {
     const int64_t d = (now - start_).count_ns();
     now_us_ = d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000;
     now_us_ceil_ = d <= 0 ? 0 : (static_cast<uint64_t>(d) + 999) / 1000;
+    now_before_start_ = d < 0;
   }
   static uint64_t us_since(Instant start, Instant now) {
     const int64_t d = (now - start).count_ns();
@@ -533,6 +534,7 @@ class Stack {
   Instant now_;
   uint64_t now_us_ = 0;       // now_ in µs since start_, floor (set with now_, Entry)
   uint64_t now_us_ceil_ = 0;  // the same, rounded up
+  bool now_before_start_ = false;  // now_ < start_: deadline_in() takes deadline_at()'s way
   Instant start_;         // tick 0 of the record's deadlines (deadline.hpp)
 
   SlotList orphans_, squatters_;
