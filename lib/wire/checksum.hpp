@@ -143,6 +143,26 @@ inline uint64_t pseudo_native(uint32_t src_ip, uint32_t dst_ip, uint8_t protocol
 
 inline uint16_t sum_be(const uint8_t* p, size_t n) { return fold_be(sum_native(p, n, 0)); }
 
+// The folded sum in native order: fold_be() without its final byte swap.
+// Stored with memcpy it lands as the big-endian sum; and it is 0xFFFF exactly
+// when fold_be() is (a verification needs no swap).
+inline uint16_t fold_native(uint64_t acc) {
+  const auto hi = static_cast<uint32_t>(acc >> 32);
+  uint32_t s = static_cast<uint32_t>(acc) + hi;
+  s += s < hi ? 1u : 0u;
+  return static_cast<uint16_t>((s + std::rotr(s, 16)) >> 16);
+}
+
+// The IPv4 TCP pseudo-header (RFC 9293 §3.1) as pseudo_native() gives it,
+// from the 8 address bytes of an IPv4 header (source then destination, at
+// offset 12) as they lie in the frame: one load, no byte swaps.
+inline uint64_t pseudo_native_at(const uint8_t* addrs8, uint16_t tcp_len) {
+  uint64_t a;
+  std::memcpy(&a, addrs8, 8);
+  const uint32_t pl = to_be32((uint32_t{6} << 16) | tcp_len);  // {0, 6, len_hi, len_lo}
+  return add_carry(a, pl);
+}
+
 }  // namespace detail
 
 // A 20-byte IPv4 header (no options) whose checksum verifies: its ten words
@@ -153,7 +173,7 @@ inline bool ipv4_header20_ok(const uint8_t* hdr) {
   std::memcpy(&a, hdr, 8);
   std::memcpy(&b, hdr + 8, 8);
   std::memcpy(&c, hdr + 16, 4);
-  return detail::fold_be(detail::add_carry(detail::add_carry(a, b), c)) == 0xFFFF;
+  return detail::fold_native(detail::add_carry(detail::add_carry(a, b), c)) == 0xFFFF;
 }
 
 // One's-complement sum of `data` added to `sum` (RFC 1071 §4.1). An odd
@@ -225,15 +245,25 @@ inline uint16_t tcp_checksum(uint32_t src_ip, uint32_t dst_ip, std::span<const u
 inline bool tcp_checksum_ok(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment) {
   if (segment.size() > 0xFFFF) return false;
   const uint64_t ph = detail::pseudo_native(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
-  return detail::fold_be(detail::sum_native(segment.data(), segment.size(), ph)) == 0xFFFF;
+  return detail::fold_native(detail::sum_native(segment.data(), segment.size(), ph)) == 0xFFFF;
 }
 
-// The TCP checksum of a segment whose checksum field is zero (as a builder
-// leaves it), in one pass: pseudo-header and segment summed together.
-inline uint16_t tcp_checksum_zeroed(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment) {
-  const uint64_t ph = detail::pseudo_native(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
-  return static_cast<uint16_t>(~detail::fold_be(detail::sum_native(segment.data(), segment.size(), ph)));
+// The same check for the segment of an IPv4 header `ip` (no options
+// needed: the addresses are at 12..19 either way).
+inline bool tcp_checksum_ok_at(const uint8_t* ip, const uint8_t* segment, size_t len) {
+  if (len > 0xFFFF) return false;
+  const uint64_t ph = detail::pseudo_native_at(ip + 12, static_cast<uint16_t>(len));
+  return detail::fold_native(detail::sum_native(segment, len, ph)) == 0xFFFF;
 }
+
+// Stores the checksum of the segment (checksum field zero, as a builder
+// leaves it) of IPv4 header `ip` into the field: one pass, no byte swaps.
+inline void store_tcp_checksum_at(const uint8_t* ip, uint8_t* segment, size_t len) {
+  const uint64_t ph = detail::pseudo_native_at(ip + 12, static_cast<uint16_t>(len));
+  const auto c = static_cast<uint16_t>(~detail::fold_native(detail::sum_native(segment, len, ph)));
+  std::memcpy(segment + 16, &c, 2);
+}
+
 
 // For TX checksum offload: the folded, *uncomplemented* pseudo-header sum the
 // NIC expects pre-loaded in the TCP checksum field (what DPDK's

@@ -128,6 +128,16 @@ size_t write_tcp_options(std::span<uint8_t> out, const TcpOptions& opts) {
 }
 
 size_t write_tcp_options_unchecked(uint8_t* p, const TcpOptions& opts, size_t total) {
+  // Every segment of a connection with timestamps but its SYN and those
+  // carrying SACK blocks: NOP NOP TS (12 bytes that nothing else adds up to
+  // with timestamps on, but SACK-permitted, which only a SYN carries).
+  if (total == 12 && opts.has_timestamps && !opts.sack_permitted) {
+    store_be32(p, (uint32_t{tcp_opt::kNop} << 24) | (uint32_t{tcp_opt::kNop} << 16) |
+                      (uint32_t{tcp_opt::kTimestamps} << 8) | kTimestampsLen);
+    store_be32(p + 4, opts.ts_val);
+    store_be32(p + 8, opts.ts_ecr);
+    return total;
+  }
   if (opts.has_mss) {
     p[0] = tcp_opt::kMss;
     p[1] = kMssLen;

@@ -14,7 +14,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <cstring>
+
+#include "wire/bytes.hpp"
+#include "wire/checksum.hpp"
 #include "wire/ethernet.hpp"
+#include "wire/ipv4.hpp"
 #include "wire/ipv6_addr.hpp"
 #include "wire/tcp_header.hpp"
 #include "wire/tcp_options.hpp"
@@ -34,8 +39,11 @@ class TcpFrameTemplate {
   // TCP checksum is left zero for fill_tcp_checksum(). opts_len must be
   // tcp_options_len(opts); the caller guarantees room for the whole frame and
   // 20 + opts_len + payload_len <= 65535 - 20.
-  void write_headers(uint8_t* out, const MacAddr& dst_mac, const TcpHeaderFields& h, const TcpOptions& opts,
-                     size_t opts_len, uint16_t ip_id, size_t payload_len, bool fill_ip_csum) const;
+  // Inline: the transmit path (frame_from_segment) then passes the fields in
+  // registers rather than through a TcpHeaderFields in memory.
+  [[gnu::always_inline]] inline void write_headers(uint8_t* out, const MacAddr& dst_mac, const TcpHeaderFields& h,
+                                                   const TcpOptions& opts, size_t opts_len, uint16_t ip_id,
+                                                   size_t payload_len, bool fill_ip_csum) const;
 
   // The same for IPv6 from `src` to `dst` (h.src_ip / h.dst_ip unused); the
   // payload goes at out + 74 + opts_len; the IPv6 payload length is set, the
@@ -50,10 +58,58 @@ class TcpFrameTemplate {
   uint32_t ip_const_sum_ = 0;  // one's-complement sum of the constant IPv4 words
 };
 
+namespace detail {
+inline constexpr size_t kTplIp = kEthHeaderLen;
+inline constexpr size_t kTplTcp = kEthHeaderLen + kIpv4MinHeaderLen;
+
+// The TCP header at `t`, either family.
+[[gnu::always_inline]] inline void write_tcp_part(uint8_t* t, const TcpHeaderFields& h, const TcpOptions& opts,
+                                                  size_t opts_len) {
+  store_be16(t + tcp_off::kSrcPort, h.src_port);
+  store_be16(t + tcp_off::kDstPort, h.dst_port);
+  store_be32(t + tcp_off::kSeq, h.seq);
+  store_be32(t + tcp_off::kAck, h.ack);
+  t[tcp_off::kDataOffset] = static_cast<uint8_t>(((kTcpMinHeaderLen + opts_len) / 4) << 4);
+  t[tcp_off::kFlags] = h.flags;
+  store_be16(t + tcp_off::kWindow, h.window);
+  store_be32(t + tcp_off::kChecksum, 0);  // checksum and urgent pointer
+  if (opts_len > 0) write_tcp_options_unchecked(t + kTcpMinHeaderLen, opts, opts_len);
+}
+}  // namespace detail
+
+inline void TcpFrameTemplate::write_headers(uint8_t* out, const MacAddr& dst_mac, const TcpHeaderFields& h,
+                                            const TcpOptions& opts, size_t opts_len, uint16_t ip_id,
+                                            size_t payload_len, bool fill_ip_csum) const {
+  std::memcpy(out, prefix_.data(), kPrefixLen);
+  std::memcpy(out, dst_mac.data(), 6);
+  uint8_t* ip = out + detail::kTplIp;
+  const auto total = static_cast<uint16_t>(kIpv4MinHeaderLen + kTcpMinHeaderLen + opts_len + payload_len);
+  store_be16(ip + ipv4_off::kTotalLen, total);
+  store_be16(ip + ipv4_off::kId, ip_id);
+  store_be32(ip + ipv4_off::kSrc, h.src_ip);
+  store_be32(ip + ipv4_off::kDst, h.dst_ip);
+  uint16_t ip_csum = 0;
+  if (fill_ip_csum) {
+    uint64_t s = ip_const_sum_;
+    s += total;
+    s += ip_id;
+    s += h.src_ip >> 16;
+    s += h.src_ip & 0xFFFFu;
+    s += h.dst_ip >> 16;
+    s += h.dst_ip & 0xFFFFu;
+    s = (s & 0xFFFFu) + (s >> 16);
+    ip_csum = checksum_finish(static_cast<uint32_t>(s));
+  }
+  store_be16(ip + ipv4_off::kChecksum, ip_csum);
+  detail::write_tcp_part(out + detail::kTplTcp, h, opts, opts_len);
+}
+
 // Stores the TCP checksum (pseudo-header included, RFC 9293 §3.1) of the
 // frame whose headers write_headers() wrote and whose payload is in place;
 // `tcp_len` is 20 + opts_len + payload_len.
-void fill_tcp_checksum(uint8_t* frame, size_t tcp_len);
+inline void fill_tcp_checksum(uint8_t* frame, size_t tcp_len) {
+  store_tcp_checksum_at(frame + detail::kTplIp, frame + detail::kTplTcp, tcp_len);
+}
 
 // The same for a frame write_headers6() wrote (RFC 8200 §8.1 pseudo-header);
 // `tcp_len` is 20 + opts_len + payload_len.

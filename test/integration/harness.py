@@ -243,7 +243,8 @@ class SynmillEnv:
 
     def __init__(self, listen="80:http,7:echo,9:discard,8000:send:1048576", extra=(),
                  huge_dir=None, name=None, lcores=("-l", "0"), bridge=False, impair=None,
-                 binary=None, cwd=None, config_template=None, huge_unlink=True, app_tail=(), ipv6=False):
+                 binary=None, cwd=None, config_template=None, huge_unlink=True, app_tail=(), ipv6=False,
+                 before_start=None):
         n = next(_counter)
         self.tag = f"{_RUN_ID}-{n}"
         self.ns = f"synmill-it-{self.tag}"
@@ -277,6 +278,9 @@ class SynmillEnv:
         # Dual stack: synmill also gets SYNMILL_IP6, the namespace PEER_IP6
         # (duplicate address detection and router solicitations off).
         self.ipv6 = ipv6
+        # Called with this env once the namespace exists, before synmill
+        # starts: a peer that must be listening before synmill's first SYN.
+        self.before_start = before_start
 
     # -- lifecycle --------------------------------------------------------
 
@@ -313,6 +317,8 @@ class SynmillEnv:
             else:
                 self.ns_run(["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=False)
         self.ns_run(["ip", "link", "set", "lo", "up"])
+        if self.before_start is not None:
+            self.before_start(self)
 
         eal = self.lcores + ["--no-pci", "--file-prefix", self.file_prefix, f"--vdev=net_tap0,iface={self.tap}"]
         if self.huge_dir is None:
@@ -571,7 +577,11 @@ class SynmillCase(unittest.TestCase):
                                                    name=cls.__name__, lcores=cls.LCORES,
                                                    bridge=cls.BRIDGE, impair=cls.IMPAIR,
                                                    binary=cls.BINARY, app_tail=cls.APP_TAIL,
-                                                   ipv6=cls.IPV6))
+                                                   ipv6=cls.IPV6, before_start=cls.before_start))
+
+    @classmethod
+    def before_start(cls, env):
+        """Runs in the new namespace before synmill starts (SynmillEnv.before_start)."""
 
     @classmethod
     def tearDownClass(cls):

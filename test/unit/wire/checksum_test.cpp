@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -145,6 +146,29 @@ TEST_CASE("RFC 1624 incremental updates equal full recomputation (TCP segment)",
       REQUIRE(load_be16(seg.data() + tcp_off::kChecksum) == tcp_checksum(src, dst, seg));
       REQUIRE(tcp_checksum_ok(src, dst, seg));
     }
+  }
+}
+
+// The transmit and receive paths' variants, which read the addresses from
+// the IPv4 header in place and never byte-swap, against tcp_checksum().
+TEST_CASE("store_tcp_checksum_at / tcp_checksum_ok_at equal tcp_checksum", "[wire]") {
+  std::mt19937 rng(1071);
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::vector<uint8_t> ip(20);
+    for (auto& b : ip) b = static_cast<uint8_t>(rng());
+    if (iter % 7 == 0) std::fill(ip.begin() + 12, ip.end(), uint8_t{0xFF});  // carries everywhere
+    std::vector<uint8_t> seg(20 + rng() % 1500);
+    for (auto& b : seg) b = static_cast<uint8_t>(iter % 5 == 0 ? 0xFF : rng());
+    store_be16(seg.data() + tcp_off::kChecksum, 0);
+    const uint32_t src = load_be32(ip.data() + ipv4_off::kSrc);
+    const uint32_t dst = load_be32(ip.data() + ipv4_off::kDst);
+    const uint16_t want = tcp_checksum(src, dst, seg);
+    store_tcp_checksum_at(ip.data(), seg.data(), seg.size());
+    REQUIRE(load_be16(seg.data() + tcp_off::kChecksum) == want);
+    REQUIRE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
+    seg[rng() % seg.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));  // one bit flipped
+    REQUIRE_FALSE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
+    REQUIRE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()) == tcp_checksum_ok(src, dst, seg));
   }
 }
 
