@@ -315,7 +315,7 @@ void Stack::established(ConnHot& c, Instant now) {
   if (quiet_tick_.count_ns() > 0 && c.state == State::kEstablished) {
     c.idle_ticks = c.quiet_ticks = 0;
     c.ka_probes = 0;
-    c.state_at = deadline_at(now + quiet_tick_);
+    c.state_at = deadline_in(now, quiet_tick_);
     arm_timer(c);
   }
   if (c.listener == kNoListener) {
@@ -561,7 +561,7 @@ bool Stack::close(ConnId id) {
   watch_ext(*c);
   discard_unread(*c);
   if (c->state == State::kFinWait2 && cfg_.fin_wait2_timeout.count_ns() > 0) {
-    c->state_at = deadline_at(now_ + cfg_.fin_wait2_timeout);
+    c->state_at = deadline_in(now_, cfg_.fin_wait2_timeout);
     arm_timer(*c);
   }
   if (c->state == State::kClosed) return false;  // discard_unread reset it (as shutdown(id) would find)

@@ -315,7 +315,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
       case State::kFinWait1:
         set_state(c, State::kFinWait2);
         if ((c.flags & cflag::kOrphan) && cfg_.fin_wait2_timeout.count_ns() > 0) {
-          c.state_at = deadline_at(now + cfg_.fin_wait2_timeout);
+          c.state_at = deadline_in(now, cfg_.fin_wait2_timeout);
           arm_timer(c);
         }
         break;

@@ -246,12 +246,17 @@ void TimerWheel::arm_rec(uint32_t id, uint32_t fifo, uint64_t deadline_us) {
   take(id, n);
   n.at = static_cast<uint32_t>(deadline_us);
   const auto rel = static_cast<int64_t>(deadline_us * 1000);
-  if (fifo == kWheel) {
-    place(id, n, tick_of_rel(rel));
-    return;
+  if (fifo != kWheel) {
+    assert(fifo < num_fifos_);
+    // finish_fifo() for a record's node: the common tail is a record too.
+    const uint32_t tail = fifo_tail_[fifo];
+    if (tail == kNil ||
+        (tail < rec_count_ ? static_cast<int32_t>(rec_node(tail).at - n.at) <= 0 : rel_ns(tail) <= rel)) {
+      link_tail(id, n, fifo);
+      return;
+    }
   }
-  assert(fifo < num_fifos_);
-  finish_fifo(id, n, fifo, rel);
+  place(id, n, tick_of_rel(rel));
 }
 
 void TimerWheel::finish_fifo(uint32_t id, Node& n, uint32_t fifo, int64_t rel) {
