@@ -36,6 +36,12 @@ std::string dst_text(const GenConfig& c) {
   return fmt::format("{}:{}", dp::format_ipv4(c.dst_ip), c.dst_port);
 }
 
+std::string http_host(const GenConfig& c) {
+  std::string t = dst_text(c);
+  if (c.dst_port == 80) t.resize(t.size() - 3);  // ":80"
+  return t;
+}
+
 namespace {
 
 using Setter = std::function<std::string(GenConfig&, std::string_view)>;  // "" or the reason

@@ -88,6 +88,10 @@ inline wire::Ipv6Addr source_addr6(const GenConfig& c, uint32_t low) {
 // "198.18.0.2:80" or "[2001:2::2]:80" (RFC 3986 §3.2.2).
 std::string dst_text(const GenConfig& c);
 
+// --http's Host field (RFC 9110 §7.2): dst_text() without the port when it
+// is http's default, 80.
+std::string http_host(const GenConfig& c);
+
 // Parses the options after "--". Fails with one line naming the option.
 dp::Parsed<GenConfig> parse_gen_args(const std::vector<std::string>& args);
 

@@ -39,9 +39,8 @@ const std::array<uint8_t, 16384>& request_bytes() {
 
 // --http: the requests, and the bit in the user word that says which one a
 // connection sends (bit 61).
-constexpr std::string_view kGetClose = "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\nConnection: close\r\n\r\n";
-constexpr std::string_view kGetKeepAlive = "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\n\r\n";
 constexpr uint64_t kKeepAlive = 1ull << 61;
+
 
 std::span<const uint8_t> as_bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -89,7 +88,10 @@ GenDriver::GenDriver(const GenConfig& cfg, uint16_t index, uint16_t workers, con
   drop_threshold_ = scaled(cfg.drop_final_acks);
   drop_fin_threshold_ = scaled(std::max(cfg.drop_final_acks, cfg.drop_fin_acks));
   if (cfg.http != HttpRequest::kNone) {
-    cfg_.request = static_cast<uint32_t>(cfg.http == HttpRequest::kKeepAlive ? kGetKeepAlive.size() : kGetClose.size());
+    const std::string host = http_host(cfg);
+    get_keep_alive_ = "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+    get_close_ = "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+    cfg_.request = static_cast<uint32_t>(cfg.http == HttpRequest::kKeepAlive ? get_keep_alive_.size() : get_close_.size());
   }
   (void)request_bytes();  // built before the loop runs
 }
@@ -387,7 +389,7 @@ void GenDriver::push_request(tcp::Stack& stack, tcp::ConnId id) {
   uint64_t& u = stack.user(id);
   uint32_t sent = sent_of(u);
   if (cfg_.http != HttpRequest::kNone) {  // one small request: sent whole or not yet
-    const auto req = as_bytes((u & kKeepAlive) != 0 ? kGetKeepAlive : kGetClose);
+    const auto req = as_bytes((u & kKeepAlive) != 0 ? get_keep_alive_ : get_close_);
     if (sent == 0 && stack.send_space(id) >= req.size()) {
       sent = stack.send(id, req);
       ctr_.bytes_sent += sent;

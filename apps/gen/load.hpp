@@ -109,6 +109,7 @@ class GenDriver final : public dp::LoopDriver, public tcp::App {
   uint64_t tsc_to_ns(uint64_t ticks) const;
 
   GenConfig cfg_;
+  std::string get_keep_alive_, get_close_;  // --http's requests, Host: --dst
   uint16_t index_;
   uint16_t workers_;
   const dp::PortInfo& port_;

@@ -5,7 +5,8 @@
 // (at least kEnterStreak x 32 frames waiting) is overload; a burst under half
 // full ends it. While overloaded:
 //   - the stack answers every SYN with a cookie and keeps no half-open state
-//     (tcp::Stack::set_overloaded; counted: shed_to_cookies);
+//     (tcp::Stack::set_overloaded; counted: shed_to_cookies, the new SYNs
+//     the polling core's stack took while overloaded);
 //   - segments of existing flows (ACKs that finish handshakes, data, FINs)
 //     are all handled: they finish work already paid for;
 //   - once the backlog is sustained (kDropStreak full bursts in a row, and
@@ -73,8 +74,11 @@ class LoadShed {
   }
   void on_tx(bool refused) { tx_refused_ = refused; }
 
-  // Whether judge() has anything to do for this burst (else: one branch).
-  bool active() const { return overloaded_ || tx_refused_; }
+  // Whether judge() may shed anything in this burst: TX refused frames, or
+  // the overload is sustained. Otherwise every verdict is kHandle and the
+  // burst is not looked at (overloaded but not sustained: the stack answers
+  // with cookies, nothing is dropped).
+  bool active() const { return tx_refused_ || (overloaded_ && sustained_); }
 
   // A SYN that opens a connection (no ACK, no RST).
   static bool new_syn(uint8_t tcp_flags) {

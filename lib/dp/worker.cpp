@@ -66,10 +66,42 @@ Worker::Worker(const WorkerSettings& s)
   });
   v6_ = !addrs6_.empty() || !s_.ranges6.empty();  // a generator may take IPv6 only on its --src-addrs
   filter_out_ = s.driver != nullptr && s.driver->filters_output();
+  // ours(): the interval of every address and range; bad_source(): the
+  // directed broadcast (all host bits set) of each subnet.
+  uint32_t lo = UINT32_MAX, hi = 0;
+  size_t entries = 0;
+  for (const Address& a : s_.addrs) {
+    ++entries;
+    lo = std::min(lo, a.ip);
+    hi = std::max(hi, a.ip);
+    const uint32_t host_mask = a.prefix >= 32 ? 0 : (0xFFFFFFFFu >> a.prefix);
+    if (host_mask != 0) own_bcast_.push_back(a.ip | host_mask);
+  }
+  for (const AddrRange& r : s_.ranges) {
+    if (r.first > r.last) continue;
+    ++entries;
+    lo = std::min(lo, r.first);
+    hi = std::max(hi, r.last);
+  }
+  if (lo <= hi) {
+    own_lo_ = lo;
+    own_span_ = hi - lo;
+  }
+  own_one_ = entries == 1;
+  if (s.port != nullptr) {
+    rx_ip_ck_ = s.port->rx_ip_cksum_offloaded();
+    rx_l4_ck_ = s.port->rx_tcp_cksum_offloaded();
+    tx_ip_off_ = s.port->tx_ip_cksum_offloaded();
+    tx_tcp_off_ = s.port->tx_tcp_cksum_offloaded();
+  }
+  parse_ = wire::kVerifyChecksums;
+  parse_.accept_ipv6 = v6_;
 }
 
 Worker::~Worker() {
   for (uint16_t i = 0; i < tx_len_; ++i) rte_pktmbuf_free(txq_[i]);
+  if (spares_ > 0) rte_mempool_put_bulk(s_.pool, reinterpret_cast<void* const*>(spare_.data()), spares_);
+  if (mark_ != nullptr) UnmapGuard::detach(mark_);  // started, never run()
 }
 
 bool Worker::listen(uint16_t port, tcp::App& app) {
@@ -123,7 +155,7 @@ bool Worker::ask(TableQuery& q, uint32_t timeout_ms) const {
   return true;
 }
 
-bool Worker::ours(uint32_t ip) const {
+bool Worker::ours_scan(uint32_t ip) const {
   return std::any_of(s_.addrs.begin(), s_.addrs.end(), [ip](const Address& a) { return a.ip == ip; }) ||
          std::any_of(s_.ranges.begin(), s_.ranges.end(),
                      [ip](const AddrRange& r) { return ip >= r.first && ip <= r.last; });
@@ -145,12 +177,11 @@ bool Worker::resolve(uint32_t ip, uint32_t from_ip) {
 
 void Worker::learn(uint32_t ip, const std::array<uint8_t, 6>& mac) {
   Neighbour& n = neigh_[neigh_slot(ip)];
-  if (n.ip != ip || n.mac != mac) {
-    n.ip = ip;
-    n.mac = mac;
-    ++ctr_.arp_learned;
-    if (dispatch_ != nullptr && s_.index == 0) dispatch_->announce(NeighbourNote{ip, mac, false, {}});
-  }
+  if (n.ip == ip && std::memcmp(n.mac.data(), mac.data(), 6) == 0) [[likely]] return;  // known: every segment
+  n.ip = ip;
+  n.mac = mac;
+  ++ctr_.arp_learned;
+  if (dispatch_ != nullptr && s_.index == 0) dispatch_->announce(NeighbourNote{ip, mac, false, {}});
 }
 
 const std::array<uint8_t, 6>* Worker::neighbour(uint32_t ip) const {
@@ -158,7 +189,11 @@ const std::array<uint8_t, 6>* Worker::neighbour(uint32_t ip) const {
   return n.ip == ip ? &n.mac : nullptr;
 }
 
+// Lengths are counted here: once tx_burst took an mbuf it is the PMD's (over
+// ring or memif another thread may already be reusing it; ThreadSanitizer saw
+// this), while the ones it refused are still ours to read.
 void Worker::tx(rte_mbuf* m) {
+  tx_pending_bytes_ += rte_pktmbuf_pkt_len(m);
   txq_[tx_len_++] = m;
   if (tx_len_ == txq_.size()) flush();
 }
@@ -168,12 +203,9 @@ void Worker::flush() {
     for (uint16_t i = 0; i < tx_len_; ++i) rte_pktmbuf_free(txq_[i]);
     ctr_.drop_link_down += tx_len_;
     tx_len_ = 0;
+    tx_pending_bytes_ = 0;
     return;
   }
-  // Lengths first: once tx_burst took an mbuf it is the PMD's (over ring or
-  // memif another thread may already be reusing it; ThreadSanitizer saw this).
-  std::array<uint32_t, std::tuple_size_v<decltype(txq_)>> len{};
-  for (uint16_t i = 0; i < tx_len_; ++i) len[i] = rte_pktmbuf_pkt_len(txq_[i]);
   uint16_t sent = 0;
   while (sent < tx_len_) {
     const uint16_t n = !transmits_
@@ -181,16 +213,27 @@ void Worker::flush() {
         : rte_eth_tx_burst(s_.port_id, s_.tx_queue, txq_.data() + sent,
                                         static_cast<uint16_t>(tx_len_ - sent));
     if (n == 0) break;
-    for (uint16_t i = sent; i < sent + n; ++i) ctr_.tx_bytes += len[i];
     sent = static_cast<uint16_t>(sent + n);
   }
   ctr_.tx_packets += sent;
   shed_.on_tx(sent < tx_len_);
   for (uint16_t i = sent; i < tx_len_; ++i) {
+    tx_pending_bytes_ -= rte_pktmbuf_pkt_len(txq_[i]);
     rte_pktmbuf_free(txq_[i]);
     ++ctr_.drop_tx_full;
   }
+  ctr_.tx_bytes += tx_pending_bytes_;
+  tx_pending_bytes_ = 0;
   tx_len_ = 0;
+}
+
+void Worker::recycle(rte_mbuf* m) {
+  if (spares_ < spare_.size() && m->pool == s_.pool) {
+    m = rte_pktmbuf_prefree_seg(m);  // nullptr: still referenced elsewhere (not ours to reuse)
+    if (m != nullptr) spare_[spares_++] = m;
+    return;
+  }
+  rte_pktmbuf_free(m);
 }
 
 void Worker::send_gratuitous_arp() {
@@ -212,11 +255,13 @@ void Worker::send_gratuitous_arp() {
 // in a fresh mbuf.
 void Worker::emit(const tcp::SegmentOut& seg) {
   if (filter_out_ && !s_.driver->keep_out(seg)) return;
-  const size_t need = std::max(tcp::frame_len_for(seg), kMinFrame);
   rte_mbuf* m = reuse_;
   if (m != nullptr) {
     reuse_ = nullptr;
     rte_pktmbuf_reset(m);
+  } else if (spares_ > 0) {
+    m = spare_[--spares_];
+    rte_pktmbuf_reset(m);  // what rte_pktmbuf_alloc does after taking it from the pool
   } else {
     m = rte_pktmbuf_alloc(s_.pool);
     if (m == nullptr) {
@@ -224,28 +269,31 @@ void Worker::emit(const tcp::SegmentOut& seg) {
       return;
     }
   }
-  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(need)));
-  if (p == nullptr) {
-    ++ctr_.drop_frame_too_big;
-    rte_pktmbuf_free(m);
-    return;
-  }
+  // The frame is built in the mbuf's whole tailroom (frame_from_segment
+  // returns 0 if it does not fit), then the lengths are set.
+  auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+  const size_t room = rte_pktmbuf_tailroom(m);
   // IPv4 and IPv6 pick the destination MAC alike: the neighbour table, else
   // the MAC the current frame came from. Checksums the port offloads are
   // left to it (tx_cksum.hpp; IPv6 has no header checksum); the rest are
   // computed here.
   const bool v6 = seg.local6 != nullptr;
   const auto* mac = v6 ? neighbour6(*seg.remote6) : neighbour(seg.tuple.remote_ip);
-  const bool ip_off = !v6 && s_.port->tx_ip_cksum_offloaded();
-  const bool tcp_off = s_.port->tx_tcp_cksum_offloaded();
+  const bool ip_off = !v6 && tx_ip_off_;
+  const bool tcp_off = tx_tcp_off_;
   const size_t len =
-      tcp::frame_from_segment(std::span<uint8_t>(p, need), seg, tpl_, mac ? *mac : reply_mac_, 0, !ip_off, !tcp_off);
-  if (len == 0) {
+      tcp::frame_from_segment(std::span<uint8_t>(p, room), seg, tpl_, mac ? *mac : reply_mac_, 0, !ip_off, !tcp_off);
+  if (len == 0 || room < kMinFrame + 8) {
     ++ctr_.drop_frame_too_big;
     rte_pktmbuf_free(m);
     return;
   }
-  if (len < need) std::fill(p + len, p + need, 0);  // Ethernet padding
+  const size_t wire_len = std::max(len, kMinFrame);
+  // Ethernet padding, 8 bytes a store (a cookie SYN-ACK with MSS only is 58
+  // bytes: one store, not a call to memset).
+  for (size_t i = len; i < wire_len; i += 8) std::memset(p + i, 0, 8);
+  rte_pktmbuf_data_len(m) = static_cast<uint16_t>(wire_len);
+  rte_pktmbuf_pkt_len(m) = static_cast<uint32_t>(wire_len);
   if (ip_off || tcp_off) mark_tcp_tx_offload(m, p, len, ip_off, tcp_off);
   tx(m);
 }
@@ -280,9 +328,8 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
     return;
   }
   // Checksums the NIC verified are not verified again; ones it found bad are dropped.
-  wire::ParseFlags pf = wire::kVerifyChecksums;
-  pf.accept_ipv6 = v6_;
-  if (s_.port->rx_ip_cksum_offloaded()) {
+  wire::ParseFlags pf = parse_;
+  if (rx_ip_ck_) {
     const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
     if (st == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
       ++ctr_.drop_bad_ip_checksum;
@@ -291,7 +338,7 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
     }
     if (st == RTE_MBUF_F_RX_IP_CKSUM_GOOD) pf.verify_ip_checksum = false;
   }
-  if (s_.port->rx_tcp_cksum_offloaded()) {
+  if (rx_l4_ck_) {
     const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
     if (st == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
       ++ctr_.drop_bad_tcp_checksum;
@@ -316,34 +363,43 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
       return;
   }
   if (seg.v6()) {
-    handle_tcp6(m, seg, view.eth_dst(), now);
-    return;
+    if (!accept_tcp6(m, seg, view.eth_dst())) return;
+  } else {
+    // TCP. To one of our addresses, unicast, from a plausible unicast source.
+    const uint32_t src = seg.tuple.remote_ip;
+    const uint32_t dst = seg.tuple.local_ip;
+    if (!ours(dst) || (view.eth_dst()[0] & 1) != 0) {
+      ++ctr_.drop_not_for_us;
+      rte_pktmbuf_free(m);
+      return;
+    }
+    if (bad_source(src, view.eth_src())) {
+      ++ctr_.drop_bad_source;  // never answered, not even with RST
+      rte_pktmbuf_free(m);
+      return;
+    }
+    wire::MacAddr src_mac;
+    std::memcpy(src_mac.data(), view.eth_src(), 6);
+    learn(src, src_mac);
+    reply_mac_ = src_mac;
   }
-  // TCP. To one of our addresses, unicast, from a plausible unicast source.
-  const uint32_t src = seg.tuple.remote_ip;
-  const uint32_t dst = seg.tuple.local_ip;
-  if (!ours(dst) || (view.eth_dst()[0] & 1) != 0) {
-    ++ctr_.drop_not_for_us;
-    rte_pktmbuf_free(m);
-    return;
-  }
-  if (bad_source(src, view.eth_src())) {
-    ++ctr_.drop_bad_source;  // never answered, not even with RST
-    rte_pktmbuf_free(m);
-    return;
-  }
-  wire::MacAddr src_mac;
-  std::memcpy(src_mac.data(), view.eth_src(), 6);
-  learn(src, src_mac);
-  reply_mac_ = src_mac;
+  to_stack(m, seg, now);
+}
+
+// A TCP segment for us from a valid source (IPv4 or IPv6), its source MAC
+// learnt: to the driver, then the stack; the mbuf is taken back after.
+[[gnu::always_inline]] inline void Worker::to_stack(rte_mbuf* m, const tcp::SegmentIn& seg, tcp::Instant now) {
   if (s_.driver != nullptr && s_.driver->on_tcp(*this, seg, now)) {
     rte_pktmbuf_free(m);
     return;
   }
+  // The stack of the polling core answers new SYNs with cookies while
+  // overloaded (load_shed.hpp); owners of dispatched flows never are.
+  if (shed_.overloaded() && LoadShed::new_syn(seg.flags)) ++ctr_.shed_to_cookies;
   // A reply may reuse this mbuf only if nothing still points into it.
   reuse_ = seg.payload.empty() ? m : nullptr;
   stack_->on_segment(seg, now);
-  if (reuse_ != nullptr || seg.payload.size() > 0) rte_pktmbuf_free(m);
+  if (reuse_ != nullptr || seg.payload.size() > 0) recycle(m);  // not sent as a reply
   reuse_ = nullptr;
 }
 
@@ -355,11 +411,7 @@ bool Worker::bad_source(uint32_t src, const uint8_t* src_mac) const {
   if (src == 0 || src == 0xFFFFFFFFu || (top >= 224) || top == 127 || ours(src) || (src_mac[0] & 1) != 0) {
     return true;
   }
-  for (const Address& a : s_.addrs) {
-    const uint32_t host_mask = a.prefix >= 32 ? 0 : (0xFFFFFFFFu >> a.prefix);
-    if (host_mask != 0 && (src & ~host_mask) == (a.ip & ~host_mask) && (src & host_mask) == host_mask) return true;
-  }
-  return false;
+  return std::find(own_bcast_.begin(), own_bcast_.end(), src) != own_bcast_.end();
 }
 
 // Not IPv4 TCP: ARP, ICMP echo, or dropped by kind.
@@ -487,7 +539,6 @@ uint16_t Worker::shed_burst(rte_mbuf** rx, uint16_t n) {
     rte_mbuf* m = rx[i];
     switch (shed_.judge(flags[i])) {
       case LoadShed::Verdict::kHandle:
-        if (shed_.overloaded() && LoadShed::new_syn(flags[i])) ++ctr_.shed_to_cookies;
         rx[kept++] = m;
         continue;
       case LoadShed::Verdict::kShedOverload: ++ctr_.shed_syn_overload; break;
@@ -537,39 +588,51 @@ void Worker::finish_dispatch() {
   }
 }
 
-void Worker::run(const std::atomic<int>& state) {
-  clock_ = TscClock(rte_get_tsc_hz(), rte_rdtsc());
+void Worker::start(uint64_t tsc_hz, uint64_t tsc) {
+  clock_ = TscClock(tsc_hz, tsc);
   if (s_.gratuitous_arp && polls_port_) {
     send_gratuitous_arp();
     send_unsolicited_na();
   }
-  const bool forwards = dispatch_ != nullptr && s_.index == 0 && !dispatch_->owners_transmit();
+  forwards_ = dispatch_ != nullptr && s_.index == 0 && !dispatch_->owners_transmit();
   // Each pass that may touch the port is marked for UnmapGuard (a PMD's
   // munmap() from the control thread waits for the pass to end).
-  UnmapGuard::Mark* mark = polls_port_ || transmits_ ? UnmapGuard::attach() : nullptr;
-  std::array<rte_mbuf*, kBurst> rx{};
+  if (mark_ == nullptr && (polls_port_ || transmits_)) mark_ = UnmapGuard::attach();
+}
+
+uint16_t Worker::pass(uint64_t tsc, RunState st) {
+  const tcp::Instant now = now_from_tsc(tsc);
+  UnmapGuard::enter(mark_);
+  if (s_.link_up != nullptr) {
+    const bool up = s_.link_up->load(std::memory_order_relaxed);
+    if (up != link_ok_) ++(up ? ctr_.link_ups : ctr_.link_downs);
+    link_ok_ = up;
+    if (!up) ++ctr_.link_down_loops;
+  }
+  if (st == RunState::kDraining && !draining_) drain(now);
+  if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
+  const uint16_t n = receive(rx_.data(), now);
+  // The stack's timers have the wheel's tick as granularity: they run
+  // once per tick (RFC timers are not late by more than that).
+  if (timer_gate_.due(now)) stack_->advance(now);
+  if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
+  if (forwards_) transmit_for_owners();
+  flush();
+  if (spares_ > kSpareKeep) {  // the rest back to the pool in one call
+    rte_mempool_put_bulk(s_.pool, reinterpret_cast<void* const*>(spare_.data() + kSpareKeep), spares_ - kSpareKeep);
+    spares_ = kSpareKeep;
+  }
+  UnmapGuard::leave(mark_);
+  return n;
+}
+
+void Worker::run(const std::atomic<int>& state) {
+  start(rte_get_tsc_hz(), rte_rdtsc());
   for (;;) {
     const int st = state.load(std::memory_order_relaxed);
     const uint64_t t0 = rte_rdtsc();
-    const tcp::Instant now = now_from_tsc(t0);
     if (st == static_cast<int>(RunState::kStopping)) break;
-    UnmapGuard::enter(mark);
-    if (s_.link_up != nullptr) {
-      const bool up = s_.link_up->load(std::memory_order_relaxed);
-      if (up != link_ok_) ++(up ? ctr_.link_ups : ctr_.link_downs);
-      link_ok_ = up;
-      if (!up) ++ctr_.link_down_loops;
-    }
-    if (st == static_cast<int>(RunState::kDraining) && !draining_) drain(now);
-    if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
-    const uint16_t n = receive(rx.data(), now);
-    // The stack's timers have the wheel's tick as granularity: they run
-    // once per tick (RFC timers are not late by more than that).
-    if (timer_gate_.due(now)) stack_->advance(now);
-    if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
-    if (forwards) transmit_for_owners();
-    flush();
-    UnmapGuard::leave(mark);
+    const uint16_t n = pass(t0, static_cast<RunState>(st));
     const uint64_t t1 = rte_rdtsc();
     ++ctr_.loops;
     ctr_.total_cycles += t1 - t0;
@@ -577,21 +640,26 @@ void Worker::run(const std::atomic<int>& state) {
       ++ctr_.busy_loops;
       ctr_.busy_cycles += t1 - t0;
     }
-    if (query_.load(std::memory_order_relaxed) != nullptr) take_query(now);
+    if (query_.load(std::memory_order_relaxed) != nullptr) take_query(now_from_tsc(t0));
     if (t1 >= next_publish_) {
       publish();
       next_publish_ = t1 + clock_.hz() / 1000;
     }
   }
-  UnmapGuard::enter(mark);
+  UnmapGuard::enter(mark_);
   if (s_.driver != nullptr) s_.driver->on_stop(*this, now_from_tsc(rte_rdtsc()));
   stack_->abort_all(now_from_tsc(rte_rdtsc()));
   flush();
+  if (spares_ > 0) {  // the pool may be freed once run() returns
+    rte_mempool_put_bulk(s_.pool, reinterpret_cast<void* const*>(spare_.data()), spares_);
+    spares_ = 0;
+  }
   if (dispatch_ != nullptr) finish_dispatch();
   publish();
   take_query(now_from_tsc(rte_rdtsc()));
-  UnmapGuard::leave(mark);
-  UnmapGuard::detach(mark);
+  UnmapGuard::leave(mark_);
+  UnmapGuard::detach(mark_);
+  mark_ = nullptr;
   finished_.store(true, std::memory_order_release);
 }
 

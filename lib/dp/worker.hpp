@@ -17,6 +17,7 @@
 #include "dp/seqlock.hpp"
 #include "dp/table_query.hpp"
 #include "dp/tsc_clock.hpp"
+#include "dp/unmap_guard.hpp"
 #include "tcp/app.hpp"
 #include "tcp/stack.hpp"
 #include "wire/frame.hpp"
@@ -169,6 +170,17 @@ class Worker final : public tcp::TxSink {
   // The poll loop, on this worker's lcore, until `state` says kStopping.
   void run(const std::atomic<int>& state);
 
+  // run()'s parts, for a caller that drives the worker one pass at a time on
+  // its own thread with TSC readings of its own (bench/worker_bench.cpp:
+  // instructions per packet under callgrind, deterministic because the clock
+  // is the caller's). start() is what run() does before its loop (`tsc_hz`
+  // ticks a second, `tsc` the start); pass() is one pass of the loop at TSC
+  // reading `tsc`, in run state `st`: drain on kDraining, RX burst, timers,
+  // the driver, TX flush. Returns the frames received. run()'s accounting,
+  // published snapshots and table queries are not part of a pass.
+  void start(uint64_t tsc_hz, uint64_t tsc);
+  uint16_t pass(uint64_t tsc, RunState st = RunState::kRunning);
+
   // Any thread: the latest published snapshot (at most ~1 ms old while the
   // worker runs, final once it has stopped).
   WorkerSnapshot snapshot() const { return published_.read(); }
@@ -210,13 +222,24 @@ class Worker final : public tcp::TxSink {
   void transmit_for_owners();
   void finish_dispatch();
   void handle_arp(rte_mbuf* m, const struct ArpRef& ref);
-  bool ours(uint32_t ip) const;
+  // One of our IPv4 addresses (settings' addrs and ranges). Most addresses
+  // asked about (every TCP source) are not: the interval that holds them all
+  // answers those with one comparison.
+  bool ours(uint32_t ip) const {
+    if (ip - own_lo_ > own_span_) return false;
+    return own_one_ || ours_scan(ip);
+  }
+  bool ours_scan(uint32_t ip) const;
+  // Takes back an mbuf the worker is done with: kept (up to kSpares) for the
+  // next reply that needs a fresh one, else freed.
+  void recycle(rte_mbuf* m);
+  void to_stack(rte_mbuf* m, const tcp::SegmentIn& seg, tcp::Instant now);
   void learn(uint32_t ip, const std::array<uint8_t, 6>& mac);
   const std::array<uint8_t, 6>* neighbour(uint32_t ip) const;
   void send_gratuitous_arp();
   // IPv6 (worker_ipv6.cpp): TCP checks, Neighbor Discovery, ICMPv6 echo,
   // the neighbour table, the unsolicited NA at start.
-  void handle_tcp6(rte_mbuf* m, const tcp::SegmentIn& seg, const uint8_t* eth, tcp::Instant now);
+  bool accept_tcp6(rte_mbuf* m, const tcp::SegmentIn& seg, const uint8_t* eth);
   void handle_icmp6(rte_mbuf* m, std::span<uint8_t> frame, const wire::Frame& f);
   void handle_nd(rte_mbuf* m, const wire::Frame& f);
   bool ours6(const wire::Ipv6Addr& a) const;
@@ -240,8 +263,25 @@ class Worker final : public tcp::TxSink {
   TickGate timer_gate_;   // the stack's timers advance once per timer tick
   wire::TcpFrameTemplate tpl_;   // this worker's reply headers (source MAC, TTL)
   static constexpr uint16_t kBurst = 32;
+  std::array<rte_mbuf*, kBurst> rx_{};
   std::array<rte_mbuf*, 64> txq_{};
   uint16_t tx_len_ = 0;
+  uint64_t tx_pending_bytes_ = 0;   // the frames in txq_
+  // Received mbufs done with (prefreed: rte_pktmbuf_prefree_seg), reused for
+  // the replies that cannot be built in the frame they answer, without a
+  // round trip through the mempool; at most kSpareKeep stay after a pass.
+  static constexpr uint16_t kSpareKeep = 8;
+  std::array<rte_mbuf*, kBurst> spare_{};
+  uint16_t spares_ = 0;
+  uint32_t own_lo_ = 1;       // the interval of our IPv4 addresses and ranges
+  uint32_t own_span_ = 0;     // (own_lo_ 1, own_span_ 0 and no address: none is ours but 1)
+  bool own_one_ = false;      // a single address or range: in the interval is ours
+  std::vector<uint32_t> own_bcast_;  // directed broadcasts of our subnets
+  bool rx_ip_ck_ = false;     // the port reports RX IP / TCP checksum status
+  bool rx_l4_ck_ = false;
+  bool tx_ip_off_ = false;    // the port fills IPv4 / TCP checksums (tx_cksum.hpp)
+  bool tx_tcp_off_ = false;
+  wire::ParseFlags parse_{};  // verify both checksums; IPv6 if any IPv6 address
   rte_mbuf* reuse_ = nullptr;       // the received mbuf a reply may be built in
   std::array<uint8_t, 6> reply_mac_{};  // the current frame's source MAC
   struct Neighbour {
@@ -264,6 +304,8 @@ class Worker final : public tcp::TxSink {
   bool link_ok_ = true;      // the link as this loop pass saw it
   LoadShed shed_;            // the polling core's overload policy
   bool filter_out_ = false;  // the driver vets outgoing segments (keep_out)
+  bool forwards_ = false;    // worker 0 transmitting for owners without a TX queue
+  UnmapGuard::Mark* mark_ = nullptr;  // this thread's pass marks (unmap_guard.hpp)
   std::atomic<bool> finished_{false};
   Seqlock<WorkerSnapshot> published_;
   uint64_t next_publish_ = 0;  // TSC

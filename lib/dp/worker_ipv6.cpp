@@ -79,30 +79,24 @@ const std::array<uint8_t, 6>* Worker::neighbour6(const wire::Ipv6Addr& ip) const
 }
 
 // TCP over IPv6: to one of our addresses, unicast, from a plausible unicast
-// source; then the stack, as IPv4 segments go.
-void Worker::handle_tcp6(rte_mbuf* m, const tcp::SegmentIn& seg, const uint8_t* eth, tcp::Instant now) {
+// source (true: its source MAC learnt, on to the stack as IPv4 segments go;
+// false: dropped, counted, freed).
+bool Worker::accept_tcp6(rte_mbuf* m, const tcp::SegmentIn& seg, const uint8_t* eth) {
   if (!ours6(*seg.local6) || (eth[0] & 1) != 0) {
     ++ctr_.drop_not_for_us;
     rte_pktmbuf_free(m);
-    return;
+    return false;
   }
   if (bad_source6(*seg.remote6, eth + 6)) {
     ++ctr_.drop_bad_source;
     rte_pktmbuf_free(m);
-    return;
+    return false;
   }
   wire::MacAddr src_mac;
   std::memcpy(src_mac.data(), eth + 6, 6);
   learn6(*seg.remote6, src_mac);
   reply_mac_ = src_mac;
-  if (s_.driver != nullptr && s_.driver->on_tcp(*this, seg, now)) {
-    rte_pktmbuf_free(m);
-    return;
-  }
-  reuse_ = seg.payload.empty() ? m : nullptr;
-  stack_->on_segment(seg, now);
-  if (reuse_ != nullptr || seg.payload.size() > 0) rte_pktmbuf_free(m);
-  reuse_ = nullptr;
+  return true;
 }
 
 // ICMPv6 (checksum verified by parse_frame): NS/NA to Neighbor Discovery,

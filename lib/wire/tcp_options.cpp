@@ -127,56 +127,34 @@ size_t write_tcp_options(std::span<uint8_t> out, const TcpOptions& opts) {
   return write_tcp_options_unchecked(out.data(), opts, total);
 }
 
+// Each group is one 32-bit word of kinds and lengths (stored big-endian) and
+// its values: a few word stores per segment, not a byte store per field.
+constexpr uint32_t word(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  return (uint32_t{a} << 24) | (uint32_t{b} << 16) | (uint32_t{c} << 8) | d;
+}
+
 size_t write_tcp_options_unchecked(uint8_t* p, const TcpOptions& opts, size_t total) {
-  // Every segment of a connection with timestamps but its SYN and those
-  // carrying SACK blocks: NOP NOP TS (12 bytes that nothing else adds up to
-  // with timestamps on, but SACK-permitted, which only a SYN carries).
-  if (total == 12 && opts.has_timestamps && !opts.sack_permitted) {
-    store_be32(p, (uint32_t{tcp_opt::kNop} << 24) | (uint32_t{tcp_opt::kNop} << 16) |
-                      (uint32_t{tcp_opt::kTimestamps} << 8) | kTimestampsLen);
-    store_be32(p + 4, opts.ts_val);
-    store_be32(p + 8, opts.ts_ecr);
-    return total;
-  }
   if (opts.has_mss) {
-    p[0] = tcp_opt::kMss;
-    p[1] = kMssLen;
-    store_be16(p + 2, opts.mss);
+    store_be32(p, word(tcp_opt::kMss, kMssLen, 0, 0) | opts.mss);
     p += 4;
   }
   if (opts.has_timestamps) {
-    if (opts.sack_permitted) {
-      p[0] = tcp_opt::kSackPermitted;
-      p[1] = kSackPermLen;
-    } else {
-      p[0] = tcp_opt::kNop;
-      p[1] = tcp_opt::kNop;
-    }
-    p[2] = tcp_opt::kTimestamps;
-    p[3] = kTimestampsLen;
+    store_be32(p, opts.sack_permitted ? word(tcp_opt::kSackPermitted, kSackPermLen, tcp_opt::kTimestamps, kTimestampsLen)
+                                      : word(tcp_opt::kNop, tcp_opt::kNop, tcp_opt::kTimestamps, kTimestampsLen));
     store_be32(p + 4, opts.ts_val);
     store_be32(p + 8, opts.ts_ecr);
     p += 12;
   } else if (opts.sack_permitted) {
-    p[0] = tcp_opt::kNop;
-    p[1] = tcp_opt::kNop;
-    p[2] = tcp_opt::kSackPermitted;
-    p[3] = kSackPermLen;
+    store_be32(p, word(tcp_opt::kNop, tcp_opt::kNop, tcp_opt::kSackPermitted, kSackPermLen));
     p += 4;
   }
   if (opts.has_wscale) {
-    p[0] = tcp_opt::kNop;
-    p[1] = tcp_opt::kWscale;
-    p[2] = kWscaleLen;
-    p[3] = opts.wscale;
+    store_be32(p, word(tcp_opt::kNop, tcp_opt::kWscale, kWscaleLen, opts.wscale));
     p += 4;
   }
   const size_t blocks = opts.sack_count == 0 ? 0 : tcp_sack_blocks_that_fit(opts);
   if (blocks > 0) {
-    p[0] = tcp_opt::kNop;
-    p[1] = tcp_opt::kNop;
-    p[2] = tcp_opt::kSack;
-    p[3] = static_cast<uint8_t>(2 + blocks * kSackBlockLen);
+    store_be32(p, word(tcp_opt::kNop, tcp_opt::kNop, tcp_opt::kSack, static_cast<uint8_t>(2 + blocks * kSackBlockLen)));
     p += 4;
     for (size_t b = 0; b < blocks; ++b) {
       store_be32(p, opts.sack[b].left);

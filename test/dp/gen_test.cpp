@@ -217,3 +217,15 @@ TEST_CASE("synmill-gen over IPv6: --addr, --dst [ADDR]:PORT, --src-addrs and the
   CHECK(synmill::gen::gen_help_text().find("[IPV6]:PORT") != std::string::npos);
   CHECK(synmill::gen::gen_help_text().find("Neighbor Discovery") != std::string::npos);
 }
+
+TEST_CASE("--http's Host is --dst, without the port when it is 80", "[gen]") {
+  const auto host = [](const char* addr, const char* dst) {
+    auto p = parse({"--mode", "connect", "--addr", addr, "--dst", dst});
+    REQUIRE(synmill::dp::parsed_ok(p));
+    return synmill::gen::http_host(std::get<0>(p));
+  };
+  CHECK(host("198.18.0.1/24", "198.18.0.9:80") == "198.18.0.9");
+  CHECK(host("198.18.0.1/24", "198.18.0.9:8000") == "198.18.0.9:8000");
+  CHECK(host("2001:2::1/64", "[2001:2::2]:80") == "[2001:2::2]");
+  CHECK(host("2001:2::1/64", "[2001:2::2]:8080") == "[2001:2::2]:8080");
+}

@@ -135,6 +135,41 @@ TEST_CASE("LoadShed: not overloaded, SYNs pass; TX refusing frames sheds new SYN
   CHECK(s.judge(kSyn) == LoadShed::Verdict::kHandle);
 }
 
+TEST_CASE("LoadShed: active() exactly when judge() may shed (the worker skips looking at other bursts)", "[dp]") {
+  Loop l;
+  LoadShed& s = l.s;
+  const uint8_t kinds[] = {kSyn, kAck, kSynAck, kFinAck, kRst, kSyn | kRst, 0};
+  const auto all_handled = [&](bool mixed) {
+    s.begin_burst(mixed);
+    bool all = true;
+    for (int i = 0; i < 40; ++i) {
+      for (const uint8_t f : kinds) all = all && s.judge(f) == LoadShed::Verdict::kHandle;
+    }
+    return all;
+  };
+  CHECK_FALSE(s.active());
+  CHECK(all_handled(true));
+  // Overloaded (cookies) but not sustained: nothing is shed, nothing to look at.
+  l.full_for(LoadShed::kSustainNs - 2 * Loop::kStep);
+  REQUIRE(s.overloaded());
+  CHECK_FALSE(s.active());
+  CHECK(all_handled(true));
+  // Sustained: mixed bursts shed SYNs beyond kSynsPerBurst.
+  l.burst(32);
+  l.burst(32);
+  CHECK(s.active());
+  CHECK_FALSE(all_handled(true));
+  // Over (a burst under half full): inactive again; TX refusing makes it active.
+  l.burst(3);
+  CHECK_FALSE(s.overloaded());
+  CHECK_FALSE(s.active());
+  s.on_tx(true);
+  CHECK(s.active());
+  CHECK_FALSE(all_handled(false));
+  s.on_tx(false);
+  CHECK_FALSE(s.active());
+}
+
 TEST_CASE("UnmapGuard: munmap from another thread waits while a worker is inside a pass", "[dp]") {
   void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   REQUIRE(p != MAP_FAILED);

@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""Instructions per received packet of the DPDK worker (lib/dp Worker), counted
+by callgrind on bench/worker_bench: the real Worker polling a net_ring port in
+one process (EAL --no-huge, no other process), the bench playing the peers.
+Only the worker's poll passes are collected (--toggle-collect=*measured_pass*:
+RX burst, parse, stack, replies, TX flush); the peers' frames, built before a
+pass and read after it, are not. The bench's clock is its own, so the same
+binary gives the same figures every run.
+
+Each figure is split by where the instructions ran (the callgrind output's
+exclusive cost per object, and within synmill's executable per source file):
+  synmill   the executable: lib/dp, lib/tcp, lib/wire, and what they inline
+            from DPDK's headers (rte_mbuf.h, rte_ethdev.h: "dpdk-inline") and
+            from the C++ library ("std-inline")
+  dpdk      the librte_* shared objects (net_ring's RX/TX, rings, mempool)
+  libc      libc.so (memcpy, memset), and anything else
+
+  bench/worker_instr.py WORKER_BENCH               the table
+  bench/worker_instr.py WORKER_BENCH --check FILE  fail when synmill's own
+      instructions per packet exceed FILE's "worker" budgets by > 10 %
+  --json     one JSON object    --n N   connections / SYNs (default 2000)
+  --keep DIR keep the callgrind output files there (callgrind_annotate them)
+  --prf siphash  the cookie PRF forced to SipHash-2-4; the budgets file's
+             "worker"."siphash" object overrides the budgets for it (and
+             --check applies it by itself on a CPU without AES-NI)
+
+Scenarios (worker_bench --op): cps, connections pipelined 16 frames a pass
+(SYN, ACK+GET, FIN, ACK in; SYN-ACK, response, FIN out, HTTP app); flood,
+SYNs in full 32-frame bursts answered with cookies, the worker in overload.
+net_ring moves mbuf pointers only: the DPDK share is far below a real PMD's
+(memif copies every frame), so compare synmill's own figure across runs.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+OPS = {
+    "cps": "cps: SYN, ACK+GET, FIN, ACK per connection",
+    "flood": "flood: SYN -> cookie SYN-ACK, overloaded",
+}
+TOLERANCE = 0.10
+PARTS = ["lib/dp", "lib/tcp", "lib/wire", "dpdk-inline", "std-inline", "other"]
+
+
+def part_of_file(path):
+    for p in ("lib/dp/", "lib/tcp/", "lib/wire/"):
+        if p in path:
+            return p[:-1]
+    if "/dpdk/" in path or os.path.basename(path).startswith("rte_"):
+        return "dpdk-inline"
+    if "/c++/" in path:
+        return "std-inline"
+    return "other"
+
+
+def exclusive_costs(path, exe):
+    """{(group, part): Ir} from a callgrind output file: every cost line's
+    first event, by the object it ran in (and, in `exe`, the source file of
+    the line, inlined code included); the inclusive costs of calls (the line
+    after calls=) are skipped."""
+    names = {}
+
+    def name(kind, value):
+        m = re.match(r"\((\d+)\)(?: (.*))?$", value)
+        if not m:
+            return value
+        key = (kind, m.group(1))
+        if m.group(2) is not None:
+            names[key] = m.group(2)
+        return names.get(key, "")
+
+    costs = {}
+    ob = fl = cur = ""
+    skip_next = False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line[0] == "#":
+                continue
+            c = line[0]
+            if c.isdigit() or c in "+-*":
+                if skip_next:
+                    skip_next = False
+                    continue
+                fields = line.split()
+                ir = int(fields[1]) if len(fields) > 1 else 0
+                if ob == exe:
+                    key = ("synmill", part_of_file(cur))
+                elif "/librte_" in ob:
+                    key = ("dpdk", os.path.basename(ob).split(".so")[0])
+                elif "/libc.so" in ob:
+                    key = ("libc", "libc")
+                else:
+                    key = ("libc", os.path.basename(ob) or "?")
+                costs[key] = costs.get(key, 0) + ir
+                continue
+            k, _, v = line.partition("=")
+            if k == "ob":
+                ob = name("ob", v)
+            elif k == "fl":
+                fl = cur = name("fl", v)
+            elif k in ("fi", "fe"):
+                cur = name("fl", v)
+            elif k == "fn":
+                name("fn", v)
+                cur = fl
+            elif k in ("cob",):
+                name("ob", v)
+            elif k in ("cfi", "cfl"):
+                name("fl", v)
+            elif k == "cfn":
+                name("fn", v)
+            elif k == "calls":
+                skip_next = True
+            elif k in ("summary", "totals"):
+                costs[("total", "summary")] = int(v.split()[0])
+    return costs
+
+
+def cpu_has_aes():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return any(l.startswith("flags") and "aes" in l.split(":", 1)[1].split() for l in f)
+    except OSError:
+        return False
+
+
+def count(bench, op, n, keep, prf):
+    with tempfile.TemporaryDirectory(prefix="synmill-winstr-") as tmp:
+        out = os.path.join(keep or tmp, f"callgrind.worker.{op}.out")
+        cmd = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=*measured_pass*",
+               f"--callgrind-out-file={out}", bench, "--op", op]
+        env = dict(os.environ, SYNMILL_BENCH_N=str(n))
+        if prf == "siphash":
+            env["SYNMILL_BENCH_PRF"] = "siphash"
+        r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, check=False)
+        if r.returncode != 0:
+            sys.exit(f"worker_instr: {' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-3000:]}")
+        result = json.loads(r.stdout.strip().splitlines()[-1])
+        costs = exclusive_costs(out, os.path.realpath(bench))
+    rx = result["measured_rx"]
+    total = costs.pop(("total", "summary"), None)
+    summed = sum(costs.values())
+    if total is not None and total != summed:
+        sys.exit(f"worker_instr: {op}: per-object costs add to {summed}, callgrind's summary says {total}")
+    per = {}
+    for (group, part), ir in costs.items():
+        per.setdefault(group, {}).setdefault(part, 0)
+        per[group][part] += ir / rx
+    figure = {g: sum(p.values()) for g, p in per.items()}
+    return {"rx": rx, "tx": result["measured_tx"], "instructions": summed, "per_rx": summed / rx,
+            "synmill": figure.get("synmill", 0.0), "dpdk": figure.get("dpdk", 0.0), "libc": figure.get("libc", 0.0),
+            "parts": per}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("worker_bench")
+    ap.add_argument("--n", type=int, default=2000, help="connections (cps) or SYNs (flood) per run")
+    ap.add_argument("--check", metavar="BUDGETS", help="JSON file whose \"worker\" object holds, per scenario, "
+                    "synmill's own instructions per received packet")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--keep", metavar="DIR", help="keep the callgrind outputs in DIR")
+    ap.add_argument("--prf", choices=["auto", "siphash"], default="auto",
+                    help="siphash: the cookie PRF forced to SipHash-2-4 (as on a CPU without AES-NI)")
+    a = ap.parse_args()
+    if a.keep:
+        os.makedirs(a.keep, exist_ok=True)
+    prf = a.prf if cpu_has_aes() else "siphash"  # without AES-NI the stack uses SipHash anyway
+    got = {op: count(a.worker_bench, op, a.n, a.keep, prf) for op in OPS}
+    budgets = {}
+    if a.check:
+        with open(a.check, encoding="utf-8") as f:
+            data = json.load(f).get("worker", {})
+        budgets = {k: v for k, v in data.items() if k in OPS}
+        if prf == "siphash":
+            budgets.update({k: v for k, v in data.get("siphash", {}).items() if k in OPS})
+    if a.json:
+        print(json.dumps({"n": a.n, "prf": prf, "per_rx_packet": got, "budgets": budgets}))
+    else:
+        print(f"DPDK worker, instructions per received packet (callgrind, N={a.n}, net_ring, one process, "
+              f"cookie PRF: {'SipHash-2-4' if prf == 'siphash' else 'AES-128'})")
+        print(f"  {'scenario':<44} {'total':>7} {'synmill':>8} {'dpdk':>7} {'libc':>6}")
+        for op, what in OPS.items():
+            g = got[op]
+            b = budgets.get(op)
+            extra = f"  budget {b:.0f} (+{TOLERANCE:.0%})" if b else ""
+            print(f"  {what:<44} {g['per_rx']:7.0f} {g['synmill']:8.0f} {g['dpdk']:7.0f} {g['libc']:6.0f}{extra}")
+        for op in OPS:
+            g = got[op]
+            print(f"  {op}: {g['rx']} frames in, {g['tx']} out; synmill by source: " +
+                  ", ".join(f"{p} {g['parts'].get('synmill', {}).get(p, 0):.0f}" for p in PARTS) +
+                  "; dpdk: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(g["parts"].get("dpdk", {}).items(),
+                                                                            key=lambda kv: -kv[1])) +
+                  "; libc/other: " + ", ".join(f"{k} {v:.0f}" for k, v in g["parts"].get("libc", {}).items()))
+    over = [op for op, b in budgets.items() if op in got and got[op]["synmill"] > b * (1 + TOLERANCE)]
+    missing = [op for op in OPS if a.check and op not in budgets]
+    for op in over:
+        print(f"FAIL {op}: {got[op]['synmill']:.0f} instructions per packet in synmill, budget {budgets[op]:.0f} "
+              f"+ {TOLERANCE:.0%}", file=sys.stderr)
+    for op in missing:
+        print(f"FAIL {op}: no worker budget in {a.check}", file=sys.stderr)
+    return 1 if over or missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
