@@ -19,6 +19,10 @@
 //                             carries the final ACKs of group k-3, the FINs
 //                             of k-2, the requests of k-1 and the SYNs of k,
 //                             kGroup connections a group (16-frame bursts)
+//   worker_bench --op cps_dispatch  the same with two workers and software
+//                             dispatch (dispatch.hpp: worker 0 hashes each
+//                             flow to its owner, owners hand their replies
+//                             back to worker 0): both workers' passes counted
 //   worker_bench --op flood   N SYNs in full 32-frame bursts, cookies always
 //                             (bench/run.py's syn-cookies): after a warm-up of
 //                             kWarmupPasses (not counted) the worker is in
@@ -26,7 +30,7 @@
 //
 // N is SYNMILL_BENCH_N (default 2000). Prints one JSON line: the frames the
 // measured passes received and sent, and the worker's counters that show the
-// scenario did what it claims (exit 1 if not). Without --op: both scenarios
+// scenario did what it claims (exit 1 if not). Without --op: every scenario
 // with wall-clock ns per frame (noisy; instructions are the figure to trust).
 #include <unistd.h>
 
@@ -37,9 +41,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "dp/dispatch.hpp"
 #include "dp/eal.hpp"
 #include "dp/mbuf_pool.hpp"
 #include "dp/port.hpp"
@@ -74,11 +80,22 @@ constexpr std::string_view kRequest = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
   std::exit(1);
 }
 
-// The passes counted: callgrind collects inside this function only (noipa:
+// One round of the workers' loops: worker 0 polls the port (and with
+// software dispatch hands other workers their flows), each owner takes its
+// own, then worker 0 once more transmits what owners handed back (as on a
+// port with one TX queue). Returns what worker 0 received.
+uint16_t round(dp::Worker* const* ws, size_t n, uint64_t tsc) {
+  const uint16_t got = ws[0]->pass(tsc);
+  if (n == 1) return got;
+  for (size_t i = 1; i < n; ++i) ws[i]->pass(tsc);
+  ws[0]->pass(tsc);
+  return got;
+}
+// The rounds counted: callgrind collects inside this function only (noipa:
 // never inlined, nor folded into its twin below).
-[[gnu::noipa]] uint16_t measured_pass(dp::Worker& w, uint64_t tsc) { return w.pass(tsc); }
+[[gnu::noipa]] uint16_t measured_pass(dp::Worker* const* ws, size_t n, uint64_t tsc) { return round(ws, n, tsc); }
 // The flood's warm-up passes: the same, not collected.
-[[gnu::noipa]] uint16_t warmup_pass(dp::Worker& w, uint64_t tsc) { return w.pass(tsc); }
+[[gnu::noipa]] uint16_t warmup_pass(dp::Worker* const* ws, size_t n, uint64_t tsc) { return round(ws, n, tsc); }
 
 struct Bench {
   rte_ring* rx = nullptr;  // the port's RX: the bench enqueues client frames here
@@ -87,6 +104,7 @@ struct Bench {
   rte_mempool* pool = nullptr;
   std::atomic<bool> link_up{true};
   std::vector<rte_mbuf*> burst;
+  std::vector<dp::Worker*> workers;  // worker 0 polls the port
   uint64_t tsc = 0;
   uint64_t measured_rx = 0;
   uint64_t measured_tx = 0;
@@ -177,15 +195,16 @@ void add_frame(const wire::TcpFrameSpec& spec, std::string_view payload = {}) {
   b.burst.push_back(m);
 }
 
-// Hands the frames added so far to the port and runs one pass over them.
-void run_pass(dp::Worker& w, bool measured) {
+// Hands the frames added so far to the port and runs one round over them.
+void run_pass(bool measured) {
   Bench& b = bench();
   const auto n = static_cast<unsigned>(b.burst.size());
   if (rte_ring_enqueue_burst(b.rx, reinterpret_cast<void* const*>(b.burst.data()), n, nullptr) != n) die("rx ring full");
   b.burst.clear();
   b.tsc += n * kNsPerFrame;
   const auto t0 = std::chrono::steady_clock::now();
-  const uint16_t got = measured ? measured_pass(w, b.tsc) : warmup_pass(w, b.tsc);
+  const uint16_t got = measured ? measured_pass(b.workers.data(), b.workers.size(), b.tsc)
+                                : warmup_pass(b.workers.data(), b.workers.size(), b.tsc);
   b.ns += static_cast<uint64_t>(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
   if (got != n || rte_ring_count(b.rx) != 0) die("the pass did not take the whole burst");
   if (measured) b.measured_rx += got;
@@ -235,13 +254,27 @@ void reset_counts() {
   b.measured_rx = b.measured_tx = b.rst_out = b.ns = 0;
 }
 
-bool bench_cps(uint32_t n) {
+// `workers` > 1: software dispatch (dispatch.hpp), as synmill runs on a port
+// without RSS with several worker cores; owners hand their frames back to
+// worker 0 (one TX queue).
+bool bench_cps(uint32_t n, uint16_t workers) {
   reset_counts();
   Bench& b = bench();
-  dp::Worker w(settings(tcp::CookieMode::kOverflow));
-  tcp::HttpApp app;
-  if (!w.listen(kServerPort, app)) die("listen");
-  w.start(1'000'000'000, b.tsc);
+  std::unique_ptr<dp::Dispatch> dispatch;
+  if (workers > 1) dispatch = std::make_unique<dp::Dispatch>(workers, 1024, false);
+  std::vector<std::unique_ptr<dp::Worker>> ws;
+  std::vector<std::unique_ptr<tcp::HttpApp>> apps;
+  b.workers.clear();
+  for (uint16_t i = 0; i < workers; ++i) {
+    dp::WorkerSettings s = settings(tcp::CookieMode::kOverflow);
+    s.index = i;
+    s.dispatch = dispatch.get();
+    ws.push_back(std::make_unique<dp::Worker>(s));
+    apps.push_back(std::make_unique<tcp::HttpApp>());
+    if (!ws.back()->listen(kServerPort, *apps.back())) die("listen");
+    ws.back()->start(1'000'000'000, b.tsc);
+    b.workers.push_back(ws.back().get());
+  }
   std::vector<uint32_t> next(n, 0);  // the server's next sequence number, per client
   const auto cseq = [](uint32_t i) { return i * 104729u; };
   const uint32_t groups = (n + kGroup - 1) / kGroup;
@@ -259,15 +292,23 @@ bool bench_cps(uint32_t n) {
       add_frame(client_spec(i, cseq(i) + 1, next[i], tcp::flag::kAck | tcp::flag::kPsh), kRequest);
     });
     each(k, [&](uint32_t i) { add_frame(client_spec(i, cseq(i), 0, tcp::flag::kSyn)); });
-    run_pass(w, true);
+    run_pass(true);
     take_replies(next, true);
   }
-  const auto& c = w.stack().counters();
-  const bool ok = c.established == n && w.stack().conn_count() == 0 && b.rst_out == 0 &&
-                  b.measured_rx == uint64_t{4} * n && app.requests() == n;
-  report("cps", w, ok,
-         ", \"established\": " + std::to_string(c.established) + ", \"open\": " + std::to_string(w.stack().conn_count()) +
-             ", \"requests\": " + std::to_string(app.requests()) + ", \"rst_out\": " + std::to_string(b.rst_out));
+  uint64_t established = 0, open = 0, requests = 0, busy = 0;
+  for (uint16_t i = 0; i < workers; ++i) {
+    established += ws[i]->stack().counters().established;
+    open += ws[i]->stack().conn_count();
+    requests += apps[i]->requests();
+    busy += ws[i]->stack().counters().established > 0;
+  }
+  const bool ok = established == n && open == 0 && b.rst_out == 0 && b.measured_rx == uint64_t{4} * n &&
+                  requests == n && busy == workers;
+  report(workers > 1 ? "cps_dispatch" : "cps", *ws[0], ok,
+         ", \"workers\": " + std::to_string(workers) + ", \"established\": " + std::to_string(established) +
+             ", \"open\": " + std::to_string(open) + ", \"requests\": " + std::to_string(requests) +
+             ", \"rst_out\": " + std::to_string(b.rst_out));
+  b.workers.clear();
   return ok;
 }
 
@@ -278,17 +319,18 @@ bool bench_flood(uint32_t n) {
   tcp::HttpApp app;
   if (!w.listen(kServerPort, app)) die("listen");
   w.start(1'000'000'000, b.tsc);
+  b.workers = {&w};
   std::vector<uint32_t> next(n + kWarmupPasses * kFlood, 0);
   uint32_t i = 0;
   for (uint32_t p = 0; p < kWarmupPasses; ++p) {
     for (uint16_t k = 0; k < kFlood; ++k, ++i) add_frame(client_spec(i, i * 7919u, 0, tcp::flag::kSyn));
-    run_pass(w, false);
+    run_pass(false);
     take_replies(next, false);
   }
   const uint64_t cookies0 = w.stack().counters().cookies_sent;
   for (uint32_t end = i + n; i < end;) {
     for (uint16_t k = 0; k < kFlood && i < end; ++k, ++i) add_frame(client_spec(i, i * 7919u, 0, tcp::flag::kSyn));
-    run_pass(w, true);
+    run_pass(true);
     take_replies(next, true);
   }
   const uint64_t cookies = w.stack().counters().cookies_sent - cookies0;
@@ -297,6 +339,7 @@ bool bench_flood(uint32_t n) {
   report("flood", w, ok,
          ", \"cookies\": " + std::to_string(cookies) + ", \"overloaded\": " + (overloaded ? "true" : "false") +
              ", \"rst_out\": " + std::to_string(b.rst_out));
+  b.workers.clear();
   return ok;
 }
 
@@ -307,7 +350,9 @@ int main(int argc, char** argv) {
   const uint32_t n = env_n ? static_cast<uint32_t>(std::strtoul(env_n, nullptr, 10)) : 2000;
   std::string op;
   if (argc > 2 && std::strcmp(argv[1], "--op") == 0) op = argv[2];
-  if (!op.empty() && op != "cps" && op != "flood") die("unknown op " + op + " (cps, flood)");
+  if (!op.empty() && op != "cps" && op != "cps_dispatch" && op != "flood") {
+    die("unknown op " + op + " (cps, cps_dispatch, flood)");
+  }
   // No shared config, no hugepages, no PCI, one lcore, no telemetry socket: nothing
   // outside this process, and valgrind runs it.
   auto eal = dp::Eal::init({"worker_bench", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry",
@@ -315,7 +360,8 @@ int main(int argc, char** argv) {
   if (!eal) die(eal.error());
   start_port();
   bool ok = true;
-  if (op.empty() || op == "cps") ok = bench_cps(n) && ok;
+  if (op.empty() || op == "cps") ok = bench_cps(n, 1) && ok;
+  if (op.empty() || op == "cps_dispatch") ok = bench_cps(n, 2) && ok;
   if (op.empty() || op == "flood") ok = bench_flood(n) && ok;
   if (!dp::close_port(bench().port.port_id)) die("close_port");
   rte_mempool_free(bench().pool);

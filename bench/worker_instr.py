@@ -25,7 +25,9 @@ exclusive cost per object, and within synmill's executable per source file):
              --check applies it by itself on a CPU without AES-NI)
 
 Scenarios (worker_bench --op): cps, connections pipelined 16 frames a pass
-(SYN, ACK+GET, FIN, ACK in; SYN-ACK, response, FIN out, HTTP app); flood,
+(SYN, ACK+GET, FIN, ACK in; SYN-ACK, response, FIN out, HTTP app);
+cps_dispatch, the same over two workers with software dispatch (worker 0
+hashes every flow to its owner; both workers counted); flood,
 SYNs in full 32-frame bursts answered with cookies, the worker in overload.
 net_ring moves mbuf pointers only: the DPDK share is far below a real PMD's
 (memif copies every frame), so compare synmill's own figure across runs.
@@ -40,6 +42,7 @@ import tempfile
 
 OPS = {
     "cps": "cps: SYN, ACK+GET, FIN, ACK per connection",
+    "cps_dispatch": "cps, 2 workers, software dispatch",
     "flood": "flood: SYN -> cookie SYN-ACK, overloaded",
 }
 TOLERANCE = 0.10

@@ -30,20 +30,36 @@ RssHasher::RssHasher(std::span<const uint8_t> key, RssFunction fn) : fn_(fn) {
   }
 }
 
+uint32_t RssHasher::toeplitz3(const std::array<uint32_t, 3>& tuple) const {
+  std::array<uint32_t, 3> t = tuple;
+  return rte_softrss_be(t.data(), static_cast<uint32_t>(t.size()), reinterpret_cast<const uint8_t*>(words_.data()));
+}
+
 uint32_t RssHasher::hash(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port,
                          uint16_t dst_port) const {
   // rte_ipv4_tuple layout: src, dst, then sport in the high and dport in the
   // low half of the third word (the wire order sport, dport, MSB first).
-  std::array<uint32_t, 3> tuple{};
-  if (fn_ == RssFunction::kSymmetricToeplitz) {
-    const uint32_t ips = src_ip ^ dst_ip;
-    const uint32_t ports = static_cast<uint32_t>(src_port ^ dst_port);
-    tuple = {ips, ips, (ports << 16) | ports};
-  } else {
-    tuple = {src_ip, dst_ip, (uint32_t{src_port} << 16) | dst_port};
+  return toeplitz3(tuple4(src_ip, dst_ip, src_port, dst_port));
+}
+
+RssTable4::RssTable4(const RssHasher& h) : hasher_fn_(h.function()) {
+  for (size_t pos = 0; pos < 12; ++pos) {
+    // The hash of each single bit of this byte (its MSB first), then every
+    // byte value as the XOR of its bits' hashes.
+    std::array<uint32_t, 8> bit{};
+    for (size_t b = 0; b < 8; ++b) {
+      std::array<uint32_t, 3> w{};
+      w[pos / 4] = uint32_t{0x80u >> b} << (24 - 8 * (pos % 4));
+      bit[b] = h.toeplitz3(w);
+    }
+    for (uint32_t v = 0; v < 256; ++v) {
+      uint32_t x = 0;
+      for (size_t b = 0; b < 8; ++b) {
+        if ((v & (0x80u >> b)) != 0) x ^= bit[b];
+      }
+      t_[pos][v] = x;
+    }
   }
-  return rte_softrss_be(tuple.data(), static_cast<uint32_t>(tuple.size()),
-                        reinterpret_cast<const uint8_t*>(words_.data()));
 }
 
 uint32_t RssHasher::hash6(std::span<const uint8_t, 16> src_ip, std::span<const uint8_t, 16> dst_ip,

@@ -72,10 +72,50 @@ class RssHasher {
 
   RssFunction function() const { return fn_; }
 
+  // Toeplitz over three CPU-order words (rte_ipv4_tuple as rte_softrss_be()
+  // reads it), without the function's input transform: what hash() applies.
+  uint32_t toeplitz3(const std::array<uint32_t, 3>& tuple) const;
+  // hash()'s input: the three words, after the function's transform.
+  std::array<uint32_t, 3> tuple4(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port) const {
+    if (fn_ == RssFunction::kSymmetricToeplitz) {
+      const uint32_t ips = src_ip ^ dst_ip;
+      const uint32_t ports = static_cast<uint32_t>(src_port ^ dst_port);
+      return {ips, ips, (ports << 16) | ports};
+    }
+    return {src_ip, dst_ip, (uint32_t{src_port} << 16) | dst_port};
+  }
+
  private:
   // The key as big-endian 32-bit words, as rte_softrss_be() wants it.
   std::array<uint32_t, kRssKeyLenMax / 4> words_{};
   RssFunction fn_;
+};
+
+// RssHasher::hash() by table: Toeplitz is linear over GF(2), so the hash of
+// the 12-byte IPv4 tuple is the XOR of one precomputed word per byte (12
+// KiB: a table per byte position, 256 entries each), 12 loads instead of
+// rte_softrss_be()'s loop over 96 bits (about 340 instructions a packet on
+// software dispatch's worker 0: bench/worker_instr.py cps_dispatch). Built
+// once (3072 entries from 96 calls of the hasher); for the per-packet path.
+class RssTable4 {
+ public:
+  explicit RssTable4(const RssHasher& h);
+  uint32_t hash(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port) const {
+    const std::array<uint32_t, 3> w = hasher_fn_ == RssFunction::kSymmetricToeplitz
+        ? std::array<uint32_t, 3>{src_ip ^ dst_ip, src_ip ^ dst_ip,
+                                  static_cast<uint32_t>(src_port ^ dst_port) * 0x10001u}
+        : std::array<uint32_t, 3>{src_ip, dst_ip, (uint32_t{src_port} << 16) | dst_port};
+    uint32_t h = 0;
+    for (size_t i = 0; i < 3; ++i) {
+      h ^= t_[4 * i][w[i] >> 24] ^ t_[4 * i + 1][(w[i] >> 16) & 0xFF] ^ t_[4 * i + 2][(w[i] >> 8) & 0xFF] ^
+           t_[4 * i + 3][w[i] & 0xFF];
+    }
+    return h;
+  }
+
+ private:
+  RssFunction hasher_fn_;
+  std::array<std::array<uint32_t, 256>, 12> t_{};
 };
 
 // The queue (RSS) or worker (software dispatch) a hash maps to.

@@ -94,6 +94,7 @@ Worker::Worker(const WorkerSettings& s)
     tx_ip_off_ = s.port->tx_ip_cksum_offloaded();
     tx_tcp_off_ = s.port->tx_tcp_cksum_offloaded();
   }
+  if (dispatch_ != nullptr && s_.index == 0) hash4_ = std::make_unique<RssTable4>(hasher_);
   parse_ = wire::kVerifyChecksums;
   parse_.accept_ipv6 = v6_;
 }
@@ -491,7 +492,7 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
     const uint16_t owner = !flow ? 0
         : flow->family == wire::IpFamily::kV6
             ? owner_for(hasher_.hash6(flow->src_ip6.b, flow->dst_ip6.b, flow->src_port, flow->dst_port), workers)
-            : owner_for(hasher_.hash(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers);
+            : owner_for(hash4_->hash(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers);
     if (owner == s_.index) {
       handle(m, now);
     } else if (dispatch_->to_owner(owner, m)) {

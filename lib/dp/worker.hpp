@@ -300,6 +300,7 @@ class Worker final : public tcp::TxSink {
   bool polls_port_ = true;   // worker 0, or every worker with RSS
   bool transmits_ = true;    // owns a TX queue (else hands frames to worker 0)
   RssHasher hasher_;
+  std::unique_ptr<RssTable4> hash4_;  // worker 0 of a dispatching port: its IPv4 flow hash
   bool draining_ = false;
   bool link_ok_ = true;      // the link as this loop pass saw it
   LoadShed shed_;            // the polling core's overload policy
