@@ -3,19 +3,19 @@
 // connection record, with an extension taken on demand"):
 //   ConnHot   144 bytes: the record. Everything an idle connection keeps:
 //             first (one cache line) what the per-segment path reads, then
-//             RTT / congestion state and the three deadlines (32-bit
-//             microseconds, deadline.hpp), then what only the application interface and
-//             the overload policies use (handle generation, application, its
-//             word, overload list links, idle / keep-alive tick counts) and
-//             the index of its extension. (ConnCold, a 32-byte array beside
-//             it, was folded in.)
+//             RTT / congestion state and the three deadlines (32-bit µs,
+//             deadline.hpp), then what the application interface and the
+//             overload policies use (handle generation, application, its word,
+//             idle / keep-alive ticks, which an orphan's list links overlay),
+//             the index of its extension, and its timer node (timer_wheel.hpp;
+//             ConnCold and the wheel's 16-byte node per slot were folded in).
 //   ConnExt   data-transfer state (send queue, receive buffer and its chunk
 //             ring, SACK scoreboard, out-of-order blocks, recovery marks,
 //             squat stamp), taken from a bounded per-stack pool when the
 //             connection first needs it and given back once it is idle again
 //             (stack_ext.cpp).
-// An idle ESTABLISHED connection therefore holds ConnHot, its timer node and
-// its index slot, and nothing else.
+// An idle ESTABLISHED connection therefore holds ConnHot (its timer node
+// inside) and its index slot, and nothing else.
 #include <cstdint>
 
 #include "tcp/recv_buffer.hpp"
@@ -23,6 +23,7 @@
 #include "tcp/send_queue.hpp"
 #include "tcp/state.hpp"
 #include "tcp/deadline.hpp"
+#include "tcp/timer_wheel.hpp"
 #include "tcp/types.hpp"
 
 namespace synmill::tcp {
@@ -104,10 +105,12 @@ inline constexpr uint8_t kExtCheck = 1 << 7;  // holds a ConnExt: see whether it
 }  // namespace xflag
 
 // All-zero bytes are a CLOSED slot that was never used; alloc_conn() starts
-// each use from ConnHot{} (links and extension kNone) keeping `gen`. At 144
-// bytes a record starts on a 16-byte boundary: "cache line" below means its
-// first and second 64 bytes.
+// each use from ConnHot{} (extension kNone, timer unarmed) keeping `gen`. At
+// 144 bytes a record starts on a 16-byte boundary: "cache line" below means
+// its first and second 64 bytes.
 struct alignas(16) ConnHot {
+  static constexpr uint32_t kNoExt = UINT32_MAX;
+  static constexpr uint32_t kNoLink = (uint32_t{1} << 24) - 1;
   // ---- first cache line: the per-segment path ----
   FourTuple tuple;         // 12 (the index reads it from the slot)
   State state;             // 1
@@ -127,30 +130,45 @@ struct alignas(16) ConnHot {
   Seq rcv_wnd_edge;        // RCV.NXT + window in the last segment we sent (what the peer believes)
   uint32_t cwnd, ssthresh;
   uint32_t srtt_us, rttvar_us;  // RFC 6298, 0 = no sample yet
-  uint32_t rto_ms;
+  uint32_t rto_ms : 24;    // at most kMaxDeadline (1.8e6 ms, deadline.hpp) fits 24 bits
+  uint32_t dupacks : 8;    // RFC 5681 §2 duplicate ACKs in a row
+  uint64_t user = 0;       // free for the application
   uint16_t snd_mss;        // largest payload we put in a segment
   uint8_t retries;         // consecutive retransmissions of the oldest segment
-  uint8_t dupacks;         // RFC 5681 §2 duplicate ACKs in a row
-  uint16_t listener;       // index of the listener (passive) or app slot (active)
   uint8_t xflags;          // xflag::*
+  uint8_t listener;        // index of the listener (passive), Stack::kNoListener (active)
   uint8_t challenge_count;
-  uint32_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window (seconds)
+  uint16_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window: seconds, modulo 2^16
   Deadline rtx_at;             // retransmission or persist deadline; none = no deadline
   Deadline state_at;           // reclaim deadline for the current state; none = no deadline
   Deadline ack_at;             // delayed-ACK deadline, valid while cflag::kAckDelayed
   uint32_t gen = 0;        // ConnId::gen of the current use
-  uint32_t ext = UINT32_MAX;  // index of the ConnExt held, UINT32_MAX = none
-  uint64_t user = 0;       // free for the application
-  // ---- the rest: overload policies (stack_reclaim.cpp) ----
-  // Links of the orphan list (orphans) or the squatter list (live
-  // connections with xflag::kSquat), and the idle / keep-alive tick counts.
-  uint32_t list_prev = UINT32_MAX, list_next = UINT32_MAX;
+  uint32_t ext = kNoExt;   // index of the ConnExt held, kNoExt = none
   uint16_t app = 0;
-  uint8_t ka_probes = 0;   // keep-alive probes sent since the peer was last heard
+  // ESTABLISHED only (idle reclaim and keep-alive, stack_reclaim.cpp): the
+  // tick counts. An orphan (cflag::kOrphan, never ESTABLISHED: close() moves
+  // it on) keeps the links of the orphan list in the same six bytes instead
+  // (orphan_prev / orphan_next: 24 bits each, slots are below 2^24).
   uint16_t idle_ticks = 0;   // ticks without data either way
   uint16_t quiet_ticks = 0;  // ticks without any segment from the peer
+  uint8_t ka_probes = 0;     // keep-alive probes sent since the peer was last heard
+  uint8_t link_hi = 0;       // orphans: the links' high bits
+  // The connection's timer (timer_wheel.hpp: the wheel's node for this slot,
+  // all-zero when unarmed), at the earliest of the deadlines above or before.
+  TimerWheel::Node timer{};
+
+  uint32_t orphan_prev() const { return idle_ticks | (uint32_t{ka_probes} << 16); }
+  uint32_t orphan_next() const { return quiet_ticks | (uint32_t{link_hi} << 16); }
+  void set_orphan_prev(uint32_t v) {
+    idle_ticks = static_cast<uint16_t>(v);
+    ka_probes = static_cast<uint8_t>(v >> 16);
+  }
+  void set_orphan_next(uint32_t v) {
+    quiet_ticks = static_cast<uint16_t>(v);
+    link_hi = static_cast<uint8_t>(v >> 16);
+  }
 };
-static_assert(sizeof(ConnHot) == 144, "the connection record: everything an idle connection keeps but its timer node");
+static_assert(sizeof(ConnHot) == 144, "the connection record: everything an idle connection keeps, its timer included");
 
 // Data-transfer state, held only while the connection needs it (see the top
 // of this file and stack_ext.cpp for when it is taken and given back).
@@ -167,6 +185,7 @@ struct ConnExt {
   Seq recover;             // RFC 6582 §3.2 / RFC 6675 §5: SND.MAX when recovery (or an RTO) began
   Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
   Instant squat_since;     // when the connection began to squat (xflag::kSquat)
+  uint32_t squat_prev, squat_next;  // links of the squatter list (a squatter holds data, so an extension)
   RecvBuffer rcvq;         // received, not yet taken by the application; out-of-order data
   SackBoard sacked;        // what the peer SACKed above SND.UNA (RFC 6675 scoreboard)
 };

@@ -26,6 +26,8 @@ namespace synmill::tcp {
 class IndexPool {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
+  // Memory reserved per slot: the free stack's entry and the in-use bit.
+  static constexpr double kBytesPerSlot = sizeof(uint32_t) + 1.0 / 8;
 
   // capacity < kNone (kNone is the "no slot" marker).
   explicit IndexPool(uint32_t capacity)

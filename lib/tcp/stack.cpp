@@ -15,7 +15,7 @@ namespace synmill::tcp {
 struct Stack::Entry {
   Stack& s;
   Entry(Stack& st, Instant now) : s(st) {
-    if (s.depth_++ == 0) s.now_ = now;
+    if (s.depth_++ == 0 && now != s.now_) s.set_now(now);
   }
   ~Entry() {
     if (s.depth_ == 1) {
@@ -46,8 +46,10 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       ext_(ext_pool_.capacity()),
       ext_reserve_(cfg.ext_reserve != 0 ? std::min(cfg.ext_reserve, ext_pool_.capacity())
                                         : ext_pool_.capacity() / 8),
-      // ids: connections, then one application timer per connection, then the worker timers
-      wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start, kNumTimerFifos),
+      // ids: connections (their nodes in the records), then one application
+      // timer per connection, then the worker timers
+      wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start, kNumTimerFifos,
+             cfg.max_conns > 0 ? &hot_.get()->timer : nullptr, sizeof(ConnHot), cfg.max_conns),
       // every holder of a peer's IPv6 address: a connection or a TIME_WAIT entry
       addr6_(std::max<uint32_t>(cfg.max_conns + cfg.max_time_wait, 1), secrets.table_seed ^ 0x243f6a8885a308d3ULL),
       // one index for connections and TIME_WAIT: a segment's tuple is probed once
@@ -85,6 +87,9 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
                       &cfg_.delayed_ack})
     *d = std::min(*d, kMaxDeadline);
   rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
+  // 24-bit slot links and extension indexes in the record (conn.hpp).
+  assert(cfg.max_conns < ConnHot::kNoLink && ext_pool_.capacity() < ConnHot::kNoExt);
+  static_assert(kMaxListeners < kNoListener, "ConnHot::listener is 8 bits");
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
   reap_.reserve(cfg.max_conns);
   pending_out_.reserve(cfg.max_conns);
@@ -145,7 +150,7 @@ StateGauges Stack::gauges() const {
 
 // ---- connection slots ---------------------------------------------------------
 
-ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint16_t listener, App& app,
+ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint8_t listener, App& app,
                            const wire::Ipv6Addr* remote6) {
   uint32_t i = conn_pool_.acquire();
   // Table full: the oldest orphan gives way, so a new connection finds room
@@ -270,7 +275,7 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   unlist(c);
   set_state(c, State::kClosed);
   c.rtx_at = c.state_at = Deadline{};
-  wheel_.cancel(idx_of(c));
+  wheel_.cancel_rec(idx_of(c));
   wheel_.cancel(app_timer_id(idx_of(c)));
   reap_.push_back(idx_of(c));
   // The application learns of every connection it was told about: accepted
@@ -287,7 +292,7 @@ void Stack::free_slot(uint32_t i) {
   ConnHot& c = hot_[i];
   tw_.erase_conn(c.tuple, i);
   release6(c.tuple);
-  wheel_.cancel(i);
+  wheel_.cancel_rec(i);
   wheel_.cancel(app_timer_id(i));
   give_back_ext(c);
   conn_pool_.release(i);
@@ -307,7 +312,7 @@ void Stack::established(ConnHot& c, Instant now) {
   if (quiet_tick_.count_ns() > 0 && c.state == State::kEstablished) {
     c.idle_ticks = c.quiet_ticks = 0;
     c.ka_probes = 0;
-    c.state_at = deadline_at(now + quiet_tick_);
+    c.state_at = deadline_in(now, quiet_tick_);
     arm_timer(c);
   }
   if (c.listener == kNoListener) {
@@ -553,7 +558,7 @@ bool Stack::close(ConnId id) {
   watch_ext(*c);
   discard_unread(*c);
   if (c->state == State::kFinWait2 && cfg_.fin_wait2_timeout.count_ns() > 0) {
-    c->state_at = deadline_at(now_ + cfg_.fin_wait2_timeout);
+    c->state_at = deadline_in(now_, cfg_.fin_wait2_timeout);
     arm_timer(*c);
   }
   if (c->state == State::kClosed) return false;  // discard_unread reset it (as shutdown(id) would find)

@@ -159,12 +159,20 @@ class Stack {
   uint32_t exts_in_use() const { return ext_pool_.in_use(); }
   uint32_t max_exts() const { return ext_pool_.capacity(); }
   uint32_t timers_armed() const { return wheel_.armed_count(); }
-  // What one connection slot costs once used (issue 12's bytes per idle
-  // connection, before the send pool): its record, its timer node and its
-  // share of the connection / TIME_WAIT index.
+  // What one connection slot costs (issue 12's bytes per idle connection,
+  // before the send pool): every array reserved per slot, whether or not
+  // a slot uses it: the record (its timer inside), its share of the
+  // connection / TIME_WAIT index, the slot pool's free stack and in-use bit,
+  // and the node of its application timer (Stack::set_timer; backed only
+  // where an application arms one).
   double bytes_per_conn_slot() const {
-    return static_cast<double>(sizeof(ConnHot) + TimerWheel::kNodeBytes) +
-           (cfg_.max_conns ? static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns : 0.0);
+    return static_cast<double>(sizeof(ConnHot)) + bytes_per_conn_slot_beside();
+  }
+  // The same, less the record.
+  double bytes_per_conn_slot_beside() const {
+    if (cfg_.max_conns == 0) return 0.0;
+    return static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns + IndexPool::kBytesPerSlot +
+           static_cast<double>(TimerWheel::kOwnNodeBytes);
   }
   // Connections the application closed that are not finished yet (bounded by
   // StackConfig::max_orphans), and live connections squatting a tiny window.
@@ -230,7 +238,7 @@ class Stack {
     uint32_t aq_head = 0, aq_len = 0;  // ring of accept-queue slot indices
     std::unique_ptr<uint32_t[]> aq;
   };
-  static constexpr uint16_t kNoListener = UINT16_MAX;
+  static constexpr uint8_t kNoListener = UINT8_MAX;  // ConnHot::listener of an active open
   static constexpr uint32_t kMaxListeners = 64;
 
   // entry guard: connections freed during an entry point are reaped at its end
@@ -239,7 +247,7 @@ class Stack {
   // stack.cpp
   // remote6: the peer's IPv6 address when t is an IPv6 tuple from a segment
   // (t.remote_ip may be kNoRemote6); null: t's remote index is held already.
-  ConnHot* alloc_conn(const FourTuple& t, State st, uint16_t listener, App& app,
+  ConnHot* alloc_conn(const FourTuple& t, State st, uint8_t listener, App& app,
                       const wire::Ipv6Addr* remote6 = nullptr);
   uint16_t app_index(App& app);
   void set_state(ConnHot& c, State s);
@@ -387,7 +395,8 @@ class Stack {
   // now + a constant; retransmissions after a backoff or an RTT sample, and
   // the application timers, go on the wheel.
   enum TimerFifo : uint32_t {
-    kFifoRtoInitial,  // SYN, SYN-ACK (and data before any RTT sample): rto_initial
+    kFifoWheel = TimerWheel::kWheel,  // not a FIFO: the wheel
+    kFifoRtoInitial = 0,  // SYN, SYN-ACK (and data before any RTT sample): rto_initial
     kFifoDelack,      // delayed_ack
     kFifoFinWait2,    // fin_wait2_timeout
     kFifoCloseWait,   // close_wait_timeout
@@ -418,12 +427,30 @@ class Stack {
     const auto v = static_cast<uint32_t>(d <= 0 ? 0 : (static_cast<uint64_t>(d) + 999) / 1000);
     return Deadline{v == 0 ? 1u : v};
   }
+  // deadline_at(now + d), from the entry point's clock in µs (computed once
+  // per entry point, Entry) when `now` is the entry point's and d a whole
+  // number of microseconds, as every timeout is: the same value, no
+  // division.
+  Deadline deadline_in(Instant now, Duration d) const {
+    if (now != now_ || now_before_start_ || d.count_ns() % 1000 != 0) return deadline_at(now + d);
+    const auto v = static_cast<uint32_t>(now_us_ceil_ + static_cast<uint64_t>(d.count_ns() / 1000));
+    return Deadline{v == 0 ? 1u : v};
+  }
+  // µs since start_ of `now`, floor (the entry point's, cached).
+  uint64_t now_us(Instant now) const { return now == now_ ? now_us_ : us_since(start_, now); }
+  void set_now(Instant now) {
+    now_ = now;
+    const int64_t d = (now - start_).count_ns();
+    now_us_ = d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000;
+    now_us_ceil_ = d <= 0 ? 0 : (static_cast<uint64_t>(d) + 999) / 1000;
+    now_before_start_ = d < 0;
+  }
   static uint64_t us_since(Instant start, Instant now) {
     const int64_t d = (now - start).count_ns();
     return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000;
   }
   bool due(Deadline d, Instant now) const {
-    return static_cast<int32_t>(d.us - static_cast<uint32_t>(us_since(start_, now))) <= 0;
+    return static_cast<int32_t>(d.us - static_cast<uint32_t>(now_us(now))) <= 0;
   }
   Instant instant_of(Deadline d) const {
     if (d.none()) return Instant{};
@@ -442,11 +469,24 @@ class Stack {
   bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
 
   // stack_reclaim.cpp: orphans, squatters, fair pool, idle and keep-alive
-  struct SlotList {  // doubly linked through ConnHot::list_prev/list_next, oldest first
+  // Doubly linked, oldest first: the orphans through ConnHot's orphan
+  // links, the squatters through their extension's (conn.hpp).
+  struct SlotList {
     uint32_t head = UINT32_MAX, tail = UINT32_MAX, size = 0;
   };
-  void list_push(SlotList& l, uint32_t i);
-  void list_remove(SlotList& l, uint32_t i);
+  // kOrphans: orphans_, else squatters_ (stack_reclaim.cpp).
+  template <bool kOrphans>
+  uint32_t list_prev(const ConnHot& k) const;
+  template <bool kOrphans>
+  uint32_t list_next(const ConnHot& k) const;
+  template <bool kOrphans>
+  void set_list_prev(ConnHot& k, uint32_t v);
+  template <bool kOrphans>
+  void set_list_next(ConnHot& k, uint32_t v);
+  template <bool kOrphans>
+  void list_push(uint32_t i);
+  template <bool kOrphans>
+  void list_remove(uint32_t i);
   void unlist(ConnHot& c);                   // leaves whichever list it is on (finish())
   void become_orphan(ConnHot& c);            // close(): bound, then the orphan list
   void evict(ConnHot& c, CloseReason why);   // RST, finish
@@ -479,7 +519,7 @@ class Stack {
   IndexPool conn_pool_;
   ZeroArray<ConnHot> hot_;  // indexed by tw_ (one index for connections and TIME_WAIT)
   uint32_t slots_ready_ = 0;
-  static constexpr uint32_t kNoExt = UINT32_MAX;
+  static constexpr uint32_t kNoExt = ConnHot::kNoExt;
   IndexPool ext_pool_;
   ZeroArray<ConnExt> ext_;         // indexed by ConnHot::ext; set up on first use
   uint32_t exts_ready_ = 0;
@@ -502,6 +542,9 @@ class Stack {
   int depth_ = 0;
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
   Instant now_;
+  uint64_t now_us_ = 0;       // now_ in µs since start_, floor (set with now_, Entry)
+  uint64_t now_us_ceil_ = 0;  // the same, rounded up
+  bool now_before_start_ = false;  // now_ < start_: deadline_in() takes deadline_at()'s way
   Instant start_;         // tick 0 of the record's deadlines (deadline.hpp)
 
   SlotList orphans_, squatters_;

@@ -97,7 +97,7 @@ bool Stack::acceptable(const ConnHot& c, const SegmentIn& seg) const {
 void Stack::challenge_ack(ConnHot& c, Instant now) {
   // RFC 5961 §7: rate limited, here per connection so that no counter is
   // shared between connections (a global one is a side channel, CVE-2016-5696).
-  const uint32_t sec = static_cast<uint32_t>(now.ns() / 1000000000);
+  const auto sec = static_cast<uint16_t>(now.ns() / 1000000000);  // modulo 2^16 (conn.hpp)
   if (sec != c.challenge_epoch_s) {
     c.challenge_epoch_s = sec;
     c.challenge_count = 0;
@@ -320,7 +320,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
       case State::kFinWait1:
         set_state(c, State::kFinWait2);
         if ((c.flags & cflag::kOrphan) && cfg_.fin_wait2_timeout.count_ns() > 0) {
-          c.state_at = deadline_at(now + cfg_.fin_wait2_timeout);
+          c.state_at = deadline_in(now, cfg_.fin_wait2_timeout);
           arm_timer(c);
         }
         break;

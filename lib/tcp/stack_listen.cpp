@@ -42,7 +42,7 @@ void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
       ++ctr_.drop.backlog_full;
     return;
   }
-  const auto li = static_cast<uint16_t>(&l - listeners_.data());
+  const auto li = static_cast<uint8_t>(&l - listeners_.data());
   ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.remote6);
   if (c == nullptr) {
     if (cfg_.cookies == CookieMode::kOverflow) send_cookie_synack(seg, now);
@@ -110,7 +110,7 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
     return false;
   }
   ++ctr_.cookies_validated;
-  const auto li = static_cast<uint16_t>(&l - listeners_.data());
+  const auto li = static_cast<uint8_t>(&l - listeners_.data());
   ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.remote6);
   if (c == nullptr) return true;  // counted; no RST: the peer retries
   ++l.half_open;

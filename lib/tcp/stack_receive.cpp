@@ -194,7 +194,7 @@ void Stack::accept_fin(ConnHot& c, Instant now) {
     case State::kEstablished:
       set_state(c, State::kCloseWait);
       if (cfg_.close_wait_timeout.count_ns() > 0) {
-        c.state_at = deadline_at(now + cfg_.close_wait_timeout);
+        c.state_at = deadline_in(now, cfg_.close_wait_timeout);
         arm_timer(c);
       }
       app_of(c)->on_peer_close(*this, id_of(c));
@@ -234,7 +234,7 @@ void Stack::ack_soon(ConnHot& c, Instant now) {
   }
   if (!(c.flags & cflag::kAckDelayed)) {
     c.flags |= cflag::kAckDelayed;
-    c.ack_at = deadline_at(now + cfg_.delayed_ack);
+    c.ack_at = deadline_in(now, cfg_.delayed_ack);
     arm_timer(c);
   }
 }

@@ -39,49 +39,92 @@ constexpr uint32_t kPoolEvictions = 4;  // connections reset per relief (per ent
 
 // ---- the lists ------------------------------------------------------------------
 
-void Stack::list_push(SlotList& l, uint32_t i) {
-  ConnHot& k = hot_[i];
-  k.list_prev = l.tail;
-  k.list_next = kNone;
+template <bool kOrphans>
+uint32_t Stack::list_prev(const ConnHot& k) const {
+  if constexpr (kOrphans) {
+    const uint32_t v = k.orphan_prev();
+    return v == ConnHot::kNoLink ? kNone : v;
+  } else {
+    return held_ext(k).squat_prev;
+  }
+}
+
+template <bool kOrphans>
+uint32_t Stack::list_next(const ConnHot& k) const {
+  if constexpr (kOrphans) {
+    const uint32_t v = k.orphan_next();
+    return v == ConnHot::kNoLink ? kNone : v;
+  } else {
+    return held_ext(k).squat_next;
+  }
+}
+
+template <bool kOrphans>
+void Stack::set_list_prev(ConnHot& k, uint32_t v) {
+  if constexpr (kOrphans)
+    k.set_orphan_prev(v == kNone ? ConnHot::kNoLink : v);
+  else
+    held_ext(k).squat_prev = v;
+}
+
+template <bool kOrphans>
+void Stack::set_list_next(ConnHot& k, uint32_t v) {
+  if constexpr (kOrphans)
+    k.set_orphan_next(v == kNone ? ConnHot::kNoLink : v);
+  else
+    held_ext(k).squat_next = v;
+}
+
+template <bool kOrphans>
+void Stack::list_push(uint32_t i) {
+  SlotList& l = kOrphans ? orphans_ : squatters_;
+  ConnHot* const hot = hot_.get();
+  set_list_prev<kOrphans>(hot[i], l.tail);
+  set_list_next<kOrphans>(hot[i], kNone);
   if (l.tail != kNone)
-    hot_[l.tail].list_next = i;
+    set_list_next<kOrphans>(hot[l.tail], i);
   else
     l.head = i;
   l.tail = i;
   ++l.size;
 }
 
-void Stack::list_remove(SlotList& l, uint32_t i) {
-  ConnHot& k = hot_[i];
-  if (k.list_prev != kNone)
-    hot_[k.list_prev].list_next = k.list_next;
+template <bool kOrphans>
+void Stack::list_remove(uint32_t i) {
+  SlotList& l = kOrphans ? orphans_ : squatters_;
+  ConnHot* const hot = hot_.get();
+  ConnHot& k = hot[i];
+  const uint32_t prev = list_prev<kOrphans>(k), next = list_next<kOrphans>(k);
+  if (prev != kNone)
+    set_list_next<kOrphans>(hot[prev], next);
   else
-    l.head = k.list_next;
-  if (k.list_next != kNone)
-    hot_[k.list_next].list_prev = k.list_prev;
+    l.head = next;
+  if (next != kNone)
+    set_list_prev<kOrphans>(hot[next], prev);
   else
-    l.tail = k.list_prev;
-  k.list_prev = k.list_next = kNone;
+    l.tail = prev;
+  set_list_prev<kOrphans>(k, kNone);
+  set_list_next<kOrphans>(k, kNone);
   --l.size;
 }
 
 void Stack::unlist(ConnHot& c) {
   if (c.flags & cflag::kOrphan)
-    list_remove(orphans_, idx_of(c));
+    list_remove<true>(idx_of(c));
   else if (c.xflags & xflag::kSquat)
-    list_remove(squatters_, idx_of(c));
+    list_remove<false>(idx_of(c));
 }
 
 // ---- orphans ----------------------------------------------------------------------
 
 void Stack::become_orphan(ConnHot& c) {
-  if (c.xflags & xflag::kSquat) list_remove(squatters_, idx_of(c));
+  if (c.xflags & xflag::kSquat) list_remove<false>(idx_of(c));
   while (orphans_.size >= max_orphans_) {
     ++ctr_.reclaim_orphan_limit;
     evict(hot_[orphans_.head], CloseReason::kReclaimed);
   }
   c.flags |= cflag::kOrphan;
-  list_push(orphans_, idx_of(c));
+  list_push<true>(idx_of(c));
   ++ctr_.orphans_closed;
 }
 
@@ -127,7 +170,7 @@ bool Stack::relieve_pool() {
     // The oldest orphan that holds chunks (a callback may have changed the
     // list: look again from the head after every reset).
     uint32_t i = orphans_.head;
-    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = hot_[i].list_next)
+    for (uint32_t seen = 0; i != kNone && seen < kPoolScan; ++seen, i = list_next<true>(hot_[i]))
       if (holds(i)) break;
     if (i != kNone && holds(i)) {
       ++ctr_.reclaim_orphan_pool;
@@ -230,9 +273,9 @@ bool Stack::check_squat(ConnHot& c, Instant now) {
     if (squat) {
       c.xflags |= xflag::kSquat;
       held_ext(c).squat_since = now;
-      if (!(c.flags & cflag::kOrphan)) list_push(squatters_, idx_of(c));
+      if (!(c.flags & cflag::kOrphan)) list_push<false>(idx_of(c));
     } else {
-      if (!(c.flags & cflag::kOrphan)) list_remove(squatters_, idx_of(c));
+      if (!(c.flags & cflag::kOrphan)) list_remove<false>(idx_of(c));
       c.xflags &= static_cast<uint8_t>(~xflag::kSquat);
     }
   }
@@ -288,7 +331,7 @@ void Stack::quiet_tick(ConnHot& c, Instant now) {
     ++c.ka_probes;
     send_keepalive(c, now);
   }
-  c.state_at = deadline_at(now + quiet_tick_);
+  c.state_at = deadline_in(now, quiet_tick_);
 }
 
 }  // namespace synmill::tcp

@@ -33,7 +33,7 @@ namespace synmill::tcp {
 // never decrease, so the lists stay sorted and fire in arming order.
 void Stack::arm_timer(ConnHot& c) {
   Deadline d{};
-  uint32_t fifo = kNumTimerFifos;  // the wheel
+  uint32_t fifo = kFifoWheel;
   if (!c.rtx_at.none()) {
     d = c.rtx_at;
     if (c.rto_ms == rto_initial_ms_) fifo = kFifoRtoInitial;
@@ -44,7 +44,7 @@ void Stack::arm_timer(ConnHot& c) {
       case State::kEstablished: fifo = kFifoQuiet; break;
       case State::kFinWait2: fifo = kFifoFinWait2; break;
       case State::kCloseWait: fifo = kFifoCloseWait; break;
-      default: fifo = kNumTimerFifos; break;
+      default: fifo = kFifoWheel; break;
     }
   }
   if (c.flags & cflag::kAckDelayed) {
@@ -55,19 +55,26 @@ void Stack::arm_timer(ConnHot& c) {
   }
   const uint32_t id = idx_of(c);
   if (d.none()) {
-    wheel_.cancel(id);
+    wheel_.cancel_rec(id);
     return;
   }
-  const Instant at = instant_of(d);
-  if (wheel_.armed(id) && wheel_.deadline(id) <= at) return;  // fires early, on_timer() re-arms
-  if (fifo < kNumTimerFifos)
-    wheel_.arm_fifo(id, fifo, at);
-  else
-    wheel_.arm(id, at);
+  // Armed at or before d already: it fires early, on_timer() re-arms. (The
+  // node holds the deadline as the record does: µs since start_, serial.)
+  if (c.timer.armed() && !before(d, Deadline{c.timer.at})) return;
+  // The deadline in full µs, read relative to the entry point's clock
+  // (deadlines lie within 2^31 µs of it, deadline.hpp).
+  const int64_t at = static_cast<int64_t>(now_us_) + static_cast<int32_t>(d.us - static_cast<uint32_t>(now_us_));
+  wheel_.arm_rec(id, fifo, static_cast<uint64_t>(at < 0 ? 0 : at));
 }
 
 void Stack::start_rtx(ConnHot& c, Instant now) {
-  c.rtx_at = deadline_at(now + Duration::ms(c.rto_ms));
+  // deadline_in(now, RTO), the RTO being whole milliseconds.
+  if (now == now_ && !now_before_start_) {
+    const auto v = static_cast<uint32_t>(now_us_ceil_ + uint64_t{c.rto_ms} * 1000);
+    c.rtx_at = Deadline{v == 0 ? 1u : v};
+  } else {
+    c.rtx_at = deadline_at(now + Duration::ms(c.rto_ms));
+  }
   arm_timer(c);
 }
 
@@ -213,7 +220,7 @@ void Stack::retransmit(ConnHot& c, Instant now) {
   if ((c.xflags & xflag::kSquat) && cfg_.persist_timeout.count_ns() > 0) {
     const Deadline deadline = deadline_at(held_ext(c).squat_since + cfg_.persist_timeout);  // a squatter holds data
     if (before(deadline, c.rtx_at)) {
-      const Deadline soonest = deadline_at(now + cfg_.timer_tick);
+      const Deadline soonest = deadline_in(now, cfg_.timer_tick);
       c.rtx_at = before(deadline, soonest) ? soonest : deadline;
       arm_timer(c);
     }

@@ -25,73 +25,76 @@ uint32_t scan_from(const uint64_t* words, uint32_t start) {
 
 }  // namespace
 
-TimerWheel::TimerWheel(uint32_t num_timers, Duration tick, Instant start, uint32_t num_fifos)
+TimerWheel::TimerWheel(uint32_t num_timers, Duration tick, Instant start, uint32_t num_fifos, Node* rec_base,
+                       size_t rec_stride, uint32_t rec_count)
     : num_timers_(num_timers),
       num_fifos_(num_fifos),
+      rec_count_(rec_count),
+      rec_base_(reinterpret_cast<char*>(rec_base)),
+      rec_stride_(rec_stride),
       tick_ns_(tick.count_ns()),
       start_(start),
-      nodes_(num_timers),  // zero pages: every timer unarmed, nothing written
+      own_(num_timers - rec_count),  // zero pages: every timer unarmed, nothing written
       heads_(std::make_unique<uint32_t[]>(kNumLists)) {
   assert(tick_ns_ > 0);
+  assert(rec_count <= num_timers);
+  assert(rec_count == 0 || (rec_base != nullptr && tick_ns_ % 1000 == 0));
   assert(num_timers < kNil);  // 26-bit ids (timer_wheel.hpp)
   assert(num_fifos <= kMaxFifos);
   for (uint32_t i = 0; i < kNumLists; ++i) heads_[i] = kNil;
   for (uint32_t& t : fifo_tail_) t = kNil;
 }
 
-uint64_t TimerWheel::tick_of_deadline(Instant d) const {
-  if (d <= start_) return 0;
-  const uint64_t diff = static_cast<uint64_t>(d.ns()) - static_cast<uint64_t>(start_.ns());
+uint64_t TimerWheel::tick_of_rel(int64_t rel_ns) const {
+  if (rel_ns <= 0) return 0;
+  const auto diff = static_cast<uint64_t>(rel_ns);
   const uint64_t tick = static_cast<uint64_t>(tick_ns_);
   return diff / tick + (diff % tick != 0 ? 1 : 0);
 }
 
-void TimerWheel::link(uint32_t id, uint32_t list) {
-  Node& n = nodes_[id];
+void TimerWheel::link(uint32_t id, Node& n, uint32_t list) {
   const uint32_t next = heads_[list];
   n.next_w = next | ((list + 1) << kIdBits);
   n.prev_w = kNil | (((list + 1) >> (32 - kIdBits)) << kIdBits);
-  if (next != kNil) nodes_[next].set_prev(id);
+  if (next != kNil) node(next).set_prev(id);
   heads_[list] = id;
   if (list < kWheelLists) {
     occ_[list / kSlots][(list % kSlots) / 64] |= uint64_t{1} << (list % 64);
   }
 }
 
-void TimerWheel::link_tail(uint32_t id, uint32_t fifo) {
-  Node& n = nodes_[id];
+void TimerWheel::link_tail(uint32_t id, Node& n, uint32_t fifo) {
   const uint32_t tail = fifo_tail_[fifo];
   const uint32_t list1 = kFifoBase + fifo + 1;
   n.next_w = kNil | (list1 << kIdBits);
   n.prev_w = tail | ((list1 >> (32 - kIdBits)) << kIdBits);
   if (tail != kNil)
-    nodes_[tail].set_next(id);
+    node(tail).set_next(id);
   else
     heads_[kFifoBase + fifo] = id;
   fifo_tail_[fifo] = id;
 }
 
-void TimerWheel::unlink(uint32_t id) {
-  Node& n = nodes_[id];
+void TimerWheel::unlink(uint32_t /*id*/, Node& n) {
   const uint32_t list = n.list1() - 1;
   const uint32_t next = n.next(), prev = n.prev();
   if (next == kNil && list >= kFifoBase) fifo_tail_[list - kFifoBase] = prev;
   if (prev != kNil) {
-    nodes_[prev].set_next(next);
+    node(prev).set_next(next);
   } else {
     heads_[list] = next;
     if (next == kNil && list < kWheelLists) {
       occ_[list / kSlots][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
     }
   }
-  if (next != kNil) nodes_[next].set_prev(prev);
+  if (next != kNil) node(next).set_prev(prev);
   n.next_w = next;  // kNoList
   n.prev_w = prev;
 }
 
-void TimerWheel::place(uint32_t id, uint64_t e) {
+void TimerWheel::place(uint32_t id, Node& n, uint64_t e) {
   if (e < cur_) {
-    link(id, kDueList);
+    link(id, n, kDueList);
     return;
   }
   const uint64_t delta = e - cur_;
@@ -103,7 +106,7 @@ void TimerWheel::place(uint32_t id, uint64_t e) {
     e = cur_ + (uint64_t{1} << (kSlotBits * kLevels)) - 1;
   }
   const uint32_t slot = static_cast<uint32_t>(e >> (kSlotBits * level)) & (kSlots - 1);
-  link(id, level * kSlots + slot);
+  link(id, n, level * kSlots + slot);
 }
 
 uint64_t TimerWheel::next_event() const {
@@ -136,8 +139,8 @@ void TimerWheel::cascade(uint64_t t) {
     heads_[list] = kNil;
     occ_[k][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
     while (id != kNil) {
-      const uint32_t next = nodes_[id].next();
-      place(id, tick_of_deadline(Instant(nodes_[id].deadline_ns)));
+      const uint32_t next = node(id).next();
+      place(id, node(id), tick_of_rel(rel_ns(id)));
       id = next;
     }
   }
@@ -149,7 +152,7 @@ void TimerWheel::move_to_firing(uint32_t list) {
   heads_[list] = kNil;
   if (list < kWheelLists) occ_[list / kSlots][(list % kSlots) / 64] &= ~(uint64_t{1} << (list % 64));
   heads_[kFiringList] = first;
-  for (uint32_t id = first; id != kNil; id = nodes_[id].next()) nodes_[id].set_list1(kFiringList + 1);
+  for (uint32_t id = first; id != kNil; id = node(id).next()) node(id).set_list1(kFiringList + 1);
 }
 
 bool TimerWheel::collect_due(int64_t now_ns) {
@@ -157,31 +160,31 @@ bool TimerWheel::collect_due(int64_t now_ns) {
   uint32_t tail = kNil;  // the firing list's last node
   if (heads_[kDueList] != kNil) {
     move_to_firing(kDueList);
-    for (tail = heads_[kFiringList]; nodes_[tail].next() != kNil; tail = nodes_[tail].next()) {
+    for (tail = heads_[kFiringList]; node(tail).next() != kNil; tail = node(tail).next()) {
     }
   }
   for (uint32_t f = 0; f < num_fifos_; ++f) {
     const uint32_t list = kFifoBase + f;
     const uint32_t first = heads_[list];
-    if (first == kNil || nodes_[first].deadline_ns > now_ns) continue;
+    if (first == kNil || deadline_ns(first) > now_ns) continue;
     // The sorted list's expired prefix first..last moves in one splice.
     uint32_t last = first;
     for (;;) {
-      nodes_[last].set_list1(kFiringList + 1);
-      const uint32_t next = nodes_[last].next();
-      if (next == kNil || nodes_[next].deadline_ns > now_ns) break;
+      node(last).set_list1(kFiringList + 1);
+      const uint32_t next = node(last).next();
+      if (next == kNil || deadline_ns(next) > now_ns) break;
       last = next;
     }
-    const uint32_t rest = nodes_[last].next();
+    const uint32_t rest = node(last).next();
     heads_[list] = rest;
     if (rest != kNil)
-      nodes_[rest].set_prev(kNil);
+      node(rest).set_prev(kNil);
     else
       fifo_tail_[f] = kNil;
-    nodes_[last].set_next(kNil);
-    nodes_[first].set_prev(tail);
+    node(last).set_next(kNil);
+    node(first).set_prev(tail);
     if (tail != kNil)
-      nodes_[tail].set_next(first);
+      node(tail).set_next(first);
     else
       heads_[kFiringList] = first;
     tail = last;
@@ -192,44 +195,88 @@ bool TimerWheel::collect_due(int64_t now_ns) {
 uint32_t TimerWheel::pop_firing() {
   const uint32_t id = heads_[kFiringList];
   if (id == kNil) return kNil;
-  unlink(id);
+  unlink(id, node(id));
   --armed_count_;
   return id;
 }
 
-void TimerWheel::arm(uint32_t id, Instant deadline) {
+void TimerWheel::take(uint32_t id, Node& n) {
   assert(id < num_timers_);
-  Node& n = nodes_[id];
   if (n.armed()) {
-    unlink(id);
+    unlink(id, n);
   } else {
     ++armed_count_;
   }
-  n.deadline_ns = deadline.ns();
-  place(id, tick_of_deadline(deadline));
+}
+
+// A deadline given as an Instant, for a record's node: the first whole
+// microsecond at or after it (never early).
+static uint64_t ceil_us(Instant d, Instant start) {
+  const int64_t rel = d.ns() - start.ns();
+  return rel <= 0 ? 0 : (static_cast<uint64_t>(rel) + 999) / 1000;
+}
+
+void TimerWheel::arm(uint32_t id, Instant deadline) {
+  if (id < rec_count_) {
+    arm_rec(id, kWheel, ceil_us(deadline, start_));
+    return;
+  }
+  Node& n = node(id);
+  take(id, n);
+  const int64_t rel = deadline.ns() - start_.ns();
+  set_rel_ns(id, rel);
+  place(id, n, tick_of_rel(rel));
 }
 
 void TimerWheel::arm_fifo(uint32_t id, uint32_t fifo, Instant deadline) {
-  assert(id < num_timers_);
-  assert(fifo < num_fifos_);
-  Node& n = nodes_[id];
-  if (n.armed()) {
-    unlink(id);
-  } else {
-    ++armed_count_;
-  }
-  n.deadline_ns = deadline.ns();
-  const uint32_t tail = fifo_tail_[fifo];
-  if (tail == kNil || nodes_[tail].deadline_ns <= n.deadline_ns) {
-    link_tail(id, fifo);
+  if (id < rec_count_) {
+    arm_rec(id, fifo, ceil_us(deadline, start_));
     return;
   }
-  place(id, tick_of_deadline(deadline));  // out of the list's order: the wheel takes it
+  assert(fifo < num_fifos_);
+  Node& n = node(id);
+  take(id, n);
+  const int64_t rel = deadline.ns() - start_.ns();
+  set_rel_ns(id, rel);
+  finish_fifo(id, n, fifo, rel);
+}
+
+void TimerWheel::arm_rec(uint32_t id, uint32_t fifo, uint64_t deadline_us) {
+  Node& n = rec_node(id);
+  take(id, n);
+  n.at = static_cast<uint32_t>(deadline_us);
+  const auto rel = static_cast<int64_t>(deadline_us * 1000);
+  if (fifo != kWheel) {
+    assert(fifo < num_fifos_);
+    // finish_fifo() for a record's node: the common tail is a record too.
+    const uint32_t tail = fifo_tail_[fifo];
+    if (tail == kNil ||
+        (tail < rec_count_ ? static_cast<int32_t>(rec_node(tail).at - n.at) <= 0 : rel_ns(tail) <= rel)) {
+      link_tail(id, n, fifo);
+      return;
+    }
+  }
+  place(id, n, tick_of_rel(rel));
+}
+
+void TimerWheel::finish_fifo(uint32_t id, Node& n, uint32_t fifo, int64_t rel) {
+  const uint32_t tail = fifo_tail_[fifo];
+  // Not earlier than the tail's: two records' deadlines compare in serial
+  // arithmetic (both lie near now), anything else by value.
+  const bool in_order =
+      tail == kNil ||
+      (tail < rec_count_ && id < rec_count_ ? static_cast<int32_t>(node(tail).at - n.at) <= 0
+                                            : rel_ns(tail) <= rel);
+  if (in_order) {
+    link_tail(id, n, fifo);
+    return;
+  }
+  place(id, n, tick_of_rel(rel));  // out of the list's order: the wheel takes it
 }
 
 void TimerWheel::cancel_armed(uint32_t id) {
   assert(id < num_timers_);
-  unlink(id);
+  unlink(id, node(id));
   --armed_count_;
 }
 

@@ -207,12 +207,23 @@ TEST_CASE("FIFO list: the callback re-arms, cancels and arms", "[infra][fifo]") 
   REQUIRE(w.armed_count() == 0);
 }
 
-TEST_CASE("FIFO lists and the wheel randomized against a model", "[infra][fifo]") {
+namespace {
+
+// Ids below rec_count keep their nodes in records of the caller's (as the
+// stack's connections do: timer_wheel.hpp), µs deadlines read relative to
+// each advance(); the rest in the wheel's own array.
+struct Rec {
+  uint32_t before[5];  // what else a record holds
+  TimerWheel::Node node;
+};
+
+void run_model(uint32_t rec_count) {
   const Duration tick = Duration::us(100);
   constexpr uint32_t kN = 400;
   constexpr uint32_t kFifos = 3;
   const Duration fifo_delay[kFifos] = {Duration::ms(40), Duration::ms(1), Duration::s(60)};
-  TimerWheel w(kN, tick, kStart, kFifos);
+  std::vector<Rec> recs(rec_count, Rec{});
+  TimerWheel w(kN, tick, kStart, kFifos, rec_count ? &recs[0].node : nullptr, sizeof(Rec), rec_count);
   struct Model {
     Instant deadline;
     bool fifo = false;              // armed through arm_fifo
@@ -230,6 +241,7 @@ TEST_CASE("FIFO lists and the wheel randomized against a model", "[infra][fifo]"
       Instant d = now + fifo_delay[f];
       if (r == 6) d = now + Duration::us(static_cast<int64_t>(rng() % 80'000)) - Duration::ms(10);
       w.arm_fifo(id, f, d);
+      if (id < rec_count && d < kStart) d = kStart;  // a record holds µs from the start on
       if (w.on_fifo(id))
         ++on_list;
       else
@@ -303,9 +315,20 @@ TEST_CASE("FIFO lists and the wheel randomized against a model", "[infra][fifo]"
   REQUIRE(fired > 50'000);
   REQUIRE(on_list > 50'000);
   REQUIRE(to_wheel > 1'000);
-  now = now + Duration::s(3600);
+  // A record's deadline is read relative to the advance (within 35.8 min):
+  // half an hour on, everything has fired.
+  now = now + Duration::s(1800);
   w.advance(now, [&](uint32_t id) { INFRA_CHECK(model.erase(id) == 1); });
   w.advance(now, [&](uint32_t id) { INFRA_CHECK(model.erase(id) == 1); });
   REQUIRE(model.empty());
   REQUIRE(w.armed_count() == 0);
+  for (const Rec& r : recs) REQUIRE_FALSE(r.node.armed());
+}
+
+}  // namespace
+
+TEST_CASE("FIFO lists and the wheel randomized against a model", "[infra][fifo]") { run_model(0); }
+
+TEST_CASE("FIFO lists and the wheel randomized against a model, half the nodes in records", "[infra][fifo]") {
+  run_model(200);
 }
