@@ -50,6 +50,19 @@ def cpu_has_aes():
         return False
 
 
+def load_budgets(path, ops, prf, section=None):
+    """The budgets of `ops` in the JSON file `path` (its object `section`, or
+    the top level), with its "siphash" object's overrides for that PRF."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    if section:
+        data = data.get(section, {})
+    budgets = {k: v for k, v in data.items() if k in ops}
+    if prf == "siphash":
+        budgets.update({k: v for k, v in data.get("siphash", {}).items() if k in ops})
+    return budgets
+
+
 def count(core_bench, op, n, prf):
     with tempfile.TemporaryDirectory(prefix="synmill-instr-") as tmp:
         out = os.path.join(tmp, "callgrind.out")
@@ -83,13 +96,7 @@ def main():
 
     prf = a.prf if cpu_has_aes() else "siphash"  # without AES-NI the stack uses SipHash anyway
     got = {op: count(a.core_bench, op, a.n, prf) for op in OPS}
-    budgets = {}
-    if a.check:
-        with open(a.check, encoding="utf-8") as f:
-            data = json.load(f)
-        budgets = {k: v for k, v in data.items() if k in OPS}
-        if prf == "siphash":
-            budgets.update({k: v for k, v in data.get("siphash", {}).items() if k in OPS})
+    budgets = load_budgets(a.check, OPS, prf) if a.check else {}
     if a.json:
         print(json.dumps({"n": a.n, "prf": prf, "instructions_per_op": got, "budgets": budgets}))
     else:

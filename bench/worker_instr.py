@@ -40,6 +40,8 @@ import subprocess
 import sys
 import tempfile
 
+from instr_count import cpu_has_aes, load_budgets  # bench/instr_count.py, beside this script
+
 OPS = {
     "cps": "cps: SYN, ACK+GET, FIN, ACK per connection",
     "cps_dispatch": "cps, 2 workers, software dispatch",
@@ -124,14 +126,6 @@ def exclusive_costs(path, exe):
     return costs
 
 
-def cpu_has_aes():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return any(l.startswith("flags") and "aes" in l.split(":", 1)[1].split() for l in f)
-    except OSError:
-        return False
-
-
 def count(bench, op, n, keep, prf):
     with tempfile.TemporaryDirectory(prefix="synmill-winstr-") as tmp:
         out = os.path.join(keep or tmp, f"callgrind.worker.{op}.out")
@@ -176,13 +170,7 @@ def main():
         os.makedirs(a.keep, exist_ok=True)
     prf = a.prf if cpu_has_aes() else "siphash"  # without AES-NI the stack uses SipHash anyway
     got = {op: count(a.worker_bench, op, a.n, a.keep, prf) for op in OPS}
-    budgets = {}
-    if a.check:
-        with open(a.check, encoding="utf-8") as f:
-            data = json.load(f).get("worker", {})
-        budgets = {k: v for k, v in data.items() if k in OPS}
-        if prf == "siphash":
-            budgets.update({k: v for k, v in data.get("siphash", {}).items() if k in OPS})
+    budgets = load_budgets(a.check, OPS, prf, "worker") if a.check else {}
     if a.json:
         print(json.dumps({"n": a.n, "prf": prf, "per_rx_packet": got, "budgets": budgets}))
     else:

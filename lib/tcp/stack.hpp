@@ -324,6 +324,7 @@ class Stack {
   bool predict_established(ConnHot& c, const SegmentIn& seg, Instant now);
   bool predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now);
   bool predict_last_ack(ConnHot& c, const SegmentIn& seg, Instant now);
+  void predicted_text(ConnHot& c, const SegmentIn& seg, Instant now, bool changed);
   bool complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now);  // SYN_RCVD -> ESTABLISHED
   uint32_t ack_new_data(ConnHot& c, Seq ack, Instant now);
   bool after_data_acked(ConnHot& c);

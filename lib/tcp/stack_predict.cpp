@@ -92,18 +92,26 @@ bool Stack::predict_established(ConnHot& c, const SegmentIn& seg, Instant now) {
     input_text_fin(c, seg, now);
     return true;
   }
-  // In-order data, all inside the window.
-  if (len > 0) {
-    // The callbacks above may have changed what the checks saw.
-    if (c.state != State::kEstablished || (c.flags & cflag::kOrphan) || rcv_has_fin(c)) {
+  // In-order data, all inside the window. The callbacks above may have
+  // changed what the checks saw.
+  predicted_text(c, seg, now,
+                 len > 0 && (c.state != State::kEstablished || (c.flags & cflag::kOrphan) || rcv_has_fin(c)));
+  return true;
+}
+
+// input_text_fin for a predicted segment without FIN: its in-order data, all
+// inside the window, then try_fin; or input_text_fin itself where the
+// callbacks before it changed what the prediction checked (`changed`).
+void Stack::predicted_text(ConnHot& c, const SegmentIn& seg, Instant now, bool changed) {
+  if (!seg.payload.empty()) {
+    if (changed) {
       input_text_fin(c, seg, now);
-      return true;
+      return;
     }
     receive_data(c, seg.seq, seg.payload, now);
-    if (c.state == State::kClosed) return true;
+    if (c.state == State::kClosed) return;
   }
   try_fin(c, now);
-  return true;
 }
 
 bool Stack::predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
@@ -119,22 +127,14 @@ bool Stack::predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
   // input_sync: TS.Recent (RFC 7323 §4.3), then the fifth check.
   if (ts && seg.seq <= c.rcv_acked) c.ts_recent = seg.opts.ts_val;
   if (!complete_handshake(c, seg, now)) return true;
-  if (len == 0) {
-    try_fin(c, now);  // input_text_fin for a bare ACK
-    return true;
-  }
   // Data on the segment that completes the handshake is acknowledged at once.
-  c.flags |= cflag::kAckNow;
+  if (len > 0) c.flags |= cflag::kAckNow;
   // input_text_fin: in-order data, all inside the window, to an application
   // that has taken the connection (on_open may have changed all of that).
-  if (c.state != State::kEstablished || (c.flags & (cflag::kOrphan | cflag::kPeerFin)) ||
-      !(c.flags & cflag::kAccepted) || seg.seq != c.rcv_nxt || seg.seq + len > c.rcv_adv || rcv_has_fin(c)) {
-    input_text_fin(c, seg, now);
-    return true;
-  }
-  receive_data(c, seg.seq, seg.payload, now);
-  if (c.state == State::kClosed) return true;
-  try_fin(c, now);
+  predicted_text(c, seg, now,
+                 len > 0 && (c.state != State::kEstablished || (c.flags & (cflag::kOrphan | cflag::kPeerFin)) ||
+                             !(c.flags & cflag::kAccepted) || seg.seq != c.rcv_nxt || seg.seq + len > c.rcv_adv ||
+                             rcv_has_fin(c)));
   return true;
 }
 
