@@ -619,9 +619,13 @@ uint16_t Worker::pass(uint64_t tsc, RunState st) {
   if (s_.driver != nullptr) s_.driver->on_loop(*this, now);
   if (forwards_) transmit_for_owners();
   flush();
-  if (spares_ > kSpareKeep) {  // the rest back to the pool in one call
-    rte_mempool_put_bulk(s_.pool, reinterpret_cast<void* const*>(spare_.data() + kSpareKeep), spares_ - kSpareKeep);
-    spares_ = kSpareKeep;
+  // Spares beyond kSpareKeep go back to the pool in one call, and all of
+  // them once a pass receives nothing: an idle worker holds no mbuf, so the
+  // pool's in-use count returns to its start after a burst (test/overload).
+  const uint16_t keep = n == 0 ? 0 : kSpareKeep;
+  if (spares_ > keep) {
+    rte_mempool_put_bulk(s_.pool, reinterpret_cast<void* const*>(spare_.data() + keep), spares_ - keep);
+    spares_ = keep;
   }
   UnmapGuard::leave(mark_);
   return n;

@@ -269,7 +269,8 @@ class Worker final : public tcp::TxSink {
   uint64_t tx_pending_bytes_ = 0;   // the frames in txq_
   // Received mbufs done with (prefreed: rte_pktmbuf_prefree_seg), reused for
   // the replies that cannot be built in the frame they answer, without a
-  // round trip through the mempool; at most kSpareKeep stay after a pass.
+  // round trip through the mempool; at most kSpareKeep stay after a pass,
+  // none after a pass that received nothing.
   static constexpr uint16_t kSpareKeep = 8;
   std::array<rte_mbuf*, kBurst> spare_{};
   uint16_t spares_ = 0;
