@@ -433,8 +433,13 @@ class Stack {
   // number of microseconds, as every timeout is: the same value, no
   // division.
   Deadline deadline_in(Instant now, Duration d) const {
-    if (now != now_ || now_before_start_ || d.count_ns() % 1000 != 0) return deadline_at(now + d);
-    const auto v = static_cast<uint32_t>(now_us_ceil_ + static_cast<uint64_t>(d.count_ns() / 1000));
+    if (d.count_ns() % 1000 != 0) return deadline_at(now + d);
+    return deadline_in_us(now, static_cast<uint64_t>(d.count_ns() / 1000));
+  }
+  // The same for a whole number of µs: from the entry point's cached clock.
+  Deadline deadline_in_us(Instant now, uint64_t us) const {
+    if (now != now_ || now_before_start_) return deadline_at(now + Duration::us(static_cast<int64_t>(us)));
+    const auto v = static_cast<uint32_t>(now_us_ceil_ + us);
     return Deadline{v == 0 ? 1u : v};
   }
   // µs since start_ of `now`, floor (the entry point's, cached).

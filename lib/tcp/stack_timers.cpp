@@ -68,13 +68,7 @@ void Stack::arm_timer(ConnHot& c) {
 }
 
 void Stack::start_rtx(ConnHot& c, Instant now) {
-  // deadline_in(now, RTO), the RTO being whole milliseconds.
-  if (now == now_ && !now_before_start_) {
-    const auto v = static_cast<uint32_t>(now_us_ceil_ + uint64_t{c.rto_ms} * 1000);
-    c.rtx_at = Deadline{v == 0 ? 1u : v};
-  } else {
-    c.rtx_at = deadline_at(now + Duration::ms(c.rto_ms));
-  }
+  c.rtx_at = deadline_in_us(now, uint64_t{c.rto_ms} * 1000);  // the RTO is whole milliseconds
   arm_timer(c);
 }
 
