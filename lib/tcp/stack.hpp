@@ -367,7 +367,7 @@ class Stack {
   void fill_common(const ConnHot& c, SegmentOut& out, Instant now) const;
   // Inline: its callers build `out` on their stack, and a call here would
   // cost more than the counters and the family test it holds.
-  void emit(const SegmentOut& out) {
+  [[gnu::always_inline]] void emit(const SegmentOut& out) {
     ++ctr_.tx_segments;
     if (out.flags & flag::kRst) ++ctr_.rst_out;
     if (is_ipv6(out.tuple) && out.local6 == nullptr) [[unlikely]] {
