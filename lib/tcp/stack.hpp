@@ -482,6 +482,8 @@ class Stack {
   // stack_listen.cpp: RFC 9293 §3.10.7.2, SYN cookies
   void input_listen(Listener& l, const SegmentIn& seg, Instant now);
   void syn_to_listener(Listener& l, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
+  // The new SYN_RCVD record c answers the SYN: ISS, options, SYN-ACK, timer.
+  void open_passive(ConnHot& c, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
   // A SYN gets a cookie SYN-ACK and no backlog entry: cookies always, or
   // overloaded with cookies on (set_overloaded).
   bool cookies_first() const {
