@@ -382,7 +382,7 @@ class Stack {
   [[gnu::always_inline]] inline void segment_in(const SegmentIn& seg, Instant now);
   [[gnu::noinline]] void on_segment6(const SegmentIn& seg, Instant now);
   bool map_in6(SegmentIn& s);                           // IPv6 addresses -> tuple indexes
-  void emit6(const SegmentOut& out);                    // emit() for an IPv6 tuple: addresses resolved
+  [[gnu::noinline]] void emit6(const SegmentOut& out);                    // emit() for an IPv6 tuple: addresses resolved
   void release6(const FourTuple& t) {                   // a connection or TIME_WAIT entry lets go
     if (is_ipv6(t)) addr6_.release(t.remote_ip);
   }
@@ -489,7 +489,7 @@ class Stack {
   bool cookies_first() const {
     return cfg_.cookies == CookieMode::kAlways || (overloaded_ && cfg_.cookies != CookieMode::kOff);
   }
-  void send_cookie_synack(const SegmentIn& seg, Instant now);
+  [[gnu::noinline]] void send_cookie_synack(const SegmentIn& seg, Instant now);
   bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
 
   // stack_reclaim.cpp: orphans, squatters, fair pool, idle and keep-alive
@@ -515,7 +515,7 @@ class Stack {
   void become_orphan(ConnHot& c);            // close(): bound, then the orphan list
   void evict(ConnHot& c, CloseReason why);   // RST, finish
   void release_now(ConnHot& c);              // a finished slot freed before the entry point ends
-  bool reclaim_slot();                       // table full: the oldest orphan gives way
+  [[gnu::noinline]] bool reclaim_slot();                       // table full: the oldest orphan gives way
   bool relieve_pool();                       // pool short: orphans holding chunks, then squatters
   bool replace_orphan(ConnHot& c, const SegmentIn& seg, Instant now);
   bool check_squat(ConnHot& c, Instant now);  // true when the connection was reset

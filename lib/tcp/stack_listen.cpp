@@ -33,7 +33,7 @@ void Stack::input_listen(Listener& l, const SegmentIn& seg, Instant now) {
   syn_to_listener(l, seg, now, std::nullopt);
 }
 
-void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
+[[gnu::flatten]] void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
                             std::optional<Seq> iss) {
   if (cookies_first()) {
     send_cookie_synack(seg, now);
