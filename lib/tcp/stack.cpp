@@ -84,7 +84,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   // carry longer timeouts), nor the timeouts a deadline is set from.
   quiet_tick_ = std::min(tick, kMaxDeadline);
   for (Duration* d : {&cfg_.rto_initial, &cfg_.rto_max, &cfg_.fin_wait2_timeout, &cfg_.close_wait_timeout,
-                      &cfg_.delayed_ack})
+                      &cfg_.delayed_ack, &cfg_.persist_timeout})
     *d = std::min(*d, kMaxDeadline);
   rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
   // 24-bit slot links and extension indexes in the record (conn.hpp).

@@ -212,7 +212,7 @@ void Stack::retransmit(ConnHot& c, Instant now) {
   start_rtx(c, now);
   // A squatter's probes come no later than its persist deadline.
   if ((c.xflags & xflag::kSquat) && cfg_.persist_timeout.count_ns() > 0) {
-    const Deadline deadline = deadline_at(held_ext(c).squat_since + cfg_.persist_timeout);  // a squatter holds data
+    const Deadline deadline = deadline_at(instant_of(held_ext(c).squat_since) + cfg_.persist_timeout);  // a squatter holds data
     if (before(deadline, c.rtx_at)) {
       const Deadline soonest = deadline_in(now, cfg_.timer_tick);
       c.rtx_at = before(deadline, soonest) ? soonest : deadline;
