@@ -87,6 +87,9 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
                       &cfg_.delayed_ack, &cfg_.persist_timeout})
     *d = std::min(*d, kMaxDeadline);
   rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
+  rto_granularity_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.timer_tick.count_us(), 0));
+  rto_min_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_min.count_us(), 0));
+  rto_max_us_ = std::max(rto_min_us_, static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_max.count_us(), 0)));
   // 24-bit slot links and extension indexes in the record (conn.hpp).
   assert(cfg.max_conns < ConnHot::kNoLink && ext_pool_.capacity() < ConnHot::kNoExt);
   static_assert(kMaxListeners < kNoListener, "ConnHot::listener is 8 bits");

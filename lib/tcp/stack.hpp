@@ -559,6 +559,9 @@ class Stack {
   uint32_t low_water_;   // free chunks below this: relieve_pool() at the end of an entry point
   Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
   uint32_t rto_initial_ms_;  // cfg_.rto_initial: an RTO of this length uses kFifoRtoInitial
+  // rtt_sample()'s bounds in µs, from cfg_ once (no division per sample):
+  // the clock granularity G (timer_tick), rto_min and rto_max.
+  uint64_t rto_granularity_us_, rto_min_us_, rto_max_us_;
 
   Counters ctr_;
   StateGauges gauges_;

@@ -83,12 +83,10 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
     c.rttvar_us = (3 * c.rttvar_us + err) / 4;
     c.srtt_us = (7 * c.srtt_us + rtt_us) / 8;
   }
-  const uint64_t granularity_us = static_cast<uint64_t>(cfg_.timer_tick.count_us());
-  const uint64_t rto_us =
-      c.srtt_us + std::max<uint64_t>(granularity_us, 4ull * c.rttvar_us);
-  const uint64_t lo = static_cast<uint64_t>(cfg_.rto_min.count_us());
-  const uint64_t hi = static_cast<uint64_t>(cfg_.rto_max.count_us());
-  c.rto_ms = static_cast<uint32_t>(std::clamp(rto_us, lo, hi) / 1000);
+  // RTO = SRTT + max(G, 4 * RTTVAR) within [rto_min, rto_max] (RFC 6298
+  // §2.2, §2.4), the bounds converted once (Stack::Stack).
+  const uint64_t rto_us = c.srtt_us + std::max<uint64_t>(rto_granularity_us_, 4ull * c.rttvar_us);
+  c.rto_ms = static_cast<uint32_t>(std::clamp(rto_us, rto_min_us_, rto_max_us_) / 1000);
 }
 
 void Stack::on_timer(ConnHot& c, Instant now) {
