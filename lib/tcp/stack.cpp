@@ -346,7 +346,10 @@ void Stack::output_soon(ConnHot& c) {
   }
   if (c.flags & cflag::kOutputPending) return;
   c.flags |= cflag::kOutputPending;
-  pending_out_.push_back(idx_of(c));
+  // The connection whose segment is being processed: segment_in() calls
+  // output() when the segment is done (or the connection is closed, with
+  // nothing left to send).
+  if (idx_of(c) != segment_conn_) pending_out_.push_back(idx_of(c));
 }
 
 void Stack::flush_pending_output() {
@@ -397,6 +400,10 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     if ((c.flags & cflag::kOrphan) && (seg.flags & (flag::kSyn | flag::kAck | flag::kRst | flag::kFin)) == flag::kSyn &&
         replace_orphan(c, seg, now))
       return;
+    // output_soon() for this connection needs no place on pending_out_:
+    // the output() below is the one it asks for.
+    const uint32_t outer = segment_conn_;
+    segment_conn_ = flow.pos;
     if (cfg_.header_prediction && input_predicted(c, seg, now)) {
       // done: the fast path (stack_predict.cpp)
     } else if (c.state == State::kSynSent) {
@@ -404,6 +411,7 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     } else {
       input_sync(c, seg, now);
     }
+    segment_conn_ = outer;
     if (c.state != State::kClosed) {
       // This output() is the one a send() or close() from a callback asked
       // for (output_soon): the segment is processed, RCV.NXT is final.

@@ -545,6 +545,7 @@ class Stack {
   std::vector<App*> worker_timer_app_;  // owner of each armed worker timer
   std::vector<uint32_t> reap_;     // slots to free at the end of the entry point
   std::vector<uint32_t> pending_out_;  // connections whose output waits for the entry point's end
+  uint32_t segment_conn_ = UINT32_MAX;  // connection whose segment segment_in() is processing (output_soon)
   int depth_ = 0;
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
   Instant now_;
