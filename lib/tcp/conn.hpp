@@ -181,7 +181,7 @@ struct ConnExt {
   // RFC 6298 RTT sample of a data segment or FIN (cflag::kRttTiming once
   // synchronized; the SYN's sample needs no field, see Stack::syn_rtt_start_us).
   Seq rtt_seq;             // sequence whose ACK ends the timed sample
-  uint32_t rtt_start_us;   // low 32 bits of the send time in µs
+  uint32_t rtt_start_us;   // the send time, Stack::rtt_clock_us
   Seq recover;             // RFC 6582 §3.2 / RFC 6675 §5: SND.MAX when recovery (or an RTO) began
   Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
   // When the connection began to squat (xflag::kSquat): the first µs at or

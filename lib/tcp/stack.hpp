@@ -409,16 +409,18 @@ class Stack {
   void on_timer(ConnHot& c, Instant now);
   void retransmit(ConnHot& c, Instant now);
   void rtt_sample(ConnHot& c, uint32_t rtt_us);
-  // When the SYN (or SYN-ACK) being timed was first sent, in µs: its
-  // retransmission deadline less the RTO it was armed with (start_rtx right
-  // after the first send_syn; RTO and deadline stay put until an answer or a
-  // retransmission, which ends the timing). A simultaneous open re-arms on
-  // its SYN-ACK, so its sample runs from there. The deadline is rounded up
-  // to a microsecond (deadline.hpp), so 1 µs more is taken off: the sample
-  // is never below the true RTT, at most 2 µs above it.
-  uint32_t syn_rtt_start_us(const ConnHot& c) const {
-    return static_cast<uint32_t>((instant_of(c.rtx_at) - Duration::ms(c.rto_ms) - Duration::us(1)).ns() / 1000);
-  }
+  // The clock RTT samples are taken on: µs since start_ (the deadlines'
+  // origin, deadline.hpp), floor, modulo 2^32; from the entry point's cached
+  // value (no division) when `now` is its time.
+  uint32_t rtt_clock_us(Instant now) const { return static_cast<uint32_t>(now_us(now)); }
+  // When the SYN (or SYN-ACK) being timed was first sent, on rtt_clock_us:
+  // its retransmission deadline less the RTO it was armed with (start_rtx
+  // right after the first send_syn; RTO and deadline stay put until an
+  // answer or a retransmission, which ends the timing). A simultaneous open
+  // re-arms on its SYN-ACK, so its sample runs from there. The deadline is
+  // rounded up to a microsecond (deadline.hpp), so 1 µs more is taken off,
+  // as the sample's end is rounded down.
+  uint32_t syn_rtt_start_us(const ConnHot& c) const { return c.rtx_at.us - c.rto_ms * 1000u - 1u; }
   void start_rtx(ConnHot& c, Instant now);
   // Deadlines in the record (deadline.hpp): the first microsecond at or
   // after `t` (never 0, "none"); whether one is due at `now`; the instant of

@@ -275,7 +275,7 @@ void Stack::output(ConnHot& c, Instant now) {
         if (new_data && !(c.flags & cflag::kRttTiming) && x != nullptr) {
           c.flags |= cflag::kRttTiming;
           x->rtt_seq = out.seq;
-          x->rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
+          x->rtt_start_us = rtt_clock_us(now);
         }
         c.snd_max = c.snd_nxt;
       }
