@@ -339,19 +339,6 @@ void Stack::established(ConnHot& c, Instant now) {
   c.flags |= cflag::kInAcceptQueue;
 }
 
-void Stack::output_soon(ConnHot& c) {
-  if (depth_ <= 1) {  // called from outside: nothing is being processed
-    output(c, now_);
-    return;
-  }
-  if (c.flags & cflag::kOutputPending) return;
-  c.flags |= cflag::kOutputPending;
-  // The connection whose segment is being processed: segment_in() calls
-  // output() when the segment is done (or the connection is closed, with
-  // nothing left to send).
-  if (idx_of(c) != segment_conn_) pending_out_.push_back(idx_of(c));
-}
-
 void Stack::flush_pending_output() {
   for (size_t k = 0; k < pending_out_.size(); ++k) {  // output() may not add more, but be safe
     ConnHot& c = hot_[pending_out_[k]];

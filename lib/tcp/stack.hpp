@@ -305,7 +305,18 @@ class Stack {
   void drain_accept_queues();
   // send/close from inside a callback: transmit once the segment being
   // processed has advanced RCV.NXT, so the data carries the right ACK.
-  void output_soon(ConnHot& c);
+  void output_soon(ConnHot& c) {
+    if (depth_ <= 1) {  // called from outside: nothing is being processed
+      output(c, now_);
+      return;
+    }
+    if (c.flags & cflag::kOutputPending) return;
+    c.flags |= cflag::kOutputPending;
+    // The connection whose segment is being processed: segment_in() calls
+    // output() when the segment is done (or the connection is closed, with
+    // nothing left to send).
+    if (idx_of(c) != segment_conn_) pending_out_.push_back(idx_of(c));
+  }
   bool shutdown_conn(ConnHot* c);  // shutdown() once the handle is looked up
   uint32_t queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref, bool all = false);  // send / send_ref / send_all
   void flush_pending_output();
