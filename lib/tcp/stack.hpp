@@ -498,6 +498,11 @@ class Stack {
   // stack_listen.cpp: RFC 9293 §3.10.7.2, SYN cookies
   void input_listen(Listener& l, const SegmentIn& seg, Instant now);
   void syn_to_listener(Listener& l, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
+  // A SYN gets a cookie SYN-ACK and no backlog entry: cookies always, or
+  // overloaded with cookies on (set_overloaded).
+  bool cookies_first() const {
+    return cfg_.cookies == CookieMode::kAlways || (overloaded_ && cfg_.cookies != CookieMode::kOff);
+  }
   void send_cookie_synack(const SegmentIn& seg, Instant now);
   bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
 
