@@ -60,7 +60,7 @@ struct StackConfig {
   uint8_t fin_retries = 8;        // FIN_WAIT_1 / CLOSING / LAST_ACK with no ACK of our FIN
 
   // reclaim timeouts (zero disables where noted). rto_initial, rto_max,
-  // fin_wait2_timeout, close_wait_timeout and delayed_ack are held to at
+  // fin_wait2_timeout, close_wait_timeout, delayed_ack and persist_timeout are held to at
   // most 30 minutes (deadline.hpp, kMaxDeadline: the record's deadlines are
   // 32-bit microseconds); idle_timeout and keepalive_* are not (they count
   // ticks of at most that length).
@@ -88,7 +88,8 @@ struct StackConfig {
   // segment is a squatter: it never grows beyond its minimum, is the
   // first live connection to give way when the pool runs short, and is reset
   // after persist_timeout in that condition (0 = never; RFC 9293 §3.8.6.1
-  // and RFC 6429 allow closing a persisting connection for lack of resources).
+  // and RFC 6429 allow closing a persisting connection for lack of resources;
+  // at most 30 minutes, as the timeouts above).
   uint32_t min_conn_buf = 2048;
   uint32_t pool_reserve = 0;
   // Connection extensions (conn.hpp ConnExt: send queue, receive buffer,

@@ -181,13 +181,17 @@ struct ConnExt {
   // RFC 6298 RTT sample of a data segment or FIN (cflag::kRttTiming once
   // synchronized; the SYN's sample needs no field, see Stack::syn_rtt_start_us).
   Seq rtt_seq;             // sequence whose ACK ends the timed sample
-  uint32_t rtt_start_us;   // low 32 bits of the send time in µs
+  uint32_t rtt_start_us;   // the send time, Stack::rtt_clock_us
   Seq recover;             // RFC 6582 §3.2 / RFC 6675 §5: SND.MAX when recovery (or an RTO) began
   Seq high_rxt;            // RFC 6675 HighRxt + 1: end of the highest retransmitted range
-  Instant squat_since;     // when the connection began to squat (xflag::kSquat)
+  // When the connection began to squat (xflag::kSquat): the first µs at or
+  // after that instant (Stack::deadline_at; within persist_timeout, at most
+  // kMaxDeadline, of now), so 32 bits keep ConnExt at 256 bytes.
+  Deadline squat_since;
   uint32_t squat_prev, squat_next;  // links of the squatter list (a squatter holds data, so an extension)
   RecvBuffer rcvq;         // received, not yet taken by the application; out-of-order data
   SackBoard sacked;        // what the peer SACKed above SND.UNA (RFC 6675 scoreboard)
 };
+static_assert(sizeof(void*) != 8 || sizeof(ConnExt) == 256, "a power of two: ext_[i] is a shift");
 
 }  // namespace synmill::tcp

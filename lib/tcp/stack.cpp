@@ -93,9 +93,12 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   // carry longer timeouts), nor the timeouts a deadline is set from.
   quiet_tick_ = std::min(tick, kMaxDeadline);
   for (Duration* d : {&cfg_.rto_initial, &cfg_.rto_max, &cfg_.fin_wait2_timeout, &cfg_.close_wait_timeout,
-                      &cfg_.delayed_ack})
+                      &cfg_.delayed_ack, &cfg_.persist_timeout})
     *d = std::min(*d, kMaxDeadline);
   rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
+  rto_granularity_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.timer_tick.count_us(), 0));
+  rto_min_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_min.count_us(), 0));
+  rto_max_us_ = std::max(rto_min_us_, static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_max.count_us(), 0)));
   // 24-bit slot links and extension indexes in the record (conn.hpp).
   assert(cfg.max_conns < ConnHot::kNoLink && ext_pool_.capacity() < ConnHot::kNoExt);
   static_assert(kMaxListeners < kNoListener, "ConnHot::listener is 8 bits");
@@ -347,17 +350,6 @@ void Stack::established(ConnHot& c, Instant now) {
   c.flags |= cflag::kInAcceptQueue;
 }
 
-void Stack::output_soon(ConnHot& c) {
-  if (depth_ <= 1) {  // called from outside: nothing is being processed
-    output(c, now_);
-    return;
-  }
-  if (c.flags & cflag::kOutputPending) return;
-  c.flags |= cflag::kOutputPending;
-  pending_out_.push_back(idx_of(c));
-  deferred_ = true;
-}
-
 void Stack::flush_pending_output() {
   for (size_t k = 0; k < pending_out_.size(); ++k) {  // output() may not add more, but be safe
     ConnHot& c = hot_[pending_out_[k]];
@@ -406,6 +398,10 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     if ((c.flags & cflag::kOrphan) && (seg.flags & (flag::kSyn | flag::kAck | flag::kRst | flag::kFin)) == flag::kSyn &&
         replace_orphan(c, seg, now))
       return;
+    // output_soon() for this connection needs no place on pending_out_:
+    // the output() below is the one it asks for.
+    const uint32_t outer = segment_conn_;
+    segment_conn_ = flow.pos;
     if (cfg_.header_prediction && input_predicted(c, seg, now)) {
       // done: the fast path (stack_predict.cpp)
     } else if (c.state == State::kSynSent) {
@@ -413,6 +409,7 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     } else {
       input_sync(c, seg, now);
     }
+    segment_conn_ = outer;
     if (c.state != State::kClosed) {
       // This output() is the one a send() or close() from a callback asked
       // for (output_soon): the segment is processed, RCV.NXT is final.

@@ -306,7 +306,21 @@ class Stack {
   void drain_accept_queues();
   // send/close from inside a callback: transmit once the segment being
   // processed has advanced RCV.NXT, so the data carries the right ACK.
-  void output_soon(ConnHot& c);
+  void output_soon(ConnHot& c) {
+    if (depth_ <= 1) {  // called from outside: nothing is being processed
+      output(c, now_);
+      return;
+    }
+    if (c.flags & cflag::kOutputPending) return;
+    c.flags |= cflag::kOutputPending;
+    // The connection whose segment is being processed: segment_in() calls
+    // output() when the segment is done (or the connection is closed, with
+    // nothing left to send).
+    if (idx_of(c) != segment_conn_) {
+      pending_out_.push_back(idx_of(c));
+      deferred_ = true;
+    }
+  }
   bool shutdown_conn(ConnHot* c);  // shutdown() once the handle is looked up
   uint32_t queue_send(ConnId id, std::span<const uint8_t> data, bool by_ref, bool all = false);  // send / send_ref / send_all
   void flush_pending_output();
@@ -420,16 +434,18 @@ class Stack {
   void on_timer(ConnHot& c, Instant now);
   void retransmit(ConnHot& c, Instant now);
   void rtt_sample(ConnHot& c, uint32_t rtt_us);
-  // When the SYN (or SYN-ACK) being timed was first sent, in µs: its
-  // retransmission deadline less the RTO it was armed with (start_rtx right
-  // after the first send_syn; RTO and deadline stay put until an answer or a
-  // retransmission, which ends the timing). A simultaneous open re-arms on
-  // its SYN-ACK, so its sample runs from there. The deadline is rounded up
-  // to a microsecond (deadline.hpp), so 1 µs more is taken off: the sample
-  // is never below the true RTT, at most 2 µs above it.
-  uint32_t syn_rtt_start_us(const ConnHot& c) const {
-    return static_cast<uint32_t>((instant_of(c.rtx_at) - Duration::ms(c.rto_ms) - Duration::us(1)).ns() / 1000);
-  }
+  // The clock RTT samples are taken on: µs since start_ (the deadlines'
+  // origin, deadline.hpp), floor, modulo 2^32; from the entry point's cached
+  // value (no division) when `now` is its time.
+  uint32_t rtt_clock_us(Instant now) const { return static_cast<uint32_t>(now_us(now)); }
+  // When the SYN (or SYN-ACK) being timed was first sent, on rtt_clock_us:
+  // its retransmission deadline less the RTO it was armed with (start_rtx
+  // right after the first send_syn; RTO and deadline stay put until an
+  // answer or a retransmission, which ends the timing). A simultaneous open
+  // re-arms on its SYN-ACK, so its sample runs from there. The deadline is
+  // rounded up to a microsecond (deadline.hpp), so 1 µs more is taken off,
+  // as the sample's end is rounded down.
+  uint32_t syn_rtt_start_us(const ConnHot& c) const { return c.rtx_at.us - c.rto_ms * 1000u - 1u; }
   void start_rtx(ConnHot& c, Instant now);
   // Deadlines in the record (deadline.hpp): the first microsecond at or
   // after `t` (never 0, "none"); whether one is due at `now`; the instant of
@@ -564,6 +580,7 @@ class Stack {
   std::vector<App*> worker_timer_app_;  // owner of each armed worker timer
   std::vector<uint32_t> reap_;     // slots to free at the end of the entry point
   std::vector<uint32_t> pending_out_;  // connections whose output waits for the entry point's end
+  uint32_t segment_conn_ = UINT32_MAX;  // connection whose segment segment_in() is processing (output_soon)
   int depth_ = 0;
   bool deferred_ = false;  // something was put on a work list above (Entry looks then)
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
@@ -579,6 +596,9 @@ class Stack {
   uint32_t low_water_;   // free chunks below this: relieve_pool() at the end of an entry point
   Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
   uint32_t rto_initial_ms_;  // cfg_.rto_initial: an RTO of this length uses kFifoRtoInitial
+  // rtt_sample()'s bounds in µs, from cfg_ once (no division per sample):
+  // the clock granularity G (timer_tick), rto_min and rto_max.
+  uint64_t rto_granularity_us_, rto_min_us_, rto_max_us_;
 
   Counters ctr_;
   StateGauges gauges_;

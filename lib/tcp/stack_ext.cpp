@@ -48,7 +48,7 @@ ConnExt* Stack::take_ext(ConnHot& c) {
   x.sacked.clear();
   x.recover = c.snd_una;
   x.high_rxt = c.snd_una;
-  x.squat_since = Instant{};
+  x.squat_since = Deadline{};
   k.ext = e;
   if (!(c.xflags & xflag::kExtCheck)) {
     c.xflags |= xflag::kExtCheck;

@@ -73,7 +73,7 @@ void Stack::input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now) {
   if (seg.has(flag::kAck)) {
     c.snd_una = seg.ack;
     if (c.retries == 0 && (c.flags & cflag::kRttTiming))
-      rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - syn_rtt_start_us(c));
+      rtt_sample(c, rtt_clock_us(now) - syn_rtt_start_us(c));
     c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
     c.rtx_at = Deadline{};
     arm_timer(c);
@@ -255,7 +255,7 @@ bool Stack::complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
   c.snd_wl1 = seg.seq;
   c.snd_wl2 = seg.ack;
   if (c.retries == 0 && (c.flags & cflag::kRttTiming))
-    rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - syn_rtt_start_us(c));
+    rtt_sample(c, rtt_clock_us(now) - syn_rtt_start_us(c));
   c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
   c.snd_una = seg.ack;
   c.snd_nxt = seq_max(c.snd_nxt, c.snd_una);
@@ -363,7 +363,7 @@ uint32_t Stack::ack_new_data(ConnHot& c, Seq ack, Instant now) {
   ctr_.tx_bytes += data_acked;
   // RFC 6298 §3 with Karn's rule: only never-retransmitted segments are timed.
   if ((c.flags & cflag::kRttTiming) && held_ext(c).rtt_seq < ack) {  // timing: one is held
-    rtt_sample(c, static_cast<uint32_t>(now.ns() / 1000) - held_ext(c).rtt_start_us);
+    rtt_sample(c, rtt_clock_us(now) - held_ext(c).rtt_start_us);
     c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
   }
   c.retries = 0;

@@ -179,72 +179,18 @@ void Stack::output(ConnHot& c, Instant now) {
   if (can_send) {
     const SendQueue& q = sendq_of(c);
     const uint32_t mss_e = mss_eff(c);
-    // An ACK owed for out-of-order data (or a duplicate) goes out on its own,
-    // before any data: a duplicate ACK counts only without payload (RFC 5681
-    // §2), and only a pure ACK carries our SACK blocks.
-    if ((c.flags & cflag::kAckNow) && (c.xflags & xflag::kPureAck)) send_ack(c, now);
-    const bool sack_recovery = (c.flags & (cflag::kRecovery | cflag::kSack)) ==
-                               (cflag::kRecovery | cflag::kSack);
-    if (sack_recovery) sack_retransmit(c, now);
-    uint32_t pipe = sack_recovery ? sack_pipe(c) : 0;
-    // RFC 2018 §4: while out-of-order data is held, data segments carry the
-    // SACK blocks too (the peer may be sending data, not pure ACKs), their
-    // payload shortened so the options fit in the MSS (as Linux does).
-    wire::TcpOptions sack_opts;
-    uint32_t seg_max = mss_e;
-    if ((c.xflags & xflag::kOooHeld) && (c.flags & cflag::kSack)) {
-      sack_opts.has_timestamps = (c.flags & cflag::kTimestamps) != 0;
-      held_ext(c).rcvq.fill_sack(sack_opts, false);  // kOooHeld: one is held
-      const auto fit = static_cast<uint32_t>(wire::tcp_sack_blocks_that_fit(sack_opts));
-      sack_opts.sack_count = static_cast<uint8_t>(fit);
-      if (fit > 0) seg_max = mss_e - (4 + 8 * fit);
-    }
-    for (;;) {
-      // Go-back-N after an RTO skips what the peer SACKed (RFC 6675 §5.1),
-      // but never the segment at SND.UNA: RFC 2018 §8, after a timeout the
-      // left edge is retransmitted whether or not it was SACKed (the
-      // receiver may lie or have reneged).
-      if (c.snd_una < c.snd_nxt && c.snd_nxt < c.snd_max && (c.xflags & xflag::kSacked))
-        c.snd_nxt = held_ext(c).sacked.skip(c.snd_nxt);
-      const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
-      const uint32_t queued = q.size();
-      const uint32_t unsent = sent < queued ? queued - sent : 0;
-      const uint32_t flight = sack_recovery ? pipe : sent;
-      // RFC 3042 limited transmit: the first two duplicate ACKs each let one
-      // new segment out (cwnd itself unchanged), so small windows still
-      // collect the three duplicates fast retransmit needs.
-      const uint32_t limited = (c.flags & cflag::kRecovery) || c.snd_nxt != c.snd_max
-                                   ? 0
-                                   : std::min<uint32_t>(c.dupacks, 2) * mss_e;
-      const uint32_t cwnd_room = c.cwnd + limited > flight ? c.cwnd + limited - flight : 0;
-      const uint32_t wnd_room = c.snd_wnd > sent ? c.snd_wnd - sent : 0;
-      const uint32_t len = std::min({unsent, seg_max, cwnd_room, wnd_room});
-      const bool fin_due = (c.flags & cflag::kFinQueued) && len == unsent &&
-                           (!(c.flags & cflag::kFinSent) || c.snd_nxt < c.snd_max);
-      if (len == 0 && !fin_due) break;
-      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no short segment cut by
-      // the windows while an ACK is still to come to open them further,
-      // unless (3) it is at least Fs = 1/2 of the largest window the peer
-      // offered, or it is a retransmission the peer's window cuts: after an
-      // RTO the timeout is the override, and a window below one MSS must
-      // not stop retransmission (Linux tcp_retransmit_skb sends
-      // min(MSS, window)).
-      if (len < seg_max && len < unsent && !fin_due && c.snd_max != c.snd_una) {
-        const bool half_max_window = len >= c.max_snd_wnd / 2;
-        const bool rtx_into_window = c.snd_nxt < c.snd_max && len == wnd_room;
-        if (!half_max_window && !rtx_into_window) break;
-      }
-      // Nagle: a short segment waits while new data is unacknowledged.
-      if ((c.flags & cflag::kNagle) && len < seg_max && !fin_due && c.snd_nxt == c.snd_max &&
-          c.snd_una != c.snd_max)
-        break;
+    // One segment from SND.NXT: `len` bytes of the queue from `sent` on (PSH
+    // when they are all that is unsent), the FIN when due, SACK blocks from
+    // `sack` (null: none); then SND.NXT / SND.MAX, RTT timing, the owed ACK
+    // and the retransmission timer.
+    auto send_one = [&](uint32_t sent, uint32_t len, uint32_t unsent, bool fin_due, const wire::TcpOptions* sack) {
       SegmentOut out;
       fill_common(c, out, now);
       out.seq = c.snd_nxt;
       out.window = window_field(c, false);
-      if (sack_opts.sack_count > 0) {
-        out.opts.sack_count = sack_opts.sack_count;
-        std::copy(sack_opts.sack, sack_opts.sack + sack_opts.sack_count, out.opts.sack);
+      if (sack != nullptr && sack->sack_count > 0) {
+        out.opts.sack_count = sack->sack_count;
+        std::copy(sack->sack, sack->sack + sack->sack_count, out.opts.sack);
         ++ctr_.sack_blocks_sent;
       }
       if (len > 0) {
@@ -257,7 +203,6 @@ void Stack::output(ConnHot& c, Instant now) {
       const bool new_data = c.snd_nxt == c.snd_max;
       if (!new_data) ++ctr_.retransmits;
       c.snd_nxt += len + (fin_due ? 1u : 0u);
-      pipe += len;  // octets only, as sack_pipe()
       if (fin_due) c.flags |= cflag::kFinSent;
       if (c.snd_nxt > c.snd_max) {
         // (A FIN alone may go without an extension: then it is not timed.)
@@ -265,7 +210,7 @@ void Stack::output(ConnHot& c, Instant now) {
         if (new_data && !(c.flags & cflag::kRttTiming) && x != nullptr) {
           c.flags |= cflag::kRttTiming;
           x->rtt_seq = out.seq;
-          x->rtt_start_us = static_cast<uint32_t>(now.ns() / 1000);
+          x->rtt_start_us = rtt_clock_us(now);
         }
         c.snd_max = c.snd_nxt;
       }
@@ -273,14 +218,100 @@ void Stack::output(ConnHot& c, Instant now) {
       note_ack_sent(c);
       emit(out);
       if (c.rtx_at.none()) start_rtx(c, now);
-      if (fin_due) break;
-      // All that was queued went and no FIN is to follow: SND.NXT is at the
-      // end of the queue, which is SND.MAX (no FIN lies beyond it), so the
-      // next round would find nothing to send.
-      if (len == unsent && !(c.flags & cflag::kFinQueued)) break;
+    };
+    // The common case (a response, a FIN): nothing to retransmit, no
+    // recovery, no SACK state either way, no ACK owed alone, no duplicate
+    // ACKs (no limited transmit), no Nagle, and every unsent byte fits one
+    // segment the congestion and peer windows take. The loop below would
+    // send exactly that segment (with the FIN when one is due: the FIN is
+    // not sent yet) and stop, its SWS and Nagle tests needing a segment cut
+    // short; it goes here without the loop's general steps.
+    bool simple = false;
+    if (!(c.flags & (cflag::kRecovery | cflag::kNagle)) &&
+        !(c.xflags & (xflag::kPureAck | xflag::kOooHeld | xflag::kSacked)) && c.snd_nxt == c.snd_max &&
+        c.dupacks == 0) {
+      const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
+      const uint32_t queued = q.size();
+      const uint32_t unsent = sent < queued ? queued - sent : 0;
+      const uint32_t cwnd_room = c.cwnd > sent ? c.cwnd - sent : 0;
+      const uint32_t wnd_room = c.snd_wnd > sent ? c.snd_wnd - sent : 0;
+      if (unsent <= mss_e && unsent <= cwnd_room && unsent <= wnd_room) {
+        const bool fin_due = (c.flags & (cflag::kFinQueued | cflag::kFinSent)) == cflag::kFinQueued;
+        if (unsent > 0 || fin_due) send_one(sent, unsent, unsent, fin_due, nullptr);
+        simple = true;
+      }
     }
-    // Nothing more could go (no lost range, no new data): RFC 6675 rule (4).
-    if (sack_recovery && (c.flags & cflag::kRecovery)) rescue_retransmit(c, now);
+    if (!simple) {
+      // An ACK owed for out-of-order data (or a duplicate) goes out on its own,
+      // before any data: a duplicate ACK counts only without payload (RFC 5681
+      // §2), and only a pure ACK carries our SACK blocks.
+      if ((c.flags & cflag::kAckNow) && (c.xflags & xflag::kPureAck)) send_ack(c, now);
+      const bool sack_recovery = (c.flags & (cflag::kRecovery | cflag::kSack)) ==
+                                 (cflag::kRecovery | cflag::kSack);
+      if (sack_recovery) sack_retransmit(c, now);
+      uint32_t pipe = sack_recovery ? sack_pipe(c) : 0;
+      // RFC 2018 §4: while out-of-order data is held, data segments carry the
+      // SACK blocks too (the peer may be sending data, not pure ACKs), their
+      // payload shortened so the options fit in the MSS (as Linux does).
+      wire::TcpOptions sack_opts;
+      uint32_t seg_max = mss_e;
+      if ((c.xflags & xflag::kOooHeld) && (c.flags & cflag::kSack)) {
+        sack_opts.has_timestamps = (c.flags & cflag::kTimestamps) != 0;
+        held_ext(c).rcvq.fill_sack(sack_opts, false);  // kOooHeld: one is held
+        const auto fit = static_cast<uint32_t>(wire::tcp_sack_blocks_that_fit(sack_opts));
+        sack_opts.sack_count = static_cast<uint8_t>(fit);
+        if (fit > 0) seg_max = mss_e - (4 + 8 * fit);
+      }
+      for (;;) {
+        // Go-back-N after an RTO skips what the peer SACKed (RFC 6675 §5.1),
+        // but never the segment at SND.UNA: RFC 2018 §8, after a timeout the
+        // left edge is retransmitted whether or not it was SACKed (the
+        // receiver may lie or have reneged).
+        if (c.snd_una < c.snd_nxt && c.snd_nxt < c.snd_max && (c.xflags & xflag::kSacked))
+          c.snd_nxt = held_ext(c).sacked.skip(c.snd_nxt);
+        const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
+        const uint32_t queued = q.size();
+        const uint32_t unsent = sent < queued ? queued - sent : 0;
+        const uint32_t flight = sack_recovery ? pipe : sent;
+        // RFC 3042 limited transmit: the first two duplicate ACKs each let one
+        // new segment out (cwnd itself unchanged), so small windows still
+        // collect the three duplicates fast retransmit needs.
+        const uint32_t limited = (c.flags & cflag::kRecovery) || c.snd_nxt != c.snd_max
+                                     ? 0
+                                     : std::min<uint32_t>(c.dupacks, 2) * mss_e;
+        const uint32_t cwnd_room = c.cwnd + limited > flight ? c.cwnd + limited - flight : 0;
+        const uint32_t wnd_room = c.snd_wnd > sent ? c.snd_wnd - sent : 0;
+        const uint32_t len = std::min({unsent, seg_max, cwnd_room, wnd_room});
+        const bool fin_due = (c.flags & cflag::kFinQueued) && len == unsent &&
+                             (!(c.flags & cflag::kFinSent) || c.snd_nxt < c.snd_max);
+        if (len == 0 && !fin_due) break;
+        // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no short segment cut by
+        // the windows while an ACK is still to come to open them further,
+        // unless (3) it is at least Fs = 1/2 of the largest window the peer
+        // offered, or it is a retransmission the peer's window cuts: after an
+        // RTO the timeout is the override, and a window below one MSS must
+        // not stop retransmission (Linux tcp_retransmit_skb sends
+        // min(MSS, window)).
+        if (len < seg_max && len < unsent && !fin_due && c.snd_max != c.snd_una) {
+          const bool half_max_window = len >= c.max_snd_wnd / 2;
+          const bool rtx_into_window = c.snd_nxt < c.snd_max && len == wnd_room;
+          if (!half_max_window && !rtx_into_window) break;
+        }
+        // Nagle: a short segment waits while new data is unacknowledged.
+        if ((c.flags & cflag::kNagle) && len < seg_max && !fin_due && c.snd_nxt == c.snd_max &&
+            c.snd_una != c.snd_max)
+          break;
+        send_one(sent, len, unsent, fin_due, &sack_opts);
+        pipe += len;  // octets only, as sack_pipe()
+        if (fin_due) break;
+        // All that was queued went and no FIN is to follow: SND.NXT is at the
+        // end of the queue, which is SND.MAX (no FIN lies beyond it), so the
+        // next round would find nothing to send.
+        if (len == unsent && !(c.flags & cflag::kFinQueued)) break;
+      }
+      // Nothing more could go (no lost range, no new data): RFC 6675 rule (4).
+      if (sack_recovery && (c.flags & cflag::kRecovery)) rescue_retransmit(c, now);
+    }
     // Zero window with data waiting and nothing in flight: the retransmission
     // timer doubles as the persist timer (RFC 9293 §3.8.6.1).
     if (c.snd_wnd == 0 && q.size() > 0 && c.snd_una == c.snd_max && c.rtx_at.none())

@@ -193,11 +193,14 @@ void Stack::accept_fin(ConnHot& c, Instant now) {
     case State::kSynRcvd:
     case State::kEstablished:
       set_state(c, State::kCloseWait);
-      if (cfg_.close_wait_timeout.count_ns() > 0) {
-        c.state_at = deadline_in(now, cfg_.close_wait_timeout);
-        arm_timer(c);
-      }
+      if (cfg_.close_wait_timeout.count_ns() > 0) c.state_at = deadline_in(now, cfg_.close_wait_timeout);
       app_of(c)->on_peer_close(*this, id_of(c));
+      // The timer goes to the CLOSE_WAIT deadline only if the application
+      // left the connection there: most close() at once (LAST_ACK, whose
+      // FIN's RTO arms it), and a timer armed and moved in between would be
+      // work for nothing. (Whatever armed it inside the callback saw
+      // state_at already.)
+      if (c.state == State::kCloseWait && !c.state_at.none()) arm_timer(c);
       break;
     case State::kFinWait1:
       if ((c.flags & cflag::kFinSent) && c.snd_una == c.snd_max) {

@@ -272,14 +272,14 @@ bool Stack::check_squat(ConnHot& c, Instant now) {
   if (squat != ((c.xflags & xflag::kSquat) != 0)) {
     if (squat) {
       c.xflags |= xflag::kSquat;
-      held_ext(c).squat_since = now;
+      held_ext(c).squat_since = deadline_at(now);
       if (!(c.flags & cflag::kOrphan)) list_push<false>(idx_of(c));
     } else {
       if (!(c.flags & cflag::kOrphan)) list_remove<false>(idx_of(c));
       c.xflags &= static_cast<uint8_t>(~xflag::kSquat);
     }
   }
-  if (squat && cfg_.persist_timeout.count_ns() > 0 && now - held_ext(c).squat_since >= cfg_.persist_timeout) {
+  if (squat && cfg_.persist_timeout.count_ns() > 0 && now - instant_of(held_ext(c).squat_since) >= cfg_.persist_timeout) {
     ++ctr_.reclaim_persist_timeout;
     evict(c, CloseReason::kPersistTimeout);
     return true;

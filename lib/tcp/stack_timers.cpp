@@ -83,12 +83,10 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
     c.rttvar_us = (3 * c.rttvar_us + err) / 4;
     c.srtt_us = (7 * c.srtt_us + rtt_us) / 8;
   }
-  const uint64_t granularity_us = static_cast<uint64_t>(cfg_.timer_tick.count_us());
-  const uint64_t rto_us =
-      c.srtt_us + std::max<uint64_t>(granularity_us, 4ull * c.rttvar_us);
-  const uint64_t lo = static_cast<uint64_t>(cfg_.rto_min.count_us());
-  const uint64_t hi = static_cast<uint64_t>(cfg_.rto_max.count_us());
-  c.rto_ms = static_cast<uint32_t>(std::clamp(rto_us, lo, hi) / 1000);
+  // RTO = SRTT + max(G, 4 * RTTVAR) within [rto_min, rto_max] (RFC 6298
+  // §2.2, §2.4), the bounds converted once (Stack::Stack).
+  const uint64_t rto_us = c.srtt_us + std::max<uint64_t>(rto_granularity_us_, 4ull * c.rttvar_us);
+  c.rto_ms = static_cast<uint32_t>(std::clamp(rto_us, rto_min_us_, rto_max_us_) / 1000);
 }
 
 void Stack::on_timer(ConnHot& c, Instant now) {
@@ -212,7 +210,7 @@ void Stack::retransmit(ConnHot& c, Instant now) {
   start_rtx(c, now);
   // A squatter's probes come no later than its persist deadline.
   if ((c.xflags & xflag::kSquat) && cfg_.persist_timeout.count_ns() > 0) {
-    const Deadline deadline = deadline_at(held_ext(c).squat_since + cfg_.persist_timeout);  // a squatter holds data
+    const Deadline deadline = deadline_at(instant_of(held_ext(c).squat_since) + cfg_.persist_timeout);  // a squatter holds data
     if (before(deadline, c.rtx_at)) {
       const Deadline soonest = deadline_in(now, cfg_.timer_tick);
       c.rtx_at = before(deadline, soonest) ? soonest : deadline;

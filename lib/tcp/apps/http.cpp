@@ -5,6 +5,10 @@
 #include <cstring>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "tcp/stack.hpp"
 
 namespace synmill::tcp {
@@ -91,6 +95,25 @@ uint32_t skip_to(ParseState& st, std::span<const uint8_t> data, uint32_t i) {
   return k > i ? k : i;
 }
 
+// One header line of a whole head, without its CR LF (n bytes at p, no CR
+// among them, starting with 'c' or 'C'): "connection:", optional spaces
+// and tabs, then a value starting "close" or "keep-alive" (any case) sets
+// the flag, as the byte-wise matcher would.
+void connection_line(const uint8_t* p, size_t n, bool& close, bool& keep_alive) {
+  if (n < kHeader.size()) return;
+  size_t k = 0;
+  while (k < kHeader.size() && lower(p[k]) == kHeader[k]) ++k;
+  if (k < kHeader.size()) return;
+  while (k < n && (p[k] == ' ' || p[k] == '\t')) ++k;
+  if (k == n) return;
+  const char first = lower(p[k]);
+  const std::string_view want = first == 'c' ? kClose : first == 'k' ? kKeep : std::string_view{};
+  if (want.empty() || n - k < want.size()) return;
+  size_t m = 1;
+  while (m < want.size() && lower(p[k + m]) == want[m]) ++m;
+  if (m == want.size()) (first == 'c' ? close : keep_alive) = true;
+}
+
 // A whole request head at `i` in one go, from a fresh state (nothing of it
 // seen yet): lines found with memchr and each looked at once, not byte by
 // byte. It decides exactly what the byte-wise matcher below would, for the
@@ -104,7 +127,7 @@ uint32_t skip_to(ParseState& st, std::span<const uint8_t> data, uint32_t i) {
 // bytes to the byte-wise matcher, from the same fresh state.
 // On true, `end` is the index of the empty line's LF and `keep` the RFC 9112
 // §9.3 decision.
-bool whole_head(std::span<const uint8_t> data, uint32_t i, uint32_t& end, bool& keep) {
+bool whole_head_scan(std::span<const uint8_t> data, uint32_t i, uint32_t& end, bool& keep) {
   const uint8_t* const base = data.data();
   const uint8_t* const stop = base + data.size();
   const uint8_t* p = base + i;
@@ -133,23 +156,76 @@ bool whole_head(std::span<const uint8_t> data, uint32_t i, uint32_t& end, bool& 
       continue;
     }
     if (std::memchr(p, '\r', len - 1) != nullptr) return false;
-    const size_t n = len - 1;  // the line without its CR
-    if (n < kHeader.size()) continue;
-    size_t k = 0;
-    while (k < kHeader.size() && lower(p[k]) == kHeader[k]) ++k;
-    if (k < kHeader.size()) continue;
-    while (k < n && (p[k] == ' ' || p[k] == '\t')) ++k;
-    if (k == n) continue;
-    const char first = lower(p[k]);
-    const std::string_view want = first == 'c' ? kClose : first == 'k' ? kKeep : std::string_view{};
-    if (want.empty() || n - k < want.size()) continue;
-    size_t m = 1;
-    while (m < want.size() && lower(p[k + m]) == want[m]) ++m;
-    if (m == want.size()) (first == 'c' ? close : keep_alive) = true;
+    connection_line(p, len - 1, close, keep_alive);
   }
   end = static_cast<uint32_t>(nl - base);
   keep = http10 ? keep_alive : !close;
   return true;
+}
+
+#if defined(__SSE2__)
+// The same decisions for a head that ends within the first 64 bytes at `i`
+// (the common request, one segment): bit masks of the LF, CR and 'H' bytes
+// of those bytes from 16-byte compares (the last block overlaps the one
+// before it rather than read past the data), then the lines walked bit by
+// bit. Returns 1 / 0 as whole_head_scan would, or -1 when the head does
+// not end within them (or fewer than 16 bytes are there): then the scan
+// decides.
+int whole_head_masks(std::span<const uint8_t> data, uint32_t i, uint32_t& end, bool& keep) {
+  const uint8_t* const p = data.data() + i;
+  const size_t avail = data.size() - i;
+  if (avail < 16) return -1;
+  const size_t n = avail < 64 ? avail : 64;
+  const __m128i lf_v = _mm_set1_epi8('\n'), cr_v = _mm_set1_epi8('\r'), h_v = _mm_set1_epi8('H');
+  uint64_t lf = 0, cr = 0, hs = 0;
+  auto block = [&](size_t off) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + off));
+    lf |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf_v)))) << off;
+    cr |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr_v)))) << off;
+    hs |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, h_v)))) << off;
+  };
+  size_t off = 0;
+  for (; off + 16 <= n; off += 16) block(off);
+  if (off < n) block(n - 16);
+  if (p[0] == '\r' || p[0] == '\n') return 0;
+  if (lf == 0) return -1;
+  const auto rl = static_cast<uint32_t>(__builtin_ctzll(lf));  // the request line's LF
+  lf &= lf - 1;
+  bool http10 = false;
+  if (rl >= kHttp10.size()) {
+    for (uint64_t h = hs & ((uint64_t{1} << (rl - (kHttp10.size() - 1))) - 1); h != 0 && !http10; h &= h - 1)
+      http10 = std::memcmp(p + __builtin_ctzll(h), kHttp10.data(), kHttp10.size()) == 0;
+  }
+  bool close = false, keep_alive = false;
+  uint32_t s = rl + 1;  // start of the line
+  uint32_t e;           // its LF
+  for (;; s = e + 1) {
+    if (lf == 0) return -1;
+    e = static_cast<uint32_t>(__builtin_ctzll(lf));
+    lf &= lf - 1;
+    const uint32_t len = e - s;
+    if (len == 0 || !((cr >> (e - 1)) & 1)) return 0;  // bare LF: the matcher's rules
+    if (len == 1) break;                                 // CR LF: the end of the head
+    if ((p[s] | 0x20) != 'c') {
+      if (p[s] == '\r') return 0;
+      continue;
+    }
+    // A CR before the line's last byte (bits s .. e - 2).
+    if ((cr >> s) & ((uint64_t{1} << (len - 1)) - 1)) return 0;
+    connection_line(p + s, len - 1, close, keep_alive);
+  }
+  end = i + e;
+  keep = http10 ? keep_alive : !close;
+  return 1;
+}
+#endif
+
+bool whole_head(std::span<const uint8_t> data, uint32_t i, uint32_t& end, bool& keep) {
+#if defined(__SSE2__)
+  const int r = whole_head_masks(data, i, end, keep);
+  if (r >= 0) return r == 1;
+#endif
+  return whole_head_scan(data, i, end, keep);
 }
 
 }  // namespace

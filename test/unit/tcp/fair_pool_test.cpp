@@ -170,6 +170,42 @@ TEST_CASE("fair pool: a squatter stays at its minimum and is reset after persist
   h.check_idle();
 }
 
+// persist_timeout is held to kMaxDeadline (30 min), as the other timeouts a
+// deadline is set from (the squat stamp and the persist deadline are 32-bit
+// microseconds, deadline.hpp): a longer setting resets the squatter at 30 min.
+TEST_CASE("fair pool: persist_timeout beyond 30 minutes is held to 30 minutes", "[tcp][overload][pool][squat]") {
+  StackConfig cfg = pool_config(256, 32);
+  cfg.persist_timeout = Duration::s(2 * 3600);
+  Harness h(cfg);
+  REQUIRE(h.stack.listen(kServerPort, h.app));
+  Squatter s(h, kPeerPort);
+  const Instant t0 = h.now;
+  CHECK(h.stack.send(s.id, bytes(8 * kCs)) == 8 * kCs);
+  CHECK(h.take().empty());
+  bool rst = false;
+  Instant rst_at{}, first_probe{};
+  uint32_t probes = 0;
+  while (!rst && h.now < t0 + Duration::s(3 * 3600)) {
+    h.advance_by(Duration::s(1));
+    const auto out = h.take();
+    for (const Sent& x : out) {
+      if (x.has(flag::kRst)) {
+        rst = true;
+        rst_at = h.now;
+      } else if (x.payload.size() == 1) {
+        if (probes++ == 0) first_probe = h.now;
+      }
+    }
+    if (!rst) s.answer(out);
+  }
+  REQUIRE(rst);
+  CHECK(probes >= 2);
+  CHECK((rst_at - first_probe).count_ms() >= 1799 * 1000);
+  CHECK((rst_at - first_probe).count_ms() <= 1802 * 1000);
+  CHECK(str(h.app.closed_reason()) == str(CloseReason::kPersistTimeout));
+  h.check_idle();
+}
+
 TEST_CASE("fair pool: a short pool takes chunks back from orphans first, then squatters",
           "[tcp][overload][pool][squat]") {
   StackConfig cfg = pool_config(32, 8);
