@@ -95,6 +95,9 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   pending_out_.reserve(cfg.max_conns);
   ext_check_.reserve(cfg.max_conns);
   apps_.reserve(16);
+  // The slot pool's free list runs through the free records (index_pool.hpp):
+  // a free slot's snd_wnd (alloc_conn() rewrites the whole record).
+  if (cfg.max_conns > 0) conn_pool_.thread_through(&hot_.get()->snd_wnd, sizeof(ConnHot));
   gauges_.count[static_cast<int>(State::kClosed)] = cfg.max_conns;
 }
 

@@ -171,7 +171,7 @@ class Stack {
   // The same, less the record.
   double bytes_per_conn_slot_beside() const {
     if (cfg_.max_conns == 0) return 0.0;
-    return static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns + IndexPool::kBytesPerSlot +
+    return static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns + conn_pool_.bytes_per_slot() +
            static_cast<double>(TimerWheel::kOwnNodeBytes);
   }
   // Connections the application closed that are not finished yet (bounded by
