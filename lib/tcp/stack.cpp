@@ -397,6 +397,7 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     if ((c.flags & cflag::kOrphan) && (seg.flags & (flag::kSyn | flag::kAck | flag::kRst | flag::kFin)) == flag::kSyn &&
         replace_orphan(c, seg, now))
       return;
+    TimerHold hold(*this, c);  // c's timer is armed once, when this segment is done (stack_timers.cpp)
     if (cfg_.header_prediction && input_predicted(c, seg, now)) {
       // done: the fast path (stack_predict.cpp)
     } else if (c.state == State::kSynSent) {

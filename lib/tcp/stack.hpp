@@ -406,6 +406,31 @@ class Stack {
   };
   static_assert(kNumTimerFifos <= TimerWheel::kMaxFifos);
   void arm_timer(ConnHot& c);
+  // While an entry point works on one connection (a segment for it, its
+  // timer firing) that connection's arm_timer() calls only note that the
+  // timer may have to move; the TimerHold's end arms it once, at the
+  // deadlines the entry point left (stack_timers.cpp).
+  ConnHot* timer_held_ = nullptr;
+  bool timer_due_ = false;  // arm_timer() was called for timer_held_
+  struct TimerHold {
+    Stack& s;
+    bool holds;
+    TimerHold(Stack& st, ConnHot& c) : s(st), holds(st.timer_held_ == nullptr) {
+      if (holds) {
+        s.timer_held_ = &c;
+        s.timer_due_ = false;
+      }
+    }
+    ~TimerHold() {
+      if (!holds) return;
+      ConnHot& c = *s.timer_held_;
+      s.timer_held_ = nullptr;
+      // A connection finished meanwhile had its timer cancelled (finish()).
+      if (s.timer_due_ && c.state != State::kClosed) s.arm_timer(c);
+    }
+    TimerHold(const TimerHold&) = delete;
+    TimerHold& operator=(const TimerHold&) = delete;
+  };
   void on_timer(ConnHot& c, Instant now);
   void retransmit(ConnHot& c, Instant now);
   void rtt_sample(ConnHot& c, uint32_t rtt_us);
