@@ -86,7 +86,8 @@ wire::TcpHeaderFields header_fields(const SegmentOut& seg) {
   const size_t opts_len = wire::tcp_options_len(seg.opts);
   const size_t hdr = wire::kEthHeaderLen + wire::kIpv6HeaderLen + wire::kTcpMinHeaderLen + opts_len;
   const size_t len = hdr + seg.payload_len;
-  if (out.size() < len || seg.payload_len > wire::tcp_frame_max_payload(seg.opts, wire::IpFamily::kV6)) return 0;
+  // (the IPv6 payload length, TCP header and data, is 16 bits: tcp_frame_max_payload)
+  if (out.size() < len || len - wire::kEthHeaderLen - wire::kIpv6HeaderLen > 0xFFFF) return 0;
   uint8_t* p = out.data();
   tpl.write_headers6(p, dst_mac, *seg.local6, *seg.remote6, header_fields(seg), seg.opts, opts_len, seg.payload_len);
   if (seg.payload_len > 0) seg.payload_src->copy_to(seg.payload_offset, seg.payload_len, p + hdr);
@@ -103,7 +104,8 @@ size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const w
   const size_t opts_len = wire::tcp_options_len(seg.opts);  // once
   const size_t hdr = wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen + opts_len;
   const size_t len = hdr + seg.payload_len;
-  if (out.size() < len || seg.payload_len > wire::tcp_frame_max_payload(seg.opts)) return 0;
+  // (the IPv4 total length is 16 bits: tcp_frame_max_payload, from the length once computed)
+  if (out.size() < len || len - wire::kEthHeaderLen > 0xFFFF) return 0;
   uint8_t* p = out.data();
   tpl.write_headers(p, dst_mac, header_fields(seg), seg.opts, opts_len, ip_id, seg.payload_len, fill_ip_csum);
   if (seg.payload_len > 0) seg.payload_src->copy_to(seg.payload_offset, seg.payload_len, p + hdr);

@@ -18,14 +18,22 @@ struct Stack::Entry {
     if (s.depth_++ == 0 && now != s.now_) s.set_now(now);
   }
   ~Entry() {
-    if (s.depth_ == 1) {
+    // The work lists are looked at only when something was put on one
+    // (deferred_): most segments leave all of them empty.
+    if (s.depth_ == 1 && s.deferred_) {
+      s.deferred_ = false;  // set again by whatever the work below defers
       if (s.queued_accepts_ != 0) s.drain_accept_queues();
       if (!s.pending_out_.empty()) s.flush_pending_output();
       if (!s.ext_check_.empty()) s.check_exts();
       if (!s.reap_.empty()) s.reap();
+      // An application not accepting yet leaves its queue: look again at the
+      // next entry point's end, as before any deferral.
+      if (s.queued_accepts_ != 0) s.deferred_ = true;
+    }
+    if (s.depth_ == 1) {
       // A pool ran short: orphans and squatters give their chunks (or
       // extensions) back.
-      if ((s.chunks_.available() < s.low_water_ || s.ext_pool_.available() < s.ext_reserve_ / 2) && s.relieve_pool())
+      if ((s.chunks_.available() < s.low_water_ || s.ext_pool_.available() < s.ext_low_water_) && s.relieve_pool())
         s.reap();
     }
     --s.depth_;
@@ -46,6 +54,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       ext_(ext_pool_.capacity()),
       ext_reserve_(cfg.ext_reserve != 0 ? std::min(cfg.ext_reserve, ext_pool_.capacity())
                                         : ext_pool_.capacity() / 8),
+      ext_low_water_(ext_reserve_ / 2),
       // ids: connections (their nodes in the records), then one application
       // timer per connection, then the worker timers
       wheel_(2 * cfg.max_conns + kWorkerTimers, cfg.timer_tick, start, kNumTimerFifos,
@@ -281,6 +290,7 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   wheel_.cancel_rec(idx_of(c));
   wheel_.cancel(app_timer_id(idx_of(c)));
   reap_.push_back(idx_of(c));
+  deferred_ = true;
   // The application learns of every connection it was told about: accepted
   // passive ones and all active ones.
   if ((c.flags & cflag::kAccepted) || !passive) app_of(c)->on_closed(*this, id_of(c), why);
@@ -336,6 +346,7 @@ void Stack::established(ConnHot& c, Instant now) {
   l.aq[(l.aq_head + l.aq_len) % cap] = idx_of(c);
   ++l.aq_len;
   ++queued_accepts_;
+  deferred_ = true;
   c.flags |= cflag::kInAcceptQueue;
 }
 
@@ -347,6 +358,7 @@ void Stack::output_soon(ConnHot& c) {
   if (c.flags & cflag::kOutputPending) return;
   c.flags |= cflag::kOutputPending;
   pending_out_.push_back(idx_of(c));
+  deferred_ = true;
 }
 
 void Stack::flush_pending_output() {

@@ -278,6 +278,7 @@ class Stack {
     if (c.ext != kNoExt && !(c.xflags & xflag::kExtCheck)) {
       c.xflags |= xflag::kExtCheck;
       ext_check_.push_back(idx_of(c));
+      deferred_ = true;
     }
   }
   // Read-only views that need no extension.
@@ -364,7 +365,17 @@ class Stack {
   void send_rst(ConnHot& c, Instant now);
   void reply_rst(const SegmentIn& seg);        // RFC 9293 §3.10.7.1 for segments with no connection
   void fill_common(const ConnHot& c, SegmentOut& out, Instant now) const;
-  void emit(const SegmentOut& out);
+  // Inline: its callers build `out` on their stack, and a call here would
+  // cost more than the counters and the family test it holds.
+  void emit(const SegmentOut& out) {
+    ++ctr_.tx_segments;
+    if (out.flags & flag::kRst) ++ctr_.rst_out;
+    if (is_ipv6(out.tuple) && out.local6 == nullptr) [[unlikely]] {
+      emit6(out);
+      return;
+    }
+    tx_.emit(out);
+  }
   // stack_ipv6.cpp
   // on_segment() once the tuple is mapped; inlined into on_segment() (the
   // IPv4 path: no extra call) and into on_segment6().
@@ -555,6 +566,7 @@ class Stack {
   ZeroArray<ConnExt> ext_;         // indexed by ConnHot::ext; set up on first use
   uint32_t exts_ready_ = 0;
   uint32_t ext_reserve_;           // free extensions below this: orphans, then squatters, give theirs back
+  uint32_t ext_low_water_;         // ext_reserve_ / 2: below it an entry point's end relieves the pool
   std::vector<uint32_t> ext_check_;  // connections with xflag::kExtCheck
   SendQueue empty_sendq_;
   TimerWheel wheel_;
@@ -571,6 +583,7 @@ class Stack {
   std::vector<uint32_t> reap_;     // slots to free at the end of the entry point
   std::vector<uint32_t> pending_out_;  // connections whose output waits for the entry point's end
   int depth_ = 0;
+  bool deferred_ = false;  // something was put on a work list above (Entry looks then)
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
   Instant now_;
   uint64_t now_us_ = 0;       // now_ in µs since start_, floor (set with now_, Entry)

@@ -53,6 +53,7 @@ ConnExt* Stack::take_ext(ConnHot& c) {
   if (!(c.xflags & xflag::kExtCheck)) {
     c.xflags |= xflag::kExtCheck;
     ext_check_.push_back(idx_of(c));
+    deferred_ = true;
   }
   return &x;
 }

@@ -11,16 +11,6 @@ uint32_t Stack::ts_clock(Instant now) const {
   return static_cast<uint32_t>(now.ns() / 1000000) + ts_offset_;  // 1 ms ticks, RFC 7323 §5.4
 }
 
-void Stack::emit(const SegmentOut& out) {
-  ++ctr_.tx_segments;
-  if (out.flags & flag::kRst) ++ctr_.rst_out;
-  if (is_ipv6(out.tuple) && out.local6 == nullptr) [[unlikely]] {
-    emit6(out);
-    return;
-  }
-  tx_.emit(out);
-}
-
 // The window field we put in a header. RFC 7323 §2.2: never scaled in a SYN;
 // RFC 9293 §3.8.6.2.2: the right edge we advertised never moves left.
 //
