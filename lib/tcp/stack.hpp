@@ -367,7 +367,7 @@ class Stack {
   void fill_common(const ConnHot& c, SegmentOut& out, Instant now) const;
   // Inline: its callers build `out` on their stack, and a call here would
   // cost more than the counters and the family test it holds.
-  void emit(const SegmentOut& out) {
+  [[gnu::always_inline]] void emit(const SegmentOut& out) {
     ++ctr_.tx_segments;
     if (out.flags & flag::kRst) ++ctr_.rst_out;
     if (is_ipv6(out.tuple) && out.local6 == nullptr) [[unlikely]] {
@@ -507,6 +507,11 @@ class Stack {
   // stack_listen.cpp: RFC 9293 §3.10.7.2, SYN cookies
   void input_listen(Listener& l, const SegmentIn& seg, Instant now);
   void syn_to_listener(Listener& l, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
+  // A SYN gets a cookie SYN-ACK and no backlog entry: cookies always, or
+  // overloaded with cookies on (set_overloaded).
+  bool cookies_first() const {
+    return cfg_.cookies == CookieMode::kAlways || (overloaded_ && cfg_.cookies != CookieMode::kOff);
+  }
   void send_cookie_synack(const SegmentIn& seg, Instant now);
   bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
 

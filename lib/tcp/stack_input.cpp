@@ -20,18 +20,22 @@ void Stack::negotiate(ConnHot& c, const wire::TcpOptions& o) {
   // MTU 1280 less 60; Linux's default too).
   const uint16_t peer_mss = o.has_mss ? o.mss : wire::tcp_default_mss(is_ipv6(c.tuple) ? wire::IpFamily::kV6 : wire::IpFamily::kV4);
   c.snd_mss = std::max<uint16_t>(std::min(peer_mss, our_mss(c.tuple)), kMinSndMss);
+  uint16_t f = c.flags;  // one store for the three flags below
   if (o.has_wscale) {
-    c.flags |= cflag::kWscale;
+    f |= cflag::kWscale;
     c.snd_wscale = std::min<uint8_t>(o.wscale, 14);
   }
-  if (cfg_.timestamps && o.has_timestamps) {
-    c.flags |= cflag::kTimestamps;
+  const bool ts = cfg_.timestamps && o.has_timestamps;
+  if (ts) {
+    f |= cflag::kTimestamps;
     c.ts_recent = o.ts_val;
   }
-  if (cfg_.sack && o.sack_permitted) c.flags |= cflag::kSack;
+  if (cfg_.sack && o.sack_permitted) f |= cflag::kSack;
+  c.flags = f;
   // RFC 6928 §2 initial window: 10 segments up to 14600 bytes. SMSS here and
-  // in all congestion arithmetic is the payload a segment carries (mss_eff).
-  const uint32_t mss = mss_eff(c);
+  // in all congestion arithmetic is the payload a segment carries (mss_eff:
+  // the MSS less the timestamp option).
+  const uint32_t mss = c.snd_mss - (ts ? 12u : 0u);
   c.cwnd = std::min(10 * mss, std::max(2 * mss, 14600u));
 }
 

@@ -26,12 +26,16 @@ void Stack::input_listen(Listener& l, const SegmentIn& seg, Instant now) {
     return;
   }
   ++ctr_.syn_in;
+  if (cookies_first()) {  // straight here: a flood's SYNs skip syn_to_listener's frame
+    send_cookie_synack(seg, now);
+    return;
+  }
   syn_to_listener(l, seg, now, std::nullopt);
 }
 
 void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
                             std::optional<Seq> iss) {
-  if (cfg_.cookies == CookieMode::kAlways || (overloaded_ && cfg_.cookies != CookieMode::kOff)) {
+  if (cookies_first()) {
     send_cookie_synack(seg, now);
     return;
   }

@@ -373,7 +373,7 @@ TEST_CASE("random cookies are accepted at most at the MAC's 2^-27 rate", "[cooki
   int accepted_fixed = 0;
   TcpOptions with_ts;
   with_ts.has_timestamps = true;
-  const TcpOptions without_ts;
+  const TcpOptions without_ts{};
   for (int i = 0; i < kGuesses; ++i) {
     const uint64_t r = rng();
     const Seq cookie(static_cast<uint32_t>(r));
