@@ -1,7 +1,7 @@
 #pragma once
 // One connection's state, in two parts (issue 12, "a two-cache-line
 // connection record, with an extension taken on demand"):
-//   ConnHot   144 bytes: the record. Everything an idle connection keeps:
+//   ConnHot   136 bytes: the record. Everything an idle connection keeps:
 //             first (one cache line) what the per-segment path reads, then
 //             RTT / congestion state and the three deadlines (32-bit µs,
 //             deadline.hpp), then what the application interface and the
@@ -106,44 +106,50 @@ inline constexpr uint8_t kExtCheck = 1 << 7;  // holds a ConnExt: see whether it
 
 // All-zero bytes are a CLOSED slot that was never used; alloc_conn() starts
 // each use from ConnHot{} (extension kNone, timer unarmed) keeping `gen`. At
-// 144 bytes a record starts on a 16-byte boundary: "cache line" below means
-// its first and second 64 bytes.
-struct alignas(16) ConnHot {
-  static constexpr uint32_t kNoExt = UINT32_MAX;
+// 136 bytes (8-byte aligned, for `user`) "cache line" below means the
+// record's first 64 bytes and the rest. A free slot's snd_wnd holds the next
+// free slot (IndexPool's free list threaded through the records).
+struct alignas(8) ConnHot {
+  static constexpr uint32_t kNoExt = (uint32_t{1} << 24) - 1;  // `ext` is 24 bits
   static constexpr uint32_t kNoLink = (uint32_t{1} << 24) - 1;
+  static constexpr uint32_t kMaxDupacks = 7;  // dupacks saturates here (3 bits; read only below 3)
   // ---- first cache line: the per-segment path ----
   FourTuple tuple;         // 12 (the index reads it from the slot)
   State state;             // 1
-  uint8_t snd_wscale;      // shift applied to the peer's window field
+  uint8_t challenge_count; // RFC 5961 §7 challenge ACKs sent in second challenge_epoch_s
   uint16_t flags;          // cflag::*
   // SND.UNA is also the ISS while our SYN is unacknowledged (only the SYN is
   // in flight in SYN_SENT / SYN_RCVD), so the ISS needs no field.
   Seq snd_una, snd_nxt, snd_max;  // SND.MAX: highest sequence sent + 1 (SND.NXT rewinds on RTO)
   uint32_t snd_wnd;        // peer's window, scaled
   uint32_t max_snd_wnd;    // largest window the peer offered (RFC 5961 §5.2)
-  Seq snd_wl1, snd_wl2;
+  // SND.WL1. RFC 9293's SND.WL2 needs no field: every window update sets it
+  // to a SEG.ACK >= SND.UNA's value then, and SND.UNA only grows, so
+  // SND.WL2 =< SND.UNA always and its test (SND.WL2 =< SEG.ACK) is read as
+  // SND.UNA =< SEG.ACK (Stack::window_newer, stack.hpp).
+  Seq snd_wl1;
   Seq irs, rcv_nxt;
   Seq rcv_adv;             // right edge of the window we advertised
   uint32_t ts_recent;      // RFC 7323 §4.3 TS.Recent
   Seq rcv_acked;           // RCV.NXT in the last ACK we sent (delayed ACK counts from it)
-  // ---- second cache line: window, RTT, congestion, deadlines ----
   Seq rcv_wnd_edge;        // RCV.NXT + window in the last segment we sent (what the peer believes)
+  // ---- the rest: RTT, congestion, deadlines, the application's ----
   uint32_t cwnd, ssthresh;
   uint32_t srtt_us, rttvar_us;  // RFC 6298, 0 = no sample yet
-  uint32_t rto_ms : 24;    // at most kMaxDeadline (1.8e6 ms, deadline.hpp) fits 24 bits
-  uint32_t dupacks : 8;    // RFC 5681 §2 duplicate ACKs in a row
-  uint64_t user = 0;       // free for the application
+  uint32_t rto_ms : 21;    // at most kMaxDeadline (1.8e6 ms, deadline.hpp) fits 21 bits
+  uint32_t snd_wscale : 4; // shift applied to the peer's window field (RFC 7323 §2.3: at most 14)
+  uint32_t dupacks : 3;    // RFC 5681 §2 duplicate ACKs in a row, saturating at kMaxDupacks
+  uint32_t challenge_epoch_s : 4;  // RFC 5961 §7 rate-limit window: seconds, modulo 16
   uint16_t snd_mss;        // largest payload we put in a segment
   uint8_t retries;         // consecutive retransmissions of the oldest segment
   uint8_t xflags;          // xflag::*
-  uint8_t listener;        // index of the listener (passive), Stack::kNoListener (active)
-  uint8_t challenge_count;
-  uint16_t challenge_epoch_s;  // RFC 5961 §7 rate-limit window: seconds, modulo 2^16
+  uint64_t user = 0;       // free for the application
   Deadline rtx_at;             // retransmission or persist deadline; none = no deadline
   Deadline state_at;           // reclaim deadline for the current state; none = no deadline
   Deadline ack_at;             // delayed-ACK deadline, valid while cflag::kAckDelayed
   uint32_t gen = 0;        // ConnId::gen of the current use
-  uint32_t ext = kNoExt;   // index of the ConnExt held, kNoExt = none
+  uint32_t ext : 24 = kNoExt;  // index of the ConnExt held, kNoExt = none
+  uint32_t listener : 8;   // index of the listener (passive), Stack::kNoListener (active)
   uint16_t app = 0;
   // ESTABLISHED only (idle reclaim and keep-alive, stack_reclaim.cpp): the
   // tick counts. An orphan (cflag::kOrphan, never ESTABLISHED: close() moves
@@ -168,7 +174,19 @@ struct alignas(16) ConnHot {
     link_hi = static_cast<uint8_t>(v >> 16);
   }
 };
-static_assert(sizeof(ConnHot) == 144, "the connection record: everything an idle connection keeps, its timer included");
+// RFC 9293 §3.10.7.4: whether a segment's window is newer than the one held
+// (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), with
+// SND.WL2 read as SND.UNA (see ConnHot::snd_wl1). Called once SND.UNA has
+// taken in the segment's ACK. The two readings differ only for an old ACK
+// (SEG.ACK < SND.UNA) carrying SEG.SEQ = SND.WL1, whose window this one
+// leaves alone: RFC 9293 updates the window only when SND.UNA =< SEG.ACK
+// and says an old ACK "can be ignored", and Linux's tcp_ack() takes no window
+// from one either (its old_ack path).
+inline bool window_newer(const ConnHot& c, Seq seq, Seq ack) {
+  return c.snd_wl1 < seq || (c.snd_wl1 == seq && c.snd_una <= ack);
+}
+
+static_assert(sizeof(ConnHot) == 136, "the connection record: everything an idle connection keeps, its timer included");
 
 // Data-transfer state, held only while the connection needs it (see the top
 // of this file and stack_ext.cpp for when it is taken and given back).

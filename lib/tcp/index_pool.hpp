@@ -12,6 +12,13 @@
 // ever been handed out, so it can initialise a slot's own memory on first
 // use and bound scans to the slots that ever held anything.
 //
+// Threaded (thread_through()): an owner whose slots are records of its own
+// lends the pool four bytes of each free record instead, and the free stack
+// becomes a list linked through them (the most recently released record at
+// its head, as above): no array of its own, and a release writes only the
+// record it frees. Those four bytes are the pool's only while the slot is
+// free; the owner rewrites them when it hands the slot out.
+//
 // A one-bit-per-slot "in use" map backs the double-release check in release()
 // (a zero bit, the untouched state, means free); it costs capacity/8 bytes
 // and one load, so it is kept in every build type while the assert itself
@@ -26,8 +33,10 @@ namespace synmill::tcp {
 class IndexPool {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
-  // Memory reserved per slot: the free stack's entry and the in-use bit.
+  // Memory reserved per slot: the free stack's entry and the in-use bit
+  // (threaded: the in-use bit alone).
   static constexpr double kBytesPerSlot = sizeof(uint32_t) + 1.0 / 8;
+  static constexpr double kBytesPerSlotThreaded = 1.0 / 8;
 
   // capacity < kNone (kNone is the "no slot" marker).
   explicit IndexPool(uint32_t capacity)
@@ -37,11 +46,28 @@ class IndexPool {
     assert(capacity < kNone);
   }
 
+  // Threads the free list through the owner's records: slot i's link is the
+  // uint32_t at base + i * stride. Before any acquire(). (A second
+  // constructor argument would need the records before the owner builds them.)
+  void thread_through(void* base, size_t stride) {
+    assert(fresh_ == 0 && depth_ == 0);
+    link_base_ = static_cast<char*>(base);
+    link_stride_ = stride;
+    stack_ = ZeroArray<uint32_t>();  // the free stack's reservation goes
+  }
+  double bytes_per_slot() const { return link_base_ != nullptr ? kBytesPerSlotThreaded : kBytesPerSlot; }
+
   // Returns a free index, or kNone when exhausted.
   uint32_t acquire() {
     uint32_t idx;
     if (depth_ > 0) {
-      idx = stack_[--depth_];
+      --depth_;
+      if (link_base_ != nullptr) {
+        idx = head_;
+        head_ = link(idx);
+      } else {
+        idx = stack_[depth_];
+      }
     } else if (fresh_ < capacity_) {
       idx = fresh_++;
     } else {
@@ -58,7 +84,13 @@ class IndexPool {
     assert(!is_free(idx) && "IndexPool: double release");
     assert(in_use_ > 0);
     used_bits_[idx / 64] &= ~(uint64_t{1} << (idx % 64));
-    stack_[depth_++] = idx;
+    if (link_base_ != nullptr) {
+      link(idx) = head_;
+      head_ = idx;
+    } else {
+      stack_[depth_] = idx;
+    }
+    ++depth_;
     --in_use_;
   }
 
@@ -71,10 +103,15 @@ class IndexPool {
   uint32_t high_water() const { return fresh_; }
 
  private:
+  uint32_t& link(uint32_t idx) { return *reinterpret_cast<uint32_t*>(link_base_ + size_t{idx} * link_stride_); }
+
   uint32_t capacity_;
   uint32_t in_use_ = 0;
   uint32_t depth_ = 0;  // released indices on the stack: stack_[0, depth_)
   uint32_t fresh_ = 0;  // next never-used index
+  uint32_t head_ = kNone;  // threaded: the free list's first index (depth_ of them)
+  char* link_base_ = nullptr;
+  size_t link_stride_ = 0;
   ZeroArray<uint32_t> stack_;
   ZeroArray<uint64_t> used_bits_;  // bit i set <=> index i is in use
 };

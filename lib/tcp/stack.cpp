@@ -107,6 +107,9 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   pending_out_.reserve(cfg.max_conns);
   ext_check_.reserve(cfg.max_conns);
   apps_.reserve(16);
+  // The slot pool's free list runs through the free records (index_pool.hpp):
+  // a free slot's snd_wnd (alloc_conn() rewrites the whole record).
+  if (cfg.max_conns > 0) conn_pool_.thread_through(&hot_.get()->snd_wnd, sizeof(ConnHot));
   gauges_.count[static_cast<int>(State::kClosed)] = cfg.max_conns;
 }
 
@@ -402,6 +405,7 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     // the output() below is the one it asks for.
     const uint32_t outer = segment_conn_;
     segment_conn_ = flow.pos;
+    TimerHold hold(*this, c);  // c's timer is armed once, when this segment is done (stack_timers.cpp)
     if (cfg_.header_prediction && input_predicted(c, seg, now)) {
       // done: the fast path (stack_predict.cpp)
     } else if (c.state == State::kSynSent) {

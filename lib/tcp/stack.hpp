@@ -171,7 +171,7 @@ class Stack {
   // The same, less the record.
   double bytes_per_conn_slot_beside() const {
     if (cfg_.max_conns == 0) return 0.0;
-    return static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns + IndexPool::kBytesPerSlot +
+    return static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns + conn_pool_.bytes_per_slot() +
            static_cast<double>(TimerWheel::kOwnNodeBytes);
   }
   // Connections the application closed that are not finished yet (bounded by
@@ -431,6 +431,31 @@ class Stack {
   };
   static_assert(kNumTimerFifos <= TimerWheel::kMaxFifos);
   void arm_timer(ConnHot& c);
+  // While an entry point works on one connection (a segment for it, its
+  // timer firing) that connection's arm_timer() calls only note that the
+  // timer may have to move; the TimerHold's end arms it once, at the
+  // deadlines the entry point left (stack_timers.cpp).
+  ConnHot* timer_held_ = nullptr;
+  bool timer_due_ = false;  // arm_timer() was called for timer_held_
+  struct TimerHold {
+    Stack& s;
+    bool holds;
+    TimerHold(Stack& st, ConnHot& c) : s(st), holds(st.timer_held_ == nullptr) {
+      if (holds) {
+        s.timer_held_ = &c;
+        s.timer_due_ = false;
+      }
+    }
+    ~TimerHold() {
+      if (!holds) return;
+      ConnHot& c = *s.timer_held_;
+      s.timer_held_ = nullptr;
+      // A connection finished meanwhile had its timer cancelled (finish()).
+      if (s.timer_due_ && c.state != State::kClosed) s.arm_timer(c);
+    }
+    TimerHold(const TimerHold&) = delete;
+    TimerHold& operator=(const TimerHold&) = delete;
+  };
   void on_timer(ConnHot& c, Instant now);
   void retransmit(ConnHot& c, Instant now);
   void rtt_sample(ConnHot& c, uint32_t rtt_us);

@@ -69,7 +69,6 @@ void Stack::input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now) {
   c.snd_wnd = seg.window;  // RFC 7323 §2.2: the window in a SYN is never scaled
   c.max_snd_wnd = c.snd_wnd;
   c.snd_wl1 = seg.seq;
-  c.snd_wl2 = seg.ack;
   if (seg.has(flag::kAck)) {
     c.snd_una = seg.ack;
     if (c.retries == 0 && (c.flags & cflag::kRttTiming))
@@ -101,7 +100,9 @@ bool Stack::acceptable(const ConnHot& c, const SegmentIn& seg) const {
 void Stack::challenge_ack(ConnHot& c, Instant now) {
   // RFC 5961 §7: rate limited, here per connection so that no counter is
   // shared between connections (a global one is a side channel, CVE-2016-5696).
-  const auto sec = static_cast<uint16_t>(now.ns() / 1000000000);  // modulo 2^16 (conn.hpp)
+  // The second modulo 16 (conn.hpp): a count left from exactly 16k seconds
+  // before reads as this second's, so that second allows fewer, never more.
+  const auto sec = static_cast<uint32_t>(now.ns() / 1000000000) & 15;
   if (sec != c.challenge_epoch_s) {
     c.challenge_epoch_s = sec;
     c.challenge_count = 0;
@@ -253,7 +254,6 @@ bool Stack::complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
   c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
   c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
   c.snd_wl1 = seg.seq;
-  c.snd_wl2 = seg.ack;
   if (c.retries == 0 && (c.flags & cflag::kRttTiming))
     rtt_sample(c, rtt_clock_us(now) - syn_rtt_start_us(c));
   c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
@@ -306,11 +306,10 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
       held_ext(c).sacked.lost_below(c.snd_una + 1, mss_eff(c)))
     enter_recovery(c, now);
   // RFC 9293 §3.10.7.4: window update from the most recent segment.
-  if (c.snd_wl1 < seg.seq || (c.snd_wl1 == seg.seq && c.snd_wl2 <= seg.ack)) {
+  if (window_newer(c, seg.seq, seg.ack)) {
     c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
     c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
     c.snd_wl1 = seg.seq;
-    c.snd_wl2 = seg.ack;
   }
   // RFC 9293 §3.8.6.1: while the peer's window is closed, an ACK answering our
   // probes shows it alive; persisting never gives up while they come (but a

@@ -48,7 +48,7 @@ bool Stack::predict_established(ConnHot& c, const SegmentIn& seg, Instant now) {
   if (ts && (!seg.opts.has_timestamps || static_cast<int32_t>(seg.opts.ts_val - c.ts_recent) < 0)) return false;
   if (seg.ack < c.snd_una || seg.ack > c.snd_max) return false;
   if ((static_cast<uint32_t>(seg.window) << c.snd_wscale) != c.snd_wnd || c.snd_wnd < mss_eff(c)) return false;
-  if (!(c.snd_wl1 < seg.seq || (c.snd_wl1 == seg.seq && c.snd_wl2 <= seg.ack))) return false;
+  if (!window_newer(c, seg.seq, seg.ack)) return false;
   const auto len = static_cast<uint32_t>(seg.payload.size());
   if (len == 0) {
     // A duplicate ACK, or nothing to do: the ladder. (A FIN is never a
@@ -74,7 +74,6 @@ bool Stack::predict_established(ConnHot& c, const SegmentIn& seg, Instant now) {
   // input_ack: new data acknowledged.
   const uint32_t data_acked = c.snd_una < seg.ack ? ack_new_data(c, seg.ack, now) : 0;
   c.snd_wl1 = seg.seq;  // the window itself is unchanged
-  c.snd_wl2 = seg.ack;
   if (data_acked > 0 && !after_data_acked(c)) return true;
 
   // input_text_fin. A FIN (with any data before it): the ladder's own

@@ -27,7 +27,7 @@ bool Stack::is_dup_ack(const ConnHot& c, const SegmentIn& seg, bool sack_news) c
 
 void Stack::on_dup_ack(ConnHot& c, Instant now) {
   ++ctr_.dup_acks;
-  if (c.dupacks < UINT8_MAX) ++c.dupacks;
+  if (c.dupacks < ConnHot::kMaxDupacks) ++c.dupacks;
   if (c.flags & cflag::kRecovery) {
     // RFC 6582 §3.2 step 4: each further duplicate ACK inflates cwnd by one
     // segment (it left the network). With SACK the pipe estimate does this.

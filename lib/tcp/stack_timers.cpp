@@ -31,7 +31,20 @@ namespace synmill::tcp {
 // never before the exact deadline and, like any timer, at most one wheel tick
 // after it. Each FIFO's deadlines are now + its constant rounded up: they
 // never decrease, so the lists stay sorted and fire in arming order.
+//
+// Armed once per entry point: while a segment for the connection (or its own
+// timer) is being handled, its deadlines may move several times (the SYN-ACK's
+// retransmission ends, a response starts the RTO, an ACK ends it, a FIN starts
+// it again); TimerHold defers those arm_timer() calls to the entry point's
+// end, which arms the timer once at the deadlines as they are then. The
+// deadlines themselves are set as before, to the microsecond; only the
+// wheel's copy waits. Nothing reads the wheel for this connection in between
+// (no timer fires inside an entry point).
 void Stack::arm_timer(ConnHot& c) {
+  if (&c == timer_held_) {
+    timer_due_ = true;
+    return;
+  }
   Deadline d{};
   uint32_t fifo = kFifoWheel;
   if (!c.rtx_at.none()) {
@@ -224,6 +237,7 @@ void Stack::retransmit(ConnHot& c, Instant now) {
 void Stack::on_wheel(uint32_t id, Instant now) {
   const uint32_t n = cfg_.max_conns;
   if (id < n) {
+    TimerHold hold(*this, hot_[id]);
     on_timer(hot_[id], now);
     watch_ext(hot_[id]);
   } else if (id < 2 * n) {

@@ -138,7 +138,7 @@ class TimeWaitTable {
       const char* p = reinterpret_cast<const char*>(&conn_tuple(v >> 8));
       __builtin_prefetch(p);
       __builtin_prefetch(p + 64);
-      __builtin_prefetch(p + 127);
+      __builtin_prefetch(p + conn_stride_ - 1);
     } else {
       __builtin_prefetch(&ring_[v >> 8]);
     }
@@ -260,7 +260,7 @@ class TimeWaitTable {
   uint32_t conn_capacity_;
   uint32_t nidx_;
   const FourTuple* conn_tuples_;
-  size_t conn_stride_;  // sizeof(ConnHot): 144, not a power of two
+  size_t conn_stride_;  // sizeof(ConnHot): 136, not a power of two
   Duration time_wait_;
   Instant start_;
   TupleHash hash_;

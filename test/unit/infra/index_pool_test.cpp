@@ -73,3 +73,39 @@ TEST_CASE("IndexPool randomized against std::set", "[infra]") {
   REQUIRE(p.in_use() == 0);
   REQUIRE(p.available() == kCap);
 }
+
+// Threaded: the free list runs through the owner's records (index_pool.hpp);
+// the same LIFO order as the stack, and the links live in the free records.
+TEST_CASE("IndexPool threaded through records behaves as the stack", "[infra]") {
+  struct Rec {
+    uint32_t a, link, b;
+  };
+  constexpr uint32_t kCap = 64;
+  std::vector<Rec> recs(kCap, Rec{0xaaaaaaaa, 0, 0xbbbbbbbb});
+  IndexPool t(kCap);
+  t.thread_through(&recs[0].link, sizeof(Rec));
+  IndexPool s(kCap);
+  REQUIRE(t.bytes_per_slot() == Approx(1.0 / 8));
+  REQUIRE(s.bytes_per_slot() == Approx(4 + 1.0 / 8));
+  std::mt19937_64 rng(7);
+  std::vector<uint32_t> held;
+  for (int op = 0; op < 100'000; ++op) {
+    if (rng() % 2 == 0) {
+      const uint32_t x = t.acquire();
+      INFRA_CHECK(x == s.acquire());
+      if (x != IndexPool::kNone) held.push_back(x);
+    } else if (!held.empty()) {
+      const size_t k = rng() % held.size();
+      const uint32_t x = held[k];
+      held[k] = held.back();
+      held.pop_back();
+      t.release(x);
+      s.release(x);
+    }
+    INFRA_CHECK(t.in_use() == s.in_use());
+  }
+  for (const Rec& r : recs) {  // only the link word is the pool's
+    INFRA_CHECK(r.a == 0xaaaaaaaa);
+    INFRA_CHECK(r.b == 0xbbbbbbbb);
+  }
+}
