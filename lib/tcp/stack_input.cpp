@@ -237,7 +237,7 @@ bool Stack::input_rst(ConnHot& c, const SegmentIn& seg, Instant now) {
 // SYN_RCVD, fifth check: the ACK of our SYN moves the connection to
 // ESTABLISHED (RFC 9293 §3.10.7.4). Shared by the ladder and the handshake
 // prediction (stack_predict.cpp). False when the segment is consumed.
-bool Stack::complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
+[[gnu::flatten]] bool Stack::complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
   if (!(c.snd_una < seg.ack && seg.ack <= c.snd_max)) {
     ++ctr_.drop.ack_unacceptable;
     reply_rst(seg);  // <SEQ=SEG.ACK><CTL=RST>
@@ -343,7 +343,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
 // RTT sample, congestion window (RFC 5681 §3.1, or the recovery's own rules),
 // retransmission timer (RFC 6298 §5.2/5.3). Returns the data bytes acked
 // (the ACK of a FIN is not data). Shared by the ladder and header prediction.
-uint32_t Stack::ack_new_data(ConnHot& c, Seq ack, Instant now) {
+[[gnu::flatten]] uint32_t Stack::ack_new_data(ConnHot& c, Seq ack, Instant now) {
   ConnExt* k = ext(c);  // none: no data was outstanding (a FIN at most)
   const uint32_t acked = static_cast<uint32_t>(ack - c.snd_una);
   uint32_t data_acked = 0;

@@ -137,7 +137,7 @@ bool Stack::predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
   return true;
 }
 
-bool Stack::predict_last_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
+[[gnu::flatten]] bool Stack::predict_last_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
   (void)now;
   if ((seg.flags & kCtl) != flag::kAck || seg.seq != c.rcv_nxt || !seg.payload.empty()) return false;
   // Our FIN is the only thing outstanding and this ACK covers it.
