@@ -358,8 +358,17 @@ void World::maybe_finish(Plan& p) {
   if (graceful && clean_link())
     fail(std::string("graceful close ended ") + tcp::to_string(p.c_reason) + "/" +
          tcp::to_string(p.s_reason) + " on a clean link");
-  if (!graceful && p.c_reason != CloseReason::kAborted && !cfg_.allow_resets)
-    fail("client abort not reported as aborted");
+  // The abort waits until the server has acknowledged every byte
+  // (run_closes). On a lossy link those ACKs can stay lost for longer than
+  // the server's idle timeout (server_idle_timeout): the server, with nothing
+  // outstanding and nothing heard, then reclaims the connection first and
+  // its RST ends the client's side (reset / idle_timeout, counted in
+  // close_other). Every byte arrived; that is the idle reclaim doing its job.
+  const bool idle_reclaimed = !clean_link() && p.c_reason == CloseReason::kReset &&
+                              p.s_reason == CloseReason::kIdleTimeout;
+  if (!graceful && p.c_reason != CloseReason::kAborted && !cfg_.allow_resets && !idle_reclaimed)
+    fail(std::string("client abort not reported as aborted (") + tcp::to_string(p.c_reason) + "/" +
+         tcp::to_string(p.s_reason) + ")");
 }
 
 // ---- applications ------------------------------------------------------------------
