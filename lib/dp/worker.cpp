@@ -75,7 +75,11 @@ Worker::Worker(const WorkerSettings& s)
     lo = std::min(lo, a.ip);
     hi = std::max(hi, a.ip);
     const uint32_t host_mask = a.prefix >= 32 ? 0 : (0xFFFFFFFFu >> a.prefix);
-    if (host_mask != 0) own_bcast_.push_back(a.ip | host_mask);
+    if (host_mask != 0) {
+      own_bcast_.push_back(a.ip | host_mask);
+      bcast_lo_ = std::min(bcast_lo_, a.ip | host_mask);
+      bcast_hi_ = std::max(bcast_hi_, a.ip | host_mask);
+    }
   }
   for (const AddrRange& r : s_.ranges) {
     if (r.first > r.last) continue;
@@ -412,6 +416,7 @@ bool Worker::bad_source(uint32_t src, const uint8_t* src_mac) const {
   if (src == 0 || src == 0xFFFFFFFFu || (top >= 224) || top == 127 || ours(src) || (src_mac[0] & 1) != 0) {
     return true;
   }
+  if (src < bcast_lo_ || src > bcast_hi_) return false;  // every source but (near) a broadcast: one compare each
   return std::find(own_bcast_.begin(), own_bcast_.end(), src) != own_bcast_.end();
 }
 

@@ -278,6 +278,8 @@ class Worker final : public tcp::TxSink {
   uint32_t own_span_ = 0;     // (own_lo_ 1, own_span_ 0 and no address: none is ours but 1)
   bool own_one_ = false;      // a single address or range: in the interval is ours
   std::vector<uint32_t> own_bcast_;  // directed broadcasts of our subnets
+  uint32_t bcast_lo_ = UINT32_MAX;   // the interval that holds them (empty: lo > hi)
+  uint32_t bcast_hi_ = 0;
   bool rx_ip_ck_ = false;     // the port reports RX IP / TCP checksum status
   bool rx_l4_ck_ = false;
   bool tx_ip_off_ = false;    // the port fills IPv4 / TCP checksums (tx_cksum.hpp)

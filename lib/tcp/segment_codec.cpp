@@ -7,20 +7,13 @@
 namespace synmill::tcp {
 namespace {
 
-// The 16 address bytes in a frame, read as an Ipv6Addr in place (a struct of
-// one byte array: size 16, alignment 1, every access a byte access).
-const wire::Ipv6Addr* as_ipv6(const uint8_t* p) {
-  static_assert(sizeof(wire::Ipv6Addr) == 16 && alignof(wire::Ipv6Addr) == 1);
-  return reinterpret_cast<const wire::Ipv6Addr*>(p);
-}
-
 }  // namespace
 
 SegmentIn segment_from_frame(const wire::Frame& f) {
   SegmentIn s;
   if (f.kind == wire::FrameKind::kIpv6Tcp) {
-    s.local6 = as_ipv6(f.ip6.dst_bytes());
-    s.remote6 = as_ipv6(f.ip6.src_bytes());
+    s.local6 = detail::as_ipv6(f.ip6.dst_bytes());
+    s.remote6 = detail::as_ipv6(f.ip6.src_bytes());
   } else {
     s.tuple.local_ip = f.ip.dst();
     s.tuple.remote_ip = f.ip.src();
@@ -34,29 +27,6 @@ SegmentIn segment_from_frame(const wire::Frame& f) {
   s.opts = f.opts;
   s.payload = f.payload;
   return s;
-}
-
-wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
-                                       wire::TcpFrameView& view, wire::ParseError& err) {
-  const wire::TcpFrameParse r = wire::parse_tcp_frame(frame, flags, view, out.opts, err);
-  if (r != wire::TcpFrameParse::kTcp) return r;
-  if (view.is_ipv6()) [[unlikely]] {
-    out.local6 = as_ipv6(view.dst_ip6_bytes());
-    out.remote6 = as_ipv6(view.src_ip6_bytes());
-    out.tuple.local_ip = out.tuple.remote_ip = 0;  // Stack::on_segment's, from its address tables
-  } else {
-    out.local6 = out.remote6 = nullptr;
-    out.tuple.local_ip = view.dst_ip();
-    out.tuple.remote_ip = view.src_ip();
-  }
-  out.tuple.local_port = view.dst_port();
-  out.tuple.remote_port = view.src_port();
-  out.seq = Seq{view.seq()};
-  out.ack = Seq{view.ack()};
-  out.flags = view.flags();
-  out.window = view.window();
-  out.payload = view.payload();
-  return r;
 }
 
 size_t frame_len_for(const SegmentOut& seg) {

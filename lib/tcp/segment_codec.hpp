@@ -23,8 +23,10 @@ SegmentIn segment_from_frame(const wire::Frame& f);
 // `view` gives the rest of the frame (MAC addresses) to the caller. On kTcp
 // every field of `out` is written, so a caller may reuse one SegmentIn for
 // every frame rather than zero a new one each time.
-wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
-                                       wire::TcpFrameView& view, wire::ParseError& err);
+// Inline: the poll loop's per-packet parse, without a call and the
+// marshalling of its arguments (issue 12).
+inline wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
+                                              wire::TcpFrameView& view, wire::ParseError& err);
 
 struct FrameAddrs {
   std::array<uint8_t, 6> src_mac{};
@@ -47,5 +49,37 @@ size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const w
 
 // Largest frame a segment can become with payload_len bytes.
 size_t frame_len_for(const SegmentOut& seg);
+
+namespace detail {
+// The 16 address bytes in a frame, read as an Ipv6Addr in place (a struct of
+// one byte array: size 16, alignment 1, every access a byte access).
+inline const wire::Ipv6Addr* as_ipv6(const uint8_t* p) {
+  static_assert(sizeof(wire::Ipv6Addr) == 16 && alignof(wire::Ipv6Addr) == 1);
+  return reinterpret_cast<const wire::Ipv6Addr*>(p);
+}
+}  // namespace detail
+
+inline wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
+                                              wire::TcpFrameView& view, wire::ParseError& err) {
+  const wire::TcpFrameParse r = wire::parse_tcp_frame(frame, flags, view, out.opts, err);
+  if (r != wire::TcpFrameParse::kTcp) return r;
+  if (view.is_ipv6()) [[unlikely]] {
+    out.local6 = detail::as_ipv6(view.dst_ip6_bytes());
+    out.remote6 = detail::as_ipv6(view.src_ip6_bytes());
+    out.tuple.local_ip = out.tuple.remote_ip = 0;  // Stack::on_segment's, from its address tables
+  } else {
+    out.local6 = out.remote6 = nullptr;
+    out.tuple.local_ip = view.dst_ip();
+    out.tuple.remote_ip = view.src_ip();
+  }
+  out.tuple.local_port = view.dst_port();
+  out.tuple.remote_port = view.src_port();
+  out.seq = Seq{view.seq()};
+  out.ack = Seq{view.ack()};
+  out.flags = view.flags();
+  out.window = view.window();
+  out.payload = view.payload();
+  return r;
+}
 
 }  // namespace synmill::tcp

@@ -60,18 +60,9 @@ ParseError apply_option(uint8_t kind, std::span<const uint8_t> body, TcpOptions&
 
 }  // namespace
 
-ParseError parse_tcp_options_into(std::span<const uint8_t> opts, TcpOptions& out) {
-  out = TcpOptions{};
+ParseError detail::parse_tcp_options_rest(std::span<const uint8_t> opts, TcpOptions& out) {
   const size_t n = opts.size();
-  if (n == 0) return kNoError;
   const uint8_t* p = opts.data();
-  // NOP NOP TS(8) len 10: Linux's aligned timestamps, the whole area.
-  if (n == 12 && load_be32(p) == 0x0101080Au) {
-    out.has_timestamps = true;
-    out.ts_val = load_be32(p + 4);
-    out.ts_ecr = load_be32(p + 8);
-    return kNoError;
-  }
   // The SYNs Linux (tcp_options_write()) and synmill write: MSS, SACK-permitted
   // + timestamps, NOP window scale (20 bytes); without timestamps, MSS, NOP NOP
   // SACK-permitted, NOP window scale (12 bytes).

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <span>
 
+#include "wire/bytes.hpp"
+#include "wire/parse_error.hpp"
 #include "wire/result.hpp"
 
 namespace synmill::wire {
@@ -70,7 +72,30 @@ Result<TcpOptions> parse_tcp_options(std::span<const uint8_t> opts);
 // dominate: no options, and timestamps alone behind two NOPs (Linux's
 // tcp_parse_aligned_timestamp(): every segment of a Linux connection with
 // timestamps on, SACK blocks aside).
-ParseError parse_tcp_options_into(std::span<const uint8_t> opts, TcpOptions& out);
+// Inline: the two fast paths are a few compares in the caller (the receive
+// path's parse_tcp_frame), the rest a call.
+inline ParseError parse_tcp_options_into(std::span<const uint8_t> opts, TcpOptions& out);
+
+namespace detail {
+// parse_tcp_options_into() past its inline fast paths: `out` zeroed, the
+// area neither empty nor the aligned timestamps.
+ParseError parse_tcp_options_rest(std::span<const uint8_t> opts, TcpOptions& out);
+}  // namespace detail
+
+inline ParseError parse_tcp_options_into(std::span<const uint8_t> opts, TcpOptions& out) {
+  out = TcpOptions{};
+  const size_t n = opts.size();
+  if (n == 0) return ParseError::kCount;
+  const uint8_t* p = opts.data();
+  // NOP NOP TS(8) len 10: Linux's aligned timestamps, the whole area.
+  if (n == 12 && load_be32(p) == 0x0101080Au) {
+    out.has_timestamps = true;
+    out.ts_val = load_be32(p + 4);
+    out.ts_ecr = load_be32(p + 8);
+    return ParseError::kCount;
+  }
+  return detail::parse_tcp_options_rest(opts, out);
+}
 
 namespace detail {
 // Bytes of MSS, SACK-permitted / timestamps and window scale, as written.
