@@ -1,13 +1,11 @@
 #include "tcp/segment_codec.hpp"
 
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 #include "wire/tcp_frame.hpp"
 #include "wire/tcp_header.hpp"
 
 namespace synmill::tcp {
-namespace {
-
-}  // namespace
 
 SegmentIn segment_from_frame(const wire::Frame& f) {
   SegmentIn s;
@@ -34,22 +32,9 @@ size_t frame_len_for(const SegmentOut& seg) {
          seg.payload_len;
 }
 
-namespace {
+namespace detail {
 
-wire::TcpHeaderFields header_fields(const SegmentOut& seg) {
-  wire::TcpHeaderFields h;
-  h.src_ip = seg.tuple.local_ip;
-  h.dst_ip = seg.tuple.remote_ip;
-  h.src_port = seg.tuple.local_port;
-  h.dst_port = seg.tuple.remote_port;
-  h.seq = seg.seq.raw();
-  h.ack = (seg.flags & flag::kAck) ? seg.ack.raw() : 0;
-  h.flags = seg.flags;
-  h.window = seg.window;
-  return h;
-}
-
-// IPv6 (seg.local6 set): out of line, so the IPv4 path below stays as it was.
+// IPv6 (seg.local6 set): out of line, so the IPv4 path stays as it was.
 [[gnu::noinline]] size_t frame_from_segment6(std::span<uint8_t> out, const SegmentOut& seg,
                                              const wire::TcpFrameTemplate& tpl, const wire::MacAddr& dst_mac,
                                              bool fill_tcp_csum) {
@@ -65,23 +50,7 @@ wire::TcpHeaderFields header_fields(const SegmentOut& seg) {
   return len;
 }
 
-}  // namespace
-
-size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
-                          const wire::MacAddr& dst_mac, uint16_t ip_id, bool fill_ip_csum, bool fill_tcp_csum) {
-  if (seg.local6 != nullptr) [[unlikely]]
-    return frame_from_segment6(out, seg, tpl, dst_mac, fill_tcp_csum);
-  const size_t opts_len = wire::tcp_options_len(seg.opts);  // once
-  const size_t hdr = wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen + opts_len;
-  const size_t len = hdr + seg.payload_len;
-  // (the IPv4 total length is 16 bits: tcp_frame_max_payload, from the length once computed)
-  if (out.size() < len || len - wire::kEthHeaderLen > 0xFFFF) return 0;
-  uint8_t* p = out.data();
-  tpl.write_headers(p, dst_mac, header_fields(seg), seg.opts, opts_len, ip_id, seg.payload_len, fill_ip_csum);
-  if (seg.payload_len > 0) seg.payload_src->copy_to(seg.payload_offset, seg.payload_len, p + hdr);
-  if (fill_tcp_csum) wire::fill_tcp_checksum(p, len - wire::kEthHeaderLen - wire::kIpv4MinHeaderLen);
-  return len;
-}
+}  // namespace detail
 
 size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const FrameAddrs& addrs,
                           bool fill_ip_csum, bool fill_tcp_csum) {

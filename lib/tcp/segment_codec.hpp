@@ -8,6 +8,8 @@
 
 #include "tcp/segment.hpp"
 #include "wire/frame.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/tcp_header.hpp"
 #include "wire/tcp_parse.hpp"
 #include "wire/tcp_template.hpp"
 
@@ -43,9 +45,10 @@ size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const F
 
 // The same from a sender's template (source MAC, TTL: see
 // wire/tcp_template.hpp), as the data plane sends: same bytes.
-size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
-                          const wire::MacAddr& dst_mac, uint16_t ip_id, bool fill_ip_csum = true,
-                          bool fill_tcp_csum = true);
+// Inline (below): the poll loop's emit builds the frame without a call.
+inline size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
+                                 const wire::MacAddr& dst_mac, uint16_t ip_id, bool fill_ip_csum = true,
+                                 bool fill_tcp_csum = true);
 
 // Largest frame a segment can become with payload_len bytes.
 size_t frame_len_for(const SegmentOut& seg);
@@ -80,6 +83,41 @@ inline wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wi
   out.window = view.window();
   out.payload = view.payload();
   return r;
+}
+
+namespace detail {
+inline wire::TcpHeaderFields header_fields(const SegmentOut& seg) {
+  wire::TcpHeaderFields h;
+  h.src_ip = seg.tuple.local_ip;
+  h.dst_ip = seg.tuple.remote_ip;
+  h.src_port = seg.tuple.local_port;
+  h.dst_port = seg.tuple.remote_port;
+  h.seq = seg.seq.raw();
+  h.ack = (seg.flags & flag::kAck) ? seg.ack.raw() : 0;
+  h.flags = seg.flags;
+  h.window = seg.window;
+  return h;
+}
+
+// IPv6 (seg.local6 set): out of line (segment_codec.cpp).
+size_t frame_from_segment6(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
+                           const wire::MacAddr& dst_mac, bool fill_tcp_csum);
+}  // namespace detail
+
+inline size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, const wire::TcpFrameTemplate& tpl,
+                                 const wire::MacAddr& dst_mac, uint16_t ip_id, bool fill_ip_csum, bool fill_tcp_csum) {
+  if (seg.local6 != nullptr) [[unlikely]]
+    return detail::frame_from_segment6(out, seg, tpl, dst_mac, fill_tcp_csum);
+  const size_t opts_len = wire::tcp_options_len(seg.opts);  // once
+  const size_t hdr = wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen + opts_len;
+  const size_t len = hdr + seg.payload_len;
+  // (the IPv4 total length is 16 bits: tcp_frame_max_payload, from the length once computed)
+  if (out.size() < len || len - wire::kEthHeaderLen > 0xFFFF) return 0;
+  uint8_t* p = out.data();
+  tpl.write_headers(p, dst_mac, detail::header_fields(seg), seg.opts, opts_len, ip_id, seg.payload_len, fill_ip_csum);
+  if (seg.payload_len > 0) seg.payload_src->copy_to(seg.payload_offset, seg.payload_len, p + hdr);
+  if (fill_tcp_csum) wire::fill_tcp_checksum(p, len - wire::kEthHeaderLen - wire::kIpv4MinHeaderLen);
+  return len;
 }
 
 }  // namespace synmill::tcp
