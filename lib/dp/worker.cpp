@@ -98,6 +98,7 @@ Worker::Worker(const WorkerSettings& s)
     tx_ip_off_ = s.port->tx_ip_cksum_offloaded();
     tx_tcp_off_ = s.port->tx_tcp_cksum_offloaded();
   }
+  rx_ck_ = rx_ip_ck_ || rx_l4_ck_;
   if (dispatch_ != nullptr && s_.index == 0) hash4_ = std::make_unique<RssTable4>(hasher_);
   parse_ = wire::kVerifyChecksums;
   parse_.accept_ipv6 = v6_;
@@ -324,6 +325,31 @@ void Worker::handle_arp(rte_mbuf* m, const ArpRef& ref) {
   rte_pktmbuf_free(m);
 }
 
+// What the port says of a received frame's checksums (a port that reports
+// them): false when one is bad (counted, the frame freed); else `pf` no
+// longer asks to verify the ones found good.
+bool Worker::rx_cksum_status(rte_mbuf* m, wire::ParseFlags& pf) {
+  if (rx_ip_ck_) {
+    const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+    if (st == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+      ++ctr_.drop_bad_ip_checksum;
+      rte_pktmbuf_free(m);
+      return false;
+    }
+    if (st == RTE_MBUF_F_RX_IP_CKSUM_GOOD) pf.verify_ip_checksum = false;
+  }
+  if (rx_l4_ck_) {
+    const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    if (st == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+      ++ctr_.drop_bad_tcp_checksum;
+      rte_pktmbuf_free(m);
+      return false;
+    }
+    if (st == RTE_MBUF_F_RX_L4_CKSUM_GOOD) pf.verify_l4_checksum = false;
+  }
+  return true;
+}
+
 void Worker::handle(rte_mbuf* m, tcp::Instant now) {
   ++ctr_.rx_packets;
   ctr_.rx_bytes += rte_pktmbuf_pkt_len(m);
@@ -334,24 +360,7 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
   }
   // Checksums the NIC verified are not verified again; ones it found bad are dropped.
   wire::ParseFlags pf = parse_;
-  if (rx_ip_ck_) {
-    const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-    if (st == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
-      ++ctr_.drop_bad_ip_checksum;
-      rte_pktmbuf_free(m);
-      return;
-    }
-    if (st == RTE_MBUF_F_RX_IP_CKSUM_GOOD) pf.verify_ip_checksum = false;
-  }
-  if (rx_l4_ck_) {
-    const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-    if (st == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
-      ++ctr_.drop_bad_tcp_checksum;
-      rte_pktmbuf_free(m);
-      return;
-    }
-    if (st == RTE_MBUF_F_RX_L4_CKSUM_GOOD) pf.verify_l4_checksum = false;
-  }
+  if (rx_ck_ && !rx_cksum_status(m, pf)) return;
   auto* data = rte_pktmbuf_mtod(m, uint8_t*);
   const std::span<uint8_t> frame(data, rte_pktmbuf_data_len(m));
   // IPv4 TCP parsed in place straight into the segment; anything else goes

@@ -215,6 +215,7 @@ class Worker final : public tcp::TxSink {
 
  private:
   void handle(rte_mbuf* m, tcp::Instant now);
+  bool rx_cksum_status(rte_mbuf* m, wire::ParseFlags& pf);
   uint16_t receive(rte_mbuf** rx, tcp::Instant now);
   uint16_t shed_burst(rte_mbuf** rx, uint16_t n);
   void prefetch_flows(rte_mbuf* const* rx, uint16_t n);
@@ -282,6 +283,7 @@ class Worker final : public tcp::TxSink {
   uint32_t bcast_hi_ = 0;
   bool rx_ip_ck_ = false;     // the port reports RX IP / TCP checksum status
   bool rx_l4_ck_ = false;
+  bool rx_ck_ = false;        // either: handle() asks rx_cksum_status()
   bool tx_ip_off_ = false;    // the port fills IPv4 / TCP checksums (tx_cksum.hpp)
   bool tx_tcp_off_ = false;
   wire::ParseFlags parse_{};  // verify both checksums; IPv6 if any IPv6 address

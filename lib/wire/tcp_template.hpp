@@ -90,13 +90,9 @@ inline void TcpFrameTemplate::write_headers(uint8_t* out, const MacAddr& dst_mac
   store_be32(ip + ipv4_off::kDst, h.dst_ip);
   uint16_t ip_csum = 0;
   if (fill_ip_csum) {
-    uint64_t s = ip_const_sum_;
-    s += total;
-    s += ip_id;
-    s += h.src_ip >> 16;
-    s += h.src_ip & 0xFFFFu;
-    s += h.dst_ip >> 16;
-    s += h.dst_ip & 0xFFFFu;
+    // Each address whole: hi * 2^16 + lo is hi + lo modulo 0xFFFF, and a
+    // nonzero sum folds to the same 16 bits either way (< 2^35 here).
+    uint64_t s = uint64_t{ip_const_sum_} + total + ip_id + h.src_ip + h.dst_ip;
     s = (s & 0xFFFFu) + (s >> 16);
     ip_csum = checksum_finish(static_cast<uint32_t>(s));
   }
