@@ -103,9 +103,9 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   assert(cfg.max_conns < ConnHot::kNoLink && ext_pool_.capacity() < ConnHot::kNoExt);
   static_assert(kMaxListeners < kNoListener, "ConnHot::listener is 8 bits");
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
-  reap_.reserve(cfg.max_conns);
-  pending_out_.reserve(cfg.max_conns);
-  ext_check_.reserve(cfg.max_conns);
+  reap_ = SlotStack(cfg.max_conns);
+  pending_out_ = SlotStack(cfg.max_conns);
+  ext_check_ = SlotStack(cfg.max_conns);
   apps_.reserve(16);
   // The slot pool's free list runs through the free records (index_pool.hpp):
   // a free slot's snd_wnd (alloc_conn() rewrites the whole record).
@@ -292,7 +292,7 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   c.rtx_at = c.state_at = Deadline{};
   wheel_.cancel_rec(idx_of(c));
   wheel_.cancel(app_timer_id(idx_of(c)));
-  reap_.push_back(idx_of(c));
+  reap_.push(idx_of(c));
   deferred_ = true;
   // The application learns of every connection it was told about: accepted
   // passive ones and all active ones.
@@ -354,7 +354,7 @@ void Stack::established(ConnHot& c, Instant now) {
 }
 
 void Stack::flush_pending_output() {
-  for (size_t k = 0; k < pending_out_.size(); ++k) {  // output() may not add more, but be safe
+  for (uint32_t k = 0; k < pending_out_.size(); ++k) {  // output() may not add more, but be safe
     ConnHot& c = hot_[pending_out_[k]];
     if (!(c.flags & cflag::kOutputPending)) continue;
     c.flags &= static_cast<uint16_t>(~cflag::kOutputPending);

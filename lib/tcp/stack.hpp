@@ -23,6 +23,7 @@
 #include "tcp/isn.hpp"
 #include "tcp/segment.hpp"
 #include "tcp/siphash.hpp"
+#include "tcp/slot_stack.hpp"
 #include "tcp/syn_cookie.hpp"
 #include "tcp/time_wait_table.hpp"
 #include "tcp/timer_wheel.hpp"
@@ -277,7 +278,7 @@ class Stack {
   void watch_ext(ConnHot& c) {
     if (c.ext != kNoExt && !(c.xflags & xflag::kExtCheck)) {
       c.xflags |= xflag::kExtCheck;
-      ext_check_.push_back(idx_of(c));
+      ext_check_.push(idx_of(c));
       deferred_ = true;
     }
   }
@@ -317,7 +318,7 @@ class Stack {
     // output() when the segment is done (or the connection is closed, with
     // nothing left to send).
     if (idx_of(c) != segment_conn_) {
-      pending_out_.push_back(idx_of(c));
+      pending_out_.push(idx_of(c));
       deferred_ = true;
     }
   }
@@ -590,7 +591,7 @@ class Stack {
   uint32_t exts_ready_ = 0;
   uint32_t ext_reserve_;           // free extensions below this: orphans, then squatters, give theirs back
   uint32_t ext_low_water_;         // ext_reserve_ / 2: below it an entry point's end relieves the pool
-  std::vector<uint32_t> ext_check_;  // connections with xflag::kExtCheck
+  SlotStack ext_check_;  // connections with xflag::kExtCheck
   SendQueue empty_sendq_;
   TimerWheel wheel_;
   AddrTable6 addr6_;                    // remote IPv6 addresses held by connections and TIME_WAIT
@@ -603,8 +604,8 @@ class Stack {
   std::vector<Listener> listeners_;
   std::vector<App*> apps_;         // every application seen; ConnHot::app indexes it
   std::vector<App*> worker_timer_app_;  // owner of each armed worker timer
-  std::vector<uint32_t> reap_;     // slots to free at the end of the entry point
-  std::vector<uint32_t> pending_out_;  // connections whose output waits for the entry point's end
+  SlotStack reap_;         // slots to free at the end of the entry point (finish(): once per use)
+  SlotStack pending_out_;  // connections whose output waits for the entry point's end (cflag::kOutputPending)
   uint32_t segment_conn_ = UINT32_MAX;  // connection whose segment segment_in() is processing (output_soon)
   int depth_ = 0;
   bool deferred_ = false;  // something was put on a work list above (Entry looks then)

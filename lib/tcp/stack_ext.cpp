@@ -52,7 +52,7 @@ ConnExt* Stack::take_ext(ConnHot& c) {
   k.ext = e;
   if (!(c.xflags & xflag::kExtCheck)) {
     c.xflags |= xflag::kExtCheck;
-    ext_check_.push_back(idx_of(c));
+    ext_check_.push(idx_of(c));
     deferred_ = true;
   }
   return &x;

@@ -135,9 +135,7 @@ void Stack::evict(ConnHot& c, CloseReason why) {
 
 void Stack::release_now(ConnHot& c) {
   const uint32_t i = idx_of(c);
-  const auto it = std::find(reap_.rbegin(), reap_.rend(), i);
-  if (it == reap_.rend()) return;
-  reap_.erase(std::next(it).base());
+  if (!reap_.remove_last(i)) return;
   free_slot(i);
 }
 
