@@ -50,6 +50,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       ts_offset_(secrets.ts_offset),
       conn_pool_(cfg.max_conns),
       hot_(cfg.max_conns),
+      user_(cfg.max_conns),
       ext_pool_(cfg.max_exts != 0 ? cfg.max_exts : cfg.max_conns),
       ext_(ext_pool_.capacity()),
       ext_reserve_(cfg.ext_reserve != 0 ? std::min(cfg.ext_reserve, ext_pool_.capacity())
@@ -204,6 +205,7 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint8_t listener, Ap
   const uint32_t gen = c.gen;
   c = ConnHot{};  // list links and extension kNone
   c.gen = gen + 1;
+  if (user_used_) user_[i] = 0;
   c.tuple = t;
   c.state = State::kClosed;
   set_state(c, st);
@@ -606,8 +608,6 @@ void Stack::close_all(Instant now) {
       close(id_of(c));
   }
 }
-
-uint64_t& Stack::user(ConnId id) { return hot_[id.idx].user; }
 
 uint32_t Stack::send_space(ConnId id) const {
   const ConnHot* c = lookup(id);

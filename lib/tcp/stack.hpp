@@ -107,7 +107,13 @@ class Stack {
   // Nagle's algorithm (RFC 1122 §4.2.3.4) off (true, the default unless
   // StackConfig::nagle) or on (false) for one connection.
   bool set_nodelay(ConnId id, bool on);
-  uint64_t& user(ConnId id);
+  // The application's word for the connection, 0 when it opens. Kept beside
+  // the record (user_, below), not in it: an application that never calls
+  // this touches none of it.
+  uint64_t& user(ConnId id) {
+    user_used_ = true;
+    return user_[id.idx];
+  }
 
   // ---- application timers, on this stack's wheel and clock -------------------
   // No clock is read: `after` counts from the time of the current entry point
@@ -163,8 +169,9 @@ class Stack {
   // before the send pool): every array reserved per slot, whether or not
   // a slot uses it: the record (its timer inside), its share of the
   // connection / TIME_WAIT index, the slot pool's free stack and in-use bit,
-  // and the node of its application timer (Stack::set_timer; backed only
-  // where an application arms one).
+  // the node of its application timer (Stack::set_timer; backed only where
+  // an application arms one) and the application's word (user(); backed
+  // only where an application writes one).
   double bytes_per_conn_slot() const {
     return static_cast<double>(sizeof(ConnHot)) + bytes_per_conn_slot_beside();
   }
@@ -172,7 +179,7 @@ class Stack {
   double bytes_per_conn_slot_beside() const {
     if (cfg_.max_conns == 0) return 0.0;
     return static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns + conn_pool_.bytes_per_slot() +
-           static_cast<double>(TimerWheel::kOwnNodeBytes);
+           static_cast<double>(TimerWheel::kOwnNodeBytes) + static_cast<double>(sizeof(uint64_t));
   }
   // Connections the application closed that are not finished yet (bounded by
   // StackConfig::max_orphans), and live connections squatting a tiny window.
@@ -583,6 +590,12 @@ class Stack {
   // the slot out (fresh slots come in index order, so slots_ready_ is a count).
   IndexPool conn_pool_;
   ZeroArray<ConnHot> hot_;  // indexed by tw_ (one index for connections and TIME_WAIT)
+  // The application's word per slot (user()), out of the record (issue 12):
+  // backed only where an application writes it, as the application timer's
+  // node. Once user() has been called, alloc_conn() clears a slot's word on
+  // each use; before that every word is still zero and none is touched.
+  ZeroArray<uint64_t> user_;
+  bool user_used_ = false;
   uint32_t slots_ready_ = 0;
   static constexpr uint32_t kNoExt = ConnHot::kNoExt;
   IndexPool ext_pool_;

@@ -293,7 +293,7 @@ void Stack::output(ConnHot& c, Instant now) {
         // not stop retransmission (Linux tcp_retransmit_skb sends
         // min(MSS, window)).
         if (len < seg_max && len < unsent && !fin_due && c.snd_max != c.snd_una) {
-          const bool half_max_window = len >= c.max_snd_wnd / 2;
+          const bool half_max_window = len >= c.max_snd_wnd() / 2;
           const bool rtx_into_window = c.snd_nxt < c.snd_max && len == wnd_room;
           if (!half_max_window && !rtx_into_window) break;
         }

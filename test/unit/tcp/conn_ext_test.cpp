@@ -13,7 +13,7 @@
 namespace synmill::tcp::test {
 namespace {
 
-static_assert(sizeof(ConnHot) == 136, "the record: what an idle connection keeps, its timer node included");
+static_assert(sizeof(ConnHot) == 124, "the record: what an idle connection keeps, its timer node included");
 
 std::string text(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
 
