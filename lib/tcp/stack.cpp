@@ -50,6 +50,7 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
       ts_offset_(secrets.ts_offset),
       conn_pool_(cfg.max_conns),
       hot_(cfg.max_conns),
+      user_(cfg.max_conns),
       ext_pool_(cfg.max_exts != 0 ? cfg.max_exts : cfg.max_conns),
       ext_(ext_pool_.capacity()),
       ext_reserve_(cfg.ext_reserve != 0 ? std::min(cfg.ext_reserve, ext_pool_.capacity())
@@ -95,6 +96,10 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   for (Duration* d : {&cfg_.rto_initial, &cfg_.rto_max, &cfg_.fin_wait2_timeout, &cfg_.close_wait_timeout,
                       &cfg_.delayed_ack, &cfg_.persist_timeout})
     *d = std::min(*d, kMaxDeadline);
+  // RFC 1122 §4.2.3.2: an ACK is delayed less than 0.5 s (the record keeps
+  // its deadline in 16 bits of 64 µs, ConnHot::ack_at16).
+  cfg_.delayed_ack = std::min(cfg_.delayed_ack, kMaxDelayedAck);
+  ack_units_max_ = static_cast<int32_t>((cfg_.delayed_ack.count_ns() / 1000 + 2 * kAckUnit - 1) >> kAckUnitShift);
   rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
   rto_granularity_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.timer_tick.count_us(), 0));
   rto_min_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_min.count_us(), 0));
@@ -204,6 +209,7 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint8_t listener, Ap
   const uint32_t gen = c.gen;
   c = ConnHot{};  // list links and extension kNone
   c.gen = gen + 1;
+  if (user_used_) user_[i] = 0;
   c.tuple = t;
   c.state = State::kClosed;
   set_state(c, st);
@@ -606,8 +612,6 @@ void Stack::close_all(Instant now) {
       close(id_of(c));
   }
 }
-
-uint64_t& Stack::user(ConnId id) { return hot_[id.idx].user; }
 
 uint32_t Stack::send_space(ConnId id) const {
   const ConnHot* c = lookup(id);

@@ -108,7 +108,13 @@ class Stack {
   // Nagle's algorithm (RFC 1122 §4.2.3.4) off (true, the default unless
   // StackConfig::nagle) or on (false) for one connection.
   bool set_nodelay(ConnId id, bool on);
-  uint64_t& user(ConnId id);
+  // The application's word for the connection, 0 when it opens. Kept beside
+  // the record (user_, below), not in it: an application that never calls
+  // this touches none of it.
+  uint64_t& user(ConnId id) {
+    user_used_ = true;
+    return user_[id.idx];
+  }
 
   // ---- application timers, on this stack's wheel and clock -------------------
   // No clock is read: `after` counts from the time of the current entry point
@@ -149,7 +155,7 @@ class Stack {
   // changes anything. IPv4 tuples: an IPv6 tuple's addresses are indexes
   // the segment's own lookup finds. Worth it only when the tables outgrow
   // the caches: tables_large() (kPrefetchFrom connections and TIME_WAIT
-  // entries: 16K records of 144 bytes are 2.25 MiB, about an L2's size).
+  // entries: 16K records of 120 bytes are 1.9 MiB, about an L2's size).
   static constexpr uint32_t kPrefetchFrom = 16384;
   uint32_t prefetch_flow(const FourTuple& t) const { return tw_.prefetch_home(t); }
   void prefetch_record(uint32_t home) const { tw_.prefetch_entry(home); }
@@ -164,8 +170,9 @@ class Stack {
   // before the send pool): every array reserved per slot, whether or not
   // a slot uses it: the record (its timer inside), its share of the
   // connection / TIME_WAIT index, the slot pool's free stack and in-use bit,
-  // and the node of its application timer (Stack::set_timer; backed only
-  // where an application arms one).
+  // the node of its application timer (Stack::set_timer; backed only where
+  // an application arms one) and the application's word (user(); backed
+  // only where an application writes one).
   double bytes_per_conn_slot() const {
     return static_cast<double>(sizeof(ConnHot)) + bytes_per_conn_slot_beside();
   }
@@ -173,7 +180,7 @@ class Stack {
   double bytes_per_conn_slot_beside() const {
     if (cfg_.max_conns == 0) return 0.0;
     return static_cast<double>(tw_.conn_index_bytes()) / cfg_.max_conns + conn_pool_.bytes_per_slot() +
-           static_cast<double>(TimerWheel::kOwnNodeBytes);
+           static_cast<double>(TimerWheel::kOwnNodeBytes) + static_cast<double>(sizeof(uint64_t));
   }
   // Connections the application closed that are not finished yet (bounded by
   // StackConfig::max_orphans), and live connections squatting a tiny window.
@@ -508,6 +515,36 @@ class Stack {
     const int64_t d = (now - start).count_ns();
     return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000;
   }
+  // ConnHot::rcv_wnd_field's scale: our window shift once negotiated.
+  uint32_t rcv_shift(const ConnHot& c) const { return (c.flags & cflag::kWscale) ? cfg_.wscale : 0; }
+  // RCV.NXT + window in the last segment we sent (what the peer believes):
+  // every segment carrying a window carries our ACK, so from rcv_acked.
+  Seq rcv_wnd_edge(const ConnHot& c) const { return c.rcv_acked + (uint32_t{c.rcv_wnd_field} << rcv_shift(c)); }
+  // The delayed-ACK deadline in ConnHot::ack_at16: 64 µs units, rounded down
+  // (the ACK may go up to 63 µs before delayed_ack has passed, well below
+  // the wheel's tick, and never later; RFC 1122 §4.2.3.2 bounds the delay
+  // from above only), modulo 2^16 (4.19 s). Read against a clock within ±2.1 s of it
+  // it is exact. A deadline is never set more than delayed_ack (under 0.5 s,
+  // kMaxDelayedAck) ahead, so a reading farther ahead than that means the
+  // deadline passed more than 2.1 s ago (a stalled loop, a clock that
+  // jumped): it is due. (Only when it passed 2.1 s ago or more can it read
+  // as up to delayed_ack ahead: the ACK, long late already, waits that much
+  // more.)
+  static constexpr uint32_t kAckUnitShift = 6;
+  static constexpr uint32_t kAckUnit = uint32_t{1} << kAckUnitShift;
+  static constexpr Duration kMaxDelayedAck = Duration::ms(499);
+  static void set_ack_at(ConnHot& c, Deadline d) {
+    c.ack_at16 = static_cast<uint16_t>(d.us >> kAckUnitShift);
+  }
+  // Units until the deadline from now32 (µs since start, modulo 2^32): <= 0, due.
+  int32_t ack_units_left(const ConnHot& c, uint32_t now32) const {
+    const int32_t left = static_cast<int16_t>(static_cast<uint16_t>(c.ack_at16 - (now32 >> kAckUnitShift)));
+    return left > ack_units_max_ ? 0 : left;
+  }
+  Deadline ack_at(const ConnHot& c, uint32_t now32) const {
+    const uint32_t us = ((now32 >> kAckUnitShift) + static_cast<uint32_t>(ack_units_left(c, now32))) << kAckUnitShift;
+    return Deadline{us == 0 ? 1u : us};
+  }
   bool due(Deadline d, Instant now) const {
     return static_cast<int32_t>(d.us - static_cast<uint32_t>(now_us(now))) <= 0;
   }
@@ -584,6 +621,12 @@ class Stack {
   // the slot out (fresh slots come in index order, so slots_ready_ is a count).
   IndexPool conn_pool_;
   ZeroArray<ConnHot> hot_;  // indexed by tw_ (one index for connections and TIME_WAIT)
+  // The application's word per slot (user()), out of the record (issue 12):
+  // backed only where an application writes it, as the application timer's
+  // node. Once user() has been called, alloc_conn() clears a slot's word on
+  // each use; before that every word is still zero and none is touched.
+  ZeroArray<uint64_t> user_;
+  bool user_used_ = false;
   uint32_t slots_ready_ = 0;
   static constexpr uint32_t kNoExt = ConnHot::kNoExt;
   IndexPool ext_pool_;
@@ -612,6 +655,7 @@ class Stack {
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
   Instant now_;
   uint64_t now_us_ = 0;       // now_ in µs since start_, floor (set with now_, Entry)
+  int32_t ack_units_max_ = 0;  // delayed_ack in ConnHot::ack_at16's units, rounded up, plus one
   uint64_t now_us_ceil_ = 0;  // the same, rounded up
   bool now_before_start_ = false;  // now_ < start_: deadline_in() takes deadline_at()'s way
   Instant start_;         // tick 0 of the record's deadlines (deadline.hpp)

@@ -62,12 +62,12 @@ void Stack::input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now) {
     return;
   }
   // Fourth: SYN.
-  c.irs = seg.seq;
+  c.set_irs(seg.seq);
   c.rcv_nxt = seg.seq + 1;
   c.rcv_adv = c.rcv_nxt;
   negotiate(c, seg.opts);  // our SYN offered every option, so the peer's reply decides
   c.snd_wnd = seg.window;  // RFC 7323 §2.2: the window in a SYN is never scaled
-  c.max_snd_wnd = c.snd_wnd;
+  c.set_max_snd_wnd_syn(c.snd_wnd);
   c.snd_wl1 = seg.seq;
   if (seg.has(flag::kAck)) {
     c.snd_una = seg.ack;
@@ -134,8 +134,9 @@ void Stack::input_sync(ConnHot& c, const SegmentIn& seg, Instant now) {
     }
   }
   // A retransmitted SYN in SYN_RCVD gets the SYN-ACK again (as Linux does),
-  // rather than the bare ACK of the unacceptable-segment rule.
-  if (c.state == State::kSynRcvd && seg.has(flag::kSyn) && seg.seq == c.irs) {
+  // rather than the bare ACK of the unacceptable-segment rule. (The IRS is
+  // RCV.NXT - 1 here: nothing advances RCV.NXT before the handshake completes.)
+  if (c.state == State::kSynRcvd && seg.has(flag::kSyn) && seg.seq + 1 == c.rcv_nxt) {
     if (!seg.has(flag::kAck)) {
       send_syn(c, true, now);
       return;
@@ -252,7 +253,7 @@ bool Stack::input_rst(ConnHot& c, const SegmentIn& seg, Instant now) {
     }
   }
   c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
-  c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
+  c.note_snd_wnd();
   c.snd_wl1 = seg.seq;
   if (c.retries == 0 && (c.flags & cflag::kRttTiming))
     rtt_sample(c, rtt_clock_us(now) - syn_rtt_start_us(c));
@@ -275,7 +276,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     challenge_ack(c, now);
     return false;
   }
-  if (seg.ack < c.snd_una - c.max_snd_wnd) {
+  if (seg.ack < c.snd_una - c.max_snd_wnd()) {
     ++ctr_.drop.ack_too_old;
     challenge_ack(c, now);
     return false;
@@ -308,7 +309,7 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
   // RFC 9293 §3.10.7.4: window update from the most recent segment.
   if (window_newer(c, seg.seq, seg.ack)) {
     c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
-    c.max_snd_wnd = std::max(c.max_snd_wnd, c.snd_wnd);
+    c.note_snd_wnd();
     c.snd_wl1 = seg.seq;
   }
   // RFC 9293 §3.8.6.1: while the peer's window is closed, an ACK answering our

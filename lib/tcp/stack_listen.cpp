@@ -62,12 +62,12 @@ void Stack::input_listen(Listener& l, const SegmentIn& seg, Instant now) {
 [[gnu::flatten]] void Stack::open_passive(ConnHot& c, const SegmentIn& seg, Instant now, std::optional<Seq> iss) {
   c.flags |= cflag::kPassive;
   c.snd_una = iss ? *iss : isn_for(c.tuple, now);  // the ISS (conn.hpp)
-  c.irs = seg.seq;
+  c.set_irs(seg.seq);
   c.rcv_nxt = seg.seq + 1;  // data on a SYN is not queued (no reassembly queue)
   c.rcv_adv = c.rcv_nxt;
   negotiate(c, seg.opts);
   c.snd_wnd = seg.window;  // RFC 7323 §2.2: not scaled in a SYN
-  c.max_snd_wnd = c.snd_wnd;
+  c.set_max_snd_wnd_syn(c.snd_wnd);
   c.snd_wl1 = seg.seq;
   send_syn(c, true, now);
   start_rtx(c, now);
@@ -128,7 +128,7 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
   c->flags |= cflag::kPassive;
   c->snd_una = seg.ack - 1;  // the ISS (conn.hpp)
   c->snd_nxt = c->snd_max = c->snd_una + 1;
-  c->irs = seg.seq - 1;
+  c->set_irs(seg.seq - 1);
   c->rcv_nxt = seg.seq;
   c->rcv_acked = c->rcv_nxt;  // the cookie SYN-ACK acknowledged IRS + 1 (RFC 7323 §4.3 Last.ACK.sent)
   c->rcv_adv = c->rcv_nxt + std::min<uint32_t>(cfg_.rcv_wnd, 65535);  // what the SYN-ACK offered
@@ -137,6 +137,7 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
     c->flags |= cflag::kWscale;
     c->snd_wscale = p->wscale;
   }
+  c->rcv_wnd_field = static_cast<uint16_t>(std::min<uint32_t>(cfg_.rcv_wnd, 65535) >> rcv_shift(*c));
   if (p->sack_ok && cfg_.sack) c->flags |= cflag::kSack;
   if (p->ts_ok && cfg_.timestamps) {
     c->flags |= cflag::kTimestamps;

@@ -142,7 +142,7 @@ bool Stack::predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
   if ((seg.flags & kCtl) != flag::kAck || seg.seq != c.rcv_nxt || !seg.payload.empty()) return false;
   // Our FIN is the only thing outstanding and this ACK covers it.
   if (seg.ack != c.snd_max || c.snd_una == c.snd_max || !(c.flags & cflag::kFinSent)) return false;
-  if (seg.ack < c.snd_una - c.max_snd_wnd) return false;  // RFC 5961 §5.2 (never, in practice)
+  if (seg.ack < c.snd_una - c.max_snd_wnd()) return false;  // RFC 5961 §5.2 (never, in practice)
   if (seg.opts.sack_count != 0 || (c.flags & cflag::kRecovery) || (c.xflags & xflag::kSquat)) return false;
   if (sendq_size(c) != 0) return false;
   if ((c.flags & cflag::kTimestamps) &&

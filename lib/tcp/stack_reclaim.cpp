@@ -220,7 +220,11 @@ bool Stack::replace_orphan(ConnHot& c, const SegmentIn& seg, Instant now) {
     case State::kLastAck: break;
     default: return false;
   }
-  if (seg.seq == c.irs) return false;
+  // The IRS's low 16 bits (ConnHot::irs_lo): a new SYN that shares them
+  // (one in 65,536) is answered as RFC 9293 §3.10.7.4 / RFC 5961 §4 answer
+  // any SYN in these states, with a challenge ACK, and gets through once the
+  // orphan ends.
+  if (static_cast<uint16_t>(seg.seq.raw()) == c.irs_lo) return false;
   Listener* l = listener_for(seg.tuple.local_port);
   if (l == nullptr) return false;
   const Seq right = seq_max(c.rcv_adv, c.rcv_nxt);
@@ -294,6 +298,7 @@ void Stack::send_keepalive(ConnHot& c, Instant now) {
   fill_common(c, out, now);
   out.seq = c.snd_max - 1;
   out.window = window_field(c, false);
+  note_ack_sent(c);  // it carries our ACK (RFC 7323 §4.3 Last.ACK.sent)
   ++ctr_.keepalive_probes;
   emit(out);
 }
