@@ -5,9 +5,47 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <new>
+#include <utility>
 
 namespace synmill::tcp {
+
+namespace {
+
+// ConnHot{} written as what it is: zero bytes, 16 at a time, then the one
+// default that is not zero (the extension, kNoExt). GCC writes `c =
+// ConnHot{}` with rep stos (slow to start; 18 instructions as callgrind
+// counts them). fresh_record_is_zero_but_ext() checks the premise (Stack's
+// constructor, debug builds).
+template <size_t... I>
+inline void zero_16s(unsigned char* p, std::index_sequence<I...>) {
+  typedef unsigned char V16 __attribute__((vector_size(16)));
+  const V16 z{};
+  (std::memcpy(p + 16 * I, &z, 16), ...);
+}
+
+inline void reset_record(ConnHot& c) {
+  static_assert(sizeof(ConnHot) % 8 == 0);
+  auto* p = reinterpret_cast<unsigned char*>(&c);
+  zero_16s(p, std::make_index_sequence<sizeof(ConnHot) / 16>{});
+  if constexpr (sizeof(ConnHot) % 16 != 0) {
+    const uint64_t z = 0;
+    std::memcpy(p + sizeof(ConnHot) - 8, &z, 8);
+  }
+  c.ext = ConnHot::kNoExt;
+}
+
+[[maybe_unused]] bool fresh_record_is_zero_but_ext() {
+  alignas(ConnHot) unsigned char a[sizeof(ConnHot)], b[sizeof(ConnHot)];
+  std::memset(a, 0xA5, sizeof a);  // reset_record() writes every byte
+  std::memset(b, 0, sizeof b);     // ConnHot{} over zero bytes: its padding stays zero
+  reset_record(*new (a) ConnHot);
+  new (b) ConnHot{};
+  return std::memcmp(a, b, sizeof a) == 0;
+}
+
+}  // namespace
 
 // Every public entry point opens an Entry. Connections finished while it is
 // open stay in their slot (state CLOSED) until the outermost Entry ends, so a
@@ -33,7 +71,9 @@ struct Stack::Entry {
     if (s.depth_ == 1) {
       // A pool ran short: orphans and squatters give their chunks (or
       // extensions) back.
-      if ((s.chunks_.available() < s.low_water_ || s.ext_pool_.available() < s.ext_low_water_) && s.relieve_pool())
+      // (chunks_.available() < low_water_ || ext_pool_.available() < ext_low_water_)
+      if ((s.chunks_.in_use() >= s.chunks_relieve_at_ || s.ext_pool_.in_use() >= s.exts_relieve_at_) &&
+          s.relieve_pool())
         s.reap();
     }
     --s.depth_;
@@ -108,6 +148,12 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   assert(cfg.max_conns < ConnHot::kNoLink && ext_pool_.capacity() < ConnHot::kNoExt);
   static_assert(kMaxListeners < kNoListener, "ConnHot::listener is 8 bits");
   cfg_.wscale = std::min<uint8_t>(cfg_.wscale, 14);  // RFC 7323 §2.3
+  set_overloaded(false);  // cookies_first_
+  // available() < w <=> capacity - in_use < w <=> in_use >= capacity - w + 1 (0: always, w > capacity)
+  auto relieve_at = [](uint32_t capacity, uint32_t w) { return w <= capacity ? capacity - w + 1 : 0u; };
+  chunks_relieve_at_ = relieve_at(chunks_.capacity(), low_water_);
+  exts_relieve_at_ = relieve_at(ext_pool_.capacity(), ext_low_water_);
+  assert(fresh_record_is_zero_but_ext());  // alloc_conn()'s reset_record() is ConnHot{}
   reap_ = SlotStack(cfg.max_conns);
   pending_out_ = SlotStack(cfg.max_conns);
   ext_check_ = SlotStack(cfg.max_conns);
@@ -129,10 +175,11 @@ bool Stack::listen(uint16_t port, App& app) {
     l.port = port;
     l.active = true;
     l.app = &app;
+    l.index = static_cast<uint8_t>(&l - listeners_.data());
+    l.app_idx = app_index(app);
     l.half_open = 0;
     l.aq_head = l.aq_len = 0;
     l.aq = std::make_unique<uint32_t[]>(std::max<uint32_t>(cfg_.accept_queue, 1));
-    app_index(app);
     return true;
   }
   return false;
@@ -170,7 +217,7 @@ StateGauges Stack::gauges() const {
 
 // ---- connection slots ---------------------------------------------------------
 
-ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint8_t listener, App& app,
+ConnHot* Stack::alloc_conn(const FourTuple& t_in, uint64_t hash, State st, uint8_t listener, uint16_t app,
                            const wire::Ipv6Addr* remote6) {
   uint32_t i = conn_pool_.acquire();
   // Table full: the oldest orphan gives way, so a new connection finds room
@@ -184,6 +231,7 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint8_t listener, Ap
   if (is_ipv6(t)) {  // the connection holds its peer's address (addr_table6.hpp)
     if (remote6 != nullptr) {
       t.remote_ip = addr6_.acquire(*remote6);
+      hash = tw_.hash(t);
     } else {
       addr6_.retain(t.remote_ip);
     }
@@ -193,25 +241,27 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint8_t listener, Ap
       return nullptr;
     }
   }
+#ifndef NDEBUG  // (slots_ready_ serves the checks only)
   if (i == slots_ready_) {  // first use of the slot: its zero bytes are a CLOSED record, gen 0
     assert(i < cfg_.max_conns);
     ++slots_ready_;
   }
   assert(i < slots_ready_);
-  hot_[i].tuple = t;  // the index reads the tuple from the slot
-  if (!tw_.insert_conn(t, i)) {
+#endif
+  ConnHot& c = hot_[i];
+  assert(i + 1 == slots_ready_ || c.ext == kNoExt);  // free_slot() gave its extension back
+  // The record is reset before it is indexed: a slot refused below goes
+  // back to the pool as a CLOSED record, its gen counted once more.
+  const uint32_t gen = c.gen;
+  reset_record(c);  // c = ConnHot{}: list links and extension kNone, state CLOSED
+  c.gen = gen + 1;
+  if (user_used_) user_[i] = 0;  // the application's word of the new use (Stack::user)
+  c.tuple = t;  // the index reads the tuple from the slot
+  if (!tw_.insert_conn(t, i, hash)) {
     release6(t);
     conn_pool_.release(i);
     return nullptr;
   }
-  ConnHot& c = hot_[i];
-  assert(i + 1 == slots_ready_ || c.ext == kNoExt);  // free_slot() gave its extension back
-  const uint32_t gen = c.gen;
-  c = ConnHot{};  // list links and extension kNone
-  c.gen = gen + 1;
-  if (user_used_) user_[i] = 0;
-  c.tuple = t;
-  c.state = State::kClosed;
   set_state(c, st);
   c.listener = listener;
   c.rto_ms = rto_initial_ms_;  // cfg_.rto_initial in ms, computed once (no division per connection)
@@ -219,7 +269,7 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, State st, uint8_t listener, Ap
   c.snd_mss = wire::tcp_default_mss(is_ipv6(t) ? wire::IpFamily::kV6 : wire::IpFamily::kV4);
   c.ssthresh = UINT32_MAX;
   if (cfg_.nagle) c.flags |= cflag::kNagle;
-  c.app = app_index(app);
+  c.app = app;
   return &c;
 }
 
@@ -397,7 +447,8 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
   }
   // One probe for both tables (time_wait_table.hpp): a connection, a
   // TIME_WAIT entry, or neither.
-  const TimeWaitTable::Flow flow = tw_.find_flow(seg.tuple);
+  const uint64_t h = tw_.hash(seg.tuple);
+  const TimeWaitTable::Flow flow = tw_.find_flow(seg.tuple, h);
   if (flow.conn && hot_[flow.pos].state != State::kClosed) {
     ConnHot& c = hot_[flow.pos];
     // Marks for the idle / keep-alive tick (stack_reclaim.cpp): heard from,
@@ -429,6 +480,7 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
     }
     return;
   }
+  seg_hash_ = h;  // for a new connection's insert (alloc_conn)
   // (A connection slot still CLOSED in its last entry point may stand before
   // the TIME_WAIT entry it left: then look for that one.)
   const TimeWaitTable::Ref tw = !flow.found() ? TimeWaitTable::kNone : !flow.conn ? flow.pos : tw_.find(seg.tuple);
@@ -471,8 +523,9 @@ void Stack::on_segment6(const SegmentIn& seg, Instant now) {
 ConnId Stack::connect(const FourTuple& t, App& app, Instant now) {
   Entry entry(*this, now);
   if (is_ipv6(t)) return ConnId{};  // 240.0.0.0/4 is reserved (and tags IPv6 tuples): connect6()
-  if (tw_.find_flow(t).found()) return ConnId{};  // a connection (even one closing now) or TIME_WAIT
-  ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app);
+  const uint64_t h = tw_.hash(t);
+  if (tw_.find_flow(t, h).found()) return ConnId{};  // a connection (even one closing now) or TIME_WAIT
+  ConnHot* c = alloc_conn(t, h, State::kSynSent, kNoListener, app_index(app));
   if (c == nullptr) return ConnId{};
   return active_open(*c, now);
 }
@@ -485,8 +538,9 @@ ConnId Stack::connect6(uint32_t local_tag, uint16_t local_port, const wire::Ipv6
     return ConnId{};
   Entry entry(*this, now);
   const FourTuple t = tuple6(local_tag, local_port, remote, remote_port);
-  if (tw_.find_flow(t).found()) return ConnId{};  // a connection (even one closing now) or TIME_WAIT
-  ConnHot* c = alloc_conn(t, State::kSynSent, kNoListener, app, &remote);
+  const uint64_t h = tw_.hash(t);
+  if (tw_.find_flow(t, h).found()) return ConnId{};  // a connection (even one closing now) or TIME_WAIT
+  ConnHot* c = alloc_conn(t, h, State::kSynSent, kNoListener, app_index(app), &remote);
   if (c == nullptr) return ConnId{};
   return active_open(*c, now);
 }

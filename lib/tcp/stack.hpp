@@ -193,7 +193,10 @@ class Stack {
   // The caller's overload signal (its RX ring backs up, see dp/load_shed.hpp):
   // while on, a SYN gets a cookie SYN-ACK and no backlog entry (unless
   // cookies are off), so a flood past capacity costs no state.
-  void set_overloaded(bool on) { overloaded_ = on; }
+  void set_overloaded(bool on) {
+    overloaded_ = on;
+    cookies_first_ = cfg_.cookies == CookieMode::kAlways || (on && cfg_.cookies != CookieMode::kOff);
+  }
   bool overloaded() const { return overloaded_; }
   // Visits every connection (for /synmill/conns), up to `limit`.
   template <class F>
@@ -241,6 +244,8 @@ class Stack {
   struct Listener {
     uint16_t port = 0;
     bool active = false;
+    uint8_t index = 0;     // its place in listeners_ (ConnHot::listener)
+    uint16_t app_idx = 0;  // app_index(*app), found once by listen()
     App* app = nullptr;
     uint32_t half_open = 0;
     uint32_t aq_head = 0, aq_len = 0;  // ring of accept-queue slot indices
@@ -255,7 +260,8 @@ class Stack {
   // stack.cpp
   // remote6: the peer's IPv6 address when t is an IPv6 tuple from a segment
   // (t.remote_ip may be kNoRemote6); null: t's remote index is held already.
-  ConnHot* alloc_conn(const FourTuple& t, State st, uint8_t listener, App& app,
+  // app: app_index() of its App; hash: tw_.hash(t).
+  ConnHot* alloc_conn(const FourTuple& t, uint64_t hash, State st, uint8_t listener, uint16_t app,
                       const wire::Ipv6Addr* remote6 = nullptr);
   uint16_t app_index(App& app);
   void set_state(ConnHot& c, State s);
@@ -480,6 +486,9 @@ class Stack {
   // as the sample's end is rounded down.
   uint32_t syn_rtt_start_us(const ConnHot& c) const { return c.rtx_at.us - c.rto_ms * 1000u - 1u; }
   void start_rtx(ConnHot& c, Instant now);
+  // start_rtx() for a record alloc_conn() just gave: no timer armed, no
+  // other deadline, the initial RTO (straight onto its FIFO).
+  void start_rtx_new(ConnHot& c, Instant now);
   // Deadlines in the record (deadline.hpp): the first microsecond at or
   // after `t` (never 0, "none"); whether one is due at `now`; the instant of
   // a deadline within 2^31 µs of now_ (Instant{} for none).
@@ -561,13 +570,13 @@ class Stack {
   // stack_listen.cpp: RFC 9293 §3.10.7.2, SYN cookies
   void input_listen(Listener& l, const SegmentIn& seg, Instant now);
   void syn_to_listener(Listener& l, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
+  // syn_to_listener() where cookies_first() is false.
+  void syn_to_backlog(Listener& l, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
   // The new SYN_RCVD record c answers the SYN: ISS, options, SYN-ACK, timer.
   void open_passive(ConnHot& c, const SegmentIn& seg, Instant now, std::optional<Seq> iss);
   // A SYN gets a cookie SYN-ACK and no backlog entry: cookies always, or
   // overloaded with cookies on (set_overloaded).
-  bool cookies_first() const {
-    return cfg_.cookies == CookieMode::kAlways || (overloaded_ && cfg_.cookies != CookieMode::kOff);
-  }
+  bool cookies_first() const { return cookies_first_; }
   [[gnu::noinline]] void send_cookie_synack(const SegmentIn& seg, Instant now);
   bool cookie_ack(Listener& l, const SegmentIn& seg, Instant now);
 
@@ -609,6 +618,9 @@ class Stack {
 
   StackConfig cfg_;
   bool overloaded_ = false;  // set_overloaded()
+  // cookies_first(): cookies always, or overloaded with cookies on (kept by
+  // the constructor and set_overloaded(), not worked out per SYN).
+  bool cookies_first_ = false;
   TxSink& tx_;
   IsnGenerator isn_;
   SynCookies cookies_;
@@ -650,6 +662,10 @@ class Stack {
   SlotStack reap_;         // slots to free at the end of the entry point (finish(): once per use)
   SlotStack pending_out_;  // connections whose output waits for the entry point's end (cflag::kOutputPending)
   uint32_t segment_conn_ = UINT32_MAX;  // connection whose segment segment_in() is processing (output_soon)
+  // tw_.hash() of the tuple of the segment segment_in() is processing, set
+  // where it finds no connection (and by replace_orphan): a SYN's new
+  // connection is indexed without hashing its tuple again.
+  uint64_t seg_hash_ = 0;
   int depth_ = 0;
   bool deferred_ = false;  // something was put on a work list above (Entry looks then)
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
@@ -664,6 +680,10 @@ class Stack {
   uint32_t max_orphans_;
   uint32_t reserve_;     // chunks kept for the per-connection minimums
   uint32_t low_water_;   // free chunks below this: relieve_pool() at the end of an entry point
+  // The same two tests as in-use counts (the Entry's end reads one field a
+  // pool): available() < low_water_ <=> in_use() >= chunks_relieve_at_, and
+  // for extensions likewise (Stack::Stack).
+  uint32_t chunks_relieve_at_ = 0, exts_relieve_at_ = 0;
   Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
   uint32_t rto_initial_ms_;  // cfg_.rto_initial: an RTO of this length uses kFifoRtoInitial
   // rtt_sample()'s bounds in µs, from cfg_ once (no division per sample):

@@ -30,15 +30,19 @@ void Stack::input_listen(Listener& l, const SegmentIn& seg, Instant now) {
     send_cookie_synack(seg, now);
     return;
   }
-  syn_to_listener(l, seg, now, std::nullopt);
+  syn_to_backlog(l, seg, now, std::nullopt);
 }
 
-[[gnu::flatten]] void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now,
-                            std::optional<Seq> iss) {
+void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now, std::optional<Seq> iss) {
   if (cookies_first()) {
     send_cookie_synack(seg, now);
     return;
   }
+  syn_to_backlog(l, seg, now, iss);
+}
+
+[[gnu::flatten]] void Stack::syn_to_backlog(Listener& l, const SegmentIn& seg, Instant now,
+                                            std::optional<Seq> iss) {
   if (l.half_open >= cfg_.backlog) {
     if (cfg_.cookies == CookieMode::kOverflow)
       send_cookie_synack(seg, now);
@@ -46,8 +50,7 @@ void Stack::input_listen(Listener& l, const SegmentIn& seg, Instant now) {
       ++ctr_.drop.backlog_full;
     return;
   }
-  const auto li = static_cast<uint8_t>(&l - listeners_.data());
-  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.remote6);
+  ConnHot* c = alloc_conn(seg.tuple, seg_hash_, State::kSynRcvd, l.index, l.app_idx, seg.remote6);
   if (c == nullptr) {
     if (cfg_.cookies == CookieMode::kOverflow) send_cookie_synack(seg, now);
     return;
@@ -70,7 +73,7 @@ void Stack::input_listen(Listener& l, const SegmentIn& seg, Instant now) {
   c.set_max_snd_wnd_syn(c.snd_wnd);
   c.snd_wl1 = seg.seq;
   send_syn(c, true, now);
-  start_rtx(c, now);
+  start_rtx_new(c, now);
 }
 
 // (Timestamps switched off here are invisible to the cookie on both legs:
@@ -120,8 +123,7 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
     return false;
   }
   ++ctr_.cookies_validated;
-  const auto li = static_cast<uint8_t>(&l - listeners_.data());
-  ConnHot* c = alloc_conn(seg.tuple, State::kSynRcvd, li, *l.app, seg.remote6);
+  ConnHot* c = alloc_conn(seg.tuple, seg_hash_, State::kSynRcvd, l.index, l.app_idx, seg.remote6);
   if (c == nullptr) return true;  // counted; no RST: the peer retries
   ++l.half_open;
   ++ctr_.passive_opens;

@@ -240,6 +240,7 @@ bool Stack::replace_orphan(ConnHot& c, const SegmentIn& seg, Instant now) {
   finish(c, CloseReason::kReplaced);
   release_now(c);
   ++ctr_.syn_in;
+  seg_hash_ = tw_.hash(seg.tuple);  // (segment_in sets it only where it finds no connection)
   syn_to_listener(*l, seg, now, iss);
   return true;
 }

@@ -78,12 +78,27 @@ void Stack::arm_timer(ConnHot& c) {
   // The deadline in full µs, read relative to the entry point's clock
   // (deadlines lie within 2^31 µs of it, deadline.hpp).
   const int64_t at = static_cast<int64_t>(now_us_) + static_cast<int32_t>(d.us - static_cast<uint32_t>(now_us_));
-  wheel_.arm_rec(id, fifo, static_cast<uint64_t>(at < 0 ? 0 : at));
+  if (c.timer.armed())
+    wheel_.arm_rec(id, fifo, static_cast<uint64_t>(at < 0 ? 0 : at));
+  else
+    wheel_.arm_rec_unarmed(id, fifo, static_cast<uint64_t>(at < 0 ? 0 : at));
 }
 
 void Stack::start_rtx(ConnHot& c, Instant now) {
   c.rtx_at = deadline_in_us(now, uint64_t{c.rto_ms} * 1000);  // the RTO is whole milliseconds
   arm_timer(c);
+}
+
+void Stack::start_rtx_new(ConnHot& c, Instant now) {
+  assert(!c.timer.armed() && c.state_at.none() && !(c.flags & cflag::kAckDelayed) && c.rto_ms == rto_initial_ms_);
+  c.rtx_at = deadline_in_us(now, uint64_t{rto_initial_ms_} * 1000);
+  if (&c == timer_held_) {
+    timer_due_ = true;
+    return;
+  }
+  // arm_timer()'s deadline, for this case: the RTO on its FIFO.
+  const int64_t at = static_cast<int64_t>(now_us_) + static_cast<int32_t>(c.rtx_at.us - static_cast<uint32_t>(now_us_));
+  wheel_.arm_rec_unarmed(idx_of(c), kFifoRtoInitial, static_cast<uint64_t>(at < 0 ? 0 : at));
 }
 
 // RFC 6298 §2: SRTT, RTTVAR and RTO from one measurement (microseconds).

@@ -119,9 +119,8 @@ uint32_t TimeWaitTable::index_of(uint32_t v_wanted, const FourTuple& t) const {
   }
 }
 
-bool TimeWaitTable::insert_conn(const FourTuple& t, uint32_t slot) {
-  assert(slot < conn_capacity_ && conn_tuple(slot) == t);
-  const uint64_t h = hash_(t);
+bool TimeWaitTable::insert_conn(const FourTuple& t, uint32_t slot, uint64_t h) {
+  assert(slot < conn_capacity_ && conn_tuple(slot) == t && h == hash_(t));
   const uint32_t want = fingerprint(h) | kConnBit;
   uint32_t i = home(h);
   for (uint32_t n = 0; n < kMaxProbe; ++n) {

@@ -100,7 +100,10 @@ class TimeWaitTable {
   // ---- connections (the stack's table of connections) ----------------------
   // False if the probe bound leaves no index slot, or the tuple is indexed
   // as a connection already.
-  bool insert_conn(const FourTuple& t, uint32_t slot);
+  bool insert_conn(const FourTuple& t, uint32_t slot) { return insert_conn(t, slot, hash(t)); }
+  // The same with hash(t) known: not computed again.
+  bool insert_conn(const FourTuple& t, uint32_t slot, uint64_t h);
+  uint64_t hash(const FourTuple& t) const { return hash_(t); }
   // The connection slot, whose tuple must still be `t`, leaves the index.
   void erase_conn(const FourTuple& t, uint32_t slot);
   // The connection slot indexed for `t`, or kNone.
@@ -109,8 +112,9 @@ class TimeWaitTable {
   // (Both kinds exist for one tuple only inside the stack's entry point that
   // moved the connection to TIME_WAIT; then the connection comes first or
   // second, and find() gives the TIME_WAIT entry.)
-  Flow find_flow(const FourTuple& t) const {
-    const uint64_t h = hash_(t);
+  Flow find_flow(const FourTuple& t) const { return find_flow(t, hash_(t)); }
+  // The same with h = hash(t) known.
+  Flow find_flow(const FourTuple& t, uint64_t h) const {
     const uint32_t i = home(h);
     const uint32_t v = index_[i];
     if (v == 0) return Flow{};  // the common miss: one slot read

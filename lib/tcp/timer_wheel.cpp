@@ -63,18 +63,6 @@ void TimerWheel::link(uint32_t id, Node& n, uint32_t list) {
   }
 }
 
-void TimerWheel::link_tail(uint32_t id, Node& n, uint32_t fifo) {
-  const uint32_t tail = fifo_tail_[fifo];
-  const uint32_t list1 = kFifoBase + fifo + 1;
-  n.next_w = kNil | (list1 << kIdBits);
-  n.prev_w = tail | ((list1 >> (32 - kIdBits)) << kIdBits);
-  if (tail != kNil)
-    node(tail).set_next(id);
-  else
-    heads_[kFifoBase + fifo] = id;
-  fifo_tail_[fifo] = id;
-}
-
 void TimerWheel::unlink(uint32_t /*id*/, Node& n) {
   const uint32_t list = n.list1() - 1;
   const uint32_t next = n.next(), prev = n.prev();

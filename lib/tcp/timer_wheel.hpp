@@ -117,6 +117,24 @@ class TimerWheel {
   // kWheel: on the wheel.
   static constexpr uint32_t kWheel = kMaxFifos;
   [[gnu::noinline]] void arm_rec(uint32_t id, uint32_t fifo, uint64_t deadline_us);
+  // arm_rec() for an unarmed record timer, its common case inline: joining
+  // FIFO `fifo` empty or at its tail behind a record due no later (a new
+  // connection's first RTO); anything else goes out of line.
+  void arm_rec_unarmed(uint32_t id, uint32_t fifo, uint64_t deadline_us) {
+    Node& n = rec_node(id);
+    assert(!n.armed());
+    const auto at = static_cast<uint32_t>(deadline_us);
+    if (fifo != kWheel) {
+      const uint32_t tail = fifo_tail_[fifo];
+      if (tail == kNil || (tail < rec_count_ && static_cast<int32_t>(rec_node(tail).at - at) <= 0)) {
+        ++armed_count_;
+        n.at = at;
+        link_tail(id, n, fifo);
+        return;
+      }
+    }
+    arm_rec(id, fifo, deadline_us);
+  }
   // No-op if not armed.
   void cancel(uint32_t id) {
     if (node(id).armed()) cancel_armed(id);
@@ -194,7 +212,17 @@ class TimerWheel {
   uint64_t tick_of_rel(int64_t rel_ns) const;
   // n is node(id) throughout.
   void link(uint32_t id, Node& n, uint32_t list);       // at the head (wheel, due)
-  void link_tail(uint32_t id, Node& n, uint32_t fifo);  // at the tail of a FIFO
+  void link_tail(uint32_t id, Node& n, uint32_t fifo) {  // at the tail of a FIFO
+    const uint32_t tail = fifo_tail_[fifo];
+    const uint32_t list1 = kFifoBase + fifo + 1;
+    n.next_w = kNil | (list1 << kIdBits);
+    n.prev_w = tail | ((list1 >> (32 - kIdBits)) << kIdBits);
+    if (tail != kNil)
+      node(tail).set_next(id);
+    else
+      heads_[kFifoBase + fifo] = id;
+    fifo_tail_[fifo] = id;
+  }
   void unlink(uint32_t id, Node& n);
   [[gnu::noinline]] void cancel_armed(uint32_t id);
   void place(uint32_t id, Node& n, uint64_t tick);  // by the timer's tick relative to cur_
