@@ -81,7 +81,7 @@ namespace cflag {
 inline constexpr uint16_t kTimestamps = 1 << 0;   // RFC 7323 timestamps negotiated
 inline constexpr uint16_t kWscale = 1 << 1;       // window scaling negotiated
 inline constexpr uint16_t kSack = 1 << 2;         // SACK-permitted negotiated
-inline constexpr uint16_t kPassive = 1 << 3;      // created from a listener
+// bit 3 is free (a passive open is ConnHot::listener != Stack::kNoListener)
 inline constexpr uint16_t kFinQueued = 1 << 4;    // application asked to close: FIN after the data
 inline constexpr uint16_t kFinSent = 1 << 5;      // our FIN occupies sequence SND.MAX - 1
 inline constexpr uint16_t kOrphan = 1 << 6;       // application closed fully: no more reads
@@ -185,7 +185,8 @@ struct ConnHot {
   uint32_t max_snd_wnd() const { return uint32_t{max_wnd_field} << snd_wscale; }
   // MAX.SND.WND from the SYN's unscaled window (negotiated scale set).
   void set_max_snd_wnd_syn(uint32_t wnd) {
-    max_wnd_field = static_cast<uint16_t>((wnd + (uint32_t{1} << snd_wscale) - 1) >> snd_wscale);
+    // ceil(wnd / 2^scale) as -floor(-wnd / 2^scale) (C++20: >> of a negative int is arithmetic)
+    max_wnd_field = static_cast<uint16_t>(-(-static_cast<int32_t>(wnd) >> snd_wscale));
   }
   // After snd_wnd took a segment's window (SEG.WND << Snd.Wind.Shift).
   void note_snd_wnd() {

@@ -228,7 +228,10 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, uint64_t hash, State st, uint8
     return nullptr;
   }
   FourTuple t = t_in;
-  if (is_ipv6(t)) {  // the connection holds its peer's address (addr_table6.hpp)
+  // RFC 9293 §3.7.1 default until negotiated (IPv6: 1220, RFC 8200 §8.3)
+  uint16_t mss = wire::tcp_default_mss(wire::IpFamily::kV4);
+  if (is_ipv6(t)) {
+    mss = wire::tcp_default_mss(wire::IpFamily::kV6);  // the connection holds its peer's address (addr_table6.hpp)
     if (remote6 != nullptr) {
       t.remote_ip = addr6_.acquire(*remote6);
       hash = tw_.hash(t);
@@ -265,10 +268,9 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, uint64_t hash, State st, uint8
   set_state(c, st);
   c.listener = listener;
   c.rto_ms = rto_initial_ms_;  // cfg_.rto_initial in ms, computed once (no division per connection)
-  // RFC 9293 §3.7.1 default until negotiated (IPv6: 1220, RFC 8200 §8.3)
-  c.snd_mss = wire::tcp_default_mss(is_ipv6(t) ? wire::IpFamily::kV6 : wire::IpFamily::kV4);
+  c.snd_mss = mss;
   c.ssthresh = UINT32_MAX;
-  if (cfg_.nagle) c.flags |= cflag::kNagle;
+  c.flags = cfg_.nagle ? cflag::kNagle : uint16_t{0};  // reset_record() left them 0
   c.app = app;
   return &c;
 }

@@ -63,7 +63,6 @@ void Stack::syn_to_listener(Listener& l, const SegmentIn& seg, Instant now, std:
 // Flattened: the ISN, the options, the SYN-ACK and its timer are one
 // function's straight line (a call each cost more than half the work).
 [[gnu::flatten]] void Stack::open_passive(ConnHot& c, const SegmentIn& seg, Instant now, std::optional<Seq> iss) {
-  c.flags |= cflag::kPassive;
   c.snd_una = iss ? *iss : isn_for(c.tuple, now);  // the ISS (conn.hpp)
   c.set_irs(seg.seq);
   c.rcv_nxt = seg.seq + 1;  // data on a SYN is not queued (no reassembly queue)
@@ -127,7 +126,6 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
   if (c == nullptr) return true;  // counted; no RST: the peer retries
   ++l.half_open;
   ++ctr_.passive_opens;
-  c->flags |= cflag::kPassive;
   c->snd_una = seg.ack - 1;  // the ISS (conn.hpp)
   c->snd_nxt = c->snd_max = c->snd_una + 1;
   c->set_irs(seg.seq - 1);
