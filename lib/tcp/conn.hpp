@@ -1,11 +1,11 @@
 #pragma once
 // One connection's state, in two parts (issue 12, "a two-cache-line
 // connection record, with an extension taken on demand"):
-//   ConnHot   136 bytes: the record. Everything an idle connection keeps:
+//   ConnHot   124 bytes: the record. Everything an idle connection keeps:
 //             first (one cache line) what the per-segment path reads, then
 //             RTT / congestion state and the three deadlines (32-bit µs,
 //             deadline.hpp), then what the application interface and the
-//             overload policies use (handle generation, application, its word,
+//             overload policies use (handle generation, application,
 //             idle / keep-alive ticks, which an orphan's list links overlay),
 //             the index of its extension, and its timer node (timer_wheel.hpp;
 //             ConnCold and the wheel's 16-byte node per slot were folded in).

@@ -200,5 +200,42 @@ TEST_CASE("connection extension: an empty pool refuses what needs one and corrup
   h.check_idle();
 }
 
+// The application's word lies beside the record (Stack::user_): it reads 0
+// on every new use of a slot, whatever the slot's last use left there.
+TEST_CASE("the application's word: 0 on each new use of a slot", "[tcp][ext]") {
+  Scenario sc(full_peer());
+  sc.to(State::kEstablished);
+  Stack& st = sc.h.stack;
+  ConnId id = *st.find(sc.peer.tuple);
+  CHECK(st.user(id) == 0);
+  for (uint16_t i = 1; i <= 3; ++i) {
+    st.user(id) = 0x5a5a0000u + i;
+    st.abort(id);
+    sc.h.advance_by(Duration::ms(1));
+    sc.h.take();
+    Peer p(passive_tuple(static_cast<uint16_t>(kPeerPort + i)), kPeerIss + 1000u * i, full_peer());
+    const ConnId next = open_passive(sc.h, p);
+    INFO("slot " << id.idx << " -> " << next.idx);
+    CHECK(st.user(next) == 0);
+    id = next;
+  }
+}
+
+// A delayed ACK is due however far the clock jumps past its deadline (the
+// deadline is 32-bit µs, deadline.hpp; a stalled loop finds it overdue).
+TEST_CASE("delayed ACK: due when the clock jumps seconds past its deadline", "[tcp][ext]") {
+  const int64_t jump_ms = GENERATE(40, 1000, 3000, 10000);
+  INFO(jump_ms << " ms");
+  Scenario sc(full_peer());
+  sc.to(State::kEstablished);
+  auto out = sc.send(sc.peer.data("hello"));
+  CHECK(out.empty());  // delayed
+  sc.h.advance_by(Duration::ms(jump_ms));
+  out = sc.collect();
+  REQUIRE(!out.empty());
+  CHECK(out[0].seg.ack == sc.peer.nxt);
+  CHECK(sc.h.stack.counters().delayed_acks == 1);
+}
+
 }  // namespace
 }  // namespace synmill::tcp::test
