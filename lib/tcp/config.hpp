@@ -60,10 +60,10 @@ struct StackConfig {
   uint8_t fin_retries = 8;        // FIN_WAIT_1 / CLOSING / LAST_ACK with no ACK of our FIN
 
   // reclaim timeouts (zero disables where noted). rto_initial, rto_max,
-  // fin_wait2_timeout, close_wait_timeout, delayed_ack and persist_timeout are held to at
+  // fin_wait2_timeout, close_wait_timeout and persist_timeout are held to at
   // most 30 minutes (deadline.hpp, kMaxDeadline: the record's deadlines are
-  // 32-bit microseconds); idle_timeout and keepalive_* are not (they count
-  // ticks of at most that length).
+  // 32-bit microseconds), delayed_ack to 499 ms (below); idle_timeout and
+  // keepalive_* are not (they count ticks of at most that length).
   Duration fin_wait2_timeout = Duration::s(60);  // orphaned FIN_WAIT_2 (Linux tcp_fin_timeout)
   Duration close_wait_timeout = Duration::s(300);  // app never closes; 0 = never
   Duration time_wait = Duration::s(60);          // 2 x MSL (RFC 9293 §3.4.2: MSL 30 s here)
@@ -114,7 +114,9 @@ struct StackConfig {
 
   // receiving: RFC 1122 §4.2.3.2 / RFC 5681 §4.2 delayed ACK: an ACK for at
   // least every second full-sized segment, and none later than this after the
-  // data it acknowledges (must stay below 500 ms). Zero: ACK every segment.
+  // data it acknowledges (must stay below 500 ms: the stack holds it to 499 ms,
+  // Stack::kMaxDelayedAck; the record keeps the deadline in 16 bits of 64 µs,
+  // ConnHot::ack_at16). Zero: ACK every segment.
   // Out-of-order data, a filled hole, FIN and handshakes are acknowledged at once.
   Duration delayed_ack = Duration::ms(40);
 

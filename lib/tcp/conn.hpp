@@ -1,14 +1,17 @@
 #pragma once
 // One connection's state, in two parts (issue 12, "a two-cache-line
 // connection record, with an extension taken on demand"):
-//   ConnHot   124 bytes: the record. Everything an idle connection keeps:
-//             first (one cache line) what the per-segment path reads, then
-//             RTT / congestion state and the three deadlines (32-bit µs,
-//             deadline.hpp), then what the application interface and the
-//             overload policies use (handle generation, application,
-//             idle / keep-alive ticks, which an orphan's list links overlay),
-//             the index of its extension, and its timer node (timer_wheel.hpp;
-//             ConnCold and the wheel's 16-byte node per slot were folded in).
+//   ConnHot   120 bytes: the record. Everything an idle connection keeps:
+//             first (one cache line) what the per-segment path reads (the
+//             delayed-ACK deadline in 16 bits beside it), then RTT /
+//             congestion state and two deadlines (32-bit µs, deadline.hpp),
+//             then what the application interface and the overload policies
+//             use (handle generation, application, idle / keep-alive ticks,
+//             which an orphan's list links overlay), the index of its
+//             extension, and its timer node (timer_wheel.hpp; ConnCold and
+//             the wheel's 16-byte node per slot were folded in). The
+//             application's word (Stack::user) lies beside the record, in a
+//             per-slot array backed only where an application writes it.
 //   ConnExt   data-transfer state (send queue, receive buffer and its chunk
 //             ring, SACK scoreboard, out-of-order blocks, recovery marks,
 //             squat stamp), taken from a bounded per-stack pool when the
@@ -90,7 +93,7 @@ inline constexpr uint16_t kPeerFin = 1 << 11;     // the peer's FIN has been rec
 inline constexpr uint16_t kOutputPending = 1 << 12;  // output() runs when the entry point ends
 inline constexpr uint16_t kNagle = 1 << 13;       // RFC 1122 §4.2.3.4: hold small segments while data is unacknowledged
 inline constexpr uint16_t kRecovery = 1 << 14;    // in fast recovery (RFC 6582 NewReno or RFC 6675 SACK)
-inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at ConnHot::ack_at
+inline constexpr uint16_t kAckDelayed = 1 << 15;  // a delayed ACK is due at ConnHot::ack_at16
 }  // namespace cflag
 
 namespace xflag {
@@ -106,8 +109,8 @@ inline constexpr uint8_t kExtCheck = 1 << 7;  // holds a ConnExt: see whether it
 
 // All-zero bytes are a CLOSED slot that was never used; alloc_conn() starts
 // each use from ConnHot{} (extension kNone, timer unarmed) keeping `gen`. At
-// 136 bytes (8-byte aligned, for `user`) "cache line" below means the
-// record's first 64 bytes and the rest. A free slot's snd_wnd holds the next
+// 120 bytes (4-byte aligned) "cache line" below means the record's first 64
+// bytes and the rest. A free slot's snd_wnd holds the next
 // free slot (IndexPool's free list threaded through the records).
 struct ConnHot {
   static constexpr uint32_t kNoExt = (uint32_t{1} << 24) - 1;  // `ext` is 24 bits
@@ -143,7 +146,17 @@ struct ConnHot {
   Seq rcv_adv;             // right edge of the window we advertised
   uint32_t ts_recent;      // RFC 7323 §4.3 TS.Recent
   Seq rcv_acked;           // RCV.NXT in the last ACK we sent (delayed ACK counts from it)
-  Seq rcv_wnd_edge;        // RCV.NXT + window in the last segment we sent (what the peer believes)
+  // The window field of the last segment we sent, at the scale of our
+  // non-SYN segments (a SYN-ACK's, never scaled, is kept rounded down to
+  // it): the peer believes our window ends at rcv_acked + (field << scale)
+  // (Stack::rcv_wnd_edge; every segment carrying a window carries our ACK).
+  uint16_t rcv_wnd_field;
+  // Delayed-ACK deadline, valid while cflag::kAckDelayed: 64 µs units,
+  // rounded down, modulo 2^16 (Stack::ack_units_left reads it).
+  uint16_t ack_at16;
+  uint16_t snd_mss;        // largest payload we put in a segment
+  uint8_t retries;         // consecutive retransmissions of the oldest segment
+  uint8_t xflags;          // xflag::*
   // ---- the rest: RTT, congestion, deadlines, the application's ----
   uint32_t cwnd, ssthresh;
   uint32_t srtt_us, rttvar_us;  // RFC 6298, 0 = no sample yet
@@ -151,12 +164,8 @@ struct ConnHot {
   uint32_t snd_wscale : 4; // shift applied to the peer's window field (RFC 7323 §2.3: at most 14)
   uint32_t dupacks : 3;    // RFC 5681 §2 duplicate ACKs in a row, saturating at kMaxDupacks
   uint32_t challenge_epoch_s : 4;  // RFC 5961 §7 rate-limit window: seconds, modulo 16
-  uint16_t snd_mss;        // largest payload we put in a segment
-  uint8_t retries;         // consecutive retransmissions of the oldest segment
-  uint8_t xflags;          // xflag::*
   Deadline rtx_at;             // retransmission or persist deadline; none = no deadline
   Deadline state_at;           // reclaim deadline for the current state; none = no deadline
-  Deadline ack_at;             // delayed-ACK deadline, valid while cflag::kAckDelayed
   uint32_t gen = 0;        // ConnId::gen of the current use
   uint32_t ext : 24 = kNoExt;  // index of the ConnExt held, kNoExt = none
   uint32_t listener : 8;   // index of the listener (passive), Stack::kNoListener (active)
@@ -209,7 +218,7 @@ inline bool window_newer(const ConnHot& c, Seq seq, Seq ack) {
   return c.snd_wl1 < seq || (c.snd_wl1 == seq && c.snd_una <= ack);
 }
 
-static_assert(sizeof(ConnHot) == 124, "the connection record: everything an idle connection keeps, its timer included");
+static_assert(sizeof(ConnHot) == 120, "the connection record: everything an idle connection keeps, its timer included");
 
 // Data-transfer state, held only while the connection needs it (see the top
 // of this file and stack_ext.cpp for when it is taken and given back).

@@ -26,17 +26,12 @@ inline void zero_16s(unsigned char* p, std::index_sequence<I...>) {
 }
 
 inline void reset_record(ConnHot& c) {
-  static_assert(sizeof(ConnHot) % 4 == 0);
+  static_assert(sizeof(ConnHot) % 8 == 0);
   auto* p = reinterpret_cast<unsigned char*>(&c);
-  constexpr size_t kWhole = sizeof(ConnHot) / 16 * 16;
   zero_16s(p, std::make_index_sequence<sizeof(ConnHot) / 16>{});
-  if constexpr (sizeof(ConnHot) - kWhole >= 8) {
+  if constexpr (sizeof(ConnHot) % 16 != 0) {
     const uint64_t z = 0;
-    std::memcpy(p + kWhole, &z, 8);
-  }
-  if constexpr ((sizeof(ConnHot) - kWhole) % 8 != 0) {
-    const uint32_t z = 0;
-    std::memcpy(p + sizeof(ConnHot) - 4, &z, 4);
+    std::memcpy(p + sizeof(ConnHot) - 8, &z, 8);
   }
   c.ext = ConnHot::kNoExt;
 }
@@ -141,6 +136,10 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   for (Duration* d : {&cfg_.rto_initial, &cfg_.rto_max, &cfg_.fin_wait2_timeout, &cfg_.close_wait_timeout,
                       &cfg_.delayed_ack, &cfg_.persist_timeout})
     *d = std::min(*d, kMaxDeadline);
+  // RFC 1122 §4.2.3.2: an ACK is delayed less than 0.5 s (the record keeps
+  // its deadline in 16 bits of 64 µs, ConnHot::ack_at16).
+  cfg_.delayed_ack = std::min(cfg_.delayed_ack, kMaxDelayedAck);
+  ack_units_max_ = static_cast<int32_t>((cfg_.delayed_ack.count_ns() / 1000 + 2 * kAckUnit - 1) >> kAckUnitShift);
   rto_initial_ms_ = static_cast<uint32_t>(cfg_.rto_initial.count_ms());
   rto_granularity_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.timer_tick.count_us(), 0));
   rto_min_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_min.count_us(), 0));

@@ -155,7 +155,7 @@ class Stack {
   // changes anything. IPv4 tuples: an IPv6 tuple's addresses are indexes
   // the segment's own lookup finds. Worth it only when the tables outgrow
   // the caches: tables_large() (kPrefetchFrom connections and TIME_WAIT
-  // entries: 16K records of 124 bytes are 1.9 MiB, about an L2's size).
+  // entries: 16K records of 120 bytes are 1.9 MiB, about an L2's size).
   static constexpr uint32_t kPrefetchFrom = 16384;
   uint32_t prefetch_flow(const FourTuple& t) const { return tw_.prefetch_home(t); }
   void prefetch_record(uint32_t home) const { tw_.prefetch_entry(home); }
@@ -524,6 +524,36 @@ class Stack {
     const int64_t d = (now - start).count_ns();
     return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000;
   }
+  // ConnHot::rcv_wnd_field's scale: our window shift once negotiated.
+  uint32_t rcv_shift(const ConnHot& c) const { return (c.flags & cflag::kWscale) ? cfg_.wscale : 0; }
+  // RCV.NXT + window in the last segment we sent (what the peer believes):
+  // every segment carrying a window carries our ACK, so from rcv_acked.
+  Seq rcv_wnd_edge(const ConnHot& c) const { return c.rcv_acked + (uint32_t{c.rcv_wnd_field} << rcv_shift(c)); }
+  // The delayed-ACK deadline in ConnHot::ack_at16: 64 µs units, rounded down
+  // (the ACK may go up to 63 µs before delayed_ack has passed, well below
+  // the wheel's tick, and never later; RFC 1122 §4.2.3.2 bounds the delay
+  // from above only), modulo 2^16 (4.19 s). Read against a clock within ±2.1 s of it
+  // it is exact. A deadline is never set more than delayed_ack (under 0.5 s,
+  // kMaxDelayedAck) ahead, so a reading farther ahead than that means the
+  // deadline passed more than 2.1 s ago (a stalled loop, a clock that
+  // jumped): it is due. (Only when it passed 2.1 s ago or more can it read
+  // as up to delayed_ack ahead: the ACK, long late already, waits that much
+  // more.)
+  static constexpr uint32_t kAckUnitShift = 6;
+  static constexpr uint32_t kAckUnit = uint32_t{1} << kAckUnitShift;
+  static constexpr Duration kMaxDelayedAck = Duration::ms(499);
+  static void set_ack_at(ConnHot& c, Deadline d) {
+    c.ack_at16 = static_cast<uint16_t>(d.us >> kAckUnitShift);
+  }
+  // Units until the deadline from now32 (µs since start, modulo 2^32): <= 0, due.
+  int32_t ack_units_left(const ConnHot& c, uint32_t now32) const {
+    const int32_t left = static_cast<int16_t>(static_cast<uint16_t>(c.ack_at16 - (now32 >> kAckUnitShift)));
+    return left > ack_units_max_ ? 0 : left;
+  }
+  Deadline ack_at(const ConnHot& c, uint32_t now32) const {
+    const uint32_t us = ((now32 >> kAckUnitShift) + static_cast<uint32_t>(ack_units_left(c, now32))) << kAckUnitShift;
+    return Deadline{us == 0 ? 1u : us};
+  }
   bool due(Deadline d, Instant now) const {
     return static_cast<int32_t>(d.us - static_cast<uint32_t>(now_us(now))) <= 0;
   }
@@ -641,6 +671,7 @@ class Stack {
   uint32_t queued_accepts_ = 0;  // sum of the listeners' accept-queue lengths
   Instant now_;
   uint64_t now_us_ = 0;       // now_ in µs since start_, floor (set with now_, Entry)
+  int32_t ack_units_max_ = 0;  // delayed_ack in ConnHot::ack_at16's units, rounded up, plus one
   uint64_t now_us_ceil_ = 0;  // the same, rounded up
   bool now_before_start_ = false;  // now_ < start_: deadline_in() takes deadline_at()'s way
   Instant start_;         // tick 0 of the record's deadlines (deadline.hpp)

@@ -137,6 +137,7 @@ bool Stack::cookie_ack(Listener& l, const SegmentIn& seg, Instant now) {
     c->flags |= cflag::kWscale;
     c->snd_wscale = p->wscale;
   }
+  c->rcv_wnd_field = static_cast<uint16_t>(std::min<uint32_t>(cfg_.rcv_wnd, 65535) >> rcv_shift(*c));
   if (p->sack_ok && cfg_.sack) c->flags |= cflag::kSack;
   if (p->ts_ok && cfg_.timestamps) {
     c->flags |= cflag::kTimestamps;

@@ -51,7 +51,9 @@ uint16_t Stack::window_field(ConnHot& c, bool syn) {
   }
   const Seq edge = c.rcv_nxt + (field << shift);
   if (edge > c.rcv_adv) c.rcv_adv = edge;
-  c.rcv_wnd_edge = edge;
+  // The peer's view of our window (rcv_wnd_edge()): a SYN's field at the
+  // scale of the segments after it, rounded down (below).
+  c.rcv_wnd_field = static_cast<uint16_t>(syn ? field >> rcv_shift(c) : field);
   if (field == 0 && !syn) ++ctr_.zero_window_sent;
   return static_cast<uint16_t>(field);
 }

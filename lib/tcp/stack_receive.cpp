@@ -237,7 +237,7 @@ void Stack::ack_soon(ConnHot& c, Instant now) {
   }
   if (!(c.flags & cflag::kAckDelayed)) {
     c.flags |= cflag::kAckDelayed;
-    c.ack_at = deadline_in(now, cfg_.delayed_ack);
+    set_ack_at(c, deadline_in(now, cfg_.delayed_ack));
     arm_timer(c);
   }
 }
@@ -245,8 +245,8 @@ void Stack::ack_soon(ConnHot& c, Instant now) {
 // Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window that grew
 // by min(buffer / 2, MSS) or more beyond what the peer was last told.
 void Stack::check_window_update(ConnHot& c) {
-  const uint32_t offered =
-      c.rcv_wnd_edge > c.rcv_nxt ? static_cast<uint32_t>(c.rcv_wnd_edge - c.rcv_nxt) : 0;
+  const Seq edge = rcv_wnd_edge(c);
+  const uint32_t offered = edge > c.rcv_nxt ? static_cast<uint32_t>(edge - c.rcv_nxt) : 0;
   const uint32_t step = std::min<uint32_t>(cfg_.rcv_wnd / 2, c.snd_mss);
   // rcv_window() never exceeds cfg.rcv_wnd: with the window offered that
   // wide already (the common case), no update can be due.

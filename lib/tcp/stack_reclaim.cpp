@@ -299,6 +299,7 @@ void Stack::send_keepalive(ConnHot& c, Instant now) {
   fill_common(c, out, now);
   out.seq = c.snd_max - 1;
   out.window = window_field(c, false);
+  note_ack_sent(c);  // it carries our ACK (RFC 7323 §4.3 Last.ACK.sent)
   ++ctr_.keepalive_probes;
   emit(out);
 }

@@ -61,8 +61,9 @@ void Stack::arm_timer(ConnHot& c) {
     }
   }
   if (c.flags & cflag::kAckDelayed) {
-    if (d.none() || before(c.ack_at, d)) {
-      d = c.ack_at;
+    const Deadline a = ack_at(c, static_cast<uint32_t>(now_us_));
+    if (d.none() || before(a, d)) {
+      d = a;
       fifo = kFifoDelack;
     }
   }
@@ -119,7 +120,7 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
 
 void Stack::on_timer(ConnHot& c, Instant now) {
   if (c.state == State::kClosed) return;
-  if ((c.flags & cflag::kAckDelayed) && due(c.ack_at, now)) {  // RFC 1122 §4.2.3.2
+  if ((c.flags & cflag::kAckDelayed) && ack_units_left(c, static_cast<uint32_t>(now_us(now))) <= 0) {  // RFC 1122 §4.2.3.2
     c.flags &= static_cast<uint16_t>(~cflag::kAckDelayed);
     ++ctr_.delayed_acks;
     send_ack(c, now);

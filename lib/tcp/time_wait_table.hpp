@@ -264,7 +264,7 @@ class TimeWaitTable {
   uint32_t conn_capacity_;
   uint32_t nidx_;
   const FourTuple* conn_tuples_;
-  size_t conn_stride_;  // sizeof(ConnHot): 136, not a power of two
+  size_t conn_stride_;  // sizeof(ConnHot): 120, not a power of two
   Duration time_wait_;
   Instant start_;
   TupleHash hash_;
