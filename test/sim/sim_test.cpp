@@ -140,10 +140,18 @@ TEST_CASE("sim: 20% loss with reordering, duplication and delay", "[sim]") {
   // With seed 14 that happens to one connection in 10,000 on the code of
   // the fast-path merges (any change of timing changes which frames the link
   // loses); the server's idle timeout reclaims it, as a deployment's would.
+  // The link can also lose a client's data and every retransmission of it
+  // for the idle timeout (six frames in a row on one connection; seed 14 at
+  // SYNMILL_SIM_SCALE=0.1 with the 120-byte record): the server heard
+  // nothing and reclaims it before the data arrives. The sim counts that
+  // only where it saw no delivery to the server for the whole timeout
+  // (idle_reclaimed_early), and such runs of loss stay rare.
   cfg.server_idle_timeout = tcp::Duration::s(120);
   const auto r = run("loss20", cfg);
   REQUIRE(r.ok);
-  CHECK(r.completed + r.failed_connect == cfg.connections);
+  WARN("loss20: idle_reclaimed_early=" << r.idle_reclaimed_early);
+  CHECK(r.completed + r.failed_connect + r.idle_reclaimed_early == cfg.connections);
+  CHECK(r.idle_reclaimed_early <= cfg.connections / 1000 + 1);
   CHECK(r.completed > cfg.connections * 99 / 100);
 }
 

@@ -62,6 +62,7 @@ struct SimResult {
   uint64_t close_normal = 0;   // both ends closed normally
   uint64_t close_other = 0;    // one end by RST/timeout (RST mode, or loss at the end)
   uint64_t reset_early = 0;    // ended by a reset/timeout before all data arrived (allow_resets)
+  uint64_t idle_reclaimed_early = 0;  // lossy link: the server heard nothing for its idle timeout and reclaimed
   uint64_t link_overflow = 0;  // frames dropped by a full link queue
   uint64_t ack_burst_lost = 0; // pure ACKs lost in bursts
   uint32_t max_server_orphans = 0;  // the most orphans the server held at once
