@@ -79,6 +79,10 @@ const std::map<std::string, std::string, std::less<>>& helps() {
       {"synmill_worker_arp_learned_total", "neighbours learned from ARP"},
       {"synmill_worker_icmp_echo_replies_total", "ICMP echo replies sent"},
       {"synmill_worker_dispatched_total", "frames handed to their owner worker (software dispatch)"},
+      {"synmill_worker_tx_handed_total",
+       "frames an owner without a TX queue handed worker 0 to send (software dispatch; worker 0 counts them in "
+       "tx_packets when the port takes them)"},
+      {"synmill_worker_tx_handed_bytes_total", "frame bytes of tx_handed"},
       {"synmill_worker_rx_packets_total", "frames received from the port by this worker"},
       {"synmill_worker_tx_packets_total", "frames sent to the port by this worker"},
       {"synmill_worker_rx_bytes_total", "frame bytes received from the port"},

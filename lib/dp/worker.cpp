@@ -221,14 +221,22 @@ void Worker::flush() {
     if (n == 0) break;
     sent = static_cast<uint16_t>(sent + n);
   }
-  ctr_.tx_packets += sent;
   shed_.on_tx(sent < tx_len_);
   for (uint16_t i = sent; i < tx_len_; ++i) {
     tx_pending_bytes_ -= rte_pktmbuf_pkt_len(txq_[i]);
     rte_pktmbuf_free(txq_[i]);
     ++ctr_.drop_tx_full;
   }
-  ctr_.tx_bytes += tx_pending_bytes_;
+  // An owner without a TX queue of its own counts what it handed worker 0
+  // apart: worker 0 counts those frames in tx_packets when the port takes
+  // them, so the sum over workers is what went out, each frame once.
+  if (transmits_) {
+    ctr_.tx_packets += sent;
+    ctr_.tx_bytes += tx_pending_bytes_;
+  } else {
+    ctr_.tx_handed += sent;
+    ctr_.tx_handed_bytes += tx_pending_bytes_;
+  }
   tx_pending_bytes_ = 0;
   tx_len_ = 0;
 }

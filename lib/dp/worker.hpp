@@ -51,7 +51,7 @@ enum class RunState : int {
   X(drop_bad_ip_checksum) X(drop_bad_tcp_checksum) X(drop_parse_error)       \
   X(drop_ip_fragment) X(drop_not_for_us) X(drop_bad_source) X(drop_non_ip)   \
   X(drop_other_protocol) X(drop_tx_full) X(drop_no_mbuf) X(drop_frame_too_big) \
-  X(dispatched) X(drop_dispatch_full)                                        \
+  X(dispatched) X(drop_dispatch_full) X(tx_handed) X(tx_handed_bytes)        \
   X(link_downs) X(link_ups) X(link_down_loops) X(drop_link_down)             \
   X(overload_entered) X(overload_loops) X(shed_syn_overload) X(shed_syn_tx_full) \
   X(shed_to_cookies)                                                         \

@@ -62,7 +62,7 @@ class DispatchTest(SynmillCase):
     def test_flows_on_their_owner_cores(self):
         env = self.env
         self.assertIn("software dispatch", env.log_text())
-        before = env.stats()
+        before, kbefore = env.stats(), env.tap_stats()
         p = env.client_popen("echo", clients=24, bytes=131072, port=7, sync=True, budget=150)
         try:
             line = p.stdout.readline()
@@ -90,8 +90,15 @@ class DispatchTest(SynmillCase):
         self.assertFalse(r["timed_out"])
         self.assertTrue(all(c["equal"] for c in r["results"]), "bytes differ")
         self.wait_quiet(timeout=20)
-        after = env.stats()
+        after, kafter = env.stats(), env.tap_stats()
         self.assertEqual(delta(after, before, "established"), 24)
+        # Frames: each counted once over the workers, whoever handed it on.
+        # What the kernel put into the tap is what synmill received, and
+        # what synmill's workers sent is what the kernel got back; the
+        # owners handed worker 0 some of those (tx_handed).
+        self.assertEqual(delta(after, before, "rx_packets"), kafter["tx_packets"] - kbefore["tx_packets"])
+        self.assertEqual(delta(after, before, "tx_packets"), kafter["rx_packets"] - kbefore["rx_packets"])
+        self.assertGreater(delta(after, before, "tx_handed"), 0)
         self.assertEqual(delta(after, before, "rx_bytes"), 24 * 131072)
         self.assertEqual(delta(after, before, "tx_bytes"), 24 * 131072)
         self.assertGreater(delta(after, before, "dispatched"), 0)
