@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # apt (apt-get, which this script calls) is on every Debian system, but a root
-# built by mmdebstrap records it as Priority: important, not required, so
+# built with only the required packages (a minimal bootstrap) lists it as Priority: important, not required, so
 # check_deps.py wants it named here.
 packages=(
   apt build-essential g++ meson ninja-build pkg-config cmake
