@@ -184,6 +184,7 @@ bool Worker::resolve(uint32_t ip, uint32_t from_ip) {
 void Worker::learn(uint32_t ip, const std::array<uint8_t, 6>& mac) {
   Neighbour& n = neigh_[neigh_slot(ip)];
   if (n.ip == ip && std::memcmp(n.mac.data(), mac.data(), 6) == 0) [[likely]] return;  // known: every segment
+  seen_ip_ = 0;  // the slot may be the last source's (worker.hpp)
   n.ip = ip;
   n.mac = mac;
   ++ctr_.arp_learned;
@@ -292,7 +293,8 @@ void Worker::emit(const tcp::SegmentOut& seg) {
   // left to it (tx_cksum.hpp; IPv6 has no header checksum); the rest are
   // computed here.
   const bool v6 = seg.local6 != nullptr;
-  const auto* mac = v6 ? neighbour6(*seg.remote6) : neighbour(seg.tuple.remote_ip);
+  const auto* mac = v6 ? neighbour6(*seg.remote6)
+                       : seg.tuple.remote_ip == seen_ip_ ? seen_mac_ : neighbour(seg.tuple.remote_ip);
   const bool ip_off = !v6 && tx_ip_off_;
   const bool tcp_off = tx_tcp_off_;
   const size_t len =
@@ -358,7 +360,7 @@ bool Worker::rx_cksum_status(rte_mbuf* m, wire::ParseFlags& pf) {
   return true;
 }
 
-void Worker::handle(rte_mbuf* m, tcp::Instant now) {
+[[gnu::always_inline]] inline void Worker::handle(rte_mbuf* m, tcp::Instant now) {
   ++ctr_.rx_packets;
   ctr_.rx_bytes += rte_pktmbuf_pkt_len(m);
   if (m->nb_segs != 1) {  // no scattered RX at our MTU
@@ -395,15 +397,24 @@ void Worker::handle(rte_mbuf* m, tcp::Instant now) {
       rte_pktmbuf_free(m);
       return;
     }
-    if (bad_source(src, view.eth_src())) {
-      ++ctr_.drop_bad_source;  // never answered, not even with RST
-      rte_pktmbuf_free(m);
-      return;
+    // The source as the last frame's (one client, many segments): checked
+    // and learnt already (seen_ip_, worker.hpp).
+    uint64_t key;
+    std::memcpy(&key, view.eth_src(), 8);  // source MAC + EtherType
+    if (src != seen_ip_ || key != seen_key_) [[unlikely]] {
+      if (bad_source(src, view.eth_src())) {
+        ++ctr_.drop_bad_source;  // never answered, not even with RST
+        rte_pktmbuf_free(m);
+        return;
+      }
+      wire::MacAddr src_mac;
+      std::memcpy(src_mac.data(), view.eth_src(), 6);
+      learn(src, src_mac);
+      reply_mac_ = src_mac;
+      seen_ip_ = src;
+      seen_key_ = key;
+      seen_mac_ = &neigh_[neigh_slot(src)].mac;
     }
-    wire::MacAddr src_mac;
-    std::memcpy(src_mac.data(), view.eth_src(), 6);
-    learn(src, src_mac);
-    reply_mac_ = src_mac;
   }
   to_stack(m, seg, now);
 }
@@ -514,7 +525,7 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
     const uint16_t owner = !flow ? 0
         : flow->family == wire::IpFamily::kV6
             ? owner_for(hasher_.hash6(flow->src_ip6.b, flow->dst_ip6.b, flow->src_port, flow->dst_port), workers)
-            : owner_for(hash4_->hash(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers);
+            : owner_for(hash4_->hash_memo(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers);
     if (owner == s_.index) {
       handle(m, now);
     } else if (dispatch_->to_owner(owner, m)) {

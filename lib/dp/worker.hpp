@@ -290,6 +290,15 @@ class Worker final : public tcp::TxSink {
   rte_mbuf* reuse_ = nullptr;       // the received mbuf a reply may be built in
   tcp::SegmentIn rx_seg_;           // the frame being handled (handle(); rewritten per frame)
   std::array<uint8_t, 6> reply_mac_{};  // the current frame's source MAC
+  // The last IPv4 TCP source accepted (handle()): its address, and the 8
+  // bytes at the frame's offset 6 (source MAC + EtherType 0x0800). While
+  // they match, the next frame's source needs neither bad_source() (fixed
+  // after construction) nor learn(): neigh_ holds exactly this pair and
+  // reply_mac_ is this MAC. learn() and the IPv6 path (which rewrites
+  // reply_mac_) reset it; seen_ip_ 0 matches no frame (0 is a bad source).
+  uint32_t seen_ip_ = 0;
+  uint64_t seen_key_ = 0;
+  const std::array<uint8_t, 6>* seen_mac_ = nullptr;  // neigh_'s entry for seen_ip_ (emit(); no peer is 0)
   struct Neighbour {
     uint32_t ip = 0;
     std::array<uint8_t, 6> mac{};

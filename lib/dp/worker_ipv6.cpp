@@ -96,6 +96,7 @@ bool Worker::accept_tcp6(rte_mbuf* m, const tcp::SegmentIn& seg, const uint8_t* 
   std::memcpy(src_mac.data(), eth + 6, 6);
   learn6(*seg.remote6, src_mac);
   reply_mac_ = src_mac;
+  seen_ip_ = 0;  // reply_mac_ is no longer the IPv4 source's (worker.hpp)
   return true;
 }
 

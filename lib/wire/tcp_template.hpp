@@ -92,9 +92,10 @@ inline void TcpFrameTemplate::write_headers(uint8_t* out, const MacAddr& dst_mac
   if (fill_ip_csum) {
     // Each address whole: hi * 2^16 + lo is hi + lo modulo 0xFFFF, and a
     // nonzero sum folds to the same 16 bits either way (< 2^35 here).
-    uint64_t s = uint64_t{ip_const_sum_} + total + ip_id + h.src_ip + h.dst_ip;
-    s = (s & 0xFFFFu) + (s >> 16);
-    ip_csum = checksum_finish(static_cast<uint32_t>(s));
+    // Folded without a loop (fold_native: 2^32 - 1 is a multiple of
+    // 2^16 - 1, so its 64 -> 32 -> 16 folds give the same sum).
+    const uint64_t s = uint64_t{ip_const_sum_} + total + ip_id + h.src_ip + h.dst_ip;
+    ip_csum = static_cast<uint16_t>(~detail::fold_native(s));
   }
   store_be16(ip + ipv4_off::kChecksum, ip_csum);
   detail::write_tcp_part(out + detail::kTplTcp, h, opts, opts_len);

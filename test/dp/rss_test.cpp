@@ -77,6 +77,17 @@ TEST_CASE("RssTable4 gives RssHasher's IPv4 hash, both functions, any key", "[dp
         const Tuple x = random_tuple(rng);
         REQUIRE(t.hash(x.src_ip, x.dst_ip, x.src_port, x.dst_port) == h.hash(x.src_ip, x.dst_ip, x.src_port, x.dst_port));
       }
+      // hash_memo(): the same, whether the addresses repeat (one or two
+      // clients, many ports) or change every call.
+      RssTable4 m(h);
+      for (int i = 0; i < 2000; ++i) {
+        Tuple x = random_tuple(rng);
+        if (i % 3 != 0) x.src_ip = 0x0A000001u + static_cast<uint32_t>(i % 2);
+        if (i % 5 != 0) x.dst_ip = 0xC6120002u;
+        REQUIRE(m.hash_memo(x.src_ip, x.dst_ip, x.src_port, x.dst_port) ==
+                h.hash(x.src_ip, x.dst_ip, x.src_port, x.dst_port));
+      }
+      REQUIRE(m.hash_memo(0, 0, 0, 0) == 0);
       REQUIRE(t.hash(0, 0, 0, 0) == 0);
     }
   }
