@@ -242,7 +242,7 @@ void Worker::flush() {
   tx_len_ = 0;
 }
 
-void Worker::recycle(rte_mbuf* m) {
+[[gnu::always_inline]] inline void Worker::recycle(rte_mbuf* m) {
   if (spares_ < spare_.size() && m->pool == s_.pool) {
     m = rte_pktmbuf_prefree_seg(m);  // nullptr: still referenced elsewhere (not ours to reuse)
     if (m != nullptr) spare_[spares_++] = m;
