@@ -27,6 +27,7 @@
 #include "test_eal.hpp"
 #include "wire/checksum6.hpp"
 #include "wire/frame.hpp"
+#include "wire/tcp_frame.hpp"
 #include "wire/tcp_template.hpp"
 
 #pragma GCC diagnostic push
@@ -324,6 +325,117 @@ TEST_CASE("the worker's IPv6 SYN-ACK with TX checksum offload on, and on a port 
     REQUIRE(parsed.ok());
     CHECK(parsed->tcp.flags() == 0x12);
     rte_pktmbuf_free(m);
+  }
+  REQUIRE(close_port(port.info.port_id).ok());
+  rte_mempool_free(port.pool);
+  rte_ring_free(in);
+  rte_ring_free(out);
+}
+
+namespace {
+
+// An IPv4 SYN from `ip`:`port` with source MAC `mac` to `to` (198.18.0.2:7).
+rte_mbuf* syn4(rte_mempool* mp, const wire::MacAddr& to, const wire::MacAddr& mac, uint32_t ip, uint16_t port) {
+  wire::TcpFrameSpec spec;
+  spec.src_mac = mac;
+  spec.dst_mac = to;
+  spec.src_ip = ip;
+  spec.dst_ip = kIpB;
+  spec.src_port = port;
+  spec.dst_port = 7;
+  spec.seq = 1000u * port;
+  spec.flags = 0x02;
+  spec.window = 8192;
+  spec.opts.has_mss = true;
+  spec.opts.mss = 1400;
+  rte_mbuf* m = rte_pktmbuf_alloc(mp);
+  REQUIRE(m != nullptr);
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, 60));
+  REQUIRE(p != nullptr);
+  std::memset(p, 0, 60);
+  const size_t n = wire::build_tcp_frame(std::span<uint8_t>(p, 60), spec, {});
+  REQUIRE(n > 0);
+  REQUIRE(n <= 60);
+  return m;
+}
+
+}  // namespace
+
+// handle() skips bad_source() and learn() while frames come from the last
+// accepted source (address + MAC): a new MAC for the same address, another
+// address, a bad address behind the same MAC and a return to the first
+// address are each checked and learnt again; every reply goes to the MAC
+// the SYN came from.
+TEST_CASE("the worker's IPv4 source check and neighbour learning across repeated and changing sources",
+          "[dp][eal]") {
+  t::eal();
+  const std::string tag = std::to_string(::getpid()) + "_src";
+  rte_ring* in = rte_ring_create(("srck-in-" + tag).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  rte_ring* out = rte_ring_create(("srck-out-" + tag).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  REQUIRE(in != nullptr);
+  REQUIRE(out != nullptr);
+  RingPort port = start_ring_port("srck_" + tag, in, out, "tx_tcp_cksum");  // refused by net_ring
+  {
+    WorkerSettings s;
+    s.port_id = port.info.port_id;
+    s.port = &port.info;
+    s.pool = port.pool;
+    Address a;
+    a.ip = kIpB;
+    a.prefix = 24;
+    s.addrs = {a};
+    s.gratuitous_arp = false;
+    s.tcp.max_conns = 16;
+    s.tcp.send_chunks = 64;
+    std::string error;
+    auto echo = tcp::make_app("echo", error);
+    REQUIRE(echo != nullptr);
+    Worker w(s);
+    REQUIRE(w.listen(7, *echo));
+    w.start(1'000'000'000, 0);
+    constexpr wire::MacAddr kMacC{0x02, 0, 0, 0, 0, 0x0c};
+    constexpr uint32_t kIpC = 0xc6120003;  // 198.18.0.3
+    struct Step {
+      wire::MacAddr mac;
+      uint32_t ip;
+      bool answered;
+    };
+    const std::array<Step, 7> steps{{
+        {kMacA, kIpA, true},
+        {kMacA, kIpA, true},         // the same source: neither checked nor learnt again
+        {kMacC, kIpA, true},         // a new MAC for 198.18.0.1
+        {kMacC, 0x7f000001, false},  // loopback behind the same MAC: a bad source
+        {kMacC, kIpC, true},         // 198.18.0.3 behind it
+        {kMacA, kIpA, true},         // 198.18.0.1 back at its first MAC
+        {kMacA, kIpA, true},
+    }};
+    uint64_t tsc = 1000;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      INFO("step " << i);
+      REQUIRE(rte_ring_enqueue(in, syn4(port.pool, port.info.mac, steps[i].mac, steps[i].ip,
+                                        static_cast<uint16_t>(40000 + i))) == 0);
+      tsc += 1000;
+      REQUIRE(w.pass(tsc) == 1);
+      void* r = nullptr;
+      const bool got = rte_ring_dequeue(out, &r) == 0;
+      CHECK(got == steps[i].answered);
+      if (got) {
+        auto* m = static_cast<rte_mbuf*>(r);
+        const std::span<const uint8_t> f(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
+        const auto parsed = wire::parse_frame(f);
+        REQUIRE(parsed.ok());
+        CHECK(parsed->tcp.flags() == 0x12);  // SYN-ACK
+        CHECK(parsed->ip.dst() == steps[i].ip);
+        CHECK(std::memcmp(f.data(), steps[i].mac.data(), 6) == 0);
+        rte_pktmbuf_free(m);
+      }
+    }
+    CHECK(w.counters().drop_bad_source == 1);
+    CHECK(w.counters().arp_learned == 4);  // A at A's MAC, A at C's, C, A at A's again
+    CHECK(w.stack().counters().syn_in == 6);
+    w.pass(tsc + 1000, RunState::kStopping);
+    void* rest = nullptr;
+    while (rte_ring_dequeue(out, &rest) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(rest));
   }
   REQUIRE(close_port(port.info.port_id).ok());
   rte_mempool_free(port.pool);
