@@ -144,9 +144,6 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   rto_granularity_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.timer_tick.count_us(), 0));
   rto_min_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_min.count_us(), 0));
   rto_max_us_ = std::max(rto_min_us_, static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_max.count_us(), 0)));
-  rto_min_ms_ = static_cast<uint32_t>(rto_min_us_ / 1000);
-  if (cfg_.close_wait_timeout.count_ns() > 0 && cfg_.close_wait_timeout.count_ns() % 1000 == 0)
-    close_wait_us_ = static_cast<uint64_t>(cfg_.close_wait_timeout.count_ns() / 1000);
   // 24-bit slot links and extension indexes in the record (conn.hpp).
   assert(cfg.max_conns < ConnHot::kNoLink && ext_pool_.capacity() < ConnHot::kNoExt);
   static_assert(kMaxListeners < kNoListener, "ConnHot::listener is 8 bits");
@@ -465,8 +462,8 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
       return;
     // output_soon() for this connection needs no place on pending_out_:
     // the output() below is the one it asks for.
-    const ConnHot* const outer = segment_conn_;
-    segment_conn_ = &c;
+    const uint32_t outer = segment_conn_;
+    segment_conn_ = flow.pos;
     TimerHold hold(*this, c);  // c's timer is armed once, when this segment is done (stack_timers.cpp)
     if (cfg_.header_prediction && input_predicted(c, seg, now)) {
       // done: the fast path (stack_predict.cpp)
@@ -481,7 +478,7 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
       // for (output_soon): the segment is processed, RCV.NXT is final.
       c.flags &= static_cast<uint16_t>(~cflag::kOutputPending);
       output(c, now);
-      if (!hold.holds) watch_ext(c);  // else the hold's end looks (settle_ext)
+      watch_ext(c);
     }
     return;
   }
@@ -694,7 +691,7 @@ void Stack::resume_receive(ConnId id) {
   Entry entry(*this, now_);
   ConnHot* c = lookup(id);
   // (From inside this connection's on_data the bytes are being offered already.)
-  if (c == nullptr || !(c->flags & cflag::kAccepted) || delivering_ == c) return;
+  if (c == nullptr || !(c->flags & cflag::kAccepted) || delivering_ == id.idx) return;
   watch_ext(*c);
   deliver(*c);
   if (c->state == State::kClosed) return;

@@ -289,20 +289,12 @@ class Stack {
   void give_back_ext(ConnHot& c);   // returns it to the pool (its buffers must be empty or are freed)
   void check_exts();                // Entry end: idle connections give theirs back
   void watch_ext(ConnHot& c) {
-    if (c.ext != kNoExt && !(c.xflags & xflag::kExtCheck) && !ext_settled_at_hold_end(c)) {
+    if (c.ext != kNoExt && !(c.xflags & xflag::kExtCheck)) {
       c.xflags |= xflag::kExtCheck;
       ext_check_.push(idx_of(c));
       deferred_ = true;
     }
   }
-  // The connection a TimerHold holds in an outermost entry point (a segment
-  // for it, its timer) has its extension looked at when the hold ends
-  // (settle_ext), right after its own work and output: it goes on no list.
-  bool ext_settled_at_hold_end(const ConnHot& c) const { return &c == timer_held_ && hold_outermost_; }
-  // At the hold's end: gives the extension back if the connection is idle
-  // (as check_exts would), or, nested inside another entry point, leaves it
-  // to the outermost one's end.
-  void settle_ext(ConnHot& c, bool outermost);
   // Read-only views that need no extension.
   uint32_t sendq_size(const ConnHot& c) const {
     const ConnExt* x = ext(c);
@@ -338,7 +330,7 @@ class Stack {
     // The connection whose segment is being processed: segment_in() calls
     // output() when the segment is done (or the connection is closed, with
     // nothing left to send).
-    if (&c != segment_conn_) {
+    if (idx_of(c) != segment_conn_) {
       pending_out_.push(idx_of(c));
       deferred_ = true;
     }
@@ -352,15 +344,15 @@ class Stack {
   void input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now);
   void input_sync(ConnHot& c, const SegmentIn& seg, Instant now);
   // stack_predict.cpp: the fast paths (header prediction), by state
-  [[gnu::always_inline]] bool input_predicted(ConnHot& c, const SegmentIn& seg, Instant now) {
+  bool input_predicted(ConnHot& c, const SegmentIn& seg, Instant now) {
     if (c.state == State::kEstablished) return predict_established(c, seg, now);
     if (c.state == State::kSynRcvd) return predict_handshake(c, seg, now);
     if (c.state == State::kLastAck) return predict_last_ack(c, seg, now);
     return false;
   }
-  [[gnu::noinline]] bool predict_established(ConnHot& c, const SegmentIn& seg, Instant now);
-  [[gnu::noinline]] bool predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now);
-  [[gnu::noinline]] bool predict_last_ack(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool predict_established(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now);
+  bool predict_last_ack(ConnHot& c, const SegmentIn& seg, Instant now);
   void predicted_text(ConnHot& c, const SegmentIn& seg, Instant now, bool changed);
   bool complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now);  // SYN_RCVD -> ESTABLISHED
   uint32_t ack_new_data(ConnHot& c, Seq ack, Instant now);
@@ -430,7 +422,6 @@ class Stack {
   void tw_erase(TimeWaitTable::Ref r);
   ConnId active_open(ConnHot& c, Instant now);  // connect(), connect6(): ISS, SYN, timer
   uint16_t window_field(ConnHot& c, bool syn);
-  [[gnu::always_inline]] inline uint16_t window_field_inline(ConnHot& c, bool syn);  // stack_output.cpp's own
   uint32_t rcv_window(const ConnHot& c) const;
   // Payload per segment (SMSS of RFC 5681): MSS less the 12-byte timestamp option.
   static uint32_t mss_eff(const ConnHot& c) {
@@ -441,9 +432,8 @@ class Stack {
 
   // stack_timers.cpp
   // FIFO lists of wheel_ (timer_wheel.hpp), one per deadline that is always
-  // now + a constant; retransmissions after a backoff or an RTT sample that
-  // leaves the RTO above its floor, and the application timers, go on the
-  // wheel.
+  // now + a constant; retransmissions after a backoff or an RTT sample, and
+  // the application timers, go on the wheel.
   enum TimerFifo : uint32_t {
     kFifoWheel = TimerWheel::kWheel,  // not a FIFO: the wheel
     kFifoRtoInitial = 0,  // SYN, SYN-ACK (and data before any RTT sample): rto_initial
@@ -451,7 +441,6 @@ class Stack {
     kFifoFinWait2,    // fin_wait2_timeout
     kFifoCloseWait,   // close_wait_timeout
     kFifoQuiet,       // the idle / keep-alive tick
-    kFifoRtoMin,      // data or FIN with the RTO at its floor (an RTT well below rto_min, as on a LAN): rto_min
     kNumTimerFifos,
   };
   static_assert(kNumTimerFifos <= TimerWheel::kMaxFifos);
@@ -462,7 +451,6 @@ class Stack {
   // deadlines the entry point left (stack_timers.cpp).
   ConnHot* timer_held_ = nullptr;
   bool timer_due_ = false;  // arm_timer() was called for timer_held_
-  bool hold_outermost_ = false;  // the hold began in the outermost entry point (settle_ext)
   struct TimerHold {
     Stack& s;
     bool holds;
@@ -470,18 +458,14 @@ class Stack {
       if (holds) {
         s.timer_held_ = &c;
         s.timer_due_ = false;
-        s.hold_outermost_ = s.depth_ == 1;
       }
     }
     ~TimerHold() {
       if (!holds) return;
       ConnHot& c = *s.timer_held_;
       s.timer_held_ = nullptr;
-      // A connection finished meanwhile had its timer cancelled (finish())
-      // and gives its extension back when its slot is freed (free_slot()).
-      if (c.state == State::kClosed) return;
-      if (s.timer_due_) s.arm_timer(c);
-      if (c.ext != kNoExt) s.settle_ext(c, s.hold_outermost_);
+      // A connection finished meanwhile had its timer cancelled (finish()).
+      if (s.timer_due_ && c.state != State::kClosed) s.arm_timer(c);
     }
     TimerHold(const TimerHold&) = delete;
     TimerHold& operator=(const TimerHold&) = delete;
@@ -671,16 +655,13 @@ class Stack {
   ChunkPool chunks_;
   uint32_t rcv_nslots_;                    // receive-buffer chunk slots per connection
   ZeroArray<uint32_t> rcv_slots_;          // max_exts * rcv_nslots_ rings (RecvBuffer::Slots), by extension
-  const ConnHot* delivering_ = nullptr;    // connection inside deliver() (close() leaves its buffer alone)
+  uint32_t delivering_ = UINT32_MAX;       // connection inside deliver() (close() leaves its buffer alone)
   std::vector<Listener> listeners_;
   std::vector<App*> apps_;         // every application seen; ConnHot::app indexes it
   std::vector<App*> worker_timer_app_;  // owner of each armed worker timer
   SlotStack reap_;         // slots to free at the end of the entry point (finish(): once per use)
   SlotStack pending_out_;  // connections whose output waits for the entry point's end (cflag::kOutputPending)
-  // Connection whose segment segment_in() is processing (output_soon).
-  // These two are pointers, not slot numbers: comparing one with a record
-  // needs no division by the record's size (idx_of).
-  const ConnHot* segment_conn_ = nullptr;
+  uint32_t segment_conn_ = UINT32_MAX;  // connection whose segment segment_in() is processing (output_soon)
   // tw_.hash() of the tuple of the segment segment_in() is processing, set
   // where it finds no connection (and by replace_orphan): a SYN's new
   // connection is indexed without hashing its tuple again.
@@ -705,10 +686,6 @@ class Stack {
   uint32_t chunks_relieve_at_ = 0, exts_relieve_at_ = 0;
   Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
   uint32_t rto_initial_ms_;  // cfg_.rto_initial: an RTO of this length uses kFifoRtoInitial
-  uint32_t rto_min_ms_;      // rto_min as rtt_sample() leaves it in ConnHot::rto_ms: kFifoRtoMin
-  // cfg_.close_wait_timeout in µs when it is a positive whole number of
-  // them (deadline_in()'s fast case, decided once), else 0: deadline_in().
-  uint64_t close_wait_us_ = 0;
   // rtt_sample()'s bounds in µs, from cfg_ once (no division per sample):
   // the clock granularity G (timer_tick), rto_min and rto_max.
   uint64_t rto_granularity_us_, rto_min_us_, rto_max_us_;

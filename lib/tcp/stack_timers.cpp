@@ -49,11 +49,7 @@ void Stack::arm_timer(ConnHot& c) {
   uint32_t fifo = kFifoWheel;
   if (!c.rtx_at.none()) {
     d = c.rtx_at;
-    // Every deadline of an RTO of one length is now + that length: a FIFO.
-    if (c.rto_ms == rto_initial_ms_)
-      fifo = kFifoRtoInitial;
-    else if (c.rto_ms == rto_min_ms_)
-      fifo = kFifoRtoMin;
+    if (c.rto_ms == rto_initial_ms_) fifo = kFifoRtoInitial;
   }
   if (!c.state_at.none() && (d.none() || before(c.state_at, d))) {
     d = c.state_at;
@@ -118,10 +114,8 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
   }
   // RTO = SRTT + max(G, 4 * RTTVAR) within [rto_min, rto_max] (RFC 6298
   // §2.2, §2.4), the bounds converted once (Stack::Stack).
-  // At the floor (an RTT well below rto_min: most samples on a LAN) the
-  // value is rto_min_ms_, worked out once, with no division.
   const uint64_t rto_us = c.srtt_us + std::max<uint64_t>(rto_granularity_us_, 4ull * c.rttvar_us);
-  c.rto_ms = rto_us <= rto_min_us_ ? rto_min_ms_ : static_cast<uint32_t>(std::min(rto_us, rto_max_us_) / 1000);
+  c.rto_ms = static_cast<uint32_t>(std::clamp(rto_us, rto_min_us_, rto_max_us_) / 1000);
 }
 
 void Stack::on_timer(ConnHot& c, Instant now) {
@@ -261,7 +255,7 @@ void Stack::on_wheel(uint32_t id, Instant now) {
   if (id < n) {
     TimerHold hold(*this, hot_[id]);
     on_timer(hot_[id], now);
-    if (!hold.holds) watch_ext(hot_[id]);  // else the hold's end looks (settle_ext)
+    watch_ext(hot_[id]);
   } else if (id < 2 * n) {
     ConnHot& c = hot_[id - n];
     if (c.state == State::kClosed || (c.flags & cflag::kOrphan)) return;

@@ -31,9 +31,7 @@ enum class TcpFrameParse : uint8_t {
 class TcpFrameView;
 
 // Inline (below): the receive path parses without a call, the frame's
-// fields in registers (issue 12). Not forced: always_inline saved about 17
-// instructions a frame in bench/core_bench but cost the DPDK worker about 40
-// a packet (bench/worker_instr.py: cps 1384 -> 1423, flood 819 -> 861).
+// fields in registers (issue 12).
 inline TcpFrameParse parse_tcp_frame(std::span<const uint8_t> frame, ParseFlags flags, TcpFrameView& view,
                                      TcpOptions& opts, ParseError& err);
 
