@@ -227,22 +227,28 @@ RingPort start_ring_port(const std::string& name, rte_ring* rx, rte_ring* tx, co
   return {*info, *pool};
 }
 
-// Runs a worker holding 2001:2::1 (echo on 7) on `port` until it has sent
-// one frame in answer to an IPv6 SYN from 2001:2::2 (its neighbour from the
-// start), and returns that frame (the caller frees it).
-rte_mbuf* syn_ack_from_worker(const RingPort& port, rte_ring* in, rte_ring* out) {
+// A small worker on `port` holding the one address `a` (no gratuitous ARP).
+WorkerSettings ring_worker_settings(const RingPort& port, const Address& a) {
   WorkerSettings s;
   s.port_id = port.info.port_id;
   s.port = &port.info;
   s.pool = port.pool;
-  Address a;
-  a.v6 = true;
-  a.ip6 = kIp6A;
-  a.prefix = 64;
   s.addrs = {a};
   s.gratuitous_arp = false;
   s.tcp.max_conns = 16;
   s.tcp.send_chunks = 64;
+  return s;
+}
+
+// Runs a worker holding 2001:2::1 (echo on 7) on `port` until it has sent
+// one frame in answer to an IPv6 SYN from 2001:2::2 (its neighbour from the
+// start), and returns that frame (the caller frees it).
+rte_mbuf* syn_ack_from_worker(const RingPort& port, rte_ring* in, rte_ring* out) {
+  Address a;
+  a.v6 = true;
+  a.ip6 = kIp6A;
+  a.prefix = 64;
+  const WorkerSettings s = ring_worker_settings(port, a);
   std::string error;
   auto echo = tcp::make_app("echo", error);
   REQUIRE(echo != nullptr);
@@ -376,17 +382,10 @@ TEST_CASE("the worker's IPv4 source check and neighbour learning across repeated
   REQUIRE(out != nullptr);
   RingPort port = start_ring_port("srck_" + tag, in, out, "tx_tcp_cksum");  // refused by net_ring
   {
-    WorkerSettings s;
-    s.port_id = port.info.port_id;
-    s.port = &port.info;
-    s.pool = port.pool;
     Address a;
     a.ip = kIpB;
     a.prefix = 24;
-    s.addrs = {a};
-    s.gratuitous_arp = false;
-    s.tcp.max_conns = 16;
-    s.tcp.send_chunks = 64;
+    const WorkerSettings s = ring_worker_settings(port, a);
     std::string error;
     auto echo = tcp::make_app("echo", error);
     REQUIRE(echo != nullptr);
