@@ -78,9 +78,14 @@ bool parse_worker(const char* params, size_t workers, size_t& first, size_t& las
   return true;
 }
 
+// Stats and states as of the query: what the workers did before it is in
+// them (fresh_snapshot: a descheduled lcore may otherwise be a few ms behind).
+constexpr uint32_t kFreshTimeoutMs = 100;
+
 Totals sum_range(const TelemetrySource& src, size_t first, size_t last) {
   Totals t;
-  for (size_t i = first; i < last; ++i) add_to(t, src.workers[i]->snapshot());
+  const std::span<const Worker* const> ws(src.workers.data() + first, last - first);
+  for (const WorkerSnapshot& s : Worker::fresh_snapshots(ws, kFreshTimeoutMs)) add_to(t, s);
   return t;
 }
 

@@ -14,7 +14,9 @@
 //
 // The callbacks run on DPDK's telemetry threads and never read what a worker
 // writes: counters and gauges come from the snapshot each worker publishes
-// once a millisecond (Worker::snapshot, a seqlock), connections and states
+// once a millisecond (a seqlock), and at once when a query asks for it
+// (Worker::fresh_snapshots: a stats query sees what the workers did before
+// it, even from an lcore that shares its CPU), connections and states
 // from a TableQuery the worker answers itself between two bursts. So each
 // worker's part of a reply is one consistent moment (workers are not
 // synchronised with each other). The pure parts (sums, names, rows) are below

@@ -137,6 +137,33 @@ void Worker::take_query(tcp::Instant now) {
   q->done.store(true, std::memory_order_release);
 }
 
+WorkerSnapshot Worker::fresh_snapshot(uint32_t timeout_ms) const {
+  const Worker* self = this;
+  return fresh_snapshots(std::span<const Worker* const>(&self, 1), timeout_ms).front();
+}
+
+std::vector<WorkerSnapshot> Worker::fresh_snapshots(std::span<const Worker* const> workers, uint32_t timeout_ms) {
+  // A publish under way when asked may hold counters from before the ask:
+  // the second one after the generation read here was taken after it.
+  std::vector<uint64_t> target(workers.size());
+  for (size_t i = 0; i < workers.size(); ++i) {
+    workers[i]->publish_asked_.store(true, std::memory_order_seq_cst);
+    target[i] = workers[i]->published_.generation() + 2;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::vector<WorkerSnapshot> out;
+  out.reserve(workers.size());
+  for (size_t i = 0; i < workers.size(); ++i) {
+    const Worker& w = *workers[i];
+    while (!w.finished() && w.published_.generation() < target[i] && std::chrono::steady_clock::now() < deadline) {
+      w.publish_asked_.store(true, std::memory_order_relaxed);  // run() cleared it for the first
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    out.push_back(w.snapshot());
+  }
+  return out;
+}
+
 bool Worker::ask(TableQuery& q, uint32_t timeout_ms) const {
   q.done.store(false, std::memory_order_relaxed);
   const auto answer_here = [&] {
@@ -679,7 +706,8 @@ void Worker::run(const std::atomic<int>& state) {
       ctr_.busy_cycles += t1 - t0;
     }
     if (query_.load(std::memory_order_relaxed) != nullptr) take_query(now_from_tsc(t0));
-    if (t1 >= next_publish_) {
+    if (t1 >= next_publish_ || publish_asked_.load(std::memory_order_relaxed)) {
+      publish_asked_.store(false, std::memory_order_relaxed);
       publish();
       next_publish_ = t1 + clock_.hz() / 1000;
     }

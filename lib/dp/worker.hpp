@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "dp/load_shed.hpp"
@@ -184,6 +185,14 @@ class Worker final : public tcp::TxSink {
   // Any thread: the latest published snapshot (at most ~1 ms old while the
   // worker runs, final once it has stopped).
   WorkerSnapshot snapshot() const { return published_.read(); }
+  // Any thread: a snapshot the worker took after this call, for readers that
+  // must see what the worker already did (telemetry's stats after an event):
+  // asks run() to publish on its next loop rather than within the
+  // millisecond, and waits up to `timeout_ms` for it; the latest published
+  // one if none came by then (an lcore not running), the final one once the
+  // worker stopped. fresh_snapshots() asks every worker first, then waits.
+  WorkerSnapshot fresh_snapshot(uint32_t timeout_ms) const;
+  static std::vector<WorkerSnapshot> fresh_snapshots(std::span<const Worker* const> workers, uint32_t timeout_ms);
   // Any thread: has the worker answer `q` from its own tables (see
   // table_query.hpp); false if it did not within `timeout_ms` or another
   // query is pending. Once the worker has stopped, answers directly.
@@ -325,6 +334,7 @@ class Worker final : public tcp::TxSink {
   std::atomic<bool> finished_{false};
   Seqlock<WorkerSnapshot> published_;
   uint64_t next_publish_ = 0;  // TSC
+  mutable std::atomic<bool> publish_asked_{false};  // fresh_snapshot(): publish on the next loop
   mutable std::atomic<TableQuery*> query_{nullptr};
 };
 

@@ -130,7 +130,7 @@ TEST_CASE("running workers' snapshots and table queries, read in a tight loop", 
 
   Worker* const both[] = {&a, &b};
   WorkerSnapshot last[2] = {a.snapshot(), b.snapshot()};
-  uint64_t reads = 0, queries = 0, rows = 0, bad_rows = 0, below = 0, ahead = 0;
+  uint64_t reads = 0, queries = 0, rows = 0, bad_rows = 0, below = 0, ahead = 0, fresh = 0, stale = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
   TableQuery q;
   q.rows.reserve(64);
@@ -159,16 +159,23 @@ TEST_CASE("running workers' snapshots and table queries, read in a tight loop", 
         if (both[i]->ask(q, 5000)) ++queries;
       }
     }
+    // A fresh snapshot holds every open B's driver made before asking for
+    // it (a plain one may be up to a millisecond of B's loop behind).
+    const uint32_t opened = churn.opened_.load();
+    if (b.fresh_snapshot(5000).tcp.active_opens < opened) ++stale;
+    ++fresh;
     if (churn.opened_.load() == kConnections && last[0].conns == 0 && last[1].conns == 0) break;
   }
   state.store(static_cast<int>(RunState::kStopping));
   run_a.join();
   run_b.join();
 
-  INFO("reads " << reads << ", queries " << queries << ", rows " << rows << "; A rx " << a.counters().rx_packets
+  INFO("reads " << reads << ", fresh " << fresh << " (stale " << stale << "), queries " << queries << ", rows " << rows << "; A rx " << a.counters().rx_packets
                 << " est " << a.stack().counters().established << "; B rx " << b.counters().rx_packets << " est "
                 << b.stack().counters().established << " opened " << churn.opened_.load());
   CHECK(ahead == 0);
+  CHECK(stale == 0);
+  CHECK(fresh > 10);
   CHECK(below == 0);
   CHECK(bad_rows == 0);
   CHECK(reads > 10);  // while the workers churned (the loop ends once all closed)
