@@ -344,15 +344,15 @@ class Stack {
   void input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now);
   void input_sync(ConnHot& c, const SegmentIn& seg, Instant now);
   // stack_predict.cpp: the fast paths (header prediction), by state
-  bool input_predicted(ConnHot& c, const SegmentIn& seg, Instant now) {
+  [[gnu::always_inline]] bool input_predicted(ConnHot& c, const SegmentIn& seg, Instant now) {
     if (c.state == State::kEstablished) return predict_established(c, seg, now);
     if (c.state == State::kSynRcvd) return predict_handshake(c, seg, now);
     if (c.state == State::kLastAck) return predict_last_ack(c, seg, now);
     return false;
   }
-  bool predict_established(ConnHot& c, const SegmentIn& seg, Instant now);
-  bool predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now);
-  bool predict_last_ack(ConnHot& c, const SegmentIn& seg, Instant now);
+  [[gnu::noinline]] bool predict_established(ConnHot& c, const SegmentIn& seg, Instant now);
+  [[gnu::noinline]] bool predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now);
+  [[gnu::noinline]] bool predict_last_ack(ConnHot& c, const SegmentIn& seg, Instant now);
   void predicted_text(ConnHot& c, const SegmentIn& seg, Instant now, bool changed);
   bool complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now);  // SYN_RCVD -> ESTABLISHED
   uint32_t ack_new_data(ConnHot& c, Seq ack, Instant now);
@@ -422,6 +422,7 @@ class Stack {
   void tw_erase(TimeWaitTable::Ref r);
   ConnId active_open(ConnHot& c, Instant now);  // connect(), connect6(): ISS, SYN, timer
   uint16_t window_field(ConnHot& c, bool syn);
+  [[gnu::always_inline]] inline uint16_t window_field_inline(ConnHot& c, bool syn);  // stack_output.cpp's own
   uint32_t rcv_window(const ConnHot& c) const;
   // Payload per segment (SMSS of RFC 5681): MSS less the 12-byte timestamp option.
   static uint32_t mss_eff(const ConnHot& c) {

@@ -39,7 +39,10 @@ void Stack::note_ack_sent(ConnHot& c) {
   c.flags &= static_cast<uint16_t>(~cflag::kAckDelayed);
 }
 
-uint16_t Stack::window_field(ConnHot& c, bool syn) {
+uint16_t Stack::window_field(ConnHot& c, bool syn) { return window_field_inline(c, syn); }
+
+// window_field(), inlined into this file's senders (no call per segment).
+inline uint16_t Stack::window_field_inline(ConnHot& c, bool syn) {
   const uint32_t wnd = rcv_window(c);
   uint32_t field;
   uint32_t shift = 0;
@@ -75,7 +78,7 @@ void Stack::send_syn(ConnHot& c, bool with_ack, Instant now) {
   out.seq = c.snd_una;  // the ISS: only the SYN is in flight (conn.hpp)
   out.flags = with_ack ? (flag::kSyn | flag::kAck) : flag::kSyn;
   out.ack = with_ack ? c.rcv_nxt : Seq{};
-  out.window = window_field(c, true);
+  out.window = window_field_inline(c, true);
   out.opts.has_mss = true;
   out.opts.mss = our_mss(c.tuple);
   // Active opens offer everything configured; passive ones answer what the
@@ -109,7 +112,7 @@ void Stack::send_ack(ConnHot& c, Instant now) {
   // everything up to SND.MAX, and would find an ACK below its RCV.NXT
   // unacceptable (RFC 9293 §3.10.7.4) and drop the news it carries.
   out.seq = c.snd_max;
-  out.window = window_field(c, false);
+  out.window = window_field_inline(c, false);
   c.flags &= static_cast<uint16_t>(~cflag::kAckNow);
   c.xflags &= static_cast<uint8_t>(~xflag::kPureAck);
   // RFC 2018 §4: SACK blocks in every ACK while data is out of order (data
@@ -189,7 +192,7 @@ void Stack::output(ConnHot& c, Instant now) {
       SegmentOut out;
       fill_common(c, out, now);
       out.seq = c.snd_nxt;
-      out.window = window_field(c, false);
+      out.window = window_field_inline(c, false);
       if (sack != nullptr && sack->sack_count > 0) {
         out.opts.sack_count = sack->sack_count;
         std::copy(sack->sack, sack->sack + sack->sack_count, out.opts.sack);
