@@ -478,7 +478,7 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
       // for (output_soon): the segment is processed, RCV.NXT is final.
       c.flags &= static_cast<uint16_t>(~cflag::kOutputPending);
       output(c, now);
-      watch_ext(c);
+      if (!hold.holds) watch_ext(c);  // else the hold's end looks (settle_ext)
     }
     return;
   }

@@ -289,12 +289,20 @@ class Stack {
   void give_back_ext(ConnHot& c);   // returns it to the pool (its buffers must be empty or are freed)
   void check_exts();                // Entry end: idle connections give theirs back
   void watch_ext(ConnHot& c) {
-    if (c.ext != kNoExt && !(c.xflags & xflag::kExtCheck)) {
+    if (c.ext != kNoExt && !(c.xflags & xflag::kExtCheck) && !ext_settled_at_hold_end(c)) {
       c.xflags |= xflag::kExtCheck;
       ext_check_.push(idx_of(c));
       deferred_ = true;
     }
   }
+  // The connection a TimerHold holds in an outermost entry point (a segment
+  // for it, its timer) has its extension looked at when the hold ends
+  // (settle_ext), right after its own work and output: it goes on no list.
+  bool ext_settled_at_hold_end(const ConnHot& c) const { return &c == timer_held_ && hold_outermost_; }
+  // At the hold's end: gives the extension back if the connection is idle
+  // (as check_exts would), or, nested inside another entry point, leaves it
+  // to the outermost one's end.
+  void settle_ext(ConnHot& c, bool outermost);
   // Read-only views that need no extension.
   uint32_t sendq_size(const ConnHot& c) const {
     const ConnExt* x = ext(c);
@@ -452,6 +460,7 @@ class Stack {
   // deadlines the entry point left (stack_timers.cpp).
   ConnHot* timer_held_ = nullptr;
   bool timer_due_ = false;  // arm_timer() was called for timer_held_
+  bool hold_outermost_ = false;  // the hold began in the outermost entry point (settle_ext)
   struct TimerHold {
     Stack& s;
     bool holds;
@@ -459,14 +468,18 @@ class Stack {
       if (holds) {
         s.timer_held_ = &c;
         s.timer_due_ = false;
+        s.hold_outermost_ = s.depth_ == 1;
       }
     }
     ~TimerHold() {
       if (!holds) return;
       ConnHot& c = *s.timer_held_;
       s.timer_held_ = nullptr;
-      // A connection finished meanwhile had its timer cancelled (finish()).
-      if (s.timer_due_ && c.state != State::kClosed) s.arm_timer(c);
+      // A connection finished meanwhile had its timer cancelled (finish())
+      // and gives its extension back when its slot is freed (free_slot()).
+      if (c.state == State::kClosed) return;
+      if (s.timer_due_) s.arm_timer(c);
+      if (c.ext != kNoExt) s.settle_ext(c, s.hold_outermost_);
     }
     TimerHold(const TimerHold&) = delete;
     TimerHold& operator=(const TimerHold&) = delete;

@@ -17,7 +17,10 @@
 // orphans and then squatters holding one are reset (relieve_pool).
 //
 // Given back (check_exts, when the outermost entry point ends, for every
-// connection that held one during it) when nothing is queued either way,
+// connection that held one during it; settle_ext, for the connection whose
+// segment or timer that entry point handles, when its TimerHold ends, just
+// before: nothing between the two touches that connection but another's
+// callbacks, after which the list catches it again) when nothing is queued either way,
 // nothing is held out of order and no FIN waits, no D-SACK is owed, no
 // segment is being timed, and the connection is neither in recovery nor below
 // `recover` (so the next one starts with recover = SND.UNA and makes the
@@ -50,12 +53,20 @@ ConnExt* Stack::take_ext(ConnHot& c) {
   x.high_rxt = c.snd_una;
   x.squat_since = Deadline{};
   k.ext = e;
-  if (!(c.xflags & xflag::kExtCheck)) {
+  if (!(c.xflags & xflag::kExtCheck) && !ext_settled_at_hold_end(c)) {
     c.xflags |= xflag::kExtCheck;
     ext_check_.push(idx_of(c));
     deferred_ = true;
   }
   return &x;
+}
+
+void Stack::settle_ext(ConnHot& c, bool outermost) {
+  if (!outermost) {  // the outermost entry point's end looks
+    watch_ext(c);
+    return;
+  }
+  if (ext_idle(c, held_ext(c))) give_back_ext(c);
 }
 
 bool Stack::ext_idle(const ConnHot& c, const ConnExt& x) const {

@@ -255,7 +255,7 @@ void Stack::on_wheel(uint32_t id, Instant now) {
   if (id < n) {
     TimerHold hold(*this, hot_[id]);
     on_timer(hot_[id], now);
-    watch_ext(hot_[id]);
+    if (!hold.holds) watch_ext(hot_[id]);  // else the hold's end looks (settle_ext)
   } else if (id < 2 * n) {
     ConnHot& c = hot_[id - n];
     if (c.state == State::kClosed || (c.flags & cflag::kOrphan)) return;
