@@ -441,8 +441,9 @@ class Stack {
 
   // stack_timers.cpp
   // FIFO lists of wheel_ (timer_wheel.hpp), one per deadline that is always
-  // now + a constant; retransmissions after a backoff or an RTT sample, and
-  // the application timers, go on the wheel.
+  // now + a constant; retransmissions after a backoff or an RTT sample that
+  // leaves the RTO above its floor, and the application timers, go on the
+  // wheel.
   enum TimerFifo : uint32_t {
     kFifoWheel = TimerWheel::kWheel,  // not a FIFO: the wheel
     kFifoRtoInitial = 0,  // SYN, SYN-ACK (and data before any RTT sample): rto_initial
@@ -450,6 +451,7 @@ class Stack {
     kFifoFinWait2,    // fin_wait2_timeout
     kFifoCloseWait,   // close_wait_timeout
     kFifoQuiet,       // the idle / keep-alive tick
+    kFifoRtoMin,      // data or FIN with the RTO at its floor (an RTT well below rto_min, as on a LAN): rto_min
     kNumTimerFifos,
   };
   static_assert(kNumTimerFifos <= TimerWheel::kMaxFifos);
@@ -700,6 +702,7 @@ class Stack {
   uint32_t chunks_relieve_at_ = 0, exts_relieve_at_ = 0;
   Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
   uint32_t rto_initial_ms_;  // cfg_.rto_initial: an RTO of this length uses kFifoRtoInitial
+  uint32_t rto_min_ms_;      // rto_min as rtt_sample() leaves it in ConnHot::rto_ms: kFifoRtoMin
   // rtt_sample()'s bounds in µs, from cfg_ once (no division per sample):
   // the clock granularity G (timer_tick), rto_min and rto_max.
   uint64_t rto_granularity_us_, rto_min_us_, rto_max_us_;

@@ -49,7 +49,11 @@ void Stack::arm_timer(ConnHot& c) {
   uint32_t fifo = kFifoWheel;
   if (!c.rtx_at.none()) {
     d = c.rtx_at;
-    if (c.rto_ms == rto_initial_ms_) fifo = kFifoRtoInitial;
+    // Every deadline of an RTO of one length is now + that length: a FIFO.
+    if (c.rto_ms == rto_initial_ms_)
+      fifo = kFifoRtoInitial;
+    else if (c.rto_ms == rto_min_ms_)
+      fifo = kFifoRtoMin;
   }
   if (!c.state_at.none() && (d.none() || before(c.state_at, d))) {
     d = c.state_at;
