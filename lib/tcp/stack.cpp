@@ -463,8 +463,8 @@ void Stack::segment_in(const SegmentIn& seg, Instant now) {
       return;
     // output_soon() for this connection needs no place on pending_out_:
     // the output() below is the one it asks for.
-    const uint32_t outer = segment_conn_;
-    segment_conn_ = flow.pos;
+    const ConnHot* const outer = segment_conn_;
+    segment_conn_ = &c;
     TimerHold hold(*this, c);  // c's timer is armed once, when this segment is done (stack_timers.cpp)
     if (cfg_.header_prediction && input_predicted(c, seg, now)) {
       // done: the fast path (stack_predict.cpp)
@@ -692,7 +692,7 @@ void Stack::resume_receive(ConnId id) {
   Entry entry(*this, now_);
   ConnHot* c = lookup(id);
   // (From inside this connection's on_data the bytes are being offered already.)
-  if (c == nullptr || !(c->flags & cflag::kAccepted) || delivering_ == id.idx) return;
+  if (c == nullptr || !(c->flags & cflag::kAccepted) || delivering_ == c) return;
   watch_ext(*c);
   deliver(*c);
   if (c->state == State::kClosed) return;

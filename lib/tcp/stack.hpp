@@ -338,7 +338,7 @@ class Stack {
     // The connection whose segment is being processed: segment_in() calls
     // output() when the segment is done (or the connection is closed, with
     // nothing left to send).
-    if (idx_of(c) != segment_conn_) {
+    if (&c != segment_conn_) {
       pending_out_.push(idx_of(c));
       deferred_ = true;
     }
@@ -671,13 +671,16 @@ class Stack {
   ChunkPool chunks_;
   uint32_t rcv_nslots_;                    // receive-buffer chunk slots per connection
   ZeroArray<uint32_t> rcv_slots_;          // max_exts * rcv_nslots_ rings (RecvBuffer::Slots), by extension
-  uint32_t delivering_ = UINT32_MAX;       // connection inside deliver() (close() leaves its buffer alone)
+  const ConnHot* delivering_ = nullptr;    // connection inside deliver() (close() leaves its buffer alone)
   std::vector<Listener> listeners_;
   std::vector<App*> apps_;         // every application seen; ConnHot::app indexes it
   std::vector<App*> worker_timer_app_;  // owner of each armed worker timer
   SlotStack reap_;         // slots to free at the end of the entry point (finish(): once per use)
   SlotStack pending_out_;  // connections whose output waits for the entry point's end (cflag::kOutputPending)
-  uint32_t segment_conn_ = UINT32_MAX;  // connection whose segment segment_in() is processing (output_soon)
+  // Connection whose segment segment_in() is processing (output_soon).
+  // These two are pointers, not slot numbers: comparing one with a record
+  // needs no division by the record's size (idx_of).
+  const ConnHot* segment_conn_ = nullptr;
   // tw_.hash() of the tuple of the segment segment_in() is processing, set
   // where it finds no connection (and by replace_orphan): a SYN's new
   // connection is indexed without hashing its tuple again.

@@ -17,9 +17,9 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
     // Nothing held: in-order bytes the application takes at once need no
     // buffer (nor an extension).
     if (start == c.rcv_nxt) {
-      delivering_ = idx_of(c);
+      delivering_ = &c;
       const uint32_t taken = std::min<uint32_t>(app_of(c)->on_data(*this, id_of(c), data), len);
-      delivering_ = UINT32_MAX;
+      delivering_ = nullptr;
       if (c.state == State::kClosed) return;
       c.rcv_nxt += taken;
       ctr_.rx_bytes += taken;
@@ -101,9 +101,9 @@ void Stack::receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, I
   uint32_t taken = 0;
   if (q.in_order(c.rcv_nxt) == 0) {
     // Nothing waiting before it: the application reads from the segment.
-    delivering_ = idx_of(c);
+    delivering_ = &c;
     taken = std::min<uint32_t>(app_of(c)->on_data(*this, id_of(c), data), len);
-    delivering_ = UINT32_MAX;
+    delivering_ = nullptr;
     if (c.state == State::kClosed) return;
     c.rcv_nxt += taken;
     ctr_.rx_bytes += taken;
@@ -142,10 +142,10 @@ void Stack::deliver(ConnHot& c) {
   const RecvBuffer::Slots s = rcv_slots(c);
   while (q.read_seq() < c.rcv_nxt && !(c.flags & cflag::kOrphan)) {
     const std::span<const uint8_t> d = q.peek(chunks_, s, c.rcv_nxt);
-    delivering_ = idx_of(c);
+    delivering_ = &c;
     const uint32_t taken =
         std::min<uint32_t>(app_of(c)->on_data(*this, id_of(c), d), static_cast<uint32_t>(d.size()));
-    delivering_ = UINT32_MAX;
+    delivering_ = nullptr;
     if (c.state == State::kClosed) return;
     q.consume(chunks_, s, taken);
     ctr_.rx_bytes += taken;
@@ -158,7 +158,7 @@ void Stack::deliver(ConnHot& c) {
 // Bytes the application will never read after a full close: dropped (they
 // were acknowledged; the application chose not to read them).
 void Stack::discard_unread(ConnHot& c) {
-  if (!(c.flags & cflag::kAccepted) || delivering_ == idx_of(c)) return;  // deliver() finishes the job
+  if (!(c.flags & cflag::kAccepted) || delivering_ == &c) return;  // deliver() finishes the job
   ConnExt* x = ext(c);
   if (x == nullptr) return;  // nothing held
   RecvBuffer& q = x->rcvq;
