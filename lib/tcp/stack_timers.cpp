@@ -118,8 +118,10 @@ void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
   }
   // RTO = SRTT + max(G, 4 * RTTVAR) within [rto_min, rto_max] (RFC 6298
   // §2.2, §2.4), the bounds converted once (Stack::Stack).
+  // At the floor (an RTT well below rto_min: most samples on a LAN) the
+  // value is rto_min_ms_, worked out once, with no division.
   const uint64_t rto_us = c.srtt_us + std::max<uint64_t>(rto_granularity_us_, 4ull * c.rttvar_us);
-  c.rto_ms = static_cast<uint32_t>(std::clamp(rto_us, rto_min_us_, rto_max_us_) / 1000);
+  c.rto_ms = rto_us <= rto_min_us_ ? rto_min_ms_ : static_cast<uint32_t>(std::min(rto_us, rto_max_us_) / 1000);
 }
 
 void Stack::on_timer(ConnHot& c, Instant now) {
