@@ -145,6 +145,8 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   rto_min_us_ = static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_min.count_us(), 0));
   rto_max_us_ = std::max(rto_min_us_, static_cast<uint64_t>(std::max<int64_t>(cfg_.rto_max.count_us(), 0)));
   rto_min_ms_ = static_cast<uint32_t>(rto_min_us_ / 1000);
+  if (cfg_.close_wait_timeout.count_ns() > 0 && cfg_.close_wait_timeout.count_ns() % 1000 == 0)
+    close_wait_us_ = static_cast<uint64_t>(cfg_.close_wait_timeout.count_ns() / 1000);
   // 24-bit slot links and extension indexes in the record (conn.hpp).
   assert(cfg.max_conns < ConnHot::kNoLink && ext_pool_.capacity() < ConnHot::kNoExt);
   static_assert(kMaxListeners < kNoListener, "ConnHot::listener is 8 bits");

@@ -706,6 +706,9 @@ class Stack {
   Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
   uint32_t rto_initial_ms_;  // cfg_.rto_initial: an RTO of this length uses kFifoRtoInitial
   uint32_t rto_min_ms_;      // rto_min as rtt_sample() leaves it in ConnHot::rto_ms: kFifoRtoMin
+  // cfg_.close_wait_timeout in µs when it is a positive whole number of
+  // them (deadline_in()'s fast case, decided once), else 0: deadline_in().
+  uint64_t close_wait_us_ = 0;
   // rtt_sample()'s bounds in µs, from cfg_ once (no division per sample):
   // the clock granularity G (timer_tick), rto_min and rto_max.
   uint64_t rto_granularity_us_, rto_min_us_, rto_max_us_;

@@ -193,7 +193,8 @@ void Stack::accept_fin(ConnHot& c, Instant now) {
     case State::kSynRcvd:
     case State::kEstablished:
       set_state(c, State::kCloseWait);
-      if (cfg_.close_wait_timeout.count_ns() > 0) c.state_at = deadline_in(now, cfg_.close_wait_timeout);
+      if (close_wait_us_ > 0) c.state_at = deadline_in_us(now, close_wait_us_);
+      else if (cfg_.close_wait_timeout.count_ns() > 0) c.state_at = deadline_in(now, cfg_.close_wait_timeout);
       app_of(c)->on_peer_close(*this, id_of(c));
       // The timer goes to the CLOSE_WAIT deadline only if the application
       // left the connection there: most close() at once (LAST_ACK, whose
