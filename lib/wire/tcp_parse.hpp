@@ -30,11 +30,11 @@ enum class TcpFrameParse : uint8_t {
 
 class TcpFrameView;
 
-// Inline (below), forced: the receive path parses without a call, the
-// frame's fields in registers (issue 12). Left to the compiler, LTO inlined
-// it into the caller or not depending on unrelated code elsewhere (about 35
-// instructions a frame apart in bench/core_bench).
-[[gnu::always_inline]] inline TcpFrameParse parse_tcp_frame(std::span<const uint8_t> frame, ParseFlags flags, TcpFrameView& view,
+// Inline (below): the receive path parses without a call, the frame's
+// fields in registers (issue 12). Not forced: always_inline saved about 17
+// instructions a frame in bench/core_bench but cost the DPDK worker about 40
+// a packet (bench/worker_instr.py: cps 1384 -> 1423, flood 819 -> 861).
+inline TcpFrameParse parse_tcp_frame(std::span<const uint8_t> frame, ParseFlags flags, TcpFrameView& view,
                                      TcpOptions& opts, ParseError& err);
 
 namespace detail {
