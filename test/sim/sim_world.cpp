@@ -76,8 +76,9 @@ struct Plan {
   bool c_open = false, s_open = false, c_closed = false, s_closed = false;
   bool close_issued = false, finished = false;
   tcp::Instant opened_at{}, done_at{};
-  // Last time a segment of this connection reached the server, and when the
-  // server closed it: maybe_finish checks an idle reclaim against them.
+  // Last time a segment of this connection reached the server while the
+  // server held it, and when the server closed it: maybe_finish checks an
+  // idle reclaim against them.
   tcp::Instant s_heard{}, s_closed_at{};
   CloseReason c_reason = CloseReason::kNormal, s_reason = CloseReason::kNormal;
 };
@@ -305,8 +306,11 @@ void World::deliver(bool to_server, const std::vector<uint8_t>& frame) {
     return;
   }
   const tcp::SegmentIn seg = tcp::segment_from_frame(*f);
+  // Only what reaches the server while it still holds the connection: a
+  // segment that arrives after it reclaimed it finds no connection (the
+  // server answers with a RST) and cannot have kept it from being idle.
   if (to_server)
-    if (Plan* p = plan_from_client(seg)) p->s_heard = now_;
+    if (Plan* p = plan_from_client(seg); p != nullptr && !p->s_closed) p->s_heard = now_;
   (to_server ? server_ : client_).on_segment(seg, now_);
 }
 
