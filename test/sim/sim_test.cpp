@@ -213,6 +213,20 @@ SimConfig bulk_config(uint64_t seed, uint32_t connections, double loss) {
   if (loss >= 0.2) {
     cfg.link.delay = tcp::Duration::ms(2);
     cfg.link.jitter = tcp::Duration::ms(1);
+    // The server's ACK of a client's last bytes, the client's last
+    // retransmissions and the RST it sends when its retries run out can all
+    // be lost, leaving the server ESTABLISHED with nothing to send and
+    // nothing outstanding: a half-open connection TCP alone never notices
+    // (RFC 9293 §3.5.1; Linux too, without keep-alive). Seed 51 does that to
+    // one connection of 10,000 (client port 1719) since the RTO FIFO
+    // (427e4b4) moved the trace; the server's idle timeout reclaims it, as a
+    // deployment's would (RFC 9293 §3.8.4 leaves idle policy to the host).
+    // Not loss20's 120 s: bulk clients in exponential backoff (up to rto_max,
+    // 60 s) at 20% loss each way often send nothing that arrives for 120 s,
+    // and 120 s reclaimed 187 live connections of 10,000 here (198 on main
+    // a7b17bb), each verified silent by the sim. 600 s needs about ten
+    // retransmissions in a row lost: none of 10,000 was reclaimed early.
+    cfg.server_idle_timeout = tcp::Duration::s(600);
   }
   cfg.time_wait = tcp::Duration::s(5);
   cfg.time_limit = tcp::Duration::s(36000);
@@ -222,7 +236,10 @@ SimConfig bulk_config(uint64_t seed, uint32_t connections, double loss) {
 void check_bulk(const char* name, const SimConfig& cfg) {
   const auto r = run(name, cfg);
   REQUIRE(r.ok);
-  CHECK(r.completed + r.failed_connect == cfg.connections);
+  WARN(name << ": idle_reclaimed_early=" << r.idle_reclaimed_early);
+  // idle_reclaimed_early: verified by the sim (sim_world.cpp maybe_finish)
+  CHECK(r.completed + r.failed_connect + r.idle_reclaimed_early == cfg.connections);
+  CHECK(r.idle_reclaimed_early <= cfg.connections / 1000 + 1);  // as loss20: such runs of loss stay rare
   CHECK(r.completed >= cfg.connections * 99 / 100);
   CHECK(r.bytes == r.completed * 2ull * (1u << 20));
 }
