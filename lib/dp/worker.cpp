@@ -545,14 +545,21 @@ uint16_t Worker::receive(rte_mbuf** rx, tcp::Instant now) {
   const uint16_t workers = dispatch_->workers();
   for (uint16_t i = 0; i < kept; ++i) {
     rte_mbuf* m = rx[i];
-    const auto flow = wire::peek_tcp_flow(
-        std::span<const uint8_t>(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)), v6_);
+    const std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
     // The hash the NIC's RSS would take (ipv4-tcp / ipv6-tcp), so the owner
-    // is the core the NIC would pick.
-    const uint16_t owner = !flow ? 0
-        : flow->family == wire::IpFamily::kV6
-            ? owner_for(hasher_.hash6(flow->src_ip6.b, flow->dst_ip6.b, flow->src_port, flow->dst_port), workers)
-            : owner_for(hash4_->hash_memo(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers);
+    // is the core the NIC would pick. IPv4 without options first (no
+    // FlowPeek built); the rest as peek_tcp_flow() reads it.
+    uint16_t owner;
+    wire::FlowTuple4 t;
+    if (wire::peek_tcp4_tuple(frame, t)) [[likely]] {
+      owner = owner_for(hash4_->hash_memo(t.src_ip, t.dst_ip, t.src_port, t.dst_port), workers);
+    } else {
+      const auto flow = wire::peek_tcp_flow(frame, v6_);
+      owner = !flow ? 0
+          : flow->family == wire::IpFamily::kV6
+              ? owner_for(hasher_.hash6(flow->src_ip6.b, flow->dst_ip6.b, flow->src_port, flow->dst_port), workers)
+              : owner_for(hash4_->hash_memo(flow->src_ip, flow->dst_ip, flow->src_port, flow->dst_port), workers);
+    }
     if (owner == s_.index) {
       handle(m, now);
     } else if (dispatch_->to_owner(owner, m)) {
@@ -575,8 +582,13 @@ void Worker::prefetch_flows(rte_mbuf* const* rx, uint16_t n) {
   std::array<uint32_t, kBurst> home;
   uint16_t k = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    const auto flow = wire::peek_tcp_flow(
-        std::span<const uint8_t>(rte_pktmbuf_mtod(rx[i], const uint8_t*), rte_pktmbuf_data_len(rx[i])));
+    const std::span<const uint8_t> frame(rte_pktmbuf_mtod(rx[i], const uint8_t*), rte_pktmbuf_data_len(rx[i]));
+    wire::FlowTuple4 t;
+    if (wire::peek_tcp4_tuple(frame, t)) [[likely]] {
+      home[k++] = stack_->prefetch_flow(tcp::FourTuple{t.dst_ip, t.src_ip, t.dst_port, t.src_port});
+      continue;
+    }
+    const auto flow = wire::peek_tcp_flow(frame);
     if (!flow) continue;
     home[k++] = stack_->prefetch_flow(tcp::FourTuple{flow->dst_ip, flow->src_ip, flow->dst_port, flow->src_port});
   }

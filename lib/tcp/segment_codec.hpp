@@ -26,9 +26,11 @@ SegmentIn segment_from_frame(const wire::Frame& f);
 // every field of `out` is written, so a caller may reuse one SegmentIn for
 // every frame rather than zero a new one each time.
 // Inline: the poll loop's per-packet parse, without a call and the
-// marshalling of its arguments (issue 12).
-inline wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
-                                              wire::TcpFrameView& view, wire::ParseError& err);
+// marshalling of its arguments (issue 12); forced, as parse_tcp_frame() is
+// (wire/tcp_parse.hpp says why).
+[[gnu::always_inline]] inline wire::TcpFrameParse segment_from_bytes(
+    std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
+    wire::TcpFrameView& view, wire::ParseError& err);
 
 struct FrameAddrs {
   std::array<uint8_t, 6> src_mac{};
@@ -62,8 +64,9 @@ inline const wire::Ipv6Addr* as_ipv6(const uint8_t* p) {
 }
 }  // namespace detail
 
-inline wire::TcpFrameParse segment_from_bytes(std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
-                                              wire::TcpFrameView& view, wire::ParseError& err) {
+[[gnu::always_inline]] inline wire::TcpFrameParse segment_from_bytes(
+    std::span<const uint8_t> frame, wire::ParseFlags flags, SegmentIn& out,
+    wire::TcpFrameView& view, wire::ParseError& err) {
   const wire::TcpFrameParse r = wire::parse_tcp_frame(frame, flags, view, out.opts, err);
   if (r != wire::TcpFrameParse::kTcp) return r;
   if (view.is_ipv6()) [[unlikely]] {

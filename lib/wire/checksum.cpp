@@ -4,6 +4,8 @@
 
 namespace synmill::wire {
 
+uint64_t detail::sum_native_call(const uint8_t* p, size_t n, uint64_t acc) { return sum_native(p, n, acc); }
+
 void rewrite_be16(std::span<uint8_t> bytes, size_t field_off, uint16_t value, size_t csum_off) {
   assert(field_off % 2 == 0 && field_off + 2 <= bytes.size() && csum_off + 2 <= bytes.size());
   const uint16_t old = load_be16(bytes.data() + field_off);

@@ -33,10 +33,41 @@ struct FlowPeek {
 // a burst; the caller's compiler keeps only the fields it reads.
 inline std::optional<FlowPeek> peek_tcp_flow(std::span<const uint8_t> frame, bool accept_ipv6 = false);
 
+// The 4-tuple alone, for the dispatcher's every frame.
+struct FlowTuple4 {
+  uint32_t src_ip;  // host order
+  uint32_t dst_ip;
+  uint16_t src_port;
+  uint16_t dst_port;
+};
+
+// peek_tcp_flow()'s common case, without building a FlowPeek (its IPv6
+// addresses zeroed, an optional copied): IPv4 without options carrying TCP,
+// not a later fragment, ports inside the frame. True with `t` filled, exactly
+// the tuple peek_tcp_flow() reads; false for anything else, which
+// peek_tcp_flow() then decides (IPv4 with options included).
+inline bool peek_tcp4_tuple(std::span<const uint8_t> f, FlowTuple4& t);
+
 namespace detail {
 // IPv6 (flow_peek.cpp, out of line).
 std::optional<FlowPeek> peek_tcp6_flow(std::span<const uint8_t> f);
 }  // namespace detail
+
+inline bool peek_tcp4_tuple(std::span<const uint8_t> f, FlowTuple4& t) {
+  constexpr size_t kEth = 14;
+  if (f.size() < kEth + 20 + 4) return false;
+  const uint8_t* p = f.data();
+  // EtherType 0x0800, version 4 / IHL 5, protocol TCP, fragment offset 0.
+  if (load_be16(p + 12) != 0x0800u || p[kEth] != 0x45 || p[kEth + 9] != 6 ||
+      (load_be16(p + kEth + 6) & 0x1FFFu) != 0) {
+    return false;
+  }
+  t.src_ip = load_be32(p + kEth + 12);
+  t.dst_ip = load_be32(p + kEth + 16);
+  t.src_port = load_be16(p + kEth + 20);
+  t.dst_port = load_be16(p + kEth + 22);
+  return true;
+}
 
 inline std::optional<FlowPeek> peek_tcp_flow(std::span<const uint8_t> f, bool accept_ipv6) {
   constexpr size_t kEth = 14;

@@ -63,29 +63,6 @@ ParseError apply_option(uint8_t kind, std::span<const uint8_t> body, TcpOptions&
 ParseError detail::parse_tcp_options_rest(std::span<const uint8_t> opts, TcpOptions& out) {
   const size_t n = opts.size();
   const uint8_t* p = opts.data();
-  // The SYNs Linux (tcp_options_write()) and synmill write: MSS, SACK-permitted
-  // + timestamps, NOP window scale (20 bytes); without timestamps, MSS, NOP NOP
-  // SACK-permitted, NOP window scale (12 bytes).
-  if (n == 20 && load_be16(p) == 0x0204u && load_be32(p + 4) == 0x0402080Au &&
-      (load_be32(p + 16) >> 8) == 0x010303u) {
-    out.has_mss = true;
-    out.mss = load_be16(p + 2);
-    out.sack_permitted = true;
-    out.has_timestamps = true;
-    out.ts_val = load_be32(p + 8);
-    out.ts_ecr = load_be32(p + 12);
-    out.has_wscale = true;
-    out.wscale = p[19];
-    return kNoError;
-  }
-  if (n == 12 && load_be16(p) == 0x0204u && load_be32(p + 4) == 0x01010402u && (load_be32(p + 8) >> 8) == 0x010303u) {
-    out.has_mss = true;
-    out.mss = load_be16(p + 2);
-    out.sack_permitted = true;
-    out.has_wscale = true;
-    out.wscale = p[11];
-    return kNoError;
-  }
   size_t i = 0;
   while (i < n) {
     const uint8_t kind = p[i];

@@ -81,7 +81,7 @@ inline ParseError parse_tcp_options_into(std::span<const uint8_t> opts, TcpOptio
 
 namespace detail {
 // parse_tcp_options_into() past its inline fast paths: `out` zeroed, the
-// area neither empty nor the aligned timestamps.
+// area neither empty, nor the aligned timestamps, nor a usual SYN's.
 ParseError parse_tcp_options_rest(std::span<const uint8_t> opts, TcpOptions& out);
 }  // namespace detail
 
@@ -95,6 +95,31 @@ inline ParseError parse_tcp_options_into(std::span<const uint8_t> opts, TcpOptio
     out.has_timestamps = true;
     out.ts_val = load_be32(p + 4);
     out.ts_ecr = load_be32(p + 8);
+    return ParseError::kCount;
+  }
+  // The SYNs Linux (tcp_options_write()) and synmill write: MSS, SACK-permitted
+  // + timestamps, NOP window scale (20 bytes); without timestamps, MSS, NOP NOP
+  // SACK-permitted, NOP window scale (12 bytes). Here rather than behind the
+  // call: a SYN flood's every segment.
+  if (n == 20 && load_be16(p) == 0x0204u && load_be32(p + 4) == 0x0402080Au &&
+      (load_be32(p + 16) >> 8) == 0x010303u) {
+    out.has_mss = true;
+    out.mss = load_be16(p + 2);
+    out.sack_permitted = true;
+    out.has_timestamps = true;
+    out.ts_val = load_be32(p + 8);
+    out.ts_ecr = load_be32(p + 12);
+    out.has_wscale = true;
+    out.wscale = p[19];
+    return ParseError::kCount;
+  }
+  if (n == 12 && load_be16(p) == 0x0204u && load_be32(p + 4) == 0x01010402u &&
+      (load_be32(p + 8) >> 8) == 0x010303u) {
+    out.has_mss = true;
+    out.mss = load_be16(p + 2);
+    out.sack_permitted = true;
+    out.has_wscale = true;
+    out.wscale = p[11];
     return ParseError::kCount;
   }
   return detail::parse_tcp_options_rest(opts, out);

@@ -31,11 +31,16 @@ enum class TcpFrameParse : uint8_t {
 class TcpFrameView;
 
 // Inline (below): the receive path parses without a call, the frame's
-// fields in registers (issue 12). Not forced: always_inline saved about 17
-// instructions a frame in bench/core_bench but cost the DPDK worker about 40
-// a packet (bench/worker_instr.py: cps 1384 -> 1423, flood 819 -> 861).
-inline TcpFrameParse parse_tcp_frame(std::span<const uint8_t> frame, ParseFlags flags, TcpFrameView& view,
-                                     TcpOptions& opts, ParseError& err);
+// fields in registers (issue 12). Forced: GCC's inliner otherwise drops it
+// (or segment_from_bytes()) from Worker::receive whenever something it
+// inlines grows a little, which costs the worker about 45 instructions a
+// packet (i12-wk2: a 20-byte checksum path in checksum.hpp did that). On
+// the tree that merged both (session 12), forced against not: worker cps
+// 1360 vs 1414, flood 783 vs 837; core_bench's full connection 4841 vs
+// 4832 (the worker's figure decides).
+[[gnu::always_inline]] inline TcpFrameParse parse_tcp_frame(std::span<const uint8_t> frame,
+                                                            ParseFlags flags, TcpFrameView& view,
+                                                            TcpOptions& opts, ParseError& err);
 
 namespace detail {
 // IPv6 up to the TCP header (tcp_parse.cpp, out of line): kTcp with `tcp`
@@ -84,8 +89,9 @@ class TcpFrameView {
 // The checks of EthernetView/Ipv4View (or Ipv6View)/TcpView::parse and
 // parse_frame(), in their order, on raw pointers. One TCP tail for both
 // families.
-inline TcpFrameParse parse_tcp_frame(std::span<const uint8_t> frame, ParseFlags flags, TcpFrameView& view,
-                                     TcpOptions& opts, ParseError& err) {
+[[gnu::always_inline]] inline TcpFrameParse parse_tcp_frame(std::span<const uint8_t> frame,
+                                                            ParseFlags flags, TcpFrameView& view,
+                                                            TcpOptions& opts, ParseError& err) {
   const size_t size = frame.size();
   const uint8_t* f = frame.data();
   if (size < kEthHeaderLen) {

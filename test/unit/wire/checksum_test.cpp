@@ -172,6 +172,29 @@ TEST_CASE("store_tcp_checksum_at / tcp_checksum_ok_at equal tcp_checksum", "[wir
   }
 }
 
+TEST_CASE("TCP checksums at every short segment length (the 20-byte and overlapping-tail paths)", "[wire]") {
+  std::mt19937 rng(1624);
+  for (size_t len = 20; len <= 140; ++len) {
+    for (int iter = 0; iter < 50; ++iter) {
+      std::vector<uint8_t> ip(20);
+      for (auto& b : ip) b = static_cast<uint8_t>(iter % 3 == 0 ? 0xFF : rng());
+      std::vector<uint8_t> seg(len);
+      for (auto& b : seg) b = static_cast<uint8_t>(iter % 3 == 0 ? 0xFF : rng());
+      store_be16(seg.data() + tcp_off::kChecksum, 0);
+      const uint32_t src = load_be32(ip.data() + ipv4_off::kSrc);
+      const uint32_t dst = load_be32(ip.data() + ipv4_off::kDst);
+      const uint16_t want = tcp_checksum(src, dst, seg);
+      store_tcp_checksum_at(ip.data(), seg.data(), seg.size());
+      REQUIRE(load_be16(seg.data() + tcp_off::kChecksum) == want);
+      REQUIRE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
+      const size_t at = rng() % len;
+      seg[at] ^= static_cast<uint8_t>(1u << (rng() % 8));  // one bit flipped, the tail's bytes included
+      REQUIRE_FALSE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
+      REQUIRE_FALSE(tcp_checksum_ok(src, dst, seg));
+    }
+  }
+}
+
 TEST_CASE("checksum_update16/32 are RFC 1624 eqn 3 on corner values", "[wire]") {
   // RFC 1624 section 4 example: HC=0xDD2F, m=0x5555 -> m'=0x3285 gives 0x0000.
   CHECK(checksum_update16(0xDD2F, 0x5555, 0x3285) == 0x0000);
