@@ -1,6 +1,7 @@
 #pragma once
 // Parsed TCP options (RFC 9293 §3.2, RFC 7323, RFC 2018). Plain data, no allocation.
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <type_traits>
@@ -127,13 +128,20 @@ inline ParseError parse_tcp_options_into(std::span<const uint8_t> opts, TcpOptio
 
 namespace detail {
 // Bytes of MSS, SACK-permitted / timestamps and window scale, as written.
-// fixed_options_len() by has_mss | has_wscale << 1 | sack_permitted << 2 | has_timestamps << 3.
-inline constexpr uint8_t kFixedOptionsLen[16] = {0, 4, 4, 8, 4, 8, 8, 12, 12, 16, 16, 20, 12, 16, 16, 20};
-
-constexpr size_t fixed_options_len(const TcpOptions& o) {
-  return (o.has_mss ? 4u : 0u) + (o.has_timestamps ? 12u : (o.sack_permitted ? 4u : 0u)) +
-         (o.has_wscale ? 4u : 0u);
+constexpr size_t fixed_options_len(bool mss, bool wscale, bool sack_permitted, bool timestamps) {
+  return (mss ? 4u : 0u) + (timestamps ? 12u : (sack_permitted ? 4u : 0u)) + (wscale ? 4u : 0u);
 }
+constexpr size_t fixed_options_len(const TcpOptions& o) {
+  return fixed_options_len(o.has_mss, o.has_wscale, o.sack_permitted, o.has_timestamps);
+}
+// The same, by has_mss | has_wscale << 1 | sack_permitted << 2 | has_timestamps << 3.
+inline constexpr std::array<uint8_t, 16> kFixedOptionsLen = [] {
+  std::array<uint8_t, 16> t{};
+  for (unsigned i = 0; i < t.size(); ++i) {
+    t[i] = static_cast<uint8_t>(fixed_options_len((i & 1) != 0, (i & 2) != 0, (i & 4) != 0, (i & 8) != 0));
+  }
+  return t;
+}();
 }  // namespace detail
 
 // Number of SACK blocks write_tcp_options emits: opts.sack_count (clamped to
