@@ -121,13 +121,12 @@ void SendQueue::clear(ChunkPool& pool) {
   pool_ = nullptr;
 }
 
-void SendQueue::copy_to(uint32_t offset, uint32_t len, uint8_t* dst) const {
-  assert(uint64_t{offset} + len <= size_);
-  if (len == 0) return;
-  const ChunkPool& pool = *pool_;
+namespace {
+
+// copy_to() over several chunks: from byte `pos` of chunk `c` (pos may lie
+// in a later chunk).
+[[gnu::noinline]] void copy_chunks(const ChunkPool& pool, uint32_t c, uint64_t pos, uint32_t len, uint8_t* dst) {
   const uint32_t cs = pool.chunk_size();
-  uint32_t c = pool.next(tail_);
-  uint64_t pos = uint64_t{pool.begin(c)} + offset;
   while (pos >= cs) {
     pos -= cs;
     c = pool.next(c);
@@ -142,6 +141,23 @@ void SendQueue::copy_to(uint32_t offset, uint32_t len, uint8_t* dst) const {
     at = 0;
     c = pool.next(c);
   }
+}
+
+}  // namespace
+
+void SendQueue::copy_to(uint32_t offset, uint32_t len, uint8_t* dst) const {
+  assert(uint64_t{offset} + len <= size_);
+  if (len == 0) return;
+  const ChunkPool& pool = *pool_;
+  const uint32_t c = pool.next(tail_);
+  const uint64_t pos = uint64_t{pool.begin(c)} + offset;
+  // The common segment (a response within the head chunk): one copy, with
+  // no register saves for the walk over chunks.
+  if (pos + len <= pool.chunk_size()) {
+    std::memcpy(dst, pool.data(c) + pos, len);
+    return;
+  }
+  copy_chunks(pool, c, pos, len, dst);
 }
 
 }  // namespace synmill::tcp
