@@ -14,6 +14,19 @@ uint32_t SendQueue::append(ChunkPool& pool, std::span<const uint8_t> data, uint3
   const uint8_t* src = data.data();
   uint32_t taken = 0;
 
+  if (tail_ == ChunkPool::kNone && want <= cs) {
+    // The common append (a response to an empty queue): one chunk, a ring
+    // of one, linked before its bytes are copied in (the copy goes last).
+    const uint32_t c = pool.acquire();
+    if (c == ChunkPool::kNone) return 0;
+    pool.set_next(c, c);
+    pool.set_begin(c, 0);
+    pool_ = &pool;
+    tail_ = c;
+    size_ += want;
+    std::memcpy(pool.data(c), src, want);
+    return want;
+  }
   if (tail_ != ChunkPool::kNone) {
     // Fill the tail first. Bytes from the head's begin to the queue's end span
     // full chunks and then the tail, which holds 1..cs bytes.
