@@ -12,7 +12,6 @@ uint32_t SendQueue::append(ChunkPool& pool, std::span<const uint8_t> data, uint3
   const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(data.size(), max_size - size_));
   const uint32_t cs = pool.chunk_size();
   const uint8_t* src = data.data();
-  uint32_t taken = 0;
 
   if (tail_ == ChunkPool::kNone && want <= cs) {
     // The common append (a response to an empty queue): one chunk, a ring
@@ -27,33 +26,38 @@ uint32_t SendQueue::append(ChunkPool& pool, std::span<const uint8_t> data, uint3
     std::memcpy(pool.data(c), src, want);
     return want;
   }
-  if (tail_ != ChunkPool::kNone) {
-    // Fill the tail first. Bytes from the head's begin to the queue's end span
-    // full chunks and then the tail, which holds 1..cs bytes.
-    const uint64_t end = uint64_t{pool.begin(pool.next(tail_))} + size_;
-    const uint32_t fill = static_cast<uint32_t>((end - 1) % cs) + 1;
-    const uint32_t n = std::min(cs - fill, want);
-    if (n > 0) std::memcpy(pool.data(tail_) + fill, src, n);  // (a full tail may be external)
-    taken = n;
-  }
-  while (taken < want) {
-    const uint32_t c = pool.acquire();
-    if (c == ChunkPool::kNone) break;
-    const uint32_t n = std::min(cs, want - taken);
-    std::memcpy(pool.data(c), src + taken, n);
-    if (tail_ == ChunkPool::kNone) {
-      pool.set_next(c, c);  // a ring of one
-      pool.set_begin(c, 0);
-      pool_ = &pool;
-    } else {
-      pool.set_next(c, pool.next(tail_));  // new tail -> head
-      pool.set_next(tail_, c);
+  // The general case, out of line (a lambda: this function keeps no
+  // registers to save for it): the tail topped up, then whole chunks.
+  return [&]() __attribute__((noinline)) -> uint32_t {
+    uint32_t taken = 0;
+    if (tail_ != ChunkPool::kNone) {
+      // Fill the tail first. Bytes from the head's begin to the queue's end span
+      // full chunks and then the tail, which holds 1..cs bytes.
+      const uint64_t end = uint64_t{pool.begin(pool.next(tail_))} + size_;
+      const uint32_t fill = static_cast<uint32_t>((end - 1) % cs) + 1;
+      const uint32_t n = std::min(cs - fill, want);
+      if (n > 0) std::memcpy(pool.data(tail_) + fill, src, n);  // (a full tail may be external)
+      taken = n;
     }
-    tail_ = c;
-    taken += n;
-  }
-  size_ += taken;
-  return taken;
+    while (taken < want) {
+      const uint32_t c = pool.acquire();
+      if (c == ChunkPool::kNone) break;
+      const uint32_t n = std::min(cs, want - taken);
+      std::memcpy(pool.data(c), src + taken, n);
+      if (tail_ == ChunkPool::kNone) {
+        pool.set_next(c, c);  // a ring of one
+        pool.set_begin(c, 0);
+        pool_ = &pool;
+      } else {
+        pool.set_next(c, pool.next(tail_));  // new tail -> head
+        pool.set_next(tail_, c);
+      }
+      tail_ = c;
+      taken += n;
+    }
+    size_ += taken;
+    return taken;
+  }();
 }
 
 uint32_t SendQueue::append_ref(ChunkPool& pool, std::span<const uint8_t> data, uint32_t max_size) {
