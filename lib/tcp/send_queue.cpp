@@ -12,35 +12,52 @@ uint32_t SendQueue::append(ChunkPool& pool, std::span<const uint8_t> data, uint3
   const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(data.size(), max_size - size_));
   const uint32_t cs = pool.chunk_size();
   const uint8_t* src = data.data();
-  uint32_t taken = 0;
 
-  if (tail_ != ChunkPool::kNone) {
-    // Fill the tail first. Bytes from the head's begin to the queue's end span
-    // full chunks and then the tail, which holds 1..cs bytes.
-    const uint64_t end = uint64_t{pool.begin(pool.next(tail_))} + size_;
-    const uint32_t fill = static_cast<uint32_t>((end - 1) % cs) + 1;
-    const uint32_t n = std::min(cs - fill, want);
-    if (n > 0) std::memcpy(pool.data(tail_) + fill, src, n);  // (a full tail may be external)
-    taken = n;
-  }
-  while (taken < want) {
+  if (tail_ == ChunkPool::kNone && want <= cs) {
+    // The common append (a response to an empty queue): one chunk, a ring
+    // of one, linked before its bytes are copied in (the copy goes last).
     const uint32_t c = pool.acquire();
-    if (c == ChunkPool::kNone) break;
-    const uint32_t n = std::min(cs, want - taken);
-    std::memcpy(pool.data(c), src + taken, n);
-    if (tail_ == ChunkPool::kNone) {
-      pool.set_next(c, c);  // a ring of one
-      pool.set_begin(c, 0);
-      pool_ = &pool;
-    } else {
-      pool.set_next(c, pool.next(tail_));  // new tail -> head
-      pool.set_next(tail_, c);
-    }
+    if (c == ChunkPool::kNone) return 0;
+    pool.set_next(c, c);
+    pool.set_begin(c, 0);
+    pool_ = &pool;
     tail_ = c;
-    taken += n;
+    size_ += want;
+    std::memcpy(pool.data(c), src, want);
+    return want;
   }
-  size_ += taken;
-  return taken;
+  // The general case, out of line (a lambda: this function keeps no
+  // registers to save for it): the tail topped up, then whole chunks.
+  return [&]() __attribute__((noinline)) -> uint32_t {
+    uint32_t taken = 0;
+    if (tail_ != ChunkPool::kNone) {
+      // Fill the tail first. Bytes from the head's begin to the queue's end span
+      // full chunks and then the tail, which holds 1..cs bytes.
+      const uint64_t end = uint64_t{pool.begin(pool.next(tail_))} + size_;
+      const uint32_t fill = static_cast<uint32_t>((end - 1) % cs) + 1;
+      const uint32_t n = std::min(cs - fill, want);
+      if (n > 0) std::memcpy(pool.data(tail_) + fill, src, n);  // (a full tail may be external)
+      taken = n;
+    }
+    while (taken < want) {
+      const uint32_t c = pool.acquire();
+      if (c == ChunkPool::kNone) break;
+      const uint32_t n = std::min(cs, want - taken);
+      std::memcpy(pool.data(c), src + taken, n);
+      if (tail_ == ChunkPool::kNone) {
+        pool.set_next(c, c);  // a ring of one
+        pool.set_begin(c, 0);
+        pool_ = &pool;
+      } else {
+        pool.set_next(c, pool.next(tail_));  // new tail -> head
+        pool.set_next(tail_, c);
+      }
+      tail_ = c;
+      taken += n;
+    }
+    size_ += taken;
+    return taken;
+  }();
 }
 
 uint32_t SendQueue::append_ref(ChunkPool& pool, std::span<const uint8_t> data, uint32_t max_size) {
@@ -121,13 +138,12 @@ void SendQueue::clear(ChunkPool& pool) {
   pool_ = nullptr;
 }
 
-void SendQueue::copy_to(uint32_t offset, uint32_t len, uint8_t* dst) const {
-  assert(uint64_t{offset} + len <= size_);
-  if (len == 0) return;
-  const ChunkPool& pool = *pool_;
+namespace {
+
+// copy_to() over several chunks: from byte `pos` of chunk `c` (pos may lie
+// in a later chunk).
+[[gnu::noinline]] void copy_chunks(const ChunkPool& pool, uint32_t c, uint64_t pos, uint32_t len, uint8_t* dst) {
   const uint32_t cs = pool.chunk_size();
-  uint32_t c = pool.next(tail_);
-  uint64_t pos = uint64_t{pool.begin(c)} + offset;
   while (pos >= cs) {
     pos -= cs;
     c = pool.next(c);
@@ -142,6 +158,23 @@ void SendQueue::copy_to(uint32_t offset, uint32_t len, uint8_t* dst) const {
     at = 0;
     c = pool.next(c);
   }
+}
+
+}  // namespace
+
+void SendQueue::copy_to(uint32_t offset, uint32_t len, uint8_t* dst) const {
+  assert(uint64_t{offset} + len <= size_);
+  if (len == 0) return;
+  const ChunkPool& pool = *pool_;
+  const uint32_t c = pool.next(tail_);
+  const uint64_t pos = uint64_t{pool.begin(c)} + offset;
+  // The common segment (a response within the head chunk): one copy, with
+  // no register saves for the walk over chunks.
+  if (pos + len <= pool.chunk_size()) {
+    std::memcpy(dst, pool.data(c) + pos, len);
+    return;
+  }
+  copy_chunks(pool, c, pos, len, dst);
 }
 
 }  // namespace synmill::tcp
