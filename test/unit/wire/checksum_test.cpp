@@ -149,6 +149,25 @@ TEST_CASE("RFC 1624 incremental updates equal full recomputation (TCP segment)",
   }
 }
 
+namespace {
+// store_tcp_checksum_at() stores what tcp_checksum() computes for `seg` under
+// the IPv4 header `ip`, tcp_checksum_ok_at() accepts it, and both it and
+// tcp_checksum_ok() reject the segment with one bit flipped (any byte, the
+// short tail's included).
+void check_in_place_checksums(const std::vector<uint8_t>& ip, std::vector<uint8_t>& seg, std::mt19937& rng) {
+  store_be16(seg.data() + tcp_off::kChecksum, 0);
+  const uint32_t src = load_be32(ip.data() + ipv4_off::kSrc);
+  const uint32_t dst = load_be32(ip.data() + ipv4_off::kDst);
+  const uint16_t want = tcp_checksum(src, dst, seg);
+  store_tcp_checksum_at(ip.data(), seg.data(), seg.size());
+  REQUIRE(load_be16(seg.data() + tcp_off::kChecksum) == want);
+  REQUIRE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
+  seg[rng() % seg.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
+  REQUIRE_FALSE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
+  REQUIRE_FALSE(tcp_checksum_ok(src, dst, seg));
+}
+}  // namespace
+
 // The transmit and receive paths' variants, which read the addresses from
 // the IPv4 header in place and never byte-swap, against tcp_checksum().
 TEST_CASE("store_tcp_checksum_at / tcp_checksum_ok_at equal tcp_checksum", "[wire]") {
@@ -159,16 +178,7 @@ TEST_CASE("store_tcp_checksum_at / tcp_checksum_ok_at equal tcp_checksum", "[wir
     if (iter % 7 == 0) std::fill(ip.begin() + 12, ip.end(), uint8_t{0xFF});  // carries everywhere
     std::vector<uint8_t> seg(20 + rng() % 1500);
     for (auto& b : seg) b = static_cast<uint8_t>(iter % 5 == 0 ? 0xFF : rng());
-    store_be16(seg.data() + tcp_off::kChecksum, 0);
-    const uint32_t src = load_be32(ip.data() + ipv4_off::kSrc);
-    const uint32_t dst = load_be32(ip.data() + ipv4_off::kDst);
-    const uint16_t want = tcp_checksum(src, dst, seg);
-    store_tcp_checksum_at(ip.data(), seg.data(), seg.size());
-    REQUIRE(load_be16(seg.data() + tcp_off::kChecksum) == want);
-    REQUIRE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
-    seg[rng() % seg.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));  // one bit flipped
-    REQUIRE_FALSE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
-    REQUIRE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()) == tcp_checksum_ok(src, dst, seg));
+    check_in_place_checksums(ip, seg, rng);
   }
 }
 
@@ -180,17 +190,7 @@ TEST_CASE("TCP checksums at every short segment length (the 20-byte and overlapp
       for (auto& b : ip) b = static_cast<uint8_t>(iter % 3 == 0 ? 0xFF : rng());
       std::vector<uint8_t> seg(len);
       for (auto& b : seg) b = static_cast<uint8_t>(iter % 3 == 0 ? 0xFF : rng());
-      store_be16(seg.data() + tcp_off::kChecksum, 0);
-      const uint32_t src = load_be32(ip.data() + ipv4_off::kSrc);
-      const uint32_t dst = load_be32(ip.data() + ipv4_off::kDst);
-      const uint16_t want = tcp_checksum(src, dst, seg);
-      store_tcp_checksum_at(ip.data(), seg.data(), seg.size());
-      REQUIRE(load_be16(seg.data() + tcp_off::kChecksum) == want);
-      REQUIRE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
-      const size_t at = rng() % len;
-      seg[at] ^= static_cast<uint8_t>(1u << (rng() % 8));  // one bit flipped, the tail's bytes included
-      REQUIRE_FALSE(tcp_checksum_ok_at(ip.data(), seg.data(), seg.size()));
-      REQUIRE_FALSE(tcp_checksum_ok(src, dst, seg));
+      check_in_place_checksums(ip, seg, rng);
     }
   }
 }
