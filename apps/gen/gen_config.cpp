@@ -264,6 +264,10 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          c.hold = static_cast<uint32_t>(n);
          return e;
        }},
+      {"hold-pause",
+       [](GenConfig& c, std::string_view v) {
+         return take(dp::parse_seconds(v, tcp::Duration::ms(0), tcp::Duration::s(600)), c.hold_pause);
+       }},
       {"request",
        [](GenConfig& c, std::string_view v) -> std::string {
          uint64_t n = 0;
@@ -412,6 +416,7 @@ dp::Parsed<GenConfig> parse_gen_args(const std::vector<std::string>& args) {
   if (c.dst_ip == 0 && !c.v6) return std::string("--dst is required: the endpoint, e.g. --dst 198.18.0.2:80");
   if (c.random_sources && c.mode != Mode::kSyn) return std::string("--random goes with --mode syn");
   if (c.hold > 0 && c.mode != Mode::kConnect) return std::string("--hold goes with --mode connect (hold mode holds --concurrency)");
+  if (c.hold_pause.count_ns() > 0 && c.hold == 0) return std::string("--hold-pause goes with --hold");
   if (auto e = settle_sources(c); !e.empty()) return e;
   return c;
 }
@@ -455,6 +460,9 @@ options:
   --concurrency N          connect: cap on open connections; hold: connections (default 1000)
   --hold N                 connect: first open N idle connections and hold them to the end
                            (connections/s while holding N)
+  --hold-pause S           connect --hold: wait S seconds once all held connections are
+                           established before the load starts (weigh the server holding
+                           only them; default 0)
   --request BYTES          bytes sent once connected (default 0; K/M/G suffixes)
   --response BYTES         bytes expected back before closing (default 0)
   --close client|server|rst  who ends the connection: we send FIN first, we wait for the

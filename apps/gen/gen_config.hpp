@@ -50,6 +50,7 @@ struct GenConfig {
   tcp::Duration drain = tcp::Duration::s(2);  // after the duration: wait for what is open
   uint32_t concurrency = 1000;  // connect: open at once (cap); hold: connections to open
   uint32_t hold = 0;            // connect: idle connections opened first and held to the end
+  tcp::Duration hold_pause = tcp::Duration::ms(0);  // connect --hold: idle between the held set and the load
   uint32_t request = 0;         // bytes the client sends once connected
   uint32_t response = 0;        // bytes it expects back before closing
   CloseKind close = CloseKind::kClient;

@@ -305,6 +305,12 @@ void GenDriver::on_loop(dp::Worker& w, tcp::Instant now) {
         return;
       }
       if (cfg_.mode == Mode::kHold || held_ + (ctr_.fail_refused + ctr_.fail_timeout) < hold_target_) return;
+      if (hold_target_ > 0 && cfg_.hold_pause.count_ns() > 0) {
+        // --hold-pause: the server holds only the held set for a while (the
+        // bench weighs it then); the load starts after.
+        const uint64_t held = held_tsc_.load(std::memory_order_relaxed);
+        if (held == 0 || tsc < held + static_cast<uint64_t>(cfg_.hold_pause.count_ms()) * tsc_hz_ / 1000) return;
+      }
       const uint32_t busy = open_ - std::min(open_, held_);
       n = std::min<uint64_t>(n, concurrency_ - std::min(concurrency_, busy));
       for (; n > 0; --n, ++issued_) open_one(w, now, false);

@@ -109,6 +109,12 @@ TEST_CASE("synmill-gen options", "[gen]") {
   CHECK(error_of({"--mode", "syn", "--addr", "198.18.0.1/24", "--dst", "198.18.1.5:80", "--src-addrs",
                   "198.18.1.1-198.18.1.9"})
             .find("contains the destination") != std::string::npos);
+  auto hp = parse({"--mode", "connect", "--addr", "198.18.0.1/24", "--dst", "198.18.0.2:80", "--hold", "1000",
+                   "--hold-pause", "1.5"});
+  REQUIRE(synmill::dp::parsed_ok(hp));
+  CHECK(std::get<0>(hp).hold_pause.count_ms() == 1500);
+  CHECK(error_of({"--mode", "connect", "--addr", "198.18.0.1/24", "--dst", "198.18.0.2:80", "--hold-pause", "1"}) ==
+        "--hold-pause goes with --hold");
   auto h = parse({"--help"});
   REQUIRE(synmill::dp::parsed_ok(h));
   CHECK(std::get<0>(h).help);
