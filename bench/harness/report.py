@@ -63,6 +63,12 @@ def aims(result):
     aim("CPS / ceiling packet rate", cps, ceiling, 0.25, bound=True)
     aim("syn: synmill per core / kernel per CPU", syn, k_syn, 20)
     aim("cps: synmill per core / kernel per CPU", cps, k_cps, 10)
+    # Cost per packet (issue 12): synmill's busy TSC cycles over the packets it
+    # received (a busy poll is one that received packets).
+    for scen, what, bound in (("syn", "syn: busy cycles per SYN answered with a cookie", 200),
+                              ("cps", "cps: busy cycles per received packet", 300)):
+        c = rows.get(scen, {}).get("busy_cycles_per_packet")
+        out.append((f"{what}: {c} (aim <= {bound})", c <= bound) if c else (what, None))
     # IPv6 next to IPv4 (issue 15): reported, no aim.
     cps6 = rows.get("cps-v6", {})
     if cps6.get("v6_over_v4"):
