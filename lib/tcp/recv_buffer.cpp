@@ -136,13 +136,7 @@ std::span<const uint8_t> RecvBuffer::peek(const ChunkPool& pool, Slots s, Seq li
   return std::span<const uint8_t>(pool.data(c - 1) + at, n);
 }
 
-void RecvBuffer::consume(ChunkPool& pool, Slots s, uint32_t n) {
-  read_ += n;
-  if (chunks_ == 0) {
-    head_seq_ = read_;
-    head_slot_ = 0;
-    return;
-  }
+void RecvBuffer::consume_chunks(ChunkPool& pool, Slots s) {
   const uint32_t cs = pool.chunk_size();
   while (static_cast<uint32_t>(read_ - head_seq_) >= cs) {
     uint32_t& c = s.slot[head_slot_];

@@ -85,7 +85,18 @@ class RecvBuffer {
   // The contiguous bytes from read_ up to `limit` within one chunk.
   std::span<const uint8_t> peek(const ChunkPool& pool, Slots s, Seq limit) const;
   // The application took n bytes from read_: release chunks left behind.
-  void consume(ChunkPool& pool, Slots s, uint32_t n);
+  // Inline when no chunk is held (most calls: bytes taken straight from the
+  // segment); consume_chunks() otherwise.
+  void consume(ChunkPool& pool, Slots s, uint32_t n) {
+    read_ += n;
+    if (chunks_ == 0) {
+      head_seq_ = read_;
+      head_slot_ = 0;
+      return;
+    }
+    consume_chunks(pool, s);
+  }
+  void consume_chunks(ChunkPool& pool, Slots s);
   // Releases every chunk once nothing is held (read_ == rcv_nxt, no blocks):
   // an idle connection keeps no buffer memory.
   void trim(ChunkPool& pool, Slots s, Seq rcv_nxt) {

@@ -1,6 +1,7 @@
 // Stack: construction, connection slots, state bookkeeping, the top-level entry
 // points and the application calls.
 #include "tcp/stack.hpp"
+#include "tcp/stack_steps.hpp"
 #include "wire/tcp_frame.hpp"
 
 #include <algorithm>
@@ -278,14 +279,6 @@ ConnHot* Stack::alloc_conn(const FourTuple& t_in, uint64_t hash, State st, uint8
   return &c;
 }
 
-void Stack::set_state(ConnHot& c, State s) {
-  gauges_.move(c.state, s);
-  if (c.state == State::kEstablished) c.state_at = Deadline{};  // the idle / keep-alive tick ends
-  c.state = s;
-}
-
-ConnId Stack::id_of(const ConnHot& c) const { return ConnId{idx_of(c), c.gen}; }
-
 ConnHot* Stack::lookup(ConnId id) {
   if (id.idx >= cfg_.max_conns) return nullptr;
   ConnHot& c = hot_[id.idx];
@@ -373,45 +366,6 @@ void Stack::free_slot(uint32_t i) {
   wheel_.cancel(app_timer_id(i));
   give_back_ext(c);
   conn_pool_.release(i);
-}
-
-void Stack::established(ConnHot& c, Instant now) {
-  // A close() issued in SYN_RCVD takes effect now (RFC 9293 §3.10.4).
-  set_state(c, (c.flags & cflag::kFinQueued) ? State::kFinWait1 : State::kEstablished);
-  ++ctr_.established;
-  c.retries = 0;
-  c.rcv_acked = c.rcv_nxt;
-  if (ConnExt* x = ext(c)) {  // taken in SYN_SENT / SYN_RCVD by send()
-    x->rcvq.reset(c.rcv_nxt);
-    x->recover = c.snd_una - 1;  // RFC 6582 §3.2 step 1: recover starts at the ISS (SND.UNA is ISS + 1 now)
-    x->high_rxt = c.snd_una;
-  }
-  if (quiet_tick_.count_ns() > 0 && c.state == State::kEstablished) {
-    c.idle_ticks = c.quiet_ticks = 0;
-    c.ka_probes = 0;
-    c.state_at = deadline_in(now, quiet_tick_);
-    arm_timer(c);
-  }
-  if (c.listener == kNoListener) {
-    c.flags |= cflag::kAccepted;
-    app_of(c)->on_open(*this, id_of(c));
-    return;
-  }
-  Listener& l = listeners_[c.listener];
-  --l.half_open;
-  if (l.aq_len == 0 && l.app->accepting()) {
-    c.flags |= cflag::kAccepted;
-    l.app->on_open(*this, id_of(c));
-    return;
-  }
-  // The caller checked there is room (RFC 9293 leaves the accept queue to the
-  // implementation; a full queue drops the final ACK as Linux does).
-  const uint32_t cap = std::max<uint32_t>(cfg_.accept_queue, 1);
-  l.aq[(l.aq_head + l.aq_len) % cap] = idx_of(c);
-  ++l.aq_len;
-  ++queued_accepts_;
-  deferred_ = true;
-  c.flags |= cflag::kInAcceptQueue;
 }
 
 void Stack::flush_pending_output() {

@@ -264,7 +264,11 @@ class Stack {
   ConnHot* alloc_conn(const FourTuple& t, uint64_t hash, State st, uint8_t listener, uint16_t app,
                       const wire::Ipv6Addr* remote6 = nullptr);
   uint16_t app_index(App& app);
-  void set_state(ConnHot& c, State s);
+  void set_state(ConnHot& c, State s) {
+    gauges_.move(c.state, s);
+    if (c.state == State::kEstablished) c.state_at = Deadline{};  // the idle / keep-alive tick ends
+    c.state = s;
+  }
   void finish(ConnHot& c, CloseReason why);  // -> CLOSED, on_closed, reap later
   void reap();
   void free_slot(uint32_t i);  // table entry, timer, chunks, slot
@@ -320,11 +324,11 @@ class Stack {
     const ConnExt* x = ext(c);
     return x && x->rcvq.has_fin();
   }
-  ConnId id_of(const ConnHot& c) const;
+  ConnId id_of(const ConnHot& c) const { return ConnId{idx_of(c), c.gen}; }
   ConnHot* lookup(ConnId id);
   const ConnHot* lookup(ConnId id) const;
   App* app_of(const ConnHot& c);
-  void established(ConnHot& c, Instant now);
+  [[gnu::always_inline]] inline void established(ConnHot& c, Instant now);
   void drain_accept_queues();
   // send/close from inside a callback: transmit once the segment being
   // processed has advanced RCV.NXT, so the data carries the right ACK.
@@ -348,7 +352,7 @@ class Stack {
   void flush_pending_output();
   Listener* listener_for(uint16_t port);
 
-  // stack_input.cpp: RFC 9293 §3.10.7.3 and §3.10.7.4
+  // stack_input.cpp: RFC 9293 §3.10.7.3 and §3.10.7.4 (always_inline: stack_steps.hpp)
   void input_syn_sent(ConnHot& c, const SegmentIn& seg, Instant now);
   void input_sync(ConnHot& c, const SegmentIn& seg, Instant now);
   // stack_predict.cpp: the fast paths (header prediction), by state
@@ -361,25 +365,25 @@ class Stack {
   [[gnu::noinline]] bool predict_established(ConnHot& c, const SegmentIn& seg, Instant now);
   [[gnu::noinline]] bool predict_handshake(ConnHot& c, const SegmentIn& seg, Instant now);
   [[gnu::noinline]] bool predict_last_ack(ConnHot& c, const SegmentIn& seg, Instant now);
-  void predicted_text(ConnHot& c, const SegmentIn& seg, Instant now, bool changed);
-  bool complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now);  // SYN_RCVD -> ESTABLISHED
-  uint32_t ack_new_data(ConnHot& c, Seq ack, Instant now);
-  bool after_data_acked(ConnHot& c);
+  [[gnu::always_inline]] inline void predicted_text(ConnHot& c, const SegmentIn& seg, Instant now, bool changed);
+  [[gnu::always_inline]] inline bool complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now);  // SYN_RCVD -> ESTABLISHED
+  [[gnu::always_inline]] inline uint32_t ack_new_data(ConnHot& c, Seq ack, Instant now);
+  [[gnu::always_inline]] inline bool after_data_acked(ConnHot& c);
   bool acceptable(const ConnHot& c, const SegmentIn& seg) const;
   bool input_rst(ConnHot& c, const SegmentIn& seg, Instant now);
   bool input_ack(ConnHot& c, const SegmentIn& seg, Instant now);
   void input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now);
 
-  // stack_receive.cpp: receive buffer, out-of-order queue, delayed ACK, FIN
+  // stack_receive.cpp: receive buffer, out-of-order queue, delayed ACK, FIN (always_inline: stack_steps.hpp)
   RecvBuffer::Slots rcv_slots(const ConnHot& c) const {  // c holds an extension
     return RecvBuffer::Slots{rcv_slots_.get() + static_cast<size_t>(c.ext) * rcv_nslots_, rcv_nslots_};
   }
-  void receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, Instant now);
+  [[gnu::always_inline]] inline void receive_data(ConnHot& c, Seq start, std::span<const uint8_t> data, Instant now);
   void deliver(ConnHot& c);                 // buffered in-order bytes to on_data
-  void try_fin(ConnHot& c, Instant now);    // the peer's FIN once every byte before it was taken
-  void accept_fin(ConnHot& c, Instant now);
-  void ack_soon(ConnHot& c, Instant now);   // RFC 1122 §4.2.3.2 delayed ACK
-  void check_window_update(ConnHot& c);
+  [[gnu::always_inline]] inline void try_fin(ConnHot& c, Instant now);    // the peer's FIN once every byte before it was taken
+  [[gnu::always_inline]] inline void accept_fin(ConnHot& c, Instant now);
+  [[gnu::always_inline]] inline void ack_soon(ConnHot& c, Instant now);   // RFC 1122 §4.2.3.2 delayed ACK
+  [[gnu::always_inline]] inline void check_window_update(ConnHot& c);
   void discard_unread(ConnHot& c);
 
   // stack_recovery.cpp: RFC 5681 §3.2, RFC 6582 NewReno, RFC 6675 SACK recovery
@@ -455,11 +459,19 @@ class Stack {
     kNumTimerFifos,
   };
   static_assert(kNumTimerFifos <= TimerWheel::kMaxFifos);
-  void arm_timer(ConnHot& c);
   // While an entry point works on one connection (a segment for it, its
   // timer firing) that connection's arm_timer() calls only note that the
   // timer may have to move; the TimerHold's end arms it once, at the
-  // deadlines the entry point left (stack_timers.cpp).
+  // deadlines the entry point left (stack_timers.cpp). That note is
+  // inline (most calls); arm_timer_now() arms.
+  void arm_timer(ConnHot& c) {
+    if (&c == timer_held_) {
+      timer_due_ = true;
+      return;
+    }
+    arm_timer_now(c);
+  }
+  void arm_timer_now(ConnHot& c);
   ConnHot* timer_held_ = nullptr;
   bool timer_due_ = false;  // arm_timer() was called for timer_held_
   bool hold_outermost_ = false;  // the hold began in the outermost entry point (settle_ext)
@@ -480,7 +492,7 @@ class Stack {
       // A connection finished meanwhile had its timer cancelled (finish())
       // and gives its extension back when its slot is freed (free_slot()).
       if (c.state == State::kClosed) return;
-      if (s.timer_due_) s.arm_timer(c);
+      if (s.timer_due_) s.arm_timer_now(c);
       if (c.ext != kNoExt) s.settle_ext(c, s.hold_outermost_);
     }
     TimerHold(const TimerHold&) = delete;
@@ -488,7 +500,7 @@ class Stack {
   };
   void on_timer(ConnHot& c, Instant now);
   void retransmit(ConnHot& c, Instant now);
-  void rtt_sample(ConnHot& c, uint32_t rtt_us);
+  [[gnu::always_inline]] inline void rtt_sample(ConnHot& c, uint32_t rtt_us);
   // The clock RTT samples are taken on: µs since start_ (the deadlines'
   // origin, deadline.hpp), floor, modulo 2^32; from the entry point's cached
   // value (no division) when `now` is its time.

@@ -1,9 +1,12 @@
 // Segment arrival for a connection in the table: RFC 9293 §3.10.7.3 (SYN_SENT)
 // and §3.10.7.4 (every other state), in the RFC's order, with RFC 5961
 // (blind-attack mitigations) and RFC 7323 (window scale, timestamps, PAWS).
+// The steps header prediction shares (complete_handshake, ack_new_data,
+// after_data_acked, established) are in stack_steps.hpp, inline.
 #include <algorithm>
 
 #include "tcp/stack.hpp"
+#include "tcp/stack_steps.hpp"
 #include "wire/tcp_frame.hpp"
 
 namespace synmill::tcp {
@@ -235,38 +238,6 @@ bool Stack::input_rst(ConnHot& c, const SegmentIn& seg, Instant now) {
   return false;
 }
 
-// SYN_RCVD, fifth check: the ACK of our SYN moves the connection to
-// ESTABLISHED (RFC 9293 §3.10.7.4). Shared by the ladder and the handshake
-// prediction (stack_predict.cpp). False when the segment is consumed.
-[[gnu::flatten]] bool Stack::complete_handshake(ConnHot& c, const SegmentIn& seg, Instant now) {
-  if (!(c.snd_una < seg.ack && seg.ack <= c.snd_max)) {
-    ++ctr_.drop.ack_unacceptable;
-    reply_rst(seg);  // <SEQ=SEG.ACK><CTL=RST>
-    return false;
-  }
-  if (c.listener != kNoListener) {
-    const Listener& l = listeners_[c.listener];
-    const bool queue_needed = l.aq_len > 0 || !l.app->accepting();
-    if (queue_needed && l.aq_len >= std::max<uint32_t>(cfg_.accept_queue, 1)) {
-      ++ctr_.drop.accept_queue_full;  // the peer retransmits; so do we (SYN-ACK)
-      return false;
-    }
-  }
-  c.snd_wnd = static_cast<uint32_t>(seg.window) << c.snd_wscale;
-  c.note_snd_wnd();
-  c.snd_wl1 = seg.seq;
-  if (c.retries == 0 && (c.flags & cflag::kRttTiming))
-    rtt_sample(c, rtt_clock_us(now) - syn_rtt_start_us(c));
-  c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
-  c.snd_una = seg.ack;
-  c.snd_nxt = seq_max(c.snd_nxt, c.snd_una);
-  c.rtx_at = Deadline{};
-  arm_timer(c);
-  established(c, now);
-  if (c.state == State::kClosed) return false;
-  return true;  // text and FIN riding on the final ACK are processed
-}
-
 bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
   if (c.state == State::kSynRcvd) return complete_handshake(c, seg, now);
 
@@ -338,71 +309,6 @@ bool Stack::input_ack(ConnHot& c, const SegmentIn& seg, Instant now) {
     }
   }
   return data_acked == 0 || after_data_acked(c);
-}
-
-// SND.UNA moves to `ack` (> SND.UNA): the send queue gives the bytes back,
-// RTT sample, congestion window (RFC 5681 §3.1, or the recovery's own rules),
-// retransmission timer (RFC 6298 §5.2/5.3). Returns the data bytes acked
-// (the ACK of a FIN is not data). Shared by the ladder and header prediction.
-[[gnu::flatten]] uint32_t Stack::ack_new_data(ConnHot& c, Seq ack, Instant now) {
-  ConnExt* k = ext(c);  // none: no data was outstanding (a FIN at most)
-  const uint32_t acked = static_cast<uint32_t>(ack - c.snd_una);
-  uint32_t data_acked = 0;
-  if (k != nullptr) {
-    SendQueue& q = k->sendq;
-    data_acked = std::min(acked, q.size());
-    q.consume(chunks_, data_acked);
-  }
-  c.snd_una = ack;
-  if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
-  if (c.xflags & xflag::kSacked) {
-    SackBoard& sb = held_ext(c).sacked;
-    sb.advance(c.snd_una);
-    if (sb.empty()) c.xflags &= static_cast<uint8_t>(~xflag::kSacked);
-  }
-  ctr_.tx_bytes += data_acked;
-  // RFC 6298 §3 with Karn's rule: only never-retransmitted segments are timed.
-  if ((c.flags & cflag::kRttTiming) && held_ext(c).rtt_seq < ack) {  // timing: one is held
-    rtt_sample(c, rtt_clock_us(now) - held_ext(c).rtt_start_us);
-    c.flags &= static_cast<uint16_t>(~cflag::kRttTiming);
-  }
-  c.retries = 0;
-  if (c.flags & cflag::kRecovery) {
-    on_ack_in_recovery(c, acked, now);
-  } else {
-    c.dupacks = 0;
-    // RFC 5681 §3.1: slow start, then congestion avoidance.
-    const uint32_t mss = mss_eff(c);
-    if (c.cwnd < c.ssthresh)
-      c.cwnd += std::min(acked, mss);
-    else
-      c.cwnd += std::max(1u, mss * mss / c.cwnd);
-  }
-  // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
-  if (c.snd_una == c.snd_max) {
-    c.rtx_at = Deadline{};
-    arm_timer(c);
-  } else if (!(c.flags & cflag::kRecovery) || c.rtx_at.none()) {
-    start_rtx(c, now);
-  }
-  return data_acked;
-}
-
-// Send space came back: the application may write (on_writable), and take
-// buffered bytes now (an echo freed by the ACK). False when it closed the
-// connection meanwhile.
-bool Stack::after_data_acked(ConnHot& c) {
-  if (!(c.flags & cflag::kAccepted)) return true;
-  if (!(c.flags & cflag::kFinQueued)) {
-    app_of(c)->on_writable(*this, id_of(c));
-    if (c.state == State::kClosed) return false;
-  }
-  if (rcv_held(c) > 0) {
-    deliver(c);
-    if (c.state == State::kClosed) return false;
-  }
-  check_window_update(c);
-  return true;
 }
 
 void Stack::input_text_fin(ConnHot& c, const SegmentIn& seg, Instant now) {

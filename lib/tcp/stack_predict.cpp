@@ -30,6 +30,7 @@
 // StackConfig::header_prediction off, and compares every segment sent and
 // every state.
 #include "tcp/stack.hpp"
+#include "tcp/stack_steps.hpp"
 
 namespace synmill::tcp {
 
@@ -101,7 +102,7 @@ bool Stack::predict_established(ConnHot& c, const SegmentIn& seg, Instant now) {
 // input_text_fin for a predicted segment without FIN: its in-order data, all
 // inside the window, then try_fin; or input_text_fin itself where the
 // callbacks before it changed what the prediction checked (`changed`).
-void Stack::predicted_text(ConnHot& c, const SegmentIn& seg, Instant now, bool changed) {
+inline void Stack::predicted_text(ConnHot& c, const SegmentIn& seg, Instant now, bool changed) {
   if (!seg.payload.empty()) {
     if (changed) {
       input_text_fin(c, seg, now);

@@ -40,11 +40,7 @@ namespace synmill::tcp {
 // deadlines themselves are set as before, to the microsecond; only the
 // wheel's copy waits. Nothing reads the wheel for this connection in between
 // (no timer fires inside an entry point).
-void Stack::arm_timer(ConnHot& c) {
-  if (&c == timer_held_) {
-    timer_due_ = true;
-    return;
-  }
+void Stack::arm_timer_now(ConnHot& c) {
   Deadline d{};
   uint32_t fifo = kFifoWheel;
   if (!c.rtx_at.none()) {
@@ -103,25 +99,6 @@ void Stack::start_rtx_new(ConnHot& c, Instant now) {
   // arm_timer()'s deadline, for this case: the RTO on its FIFO.
   const int64_t at = static_cast<int64_t>(now_us_) + static_cast<int32_t>(c.rtx_at.us - static_cast<uint32_t>(now_us_));
   wheel_.arm_rec_unarmed(idx_of(c), kFifoRtoInitial, static_cast<uint64_t>(at < 0 ? 0 : at));
-}
-
-// RFC 6298 §2: SRTT, RTTVAR and RTO from one measurement (microseconds).
-void Stack::rtt_sample(ConnHot& c, uint32_t rtt_us) {
-  rtt_us = std::max<uint32_t>(rtt_us, 1);
-  if (c.srtt_us == 0) {
-    c.srtt_us = rtt_us;
-    c.rttvar_us = rtt_us / 2;
-  } else {
-    const uint32_t err = c.srtt_us > rtt_us ? c.srtt_us - rtt_us : rtt_us - c.srtt_us;
-    c.rttvar_us = (3 * c.rttvar_us + err) / 4;
-    c.srtt_us = (7 * c.srtt_us + rtt_us) / 8;
-  }
-  // RTO = SRTT + max(G, 4 * RTTVAR) within [rto_min, rto_max] (RFC 6298
-  // §2.2, §2.4), the bounds converted once (Stack::Stack).
-  // At the floor (an RTT well below rto_min: most samples on a LAN) the
-  // value is rto_min_ms_, worked out once, with no division.
-  const uint64_t rto_us = c.srtt_us + std::max<uint64_t>(rto_granularity_us_, 4ull * c.rttvar_us);
-  c.rto_ms = rto_us <= rto_min_us_ ? rto_min_ms_ : static_cast<uint32_t>(std::min(rto_us, rto_max_us_) / 1000);
 }
 
 void Stack::on_timer(ConnHot& c, Instant now) {
