@@ -157,6 +157,12 @@ Stack::Stack(const StackConfig& cfg, const StackSecrets& secrets, TxSink& tx, In
   auto relieve_at = [](uint32_t capacity, uint32_t w) { return w <= capacity ? capacity - w + 1 : 0u; };
   chunks_relieve_at_ = relieve_at(chunks_.capacity(), low_water_);
   exts_relieve_at_ = relieve_at(ext_pool_.capacity(), ext_low_water_);
+  auto plenty_at = [this](uint64_t bytes) {
+    const uint64_t cs = chunks_.chunk_size();
+    return static_cast<uint32_t>(std::min<uint64_t>(reserve_ + (bytes + cs - 1) / cs, UINT32_MAX));
+  };
+  rcv_plenty_at_ = plenty_at(cfg_.rcv_wnd);
+  send_plenty_at_ = plenty_at(cfg_.send_buf);
   assert(fresh_record_is_zero_but_ext());  // alloc_conn()'s reset_record() is ConnHot{}
   reap_ = SlotStack(cfg.max_conns);
   pending_out_ = SlotStack(cfg.max_conns);

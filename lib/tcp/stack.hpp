@@ -715,6 +715,12 @@ class Stack {
   // pool): available() < low_water_ <=> in_use() >= chunks_relieve_at_, and
   // for extensions likewise (Stack::Stack).
   uint32_t chunks_relieve_at_ = 0, exts_relieve_at_ = 0;
+  // Free chunks from which the fair pool lets any connection (not a
+  // squatter) have all of rcv_wnd, resp. send_buf: reserve_ plus as many
+  // chunks as they take, rounded up (Stack::Stack). From there
+  // (available - reserve_) * chunk_size covers them, so pool_share() cannot
+  // be the smaller and rcv_window() / send_cap() skip it.
+  uint32_t rcv_plenty_at_ = UINT32_MAX, send_plenty_at_ = UINT32_MAX;
   Duration quiet_tick_;  // idle / keep-alive tick, zero when both are off
   uint32_t rto_initial_ms_;  // cfg_.rto_initial: an RTO of this length uses kFifoRtoInitial
   uint32_t rto_min_ms_;      // rto_min as rtt_sample() leaves it in ConnHot::rto_ms: kFifoRtoMin

@@ -27,7 +27,7 @@ uint32_t Stack::rcv_window(const ConnHot& c) const {
     wnd = wnd > held ? wnd - held : 0;
     // Fair pool (stack_reclaim.cpp): min_conn_buf is always offered while
     // chunks exist; more only from chunks beyond the reserve.
-    wnd = std::min(wnd, pool_share(held, true));
+    if (chunks_.available() < rcv_plenty_at_) wnd = std::min(wnd, pool_share(held, true));
     if (wnd > 0) wnd = std::min(wnd, apps_[c.app]->rcv_space(*this, id_of(c)));
   }
   return wnd;

@@ -262,7 +262,9 @@ uint32_t Stack::pool_share(uint32_t held, bool spare) const {
 uint32_t Stack::send_cap(const ConnHot& c) const {
   const uint32_t q = sendq_size(c);
   const uint32_t room = cfg_.send_buf > q ? cfg_.send_buf - q : 0;
-  return std::min(room, pool_share(q, !(c.xflags & xflag::kSquat)));
+  const bool spare = !(c.xflags & xflag::kSquat);
+  if (spare && chunks_.available() >= send_plenty_at_) return room;  // pool_share() >= send_buf >= room
+  return std::min(room, pool_share(q, spare));
 }
 
 bool Stack::check_squat(ConnHot& c, Instant now) {
