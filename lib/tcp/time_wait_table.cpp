@@ -145,14 +145,14 @@ void TimeWaitTable::index_erase(uint32_t i) {
   // Backward-shift deletion: an entry at j whose home h lies cyclically at or
   // before the hole i (dist(h, j) >= dist(i, j)) moves into the hole, which
   // then moves to j. Entries only move towards their home. Its distance
-  // from home is in the slot unless it is 3 or more (then its tuple is read).
+  // from home is in the slot unless it is kDistMax or more (then its tuple is read).
   uint32_t j = i;
   for (;;) {
     j = next(j);
     const uint32_t v = index_[j];
     if (v == 0) break;
     const uint32_t kept = (v & kDistMask) >> kDistShift;
-    const uint32_t d = kept < 3 ? kept : dist(home(hash_(key_of(v))), j);
+    const uint32_t d = kept < kDistMax ? kept : dist(home(hash_(key_of(v))), j);
     const uint32_t back = dist(i, j);
     if (d >= back) {
       index_[i] = (v & ~kDistMask) | tag(0, d - back);

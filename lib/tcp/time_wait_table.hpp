@@ -17,7 +17,7 @@
 //   index  [5.75]  capacity * 1.4375 four-byte slots, linear probing from a
 //                  keyed hash of the tuple (TupleHash, as the connection
 //                  table): each holds the entry's ring slot (24 bits), its
-//                  distance from home (2 bits, saturating at 3) and a 5-bit
+//                  distance from home (3 bits, saturating at 7) and a 4-bit
 //                  fingerprint of its hash, so a probe dereferences the ring
 //                  only on a match of both. Deletion shifts the
 //                  rest of the cluster back (no tombstones), and an insert
@@ -218,24 +218,25 @@ class TimeWaitTable {
 
   uint32_t home(uint64_t h) const { return static_cast<uint32_t>((uint64_t{static_cast<uint32_t>(h)} * nidx_) >> 32); }
   // An index slot: ring or connection slot << 8 | kConnBit (a connection) |
-  // the entry's distance from its home slot, 0 to 2, or 3 for 3 or more
-  // (bits 5-6) | a 5-bit fingerprint of the tuple's hash (never 0, so 0 is an
+  // the entry's distance from its home slot, 0 to 6, or 7 for 7 or more
+  // (bits 4-6) | a 4-bit fingerprint of the tuple's hash (never 0, so 0 is an
   // empty slot). The distance (issue 12) lets a deletion's backward shift
   // find the home of the entries after the hole without their tuples: those
   // are in the records of other connections, cold in a large table (two LL
-  // misses per close holding 1M connections); only an entry 3 or more slots
+  // misses per close holding 1M connections); only an entry 7 or more slots
   // from home has its tuple read. A lookup compares the distance too, so a
   // probe takes for its own only an entry with its home and fingerprint.
   static constexpr uint32_t kConnBit = 0x80;
   static constexpr uint32_t kTagMask = 0x7f;  // distance and fingerprint
-  static constexpr uint32_t kDistShift = 5;
-  static constexpr uint32_t kDistMask = uint32_t{3} << kDistShift;
+  static constexpr uint32_t kDistShift = 4;
+  static constexpr uint32_t kDistMax = 7;  // the distance field saturates here
+  static constexpr uint32_t kDistMask = kDistMax << kDistShift;
   static uint32_t fingerprint(uint64_t h) {
-    const auto f = static_cast<uint32_t>(h >> 59);
+    const auto f = static_cast<uint32_t>(h >> 60);
     return f != 0 ? f : 1;
   }
   // The tag of an entry with fingerprint fp found (or put) n slots from its home.
-  static uint32_t tag(uint32_t fp, uint32_t n) { return fp | ((n < 3 ? n : 3) << kDistShift); }
+  static uint32_t tag(uint32_t fp, uint32_t n) { return fp | ((n < kDistMax ? n : kDistMax) << kDistShift); }
   const FourTuple& conn_tuple(uint32_t slot) const {
     return *reinterpret_cast<const FourTuple*>(reinterpret_cast<const char*>(conn_tuples_) +
                                                size_t{slot} * conn_stride_);
