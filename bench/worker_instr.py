@@ -34,9 +34,9 @@ exclusive cost per object, and within synmill's executable per source file):
              (--top). The caches simulated are fixed, not the host's:
              --d1 (default 32768,8,64) and --ll (default 33554432,16,64, an
              L3's size; 1048576,16,64 shows an L2's misses instead).
-             Deterministic, like the instruction counts; at M = 1M it needs
-             a minute or two and about 0.5 GiB, at 10M ten minutes and
-             2 GiB. Not in the test suite.
+             Deterministic, like the instruction counts; 1K, 1M and 10M
+             together take about a minute and 1.5 GiB (the 10M held set
+             opens uninstrumented). Not in the test suite.
 
 Scenarios (worker_bench --op): cps, connections pipelined 16 frames a pass
 (SYN, ACK+GET, FIN, ACK in; SYN-ACK, response, FIN out, HTTP app);
