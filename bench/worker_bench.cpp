@@ -28,7 +28,18 @@
 //                             kWarmupPasses (not counted) the worker is in
 //                             overload (LoadShed) as under a real flood
 //
-// N is SYNMILL_BENCH_N (default 2000). Prints one JSON line: the frames the
+// N is SYNMILL_BENCH_N (default 2000). SYNMILL_BENCH_HELD=M (cps only, one
+// worker; default 0): first M more clients open connections (SYN, ACK; not
+// measured) and hold them idle in ESTABLISHED, as bench/run.py's scale
+// scenario (synmill-gen --hold M), with the tables sized as synmill sizes
+// them for it (--max-conns M + 65536, --time-wait 1; TIME_WAIT and chunk
+// pool at synmill's defaults). Then the cps scenario runs among them. Under
+// valgrind the held set is opened uninstrumented (--instr-atstart=no): the
+// bench asks callgrind to start instrumenting after it (a client request, a
+// no-op otherwise), so cache simulation (--cache-sim=yes) starts there.
+// SYNMILL_BENCH_WARM=W: the first W passes of the cps scenario are run but
+// not measured (warm caches; default 0). bench/worker_instr.py --held runs
+// it. Prints one JSON line: the frames the
 // measured passes received and sent, and the worker's counters that show the
 // scenario did what it claims (exit 1 if not). Without --op: every scenario
 // with wall-clock ns per frame (noisy; instructions are the figure to trust).
@@ -60,6 +71,20 @@
 #include <rte_eth_ring.h>
 #include <rte_ring.h>
 #pragma GCC diagnostic pop
+
+#if __has_include(<valgrind/callgrind.h>)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wuseless-cast"
+#include <valgrind/callgrind.h>
+#pragma GCC diagnostic pop
+#define SYNMILL_START_INSTRUMENTATION() CALLGRIND_START_INSTRUMENTATION
+#else
+#define SYNMILL_START_INSTRUMENTATION() ((void)0)
+#endif
 
 using namespace synmill;
 
@@ -108,6 +133,7 @@ struct Bench {
   uint64_t tsc = 0;
   uint64_t measured_rx = 0;
   uint64_t measured_tx = 0;
+  uint64_t all_rx = 0;  // every pass's, measured or not
   uint64_t rst_out = 0;
   uint64_t ns = 0;  // wall clock inside the measured passes
 };
@@ -138,7 +164,13 @@ void start_port() {
   b.pool = *pool;
 }
 
-dp::WorkerSettings settings(tcp::CookieMode cookies) {
+// SYNMILL_BENCH_HELD / _WARM (see the top), 0 when unset.
+uint32_t env_u32(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : 0;
+}
+
+dp::WorkerSettings settings(tcp::CookieMode cookies, uint32_t held = 0) {
   Bench& b = bench();
   dp::WorkerSettings s;
   s.port_id = b.port.port_id;
@@ -150,6 +182,12 @@ dp::WorkerSettings settings(tcp::CookieMode cookies) {
   s.tcp.max_conns = 4096;
   s.tcp.max_time_wait = 4096;
   s.tcp.send_chunks = 4096;
+  if (held > 0) {  // as bench/run.py's scale scenario runs synmill (scenarios.py hold_and_cps)
+    s.tcp.max_conns = held + 65536;
+    s.tcp.max_time_wait = 65536;
+    s.tcp.send_chunks = 65536;
+    s.tcp.time_wait = tcp::Duration::s(1);
+  }
   s.tcp.cookies = cookies;
   s.secrets.isn_key = {1, 2};
   s.secrets.cookie_key = {3, 4};
@@ -208,6 +246,7 @@ void run_pass(bool measured) {
   b.ns += static_cast<uint64_t>(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
   if (got != n || rte_ring_count(b.rx) != 0) die("the pass did not take the whole burst");
   if (measured) b.measured_rx += got;
+  b.all_rx += got;
 }
 
 // Takes the worker's replies off the TX ring; for each TCP one to client i,
@@ -251,14 +290,44 @@ void report(const char* op, const dp::Worker& w, bool ok, const std::string& ext
 void reset_counts() {
   Bench& b = bench();
   b.tsc = 0;
-  b.measured_rx = b.measured_tx = b.rst_out = b.ns = 0;
+  b.measured_rx = b.measured_tx = b.all_rx = b.rst_out = b.ns = 0;
 }
 
 // `workers` > 1: software dispatch (dispatch.hpp), as synmill runs on a port
 // without RSS with several worker cores; owners hand their frames back to
 // worker 0 (one TX queue).
+// The held set: clients n .. n + held - 1 open (SYN, then ACK in the next
+// pass, 15 of each a pass: bursts below kBurst, or the worker would take
+// itself for overloaded and shed SYNs) and stay idle; not measured.
+void open_held(dp::Worker& w, uint32_t n, uint32_t held, std::vector<uint32_t>& next) {
+  constexpr uint32_t kHeldGroup = 15;
+  const auto cseq = [](uint32_t i) { return i * 104729u; };
+  const uint32_t groups = (held + kHeldGroup - 1) / kHeldGroup;
+  const auto each = [&](int64_t g, auto&& f) {
+    if (g < 0 || g >= groups) return;
+    const uint32_t first = n + static_cast<uint32_t>(g) * kHeldGroup;
+    for (uint32_t i = first; i < std::min(n + held, first + kHeldGroup); ++i) f(i);
+  };
+  for (int64_t k = 0; k < int64_t{groups} + 1; ++k) {
+    each(k - 1, [&](uint32_t i) { add_frame(client_spec(i, cseq(i) + 1, next[i], tcp::flag::kAck)); });
+    each(k, [&](uint32_t i) { add_frame(client_spec(i, cseq(i), 0, tcp::flag::kSyn)); });
+    run_pass(false);
+    take_replies(next, false);
+  }
+  if (w.stack().conn_count() != held || w.stack().counters().established != held || bench().rst_out != 0) {
+    std::string why;
+    w.stack().counters().for_each([&](std::string_view k, uint64_t v) {
+      if (v != 0 && k.starts_with("drop_")) why += " " + std::string(k) + "=" + std::to_string(v);
+    });
+    die("the held connections did not all open (" + std::to_string(w.stack().conn_count()) + " of " +
+        std::to_string(held) + ";" + why + ")");
+  }
+}
+
 bool bench_cps(uint32_t n, uint16_t workers) {
   reset_counts();
+  const uint32_t held = workers == 1 ? env_u32("SYNMILL_BENCH_HELD") : 0;
+  const uint32_t warm = env_u32("SYNMILL_BENCH_WARM");
   Bench& b = bench();
   std::unique_ptr<dp::Dispatch> dispatch;
   if (workers > 1) dispatch = std::make_unique<dp::Dispatch>(workers, 1024, false);
@@ -266,7 +335,7 @@ bool bench_cps(uint32_t n, uint16_t workers) {
   std::vector<std::unique_ptr<tcp::HttpApp>> apps;
   b.workers.clear();
   for (uint16_t i = 0; i < workers; ++i) {
-    dp::WorkerSettings s = settings(tcp::CookieMode::kOverflow);
+    dp::WorkerSettings s = settings(tcp::CookieMode::kOverflow, held);
     s.index = i;
     s.dispatch = dispatch.get();
     ws.push_back(std::make_unique<dp::Worker>(s));
@@ -275,7 +344,12 @@ bool bench_cps(uint32_t n, uint16_t workers) {
     ws.back()->start(1'000'000'000, b.tsc);
     b.workers.push_back(ws.back().get());
   }
-  std::vector<uint32_t> next(n, 0);  // the server's next sequence number, per client
+  std::vector<uint32_t> next(size_t{n} + held, 0);  // the server's next sequence number, per client
+  if (held > 0) {
+    open_held(*ws[0], n, held, next);
+    b.all_rx = 0;
+  }
+  SYNMILL_START_INSTRUMENTATION();
   const auto cseq = [](uint32_t i) { return i * 104729u; };
   const uint32_t groups = (n + kGroup - 1) / kGroup;
   const auto each = [&](int64_t g, auto&& f) {
@@ -292,8 +366,9 @@ bool bench_cps(uint32_t n, uint16_t workers) {
       add_frame(client_spec(i, cseq(i) + 1, next[i], tcp::flag::kAck | tcp::flag::kPsh), kRequest);
     });
     each(k, [&](uint32_t i) { add_frame(client_spec(i, cseq(i), 0, tcp::flag::kSyn)); });
-    run_pass(true);
-    take_replies(next, true);
+    const bool measured = k >= int64_t{warm};
+    run_pass(measured);
+    take_replies(next, measured);
   }
   uint64_t established = 0, open = 0, requests = 0, busy = 0;
   for (uint16_t i = 0; i < workers; ++i) {
@@ -302,10 +377,11 @@ bool bench_cps(uint32_t n, uint16_t workers) {
     requests += apps[i]->requests();
     busy += ws[i]->stack().counters().established > 0;
   }
-  const bool ok = established == n && open == 0 && b.rst_out == 0 && b.measured_rx == uint64_t{4} * n &&
-                  requests == n && busy == workers;
+  const bool ok = established == n + held && open == held && b.rst_out == 0 && b.all_rx == uint64_t{4} * n &&
+                  (warm > 0 || b.measured_rx == uint64_t{4} * n) && requests == n && busy == workers;
   report(workers > 1 ? "cps_dispatch" : "cps", *ws[0], ok,
-         ", \"workers\": " + std::to_string(workers) + ", \"established\": " + std::to_string(established) +
+         ", \"workers\": " + std::to_string(workers) + ", \"held\": " + std::to_string(held) +
+             ", \"warm_passes\": " + std::to_string(warm) + ", \"established\": " + std::to_string(established) +
              ", \"open\": " + std::to_string(open) + ", \"requests\": " + std::to_string(requests) +
              ", \"rst_out\": " + std::to_string(b.rst_out));
   b.workers.clear();

@@ -23,6 +23,20 @@ exclusive cost per object, and within synmill's executable per source file):
   --prf siphash  the cookie PRF forced to SipHash-2-4; the budgets file's
              "worker"."siphash" object overrides the budgets for it (and
              --check applies it by itself on a CPU without AES-NI)
+  --held M1,M2,...  cache misses instead (issue 12: cost flat from 1K to 10M
+             connections): the cps scenario while the worker holds M idle
+             established connections (worker_bench SYNMILL_BENCH_HELD; the
+             tables sized as synmill's for M), under callgrind's cache
+             simulation (--cache-sim=yes; the held set opened uninstrumented,
+             then --warm passes that warm the simulated caches, not
+             counted). Per received packet: instructions, D1 and LL read /
+             write misses, and the functions with the most LL misses
+             (--top). The caches simulated are fixed, not the host's:
+             --d1 (default 32768,8,64) and --ll (default 33554432,16,64, an
+             L3's size; 1048576,16,64 shows an L2's misses instead).
+             Deterministic, like the instruction counts; 1K, 1M and 10M
+             together take about a minute and 1.5 GiB (the 10M held set
+             opens uninstrumented). Not in the test suite.
 
 Scenarios (worker_bench --op): cps, connections pipelined 16 frames a pass
 (SYN, ACK+GET, FIN, ACK in; SYN-ACK, response, FIN out, HTTP app);
@@ -155,6 +169,104 @@ def count(bench, op, n, keep, prf):
             "parts": per}
 
 
+EVENTS_SHOWN = [("Ir", "instr"), ("D1mr", "D1 rd"), ("D1mw", "D1 wr"), ("DLmr", "LL rd"), ("DLmw", "LL wr")]
+
+
+def event_costs(path):
+    """(events, totals, {function: costs}) from a callgrind output file
+    written with --cache-sim=yes: every cost line's events (exclusive: the
+    inclusive costs of calls are skipped), by the function it ran in."""
+    names = {}
+
+    def name(kind, value):
+        m = re.match(r"\((\d+)\)(?: (.*))?$", value)
+        if not m:
+            return value
+        key = (kind, m.group(1))
+        if m.group(2) is not None:
+            names[key] = m.group(2)
+        return names.get(key, "")
+
+    events = []
+    per_fn = {}
+    fn = ""
+    skip_next = False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line[0] == "#":
+                continue
+            c = line[0]
+            if c.isdigit() or c in "+-*":
+                if skip_next:
+                    skip_next = False
+                    continue
+                vals = [int(x) for x in line.split()[1:]]
+                acc = per_fn.setdefault(fn, [0] * len(events))
+                for i, v in enumerate(vals):
+                    acc[i] += v
+                continue
+            k, _, v = line.partition("=")
+            if line.startswith("events:"):
+                events = line.split()[1:]
+            elif k == "fn":
+                fn = name("fn", v)
+            elif k in ("ob", "cob"):
+                name("ob", v)
+            elif k in ("fl", "fi", "fe", "cfi", "cfl"):
+                name("fl", v)
+            elif k == "cfn":
+                name("fn", v)
+            elif k == "calls":
+                skip_next = True
+    totals = [sum(c[i] for c in per_fn.values()) for i in range(len(events))]
+    return events, totals, per_fn
+
+
+def count_held(bench, held, n, warm, d1, ll, keep, prf):
+    with tempfile.TemporaryDirectory(prefix="synmill-winstr-") as tmp:
+        out = os.path.join(keep or tmp, f"callgrind.worker.cps.held{held}.out")
+        cmd = ["valgrind", "--tool=callgrind", "--cache-sim=yes", f"--D1={d1}", f"--I1={d1}", f"--LL={ll}",
+               "--instr-atstart=no", "--collect-atstart=no", "--toggle-collect=*measured_pass*",
+               f"--callgrind-out-file={out}", bench, "--op", "cps"]
+        env = dict(os.environ, SYNMILL_BENCH_N=str(n), SYNMILL_BENCH_HELD=str(held), SYNMILL_BENCH_WARM=str(warm))
+        if prf == "siphash":
+            env["SYNMILL_BENCH_PRF"] = "siphash"
+        r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+        if r.returncode != 0:
+            sys.exit(f"worker_instr: {' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-3000:]}")
+        result = json.loads(r.stdout.strip().splitlines()[-1])
+        events, totals, per_fn = event_costs(out)
+    rx = result["measured_rx"]
+    ix = {e: i for i, e in enumerate(events)}
+    per = {e: totals[ix[e]] / rx for e, _ in EVENTS_SHOWN if e in ix}
+    fns = {f: {e: c[ix[e]] / rx for e, _ in EVENTS_SHOWN if e in ix} for f, c in per_fn.items()}
+    return {"held": held, "rx": rx, "per_rx": per, "functions": fns}
+
+
+def main_held(a, prf):
+    helds = [int(x) for x in a.held.split(",") if x]
+    got = [count_held(a.worker_bench, m, a.n, a.warm, a.d1, a.ll, a.keep, prf) for m in helds]
+    if a.json:
+        print(json.dumps({"n": a.n, "warm_passes": a.warm, "d1": a.d1, "ll": a.ll, "prf": prf,
+                          "held": [{k: g[k] for k in ("held", "rx", "per_rx")} for g in got]}))
+        return 0
+    print(f"DPDK worker, cps while holding M idle connections: per received packet (callgrind --cache-sim=yes, "
+          f"N={a.n}, {a.warm} warm-up passes not counted, D1 {a.d1}, LL {a.ll})")
+    print(f"  {'held':>10} " + " ".join(f"{label:>8}" for _, label in EVENTS_SHOWN))
+    for g in got:
+        print(f"  {g['held']:>10} " + " ".join(f"{g['per_rx'].get(e, 0):8.2f}" for e, _ in EVENTS_SHOWN))
+    for g in got:
+        ranked = sorted(g["functions"].items(), key=lambda kv: -(kv[1].get("DLmr", 0) + kv[1].get("DLmw", 0)))
+        print(f"  held {g['held']}: LL misses per packet by function (D1 rd/wr, LL rd/wr)")
+        for f, c in ranked[:a.top]:
+            if c.get("DLmr", 0) + c.get("DLmw", 0) + c.get("D1mr", 0) + c.get("D1mw", 0) < 0.005:
+                break
+            print(f"    {c.get('D1mr', 0):6.2f} {c.get('D1mw', 0):6.2f} {c.get('DLmr', 0):6.2f} "
+                  f"{c.get('DLmw', 0):6.2f}  {f[:110]}")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("worker_bench")
@@ -165,10 +277,17 @@ def main():
     ap.add_argument("--keep", metavar="DIR", help="keep the callgrind outputs in DIR")
     ap.add_argument("--prf", choices=["auto", "siphash"], default="auto",
                     help="siphash: the cookie PRF forced to SipHash-2-4 (as on a CPU without AES-NI)")
+    ap.add_argument("--held", metavar="M1,M2", help="cache misses per packet of cps at these held occupancies")
+    ap.add_argument("--warm", type=int, default=200, help="--held: cps passes run before counting (default 200)")
+    ap.add_argument("--d1", default="32768,8,64", help="--held: simulated D1 (and I1): size,assoc,line")
+    ap.add_argument("--ll", default="33554432,16,64", help="--held: simulated LL: size,assoc,line")
+    ap.add_argument("--top", type=int, default=12, help="--held: functions listed per occupancy")
     a = ap.parse_args()
     if a.keep:
         os.makedirs(a.keep, exist_ok=True)
     prf = a.prf if cpu_has_aes() else "siphash"  # without AES-NI the stack uses SipHash anyway
+    if a.held:
+        return main_held(a, prf)
     got = {op: count(a.worker_bench, op, a.n, a.keep, prf) for op in OPS}
     budgets = load_budgets(a.check, OPS, prf, "worker") if a.check else {}
     if a.json:

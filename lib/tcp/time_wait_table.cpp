@@ -71,7 +71,7 @@ uint32_t TimeWaitTable::probe_length(const FourTuple& t) const {
   uint32_t i = home(h);
   for (uint32_t n = 1; n <= kMaxProbe; ++n) {
     const uint32_t v = index_[i];
-    if (v == 0 || ((v & 0xff) == fp && key_of(v) == t)) return n;
+    if (v == 0 || ((v & 0xff) == tag(fp, n - 1) && key_of(v) == t)) return n;
     i = next(i);
   }
   return kMaxProbe;
@@ -79,12 +79,12 @@ uint32_t TimeWaitTable::probe_length(const FourTuple& t) const {
 
 uint32_t TimeWaitTable::find_kind(const FourTuple& t, uint32_t kind) const {
   const uint64_t h = hash_(t);
-  const uint32_t want = fingerprint(h) | kind;
+  const uint32_t fp = fingerprint(h);
   uint32_t i = home(h);
   for (uint32_t n = 0; n < kMaxProbe; ++n) {
     const uint32_t v = index_[i];
     if (v == 0) return kNone;
-    if ((v & 0xff) == want && key_of(v) == t) return v >> 8;
+    if ((v & 0xff) == (tag(fp, n) | kind) && key_of(v) == t) return v >> 8;
     i = next(i);
   }
   return kNone;
@@ -93,17 +93,18 @@ uint32_t TimeWaitTable::find_kind(const FourTuple& t, uint32_t kind) const {
 uint32_t TimeWaitTable::find_conn(const FourTuple& t) const { return find_kind(t, kConnBit); }
 
 TimeWaitTable::Flow TimeWaitTable::find_flow_rest(const FourTuple& t, uint64_t h, uint32_t i) const {
-  const uint32_t fp = fingerprint(h);
+  uint32_t want = fingerprint(h);  // tag(fp, n): the distance grows with each slot passed
   for (uint32_t n = 0; n < kMaxProbe; ++n) {
     const uint32_t v = index_[i];
     if (v == 0) return Flow{};
-    if ((v & 0x7f) == fp) {
+    if ((v & kTagMask) == want) {  // only an entry with our home and fingerprint
       if (v & kConnBit) {
         if (same_tuple(conn_tuple(v >> 8), t)) return Flow{v >> 8, true};
       } else if (matches(ring_[v >> 8], t)) {
         return Flow{v >> 8, false};
       }
     }
+    if ((want & kDistMask) != kDistMask) want += uint32_t{1} << kDistShift;
     i = next(i);
   }
   return Flow{};
@@ -114,14 +115,14 @@ uint32_t TimeWaitTable::index_of(uint32_t v_wanted, const FourTuple& t) const {
   for (;;) {  // the entry is there, within kMaxProbe
     const uint32_t v = index_[i];
     assert(v != 0);
-    if ((v & ~uint32_t{0x7f}) == v_wanted) return i;
+    if ((v & ~kTagMask) == v_wanted) return i;
     i = next(i);
   }
 }
 
 bool TimeWaitTable::insert_conn(const FourTuple& t, uint32_t slot, uint64_t h) {
   assert(slot < conn_capacity_ && conn_tuple(slot) == t && h == hash_(t));
-  const uint32_t want = fingerprint(h) | kConnBit;
+  uint32_t want = fingerprint(h) | kConnBit;  // tag(fp, 0): the distance grows with each slot passed
   uint32_t i = home(h);
   for (uint32_t n = 0; n < kMaxProbe; ++n) {
     const uint32_t v = index_[i];
@@ -130,6 +131,7 @@ bool TimeWaitTable::insert_conn(const FourTuple& t, uint32_t slot, uint64_t h) {
       return true;
     }
     if ((v & 0xff) == want && conn_tuple(v >> 8) == t) return false;  // exists
+    if ((want & kDistMask) != kDistMask) want += uint32_t{1} << kDistShift;
     i = next(i);
   }
   return false;
@@ -142,15 +144,18 @@ void TimeWaitTable::erase_conn(const FourTuple& t, uint32_t slot) {
 void TimeWaitTable::index_erase(uint32_t i) {
   // Backward-shift deletion: an entry at j whose home h lies cyclically at or
   // before the hole i (dist(h, j) >= dist(i, j)) moves into the hole, which
-  // then moves to j. Entries only move towards their home.
+  // then moves to j. Entries only move towards their home. Its distance
+  // from home is in the slot unless it is kDistMax or more (then its tuple is read).
   uint32_t j = i;
   for (;;) {
     j = next(j);
     const uint32_t v = index_[j];
     if (v == 0) break;
-    const uint32_t h = home(hash_(key_of(v)));
-    if (dist(h, j) >= dist(i, j)) {
-      index_[i] = v;
+    const uint32_t kept = (v & kDistMask) >> kDistShift;
+    const uint32_t d = kept < kDistMax ? kept : dist(home(hash_(key_of(v))), j);
+    const uint32_t back = dist(i, j);
+    if (d >= back) {
+      index_[i] = (v & ~kDistMask) | tag(0, d - back);
       i = j;
     }
   }
@@ -244,10 +249,12 @@ TimeWaitTable::Ref TimeWaitTable::insert(const TimeWaitEntry& e, Instant now) {
   const uint32_t fp = fingerprint(h);
   uint32_t i = home(h);
   uint32_t n = 0;
+  uint32_t want = fp;  // tag(fp, n): the distance grows with each slot passed
   for (; n < kMaxProbe; ++n) {
     const uint32_t v = index_[i];
     if (v == 0) break;
-    if ((v & 0xff) == fp && matches(ring_[v >> 8], e.tuple)) return kNone;  // exists (as TIME_WAIT)
+    if ((v & 0xff) == want && matches(ring_[v >> 8], e.tuple)) return kNone;  // exists (as TIME_WAIT)
+    if ((want & kDistMask) != kDistMask) want += uint32_t{1} << kDistShift;
     i = next(i);
   }
   if (n == kMaxProbe) return kNone;  // no index slot within the probe bound
@@ -267,7 +274,7 @@ TimeWaitTable::Ref TimeWaitTable::insert(const TimeWaitEntry& e, Instant now) {
   ++used_;
   ++live_;
   last_ms_ = exp;
-  index_[i] = (pos << 8) | fp;
+  index_[i] = (pos << 8) | want;
   return pos;
 }
 

@@ -16,9 +16,10 @@
 //                  once the ring is full and at least 1/16 of it is dead.
 //   index  [5.75]  capacity * 1.4375 four-byte slots, linear probing from a
 //                  keyed hash of the tuple (TupleHash, as the connection
-//                  table): each holds the entry's ring slot (24 bits) and an
-//                  8-bit fingerprint of its hash, so a probe dereferences
-//                  the ring only on a fingerprint match. Deletion shifts the
+//                  table): each holds the entry's ring slot (24 bits), its
+//                  distance from home (3 bits, saturating at 7) and a 4-bit
+//                  fingerprint of its hash, so a probe dereferences the ring
+//                  only on a match of both. Deletion shifts the
 //                  rest of the cluster back (no tombstones), and an insert
 //                  that finds no free slot within kMaxProbe of its home is
 //                  refused (counted as full by the caller), so every key lies
@@ -118,7 +119,7 @@ class TimeWaitTable {
     const uint32_t i = home(h);
     const uint32_t v = index_[i];
     if (v == 0) return Flow{};  // the common miss: one slot read
-    // The common hit: a connection in its home slot.
+    // The common hit: a connection in its home slot (distance 0).
     if ((v & 0xff) == (fingerprint(h) | kConnBit) && same_tuple(conn_tuple(v >> 8), t)) return Flow{v >> 8, true};
     return find_flow_rest(t, h, i);
   }
@@ -217,12 +218,25 @@ class TimeWaitTable {
 
   uint32_t home(uint64_t h) const { return static_cast<uint32_t>((uint64_t{static_cast<uint32_t>(h)} * nidx_) >> 32); }
   // An index slot: ring or connection slot << 8 | kConnBit (a connection) |
-  // a 7-bit fingerprint of the tuple's hash (never 0, so 0 is an empty slot).
+  // the entry's distance from its home slot, 0 to 6, or 7 for 7 or more
+  // (bits 4-6) | a 4-bit fingerprint of the tuple's hash (never 0, so 0 is an
+  // empty slot). The distance (issue 12) lets a deletion's backward shift
+  // find the home of the entries after the hole without their tuples: those
+  // are in the records of other connections, cold in a large table (two LL
+  // misses per close holding 1M connections); only an entry 7 or more slots
+  // from home has its tuple read. A lookup compares the distance too, so a
+  // probe takes for its own only an entry with its home and fingerprint.
   static constexpr uint32_t kConnBit = 0x80;
+  static constexpr uint32_t kTagMask = 0x7f;  // distance and fingerprint
+  static constexpr uint32_t kDistShift = 4;
+  static constexpr uint32_t kDistMax = 7;  // the distance field saturates here
+  static constexpr uint32_t kDistMask = kDistMax << kDistShift;
   static uint32_t fingerprint(uint64_t h) {
-    const auto f = static_cast<uint32_t>(h >> 57);
+    const auto f = static_cast<uint32_t>(h >> 60);
     return f != 0 ? f : 1;
   }
+  // The tag of an entry with fingerprint fp found (or put) n slots from its home.
+  static uint32_t tag(uint32_t fp, uint32_t n) { return fp | ((n < kDistMax ? n : kDistMax) << kDistShift); }
   const FourTuple& conn_tuple(uint32_t slot) const {
     return *reinterpret_cast<const FourTuple*>(reinterpret_cast<const char*>(conn_tuples_) +
                                                size_t{slot} * conn_stride_);
@@ -269,7 +283,7 @@ class TimeWaitTable {
   Instant start_;
   TupleHash hash_;
   ZeroArray<Slot> ring_;
-  ZeroArray<uint32_t> index_;  // ring slot << 8 | fingerprint; 0 = empty
+  ZeroArray<uint32_t> index_;  // ring or connection slot << 8 | kind, distance, fingerprint; 0 = empty
   uint32_t head_ = 0;          // oldest slot
   uint32_t used_ = 0;          // slots from head to tail, live and dead
   uint32_t live_ = 0;
