@@ -362,29 +362,35 @@ void Worker::handle_arp(rte_mbuf* m, const ArpRef& ref) {
   rte_pktmbuf_free(m);
 }
 
-// What the port says of a received frame's checksums (a port that reports
-// them): false when one is bad (counted, the frame freed); else `pf` no
-// longer asks to verify the ones found good.
-bool Worker::rx_cksum_status(rte_mbuf* m, wire::ParseFlags& pf) {
-  if (rx_ip_ck_) {
-    const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-    if (st == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
-      ++ctr_.drop_bad_ip_checksum;
-      rte_pktmbuf_free(m);
-      return false;
-    }
-    if (st == RTE_MBUF_F_RX_IP_CKSUM_GOOD) pf.verify_ip_checksum = false;
+// A frame whose checksum the port found bad (a port that reports them):
+// counted and freed.
+bool Worker::rx_cksum_bad(rte_mbuf* m) {
+  if (rx_ip_ck_ && (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+    ++ctr_.drop_bad_ip_checksum;
+    rte_pktmbuf_free(m);
+    return true;
   }
-  if (rx_l4_ck_) {
-    const uint64_t st = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-    if (st == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
-      ++ctr_.drop_bad_tcp_checksum;
-      rte_pktmbuf_free(m);
-      return false;
-    }
-    if (st == RTE_MBUF_F_RX_L4_CKSUM_GOOD) pf.verify_l4_checksum = false;
+  if (rx_l4_ck_ && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+    ++ctr_.drop_bad_tcp_checksum;
+    rte_pktmbuf_free(m);
+    return true;
   }
-  return true;
+  return false;
+}
+
+// What the parser verifies of a frame the port reported on: parse_ less
+// the checksums the port found good. Asked again by handle_other() rather
+// than handed over, so that handle() keeps no copy of the flags in memory
+// for the frames that are not TCP.
+wire::ParseFlags Worker::rx_parse_flags(const rte_mbuf* m) const {
+  wire::ParseFlags pf = parse_;
+  if (rx_ip_ck_ && (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD) {
+    pf.verify_ip_checksum = false;
+  }
+  if (rx_l4_ck_ && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+    pf.verify_l4_checksum = false;
+  }
+  return pf;
 }
 
 [[gnu::always_inline]] inline void Worker::handle(rte_mbuf* m, tcp::Instant now) {
@@ -396,8 +402,8 @@ bool Worker::rx_cksum_status(rte_mbuf* m, wire::ParseFlags& pf) {
     return;
   }
   // Checksums the NIC verified are not verified again; ones it found bad are dropped.
-  wire::ParseFlags pf = parse_;
-  if (rx_ck_ && !rx_cksum_status(m, pf)) return;
+  if (rx_ck_ && rx_cksum_bad(m)) return;
+  const wire::ParseFlags pf = rx_ck_ ? rx_parse_flags(m) : parse_;
   auto* data = rte_pktmbuf_mtod(m, uint8_t*);
   const std::span<uint8_t> frame(data, rte_pktmbuf_data_len(m));
   // IPv4 TCP parsed in place straight into the segment; anything else goes
@@ -407,7 +413,7 @@ bool Worker::rx_cksum_status(rte_mbuf* m, wire::ParseFlags& pf) {
   wire::ParseError err{};
   switch (tcp::segment_from_bytes(frame, pf, seg, view, err)) {
     case wire::TcpFrameParse::kTcp: break;
-    case wire::TcpFrameParse::kNotTcp: handle_other(m, frame, pf); return;
+    case wire::TcpFrameParse::kNotTcp: handle_other(m, frame); return;
     case wire::TcpFrameParse::kError:
       count_parse_error(ctr_, err);
       rte_pktmbuf_free(m);
@@ -476,8 +482,8 @@ bool Worker::bad_source(uint32_t src, const uint8_t* src_mac) const {
 }
 
 // Not IPv4 TCP: ARP, ICMP echo, or dropped by kind.
-void Worker::handle_other(rte_mbuf* m, std::span<uint8_t> frame, wire::ParseFlags pf) {
-  const auto f = wire::parse_frame(frame, pf);
+void Worker::handle_other(rte_mbuf* m, std::span<uint8_t> frame) {
+  const auto f = wire::parse_frame(frame, rx_ck_ ? rx_parse_flags(m) : parse_);
   if (!f) {
     count_parse_error(ctr_, f.error());
     rte_pktmbuf_free(m);

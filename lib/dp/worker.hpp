@@ -224,7 +224,8 @@ class Worker final : public tcp::TxSink {
 
  private:
   void handle(rte_mbuf* m, tcp::Instant now);
-  bool rx_cksum_status(rte_mbuf* m, wire::ParseFlags& pf);
+  bool rx_cksum_bad(rte_mbuf* m);
+  wire::ParseFlags rx_parse_flags(const rte_mbuf* m) const;
   uint16_t receive(rte_mbuf** rx, tcp::Instant now);
   uint16_t shed_burst(rte_mbuf** rx, uint16_t n);
   void prefetch_flows(rte_mbuf* const* rx, uint16_t n);
@@ -261,7 +262,7 @@ class Worker final : public tcp::TxSink {
   void flush();
   tcp::Instant now_from_tsc(uint64_t tsc) const { return clock_.now(tsc); }
   void drain(tcp::Instant now);
-  void handle_other(rte_mbuf* m, std::span<uint8_t> frame, wire::ParseFlags pf);
+  void handle_other(rte_mbuf* m, std::span<uint8_t> frame);
   bool bad_source(uint32_t src, const uint8_t* src_mac) const;
   void publish();
   void take_query(tcp::Instant now);
@@ -292,7 +293,7 @@ class Worker final : public tcp::TxSink {
   uint32_t bcast_hi_ = 0;
   bool rx_ip_ck_ = false;     // the port reports RX IP / TCP checksum status
   bool rx_l4_ck_ = false;
-  bool rx_ck_ = false;        // either: handle() asks rx_cksum_status()
+  bool rx_ck_ = false;        // either: handle() asks rx_cksum_bad() and rx_parse_flags()
   bool tx_ip_off_ = false;    // the port fills IPv4 / TCP checksums (tx_cksum.hpp)
   bool tx_tcp_off_ = false;
   wire::ParseFlags parse_{};  // verify both checksums; IPv6 if any IPv6 address

@@ -153,15 +153,68 @@ inline uint64_t sum_native(const uint8_t* p, size_t n, uint64_t acc) {
 // (inlined) parser small.
 uint64_t sum_native_call(const uint8_t* p, size_t n, uint64_t acc);
 
-// sum_native() of exactly 20 bytes (a TCP header without options: a pure
-// ACK, a FIN, a RST): three loads, no loop and no branch.
-inline uint64_t sum_native20(const uint8_t* p, uint64_t acc) {
-  uint64_t a, b;
-  uint32_t c;
-  std::memcpy(&a, p, 8);
-  std::memcpy(&b, p + 8, 8);
-  std::memcpy(&c, p + 16, 4);
-  return add_carry(add_carry(add_carry(acc, a), b), c);
+// sum_native() of exactly N bytes, N one of 20, 24, 32, 40 (a TCP header
+// and its options: 20 for a pure ACK, a FIN, a RST; 24, 32 or 40 for a SYN's
+// or a timestamped segment's; 20 also an IPv4 header without options):
+// straight-line loads, no loop and no branch. On x86-64 one add-with-carry
+// per 8 bytes, as sum_native()'s blocks (GCC makes no adc chain of
+// add_carry(), and keeps the carry builtin's result in memory).
+template <size_t N>
+[[gnu::always_inline]] inline uint64_t sum_native_words(const uint8_t* p, uint64_t acc) {
+  static_assert(N == 20 || N == 24 || N == 32 || N == 40);
+  uint64_t tail = 0;  // the last 4 bytes when N % 8 == 4, zero-extended
+  if constexpr (N % 8 == 4) {
+    uint32_t v;
+    std::memcpy(&v, p + N - 4, 4);
+    tail = v;
+  }
+#if defined(__x86_64__) && !defined(SYNMILL_CSUM_NO_ASM)
+  using Block = const uint8_t(*)[N];
+  if constexpr (N == 20) {
+    asm("addq 0(%[p]), %[acc]\n\t"
+        "adcq 8(%[p]), %[acc]\n\t"
+        "adcq %[t], %[acc]\n\t"
+        "adcq $0, %[acc]"
+        : [acc] "+r"(acc)
+        : [p] "r"(p), [t] "r"(tail), "m"(*reinterpret_cast<Block>(p))
+        : "cc");
+  } else if constexpr (N == 24) {
+    asm("addq 0(%[p]), %[acc]\n\t"
+        "adcq 8(%[p]), %[acc]\n\t"
+        "adcq 16(%[p]), %[acc]\n\t"
+        "adcq $0, %[acc]"
+        : [acc] "+r"(acc)
+        : [p] "r"(p), "m"(*reinterpret_cast<Block>(p))
+        : "cc");
+  } else if constexpr (N == 32) {
+    asm("addq 0(%[p]), %[acc]\n\t"
+        "adcq 8(%[p]), %[acc]\n\t"
+        "adcq 16(%[p]), %[acc]\n\t"
+        "adcq 24(%[p]), %[acc]\n\t"
+        "adcq $0, %[acc]"
+        : [acc] "+r"(acc)
+        : [p] "r"(p), "m"(*reinterpret_cast<Block>(p))
+        : "cc");
+  } else {
+    asm("addq 0(%[p]), %[acc]\n\t"
+        "adcq 8(%[p]), %[acc]\n\t"
+        "adcq 16(%[p]), %[acc]\n\t"
+        "adcq 24(%[p]), %[acc]\n\t"
+        "adcq 32(%[p]), %[acc]\n\t"
+        "adcq $0, %[acc]"
+        : [acc] "+r"(acc)
+        : [p] "r"(p), "m"(*reinterpret_cast<Block>(p))
+        : "cc");
+  }
+  return acc;
+#else
+  for (size_t i = 0; i + 8 <= N; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    acc = add_carry(acc, w);
+  }
+  return add_carry(acc, tail);
+#endif
 }
 
 // Folds a native-order 64-bit sum to the 16-bit sum in big-endian word terms
@@ -217,7 +270,7 @@ inline uint64_t pseudo_native_at(const uint8_t* addrs8, uint16_t tcp_len) {
 // A 20-byte IPv4 header (no options) whose checksum verifies: its ten words
 // summed with three 64/32-bit loads (the common case of parse_tcp_frame).
 inline bool ipv4_header20_ok(const uint8_t* hdr) {
-  return detail::fold_native(detail::sum_native20(hdr, 0)) == 0xFFFF;
+  return detail::fold_native(detail::sum_native_words<20>(hdr, 0)) == 0xFFFF;
 }
 
 // One's-complement sum of `data` added to `sum` (RFC 1071 §4.1). An odd
@@ -304,18 +357,11 @@ inline bool tcp_checksum_ok_at(const uint8_t* ip, const uint8_t* segment, size_t
   if (len > 40) {  // payload: one compare, as before
     s = detail::sum_native_call(segment, len, ph);
   } else if (len == 20) {
-    s = detail::sum_native20(segment, ph);
-  } else if (len == 32 || len == 40) {  // a SYN's header with its options (or a timestamped ACK's)
-    uint64_t a, b, c, d;
-    std::memcpy(&a, segment, 8);
-    std::memcpy(&b, segment + 8, 8);
-    std::memcpy(&c, segment + 16, 8);
-    std::memcpy(&d, segment + 24, 8);
-    s = detail::add_carry(detail::add_carry(detail::add_carry(detail::add_carry(ph, a), b), c), d);
-    if (len == 40) {
-      std::memcpy(&a, segment + 32, 8);
-      s = detail::add_carry(s, a);
-    }
+    s = detail::sum_native_words<20>(segment, ph);
+  } else if (len == 32) {  // a SYN's header with its options (or a timestamped ACK's)
+    s = detail::sum_native_words<32>(segment, ph);
+  } else if (len == 40) {
+    s = detail::sum_native_words<40>(segment, ph);
   } else {
     s = detail::sum_native_call(segment, len, ph);
   }
@@ -324,10 +370,19 @@ inline bool tcp_checksum_ok_at(const uint8_t* ip, const uint8_t* segment, size_t
 
 // Stores the checksum of the segment (checksum field zero, as a builder
 // leaves it) of IPv4 header `ip` into the field: one pass, no byte swaps.
+// The lengths of the segments without payload a server sends (20: ACK, FIN,
+// RST; 24, 32, 40: SYN-ACKs by their options; 32: a timestamped ACK)
+// straight-line; the rest through sum_native().
 inline void store_tcp_checksum_at(const uint8_t* ip, uint8_t* segment, size_t len) {
   const uint64_t ph = detail::pseudo_native_at(ip + 12, static_cast<uint16_t>(len));
-  const uint64_t s =
-      len == 20 ? detail::sum_native20(segment, ph) : detail::sum_native(segment, len, ph);
+  uint64_t s;
+  switch (len) {
+    case 20: s = detail::sum_native_words<20>(segment, ph); break;
+    case 24: s = detail::sum_native_words<24>(segment, ph); break;
+    case 32: s = detail::sum_native_words<32>(segment, ph); break;
+    case 40: s = detail::sum_native_words<40>(segment, ph); break;
+    default: s = detail::sum_native(segment, len, ph); break;
+  }
   const auto c = static_cast<uint16_t>(~detail::fold_native(s));
   std::memcpy(segment + 16, &c, 2);
 }

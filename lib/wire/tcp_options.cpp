@@ -6,10 +6,11 @@ namespace synmill::wire {
 
 namespace {
 
-constexpr uint8_t kMssLen = 4;
-constexpr uint8_t kWscaleLen = 3;
-constexpr uint8_t kSackPermLen = 2;
-constexpr uint8_t kTimestampsLen = 10;
+using detail::option_word;
+using tcp_opt::kMssLen;
+using tcp_opt::kSackPermLen;
+using tcp_opt::kTimestampsLen;
+using tcp_opt::kWscaleLen;
 constexpr size_t kSackBlockLen = 8;
 constexpr ParseError kNoError = ParseError::kCount;  // apply_option's "accepted"
 
@@ -95,42 +96,16 @@ size_t write_tcp_options(std::span<uint8_t> out, const TcpOptions& opts) {
   return write_tcp_options_unchecked(out.data(), opts, total);
 }
 
-// Each group is one 32-bit word of kinds and lengths (stored big-endian) and
-// its values: a few word stores per segment, not a byte store per field.
-constexpr uint32_t word(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
-  return (uint32_t{a} << 24) | (uint32_t{b} << 16) | (uint32_t{c} << 8) | d;
-}
-
-size_t write_tcp_options_unchecked(uint8_t* p, const TcpOptions& opts, size_t total) {
-  if (opts.has_mss) {
-    store_be32(p, word(tcp_opt::kMss, kMssLen, 0, 0) | opts.mss);
-    p += 4;
+void detail::write_sack_option(uint8_t* p, const TcpOptions& opts) {
+  const size_t blocks = tcp_sack_blocks_that_fit(opts);
+  if (blocks == 0) return;
+  store_be32(p, option_word(tcp_opt::kNop, tcp_opt::kNop, tcp_opt::kSack, static_cast<uint8_t>(2 + blocks * kSackBlockLen)));
+  p += 4;
+  for (size_t b = 0; b < blocks; ++b) {
+    store_be32(p, opts.sack[b].left);
+    store_be32(p + 4, opts.sack[b].right);
+    p += kSackBlockLen;
   }
-  if (opts.has_timestamps) {
-    store_be32(p, opts.sack_permitted ? word(tcp_opt::kSackPermitted, kSackPermLen, tcp_opt::kTimestamps, kTimestampsLen)
-                                      : word(tcp_opt::kNop, tcp_opt::kNop, tcp_opt::kTimestamps, kTimestampsLen));
-    store_be32(p + 4, opts.ts_val);
-    store_be32(p + 8, opts.ts_ecr);
-    p += 12;
-  } else if (opts.sack_permitted) {
-    store_be32(p, word(tcp_opt::kNop, tcp_opt::kNop, tcp_opt::kSackPermitted, kSackPermLen));
-    p += 4;
-  }
-  if (opts.has_wscale) {
-    store_be32(p, word(tcp_opt::kNop, tcp_opt::kWscale, kWscaleLen, opts.wscale));
-    p += 4;
-  }
-  const size_t blocks = opts.sack_count == 0 ? 0 : tcp_sack_blocks_that_fit(opts);
-  if (blocks > 0) {
-    store_be32(p, word(tcp_opt::kNop, tcp_opt::kNop, tcp_opt::kSack, static_cast<uint8_t>(2 + blocks * kSackBlockLen)));
-    p += 4;
-    for (size_t b = 0; b < blocks; ++b) {
-      store_be32(p, opts.sack[b].left);
-      store_be32(p + 4, opts.sack[b].right);
-      p += kSackBlockLen;
-    }
-  }
-  return total;
 }
 
 }  // namespace synmill::wire

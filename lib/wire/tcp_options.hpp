@@ -47,6 +47,11 @@ inline constexpr uint8_t kWscale = 3;         // RFC 7323 §2.2, length 3
 inline constexpr uint8_t kSackPermitted = 4;  // RFC 2018 §2, length 2
 inline constexpr uint8_t kSack = 5;           // RFC 2018 §3, length 2 + 8n
 inline constexpr uint8_t kTimestamps = 8;     // RFC 7323 §3.2, length 10
+// Their fixed lengths (kind and length bytes included).
+inline constexpr uint8_t kMssLen = 4;
+inline constexpr uint8_t kWscaleLen = 3;
+inline constexpr uint8_t kSackPermLen = 2;
+inline constexpr uint8_t kTimestampsLen = 10;
 }  // namespace tcp_opt
 
 inline constexpr size_t kTcpMaxOptionsLen = 40;  // data offset 15 words minus the fixed 20 bytes
@@ -184,6 +189,44 @@ size_t write_tcp_options(std::span<uint8_t> out, const TcpOptions& opts);
 
 // The same write to `p`, which has room for `total` == tcp_options_len(opts)
 // bytes (computed once by the caller). Returns `total`.
-size_t write_tcp_options_unchecked(uint8_t* p, const TcpOptions& opts, size_t total);
+// Inline: every SYN-ACK and every timestamped segment the transmit path
+// builds (wire/tcp_template.hpp) writes its options without a call; SACK
+// blocks, the rare case, behind one.
+[[gnu::always_inline]] inline size_t write_tcp_options_unchecked(uint8_t* p, const TcpOptions& opts, size_t total);
+
+namespace detail {
+// Each group is one 32-bit word of kinds and lengths (stored big-endian) and
+// its values: a few word stores per segment, not a byte store per field.
+constexpr uint32_t option_word(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  return (uint32_t{a} << 24) | (uint32_t{b} << 16) | (uint32_t{c} << 8) | d;
+}
+// The SACK option at `p` (after the fixed options), for opts.sack_count > 0.
+void write_sack_option(uint8_t* p, const TcpOptions& opts);
+}  // namespace detail
+
+inline size_t write_tcp_options_unchecked(uint8_t* p, const TcpOptions& opts, size_t total) {
+  using detail::option_word;
+  if (opts.has_mss) {
+    store_be32(p, option_word(tcp_opt::kMss, tcp_opt::kMssLen, 0, 0) | opts.mss);
+    p += 4;
+  }
+  if (opts.has_timestamps) {
+    store_be32(p, opts.sack_permitted ? option_word(tcp_opt::kSackPermitted, tcp_opt::kSackPermLen, tcp_opt::kTimestamps,
+                                                                tcp_opt::kTimestampsLen)
+                                      : option_word(tcp_opt::kNop, tcp_opt::kNop, tcp_opt::kTimestamps, tcp_opt::kTimestampsLen));
+    store_be32(p + 4, opts.ts_val);
+    store_be32(p + 8, opts.ts_ecr);
+    p += 12;
+  } else if (opts.sack_permitted) {
+    store_be32(p, option_word(tcp_opt::kNop, tcp_opt::kNop, tcp_opt::kSackPermitted, tcp_opt::kSackPermLen));
+    p += 4;
+  }
+  if (opts.has_wscale) {
+    store_be32(p, option_word(tcp_opt::kNop, tcp_opt::kWscale, tcp_opt::kWscaleLen, opts.wscale));
+    p += 4;
+  }
+  if (opts.sack_count != 0) [[unlikely]] detail::write_sack_option(p, opts);
+  return total;
+}
 
 }  // namespace synmill::wire
