@@ -21,7 +21,6 @@ constexpr uint64_t kHeld = 1ull << 62;
 constexpr uint64_t kWeClosed = 1ull << 63;
 constexpr uint64_t kTscMask = (1ull << 61) - 1;
 
-constexpr uint32_t kMaxPerLoop = 256;      // opens or SYNs per poll loop
 constexpr unsigned kIsnShift = 6;          // SYN mode: ISN = TSC >> 6 (send time, ~25 ns units)
 constexpr uint16_t kSynWindow = 65535;
 constexpr uint32_t kSynMtu = 1500;         // SYN mode: the MSS offered is this MTU's (tcp_mss_for_mtu)

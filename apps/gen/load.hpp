@@ -18,6 +18,11 @@
 
 namespace synmill::gen {
 
+inline constexpr uint32_t kMaxPerLoop = 256;  // opens or SYNs per poll loop
+// RX bursts a loop takes while they come back full: as many answers as a
+// loop may send SYNs (dp::WorkerSettings::rx_bursts).
+inline constexpr uint16_t kRxBurstsPerLoop = kMaxPerLoop / 32;  // 32: dp::Worker's RX burst
+
 #define SYNMILL_GEN_COUNTERS(X)                                                        \
   X(syn_sent)           /* on the wire: emitted minus those the TX ring refused */    \
   X(syn_tx_full)        /* SYNs the TX ring refused (the rate backs off) */           \

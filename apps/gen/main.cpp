@@ -156,6 +156,7 @@ int main(int argc, char** argv) {
     s.secrets = *secrets;
     s.dispatch = dispatch.get();
     s.driver = drivers.back().get();
+    s.rx_bursts = gen::kRxBurstsPerLoop;  // take back as much as a loop may send
     s.link_up = port.link_state ? link.flag() : nullptr;
     workers.push_back(std::make_unique<dp::Worker>(s));
   }

@@ -690,7 +690,8 @@ uint16_t Worker::pass(uint64_t tsc, RunState st) {
   }
   if (st == RunState::kDraining && !draining_) drain(now);
   if (dispatch_ != nullptr && s_.index != 0) take_neighbours();
-  const uint16_t n = receive(rx_.data(), now);
+  uint16_t n = receive(rx_.data(), now);
+  for (uint16_t b = 1; b < s_.rx_bursts && n == b * kBurst; ++b) n += receive(rx_.data(), now);
   // The stack's timers have the wheel's tick as granularity: they run
   // once per tick (RFC timers are not late by more than that).
   if (timer_gate_.due(now)) stack_->advance(now);

@@ -150,6 +150,12 @@ struct WorkerSettings {
   std::vector<AddrRange> ranges;  // further local addresses (see AddrRange)
   std::vector<AddrRange6> ranges6;  // further local IPv6 addresses: NS answered, TCP taken
   LoopDriver* driver = nullptr;
+  // RX bursts a pass takes at most while each comes back full. A server
+  // answers what it receives: one burst a pass. A driver that sends more
+  // than a burst a pass (synmill-gen: up to 256 SYNs) must receive as much,
+  // or its RX queue overflows and the answers it counts are bounded by its
+  // own receive path, not by the server it measures.
+  uint16_t rx_bursts = 1;
   // The port's link state, written by the control thread (LinkWatch); while
   // it reads false this worker neither polls nor transmits on the port
   // (frames it would send are dropped and counted: drop_link_down). nullptr:
