@@ -76,11 +76,12 @@ def part_of_file(path):
     return "other"
 
 
-def exclusive_costs(path, exe):
-    """{(group, part): Ir} from a callgrind output file: every cost line's
-    first event, by the object it ran in (and, in `exe`, the source file of
-    the line, inlined code included); the inclusive costs of calls (the line
-    after calls=) are skipped."""
+def cost_lines(path):
+    """The records of a callgrind output file, with its name compression
+    undone: ("events", [names]), ("summary", [values]) and, for every cost
+    line, ("cost", object, source file of the line (inlined code included),
+    function, [event values]): exclusive costs only, the inclusive cost of a
+    call (the line after calls=) is skipped."""
     names = {}
 
     def name(kind, value):
@@ -92,8 +93,7 @@ def exclusive_costs(path, exe):
             names[key] = m.group(2)
         return names.get(key, "")
 
-    costs = {}
-    ob = fl = cur = ""
+    ob = fl = cur = fn = ""
     skip_next = False
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -105,29 +105,21 @@ def exclusive_costs(path, exe):
                 if skip_next:
                     skip_next = False
                     continue
-                fields = line.split()
-                ir = int(fields[1]) if len(fields) > 1 else 0
-                if ob == exe:
-                    key = ("synmill", part_of_file(cur))
-                elif "/librte_" in ob:
-                    key = ("dpdk", os.path.basename(ob).split(".so")[0])
-                elif "/libc.so" in ob:
-                    key = ("libc", "libc")
-                else:
-                    key = ("libc", os.path.basename(ob) or "?")
-                costs[key] = costs.get(key, 0) + ir
+                yield ("cost", ob, cur, fn, [int(x) for x in line.split()[1:]])
                 continue
             k, _, v = line.partition("=")
-            if k == "ob":
+            if line.startswith("events:"):
+                yield ("events", line.split()[1:])
+            elif k == "ob":
                 ob = name("ob", v)
             elif k == "fl":
                 fl = cur = name("fl", v)
             elif k in ("fi", "fe"):
                 cur = name("fl", v)
             elif k == "fn":
-                name("fn", v)
+                fn = name("fn", v)
                 cur = fl
-            elif k in ("cob",):
+            elif k == "cob":
                 name("ob", v)
             elif k in ("cfi", "cfl"):
                 name("fl", v)
@@ -135,8 +127,31 @@ def exclusive_costs(path, exe):
                 name("fn", v)
             elif k == "calls":
                 skip_next = True
-            elif k in ("summary", "totals"):
-                costs[("total", "summary")] = int(v.split()[0])
+            elif k in ("summary", "totals") or line.startswith(("summary:", "totals:")):
+                yield ("summary", [int(x) for x in (v or line.partition(":")[2]).split()])
+
+
+def exclusive_costs(path, exe):
+    """{(group, part): Ir} from a callgrind output file: every cost line's
+    first event, by the object it ran in (and, in `exe`, the source file of
+    the line, inlined code included)."""
+    costs = {}
+    for rec in cost_lines(path):
+        if rec[0] == "summary":
+            costs[("total", "summary")] = rec[1][0]
+        if rec[0] != "cost":
+            continue
+        _, ob, cur, _, vals = rec
+        ir = vals[0] if vals else 0
+        if ob == exe:
+            key = ("synmill", part_of_file(cur))
+        elif "/librte_" in ob:
+            key = ("dpdk", os.path.basename(ob).split(".so")[0])
+        elif "/libc.so" in ob:
+            key = ("libc", "libc")
+        else:
+            key = ("libc", os.path.basename(ob) or "?")
+        costs[key] = costs.get(key, 0) + ir
     return costs
 
 
@@ -174,51 +189,17 @@ EVENTS_SHOWN = [("Ir", "instr"), ("D1mr", "D1 rd"), ("D1mw", "D1 wr"), ("DLmr", 
 
 def event_costs(path):
     """(events, totals, {function: costs}) from a callgrind output file
-    written with --cache-sim=yes: every cost line's events (exclusive: the
-    inclusive costs of calls are skipped), by the function it ran in."""
-    names = {}
-
-    def name(kind, value):
-        m = re.match(r"\((\d+)\)(?: (.*))?$", value)
-        if not m:
-            return value
-        key = (kind, m.group(1))
-        if m.group(2) is not None:
-            names[key] = m.group(2)
-        return names.get(key, "")
-
+    written with --cache-sim=yes: every cost line's events (exclusive), by the
+    function it ran in."""
     events = []
     per_fn = {}
-    fn = ""
-    skip_next = False
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line[0] == "#":
-                continue
-            c = line[0]
-            if c.isdigit() or c in "+-*":
-                if skip_next:
-                    skip_next = False
-                    continue
-                vals = [int(x) for x in line.split()[1:]]
-                acc = per_fn.setdefault(fn, [0] * len(events))
-                for i, v in enumerate(vals):
-                    acc[i] += v
-                continue
-            k, _, v = line.partition("=")
-            if line.startswith("events:"):
-                events = line.split()[1:]
-            elif k == "fn":
-                fn = name("fn", v)
-            elif k in ("ob", "cob"):
-                name("ob", v)
-            elif k in ("fl", "fi", "fe", "cfi", "cfl"):
-                name("fl", v)
-            elif k == "cfn":
-                name("fn", v)
-            elif k == "calls":
-                skip_next = True
+    for rec in cost_lines(path):
+        if rec[0] == "events":
+            events = rec[1]
+        elif rec[0] == "cost":
+            acc = per_fn.setdefault(rec[3], [0] * len(events))
+            for i, v in enumerate(rec[4]):
+                acc[i] += v
     totals = [sum(c[i] for c in per_fn.values()) for i in range(len(events))]
     return events, totals, per_fn
 
