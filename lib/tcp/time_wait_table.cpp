@@ -104,7 +104,7 @@ TimeWaitTable::Flow TimeWaitTable::find_flow_rest(const FourTuple& t, uint64_t h
         return Flow{v >> 8, false};
       }
     }
-    if ((want & kDistMask) != kDistMask) want += uint32_t{1} << kDistShift;
+    want = step(want);
     i = next(i);
   }
   return Flow{};
@@ -131,7 +131,7 @@ bool TimeWaitTable::insert_conn(const FourTuple& t, uint32_t slot, uint64_t h) {
       return true;
     }
     if ((v & 0xff) == want && conn_tuple(v >> 8) == t) return false;  // exists
-    if ((want & kDistMask) != kDistMask) want += uint32_t{1} << kDistShift;
+    want = step(want);
     i = next(i);
   }
   return false;
@@ -254,7 +254,7 @@ TimeWaitTable::Ref TimeWaitTable::insert(const TimeWaitEntry& e, Instant now) {
     const uint32_t v = index_[i];
     if (v == 0) break;
     if ((v & 0xff) == want && matches(ring_[v >> 8], e.tuple)) return kNone;  // exists (as TIME_WAIT)
-    if ((want & kDistMask) != kDistMask) want += uint32_t{1} << kDistShift;
+    want = step(want);
     i = next(i);
   }
   if (n == kMaxProbe) return kNone;  // no index slot within the probe bound

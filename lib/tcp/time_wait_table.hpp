@@ -237,6 +237,8 @@ class TimeWaitTable {
   }
   // The tag of an entry with fingerprint fp found (or put) n slots from its home.
   static uint32_t tag(uint32_t fp, uint32_t n) { return fp | ((n < kDistMax ? n : kDistMax) << kDistShift); }
+  // The tag wanted one slot further on: its distance one more, saturating at kDistMax.
+  static uint32_t step(uint32_t want) { return (want & kDistMask) != kDistMask ? want + (uint32_t{1} << kDistShift) : want; }
   const FourTuple& conn_tuple(uint32_t slot) const {
     return *reinterpret_cast<const FourTuple*>(reinterpret_cast<const char*>(conn_tuples_) +
                                                size_t{slot} * conn_stride_);
