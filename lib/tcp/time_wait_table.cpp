@@ -25,7 +25,7 @@ TimeWaitTable::TimeWaitTable(uint32_t capacity, Duration time_wait, uint64_t see
       start_(start),
       hash_(seed),
       ring_(capacity),
-      index_(nidx_),
+      index_(nidx_, ZeroPages::Paging::kHashed),
       lip_cap_(std::clamp<uint32_t>(capacity / 64, 16, kMaxLocalIps)),
       lips_(lip_cap_),
       lip_refs_(lip_cap_) {

@@ -31,7 +31,7 @@ ZeroPages::ZeroPages(size_t bytes, Paging paging) : bytes_(bytes) {
   if (bytes == 0) return;
   // Charged against the kernel's overcommit policy now (so an impossible size
   // fails here, not at a page fault later); backed as it is written.
-  if (bytes >= kHugeThreshold && paging == Paging::kBySize) {
+  if (bytes >= huge_threshold(paging)) {
     // A table this large is probed at random: with 4 KiB pages nearly every
     // probe of a large table misses the TLB and walks page tables that no
     // longer fit in cache (the bench's scale scenario: 1,342 busy cycles per

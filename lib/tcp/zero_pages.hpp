@@ -24,8 +24,13 @@ class ZeroPages {
   // kBySize: transparent huge pages from kHugeThreshold up (tables probed at
   // random); kSmall: 4 KiB pages whatever the size, for memory handed out
   // from its front (ChunkPool: one huge page would back 2 MiB for the first
-  // chunk, about 21 bytes per connection in the bench's hold of 100,000).
-  enum class Paging { kBySize, kSmall };
+  // chunk, about 21 bytes per connection in the bench's hold of 100,000);
+  // kHashed: a hash table's slots, written at random, so every 4 KiB page of
+  // it is written once a few thousand entries are in and a huge page then
+  // costs no memory that small pages would not: transparent huge pages from
+  // kHashedHugeThreshold up (the index of 10M connections, 58 MiB, missed the
+  // TLB on nearly every probe under kBySize's 64 MiB).
+  enum class Paging { kBySize, kSmall, kHashed };
 
   ZeroPages() = default;
   explicit ZeroPages(size_t bytes, Paging paging = Paging::kBySize);
@@ -42,6 +47,12 @@ class ZeroPages {
   // transparent huge pages (zero_pages.cpp); smaller ones keep 4 KiB pages so
   // a small stack stays small.
   static constexpr size_t kHugeThreshold = size_t{64} << 20;
+  static constexpr size_t kHashedHugeThreshold = size_t{4} << 20;  // two huge pages
+  static size_t huge_threshold(Paging paging) {
+    return paging == Paging::kHashed ? kHashedHugeThreshold
+           : paging == Paging::kBySize ? kHugeThreshold
+                                       : SIZE_MAX;
+  }
 
   void* get() const { return p_; }  // page-aligned; nullptr when bytes == 0
   size_t bytes() const { return bytes_; }
@@ -57,7 +68,7 @@ class ZeroArray {
 
  public:
   ZeroArray() = default;
-  explicit ZeroArray(size_t n) : mem_(n * sizeof(T)) {}
+  explicit ZeroArray(size_t n, ZeroPages::Paging paging = ZeroPages::Paging::kBySize) : mem_(n * sizeof(T), paging) {}
 
   T* get() const { return static_cast<T*>(mem_.get()); }
   T& operator[](size_t i) const { return get()[i]; }

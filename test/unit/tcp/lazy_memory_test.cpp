@@ -12,6 +12,7 @@
 
 #include "harness.hpp"
 #include "tcp/chunk_pool.hpp"
+#include "tcp/zero_pages.hpp"
 
 namespace synmill::tcp::test {
 namespace {
@@ -108,6 +109,48 @@ TEST_CASE("An idle connection's slot: its record, its share of the index, and wh
     CHECK(per_slot - 0.125 - 16 - 8 == Approx(125.75).margin(0.01));
     CHECK(per_slot < 169.875);  // every per-slot array before this record and the threaded free list
   }
+}
+
+// Whether the mapping that starts at `p` is advised for transparent huge
+// pages: "hg" (MADV_HUGEPAGE) among its VmFlags in /proc/self/smaps.
+bool advised_huge(const void* p) {
+  std::FILE* f = std::fopen("/proc/self/smaps", "r");
+  if (f == nullptr) return false;
+  char line[512];
+  bool in = false, hg = false;
+  const auto want = reinterpret_cast<uintptr_t>(p);
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && std::strchr(line, '-') < std::strchr(line, ' ')) {
+      in = lo <= want && want < hi;
+      continue;
+    }
+    if (in && std::strncmp(line, "VmFlags:", 8) == 0) {
+      hg = std::strstr(line, " hg") != nullptr;
+      break;
+    }
+  }
+  std::fclose(f);
+  return hg;
+}
+
+// A hash table's slots are written at random: huge pages from 4 MiB
+// (Paging::kHashed), where the records, written from the front, take them
+// only from 64 MiB (kBySize) and the chunk pool never (kSmall). Nothing is
+// backed until written, either way.
+TEST_CASE("ZeroPages: hashed tables ask for huge pages from 4 MiB", "[tcp][memory]") {
+  constexpr size_t kHuge = size_t{2} << 20;
+  const ZeroPages hashed(4 * kHuge, ZeroPages::Paging::kHashed);
+  CHECK(reinterpret_cast<uintptr_t>(hashed.get()) % kHuge == 0);
+  CHECK(advised_huge(hashed.get()));
+  const ZeroPages small_hashed(kHuge, ZeroPages::Paging::kHashed);
+  CHECK_FALSE(advised_huge(small_hashed.get()));
+  const ZeroPages by_size(4 * kHuge, ZeroPages::Paging::kBySize);
+  CHECK_FALSE(advised_huge(by_size.get()));
+  const ZeroPages large(32 * kHuge, ZeroPages::Paging::kBySize);
+  CHECK(advised_huge(large.get()));
+  const ZeroPages pool(32 * kHuge, ZeroPages::Paging::kSmall);
+  CHECK_FALSE(advised_huge(pool.get()));
 }
 
 TEST_CASE("ChunkPool: a 128 MiB pool is backed chunk by chunk", "[tcp][memory]") {
