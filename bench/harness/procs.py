@@ -93,14 +93,16 @@ def rss_kib(pid):
     return 0
 
 
-def anon_kib(pid):
+def anon_kib(pid, field="Anonymous"):
     """The process's anonymous memory (smaps_rollup "Anonymous"): synmill's
     own heap (connection tables, pools, timers). DPDK's memory under
     --no-huge (a memfd) and the memif region (a memfd the peer maps) are
-    shared file mappings and not counted, whenever they are mapped."""
+    shared file mappings and not counted, whenever they are mapped.
+    field="AnonHugePages": the part of it on transparent huge pages (the
+    hashed index from 4 MiB, the records from 64 MiB: lib/tcp/zero_pages.hpp)."""
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
-            if line.startswith("Anonymous:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -163,8 +165,8 @@ class Synmill:
     def rss_kib(self):
         return rss_kib(self.proc.pid)
 
-    def anon_kib(self):
-        return anon_kib(self.proc.pid)
+    def anon_kib(self, field="Anonymous"):
+        return anon_kib(self.proc.pid, field)
 
     def stop(self):
         rc = stop(self.proc)

@@ -93,7 +93,7 @@ def markdown(result):
     for r in result["rows"]:
         kern = k_syn if r["scenario"] == "syn" else k_cps if r["scenario"] == "cps" else None
         extra = []
-        for key in ("syn_rcvd_held", "memory_held_kib", "time_wait_entries", "bytes_per_slot", "bytes_per_held_conn", "held",
+        for key in ("syn_rcvd_held", "memory_held_kib", "time_wait_entries", "bytes_per_slot", "bytes_per_held_conn", "held", "huge_page_kib_held",
                     "v6_over_v4", "runs"):
             if key in r:
                 extra.append(f"{key}={r[key]}")

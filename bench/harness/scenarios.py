@@ -253,6 +253,7 @@ def hold_and_cps(ctx, n, tag):
             # Beside the gen run: wait for the held set, then weigh synmill.
             states = wait_states(sm, lambda s: int(s.get("ESTABLISHED", 0)) >= n, hold_s * 4 + 30)
             extra["rss_kib_held"] = sm.anon_kib()
+            extra["huge_kib_held"] = sm.anon_kib("AnonHugePages")
             extra["held_seen"] = int(states.get("ESTABLISHED", 0))
             # Weighed before the load began: nothing but the held set open.
             extra["weighed_alone"] = int(sm.stats().get("time_wait_entered", 0)) == 0
@@ -285,6 +286,9 @@ def hold_and_cps(ctx, n, tag):
     row["bytes_per_slot"] = round(per_slot, 1)
     row["bytes_per_held_conn"] = round(per_slot + held_kib * 1024 / n, 1) if n else 0
     row["memory_measure"] = "anonymous memory (smaps_rollup): synmill's heap; not DPDK's memfd nor the memif region"
+    # How much of it the kernel backed with transparent huge pages (the tables
+    # probed at random ask for them; THP "never" or fragmentation gives none).
+    row["huge_page_kib_held"] = extra.get("huge_kib_held", 0)
     check(row, "synmill saw every held connection established", extra.get("held_seen", 0) >= n,
           f'{extra.get("held_seen", 0)} of {n}')
     check(row, "weighed holding only the held set (no TIME_WAIT yet)", extra.get("weighed_alone", False),
