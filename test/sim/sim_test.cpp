@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "sim_world.hpp"
 
@@ -14,6 +15,13 @@ namespace {
 double scale() {
   const char* s = std::getenv("SYNMILL_SIM_SCALE");
   return s ? std::atof(s) : 1.0;
+}
+
+// SYNMILL_SIM_SEED=N runs a test that asks for it on seed N instead of its
+// own (seed sweeps: the checks must hold on other seeds too).
+uint64_t seed_or(uint64_t fixed) {
+  const char* s = std::getenv("SYNMILL_SIM_SEED");
+  return s ? std::strtoull(s, nullptr, 10) : fixed;
 }
 
 uint32_t scaled(uint32_t n, uint32_t floor = 50) {
@@ -269,9 +277,9 @@ TEST_CASE("sim: 10,000 connections move 1 MiB both ways at 1%, 5% and 20% loss",
 // arrives is every byte once and in order, the orphan bound holds at every
 // step, and every slot, timer and chunk comes back.
 
-TEST_CASE("sim: overload, link below the offered load, bursts of ACK loss", "[sim][overload]") {
+SimConfig overload_config(uint64_t seed) {
   SimConfig cfg;
-  cfg.seed = 41;
+  cfg.seed = seed;
   cfg.connections = scaled(5000);
   cfg.concurrency = std::min<uint32_t>(1000, cfg.connections / 4);  // scales with SYNMILL_SIM_SCALE
   cfg.max_bytes = 4096;
@@ -299,32 +307,57 @@ TEST_CASE("sim: overload, link below the offered load, bursts of ACK loss", "[si
   cfg.server_idle_timeout = tcp::Duration::s(30);
   cfg.client_keepalive = tcp::Duration::s(10);
   cfg.allow_resets = true;
-  const auto r = run("overload", cfg);
-  const tcp::Counters& s = r.server_ctr;
-  WARN("overload: reset_early=" << r.reset_early << " link_overflow=" << r.link_overflow
-                                << " ack_burst_lost=" << r.ack_burst_lost
-                                << " max_server_orphans=" << r.max_server_orphans
-                                << " orphan_limit=" << s.reclaim_orphan_limit
-                                << " orphan_table=" << s.reclaim_orphan_table
-                                << " orphan_pool=" << s.reclaim_orphan_pool
-                                << " orphan_retries=" << s.reclaim_orphan_retries
-                                << " orphan_replaced=" << s.reclaim_orphan_replaced
-                                << " squatter_pool=" << s.reclaim_squatter_pool
-                                << " idle=" << s.reclaim_idle
-                                << " table_full=" << s.drop.conn_table_full
-                                << " cookies=" << s.cookies_sent
-                                << " send_pool_pressure=" << s.drop.send_pool_pressure);
-  REQUIRE(r.ok);
-  CHECK(r.completed + r.failed_connect + r.reset_early == cfg.connections);
-  CHECK(r.link_overflow > 0);   // the link was below the offered load
-  CHECK(r.ack_burst_lost > 0);
-  CHECK(r.max_server_orphans > 0);
-  CHECK(r.max_server_orphans <= cfg.server_max_orphans);
-  CHECK(s.drop.conn_table_full + s.cookies_sent > 0);  // the table was full at times
-  // The orphan policies were exercised: the bound and the full table reset orphans.
-  CHECK(s.reclaim_orphan_limit > 0);
-  CHECK(s.reclaim_orphan_table > 0);
-  CHECK(s.drop.send_pool_pressure > 0);  // the pool reached its reserve: sends held to the minimum
-  // No collapse: most connections complete (at scale 1, 4,383 of 5,000 with seed 41).
-  CHECK(r.completed >= cfg.connections * 85 / 100);
+  return cfg;
+}
+
+// Every check that must hold on any seed runs on each of four seeds; the
+// policies that a seed may happen not to reach (the table-full orphan reset,
+// the pool's reserve at scale 0.1) must be reached on at least one of them.
+// One seed was not enough: a sweep of seeds 41-70 (at 921d267) completed
+// 3,685-4,568 of 5,000 connections at scale 1 (mean 84 %, so the old "85 %"
+// failed on 16 of the 30 and held on seed 41 by luck), and at scale 0.1 the
+// table-full orphan reset never happened on 9 of them, the reserve on 2.
+// SYNMILL_SIM_SEED=N runs seed N alone.
+TEST_CASE("sim: overload, link below the offered load, bursts of ACK loss", "[sim][overload]") {
+  const std::vector<uint64_t> seeds =
+      std::getenv("SYNMILL_SIM_SEED") ? std::vector<uint64_t>{seed_or(0)} : std::vector<uint64_t>{41, 42, 43, 44};
+  uint64_t orphan_limit = 0, orphan_table = 0, pool_pressure = 0;
+  for (const uint64_t seed : seeds) {
+    const SimConfig cfg = overload_config(seed);
+    const auto r = run("overload", cfg);
+    const tcp::Counters& s = r.server_ctr;
+    WARN("overload seed " << seed << ": reset_early=" << r.reset_early << " link_overflow=" << r.link_overflow
+                          << " ack_burst_lost=" << r.ack_burst_lost
+                          << " max_server_orphans=" << r.max_server_orphans
+                          << " orphan_limit=" << s.reclaim_orphan_limit
+                          << " orphan_table=" << s.reclaim_orphan_table
+                          << " orphan_pool=" << s.reclaim_orphan_pool
+                          << " orphan_retries=" << s.reclaim_orphan_retries
+                          << " orphan_replaced=" << s.reclaim_orphan_replaced
+                          << " squatter_pool=" << s.reclaim_squatter_pool
+                          << " idle=" << s.reclaim_idle
+                          << " table_full=" << s.drop.conn_table_full
+                          << " cookies=" << s.cookies_sent
+                          << " send_pool_pressure=" << s.drop.send_pool_pressure);
+    INFO("seed " << seed);
+    REQUIRE(r.ok);
+    CHECK(r.completed + r.failed_connect + r.reset_early == cfg.connections);
+    CHECK(r.link_overflow > 0);   // the link was below the offered load
+    CHECK(r.ack_burst_lost > 0);
+    CHECK(r.max_server_orphans > 0);
+    CHECK(r.max_server_orphans <= cfg.server_max_orphans);
+    CHECK(s.drop.conn_table_full + s.cookies_sent > 0);  // the table was full at times
+    // No collapse: most connections complete. Seeds 41-70 at scale 1:
+    // 73.7-91.4 %; a server that stopped serving (a table or pool that
+    // stayed full after a burst) would complete a small share.
+    CHECK(r.completed >= cfg.connections * 70 / 100);
+    orphan_limit += s.reclaim_orphan_limit;
+    orphan_table += s.reclaim_orphan_table;
+    pool_pressure += s.drop.send_pool_pressure;
+  }
+  // The orphan policies were exercised: the bound and the full table reset
+  // orphans; the pool reached its reserve (sends held to the minimum).
+  CHECK(orphan_limit > 0);
+  CHECK(orphan_table > 0);
+  CHECK(pool_pressure > 0);
 }
