@@ -5,9 +5,10 @@
 namespace synmill::tcp {
 
 uint32_t IsnGenerator::timer_m(Instant now) {
-  // RFC 6528 §3 / RFC 9293 §3.4.1: "M is the 4 microsecond timer". Conversion
-  // through uint64_t makes the truncation well defined for any `now`.
-  return static_cast<uint32_t>(static_cast<uint64_t>(now.ns() / 4000));
+  // 64 ns ticks (isn.hpp: a deliberate deviation from RFC 6528's 4 µs, as
+  // Linux's seq_scale). Conversion through uint64_t makes the truncation
+  // well defined for any `now`.
+  return static_cast<uint32_t>(static_cast<uint64_t>(now.ns()) >> kTickShift);
 }
 
 uint32_t IsnGenerator::offset_f(const FourTuple& t) const {

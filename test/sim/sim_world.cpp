@@ -153,6 +153,16 @@ class World {
   bool clean_link() const {
     return cfg_.link.loss == 0 && cfg_.link.rate_bps == 0 && cfg_.link.ack_burst_loss == 0;
   }
+  // Where a check failed: the connection's ports and sequence state, the
+  // stream offset and length, the simulated time (SYNMILL_SIM_TRACE then
+  // shows that port's frames).
+  std::string where(const Stack& s, ConnId id, uint64_t offset, size_t len) const {
+    const auto i = s.info(id);
+    if (!i) return " (connection gone)";
+    return " (ports " + std::to_string(i->tuple.local_port) + "/" + std::to_string(i->tuple.remote_port) +
+           ", offset " + std::to_string(offset) + ", " + std::to_string(len) + " bytes, rcv_nxt " +
+           std::to_string(i->rcv_nxt.raw()) + ", at " + std::to_string(now_.ns() / 1000) + " us)";
+  }
   void fail(const std::string& why) {
     if (error_.empty()) error_ = why;
   }
@@ -420,7 +430,7 @@ void World::ClientApp::on_open(Stack& s, ConnId id) {
 uint32_t World::ClientApp::on_data(Stack& s, ConnId id, std::span<const uint8_t> d) {
   Plan& p = w_.plan_of(s, id);
   const uint64_t seed = p.seed ^ kS2cSalt;
-  if (!stream_equal(seed, p.c_rcvd, d)) w_.fail("client received a wrong byte");
+  if (!stream_equal(seed, p.c_rcvd, d)) w_.fail("client received a wrong byte" + w_.where(s, id, p.c_rcvd, d.size()));
   p.c_rcvd += d.size();
   if (p.c_rcvd > p.s2c) w_.fail("client received more bytes than sent");
   w_.check_done(p);
@@ -473,7 +483,7 @@ uint32_t World::ServerApp::on_data(Stack& s, ConnId id, std::span<const uint8_t>
   if (s.user(id) == kStray) return static_cast<uint32_t>(d.size());
   Plan& p = w_.plan_of(s, id);
   const uint64_t seed = p.seed ^ kC2sSalt;
-  if (!stream_equal(seed, p.s_rcvd, d)) w_.fail("server received a wrong byte");
+  if (!stream_equal(seed, p.s_rcvd, d)) w_.fail("server received a wrong byte" + w_.where(s, id, p.s_rcvd, d.size()));
   p.s_rcvd += d.size();
   if (p.s_rcvd > p.c2s) w_.fail("server received more bytes than sent");
   w_.check_done(p);
