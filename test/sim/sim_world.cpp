@@ -390,7 +390,8 @@ void World::maybe_finish(Plan& p) {
     fail(std::string("connection closed before its data arrived (") + tcp::to_string(p.c_reason) + "/" +
          tcp::to_string(p.s_reason) + ", client got " + std::to_string(p.c_rcvd) + " of " +
          std::to_string(p.s2c) + ", server got " + std::to_string(p.s_rcvd) + " of " +
-         std::to_string(p.c2s) + ")");
+         std::to_string(p.c2s) + ", plan " + std::to_string(&p - plans_.data()) + ", at " +
+         std::to_string(now_.ns() / 1000) + " us)");
     return;
   }
   ++res_.completed;
