@@ -25,9 +25,16 @@ namespace synmill::tcp {
 class TupleHash {
  public:
   explicit TupleHash(uint64_t seed);
+  // The tuple's two words as they lie in memory (on a little-endian host:
+  // remote_ip << 32 | local_ip and remote_port << 16 | local_port): two
+  // loads, which the receive path's own stores of the same words
+  // (segment_codec.hpp store_tuple_words) hand over without a load.
   uint64_t operator()(const FourTuple& key) const {
-    const uint64_t ips = (uint64_t{key.remote_ip} << 32) | key.local_ip;
-    const uint64_t ports = (uint64_t{key.remote_port} << 16) | key.local_port;
+    static_assert(sizeof(FourTuple) == 12);
+    uint64_t ips;
+    uint32_t ports;
+    std::memcpy(&ips, &key, 8);
+    std::memcpy(&ports, reinterpret_cast<const char*>(&key) + 8, 4);
     return words(ips, ports);
   }
   // The same keyed fold over any two words (addr_table6.hpp: an IPv6 address).

@@ -289,7 +289,7 @@ inline uint64_t pseudo_native_at(const uint8_t* addrs8, uint16_t tcp_len) {
 
 // A 20-byte IPv4 header (no options) whose checksum verifies: its ten words
 // summed with three 64/32-bit loads (the common case of parse_tcp_frame).
-inline bool ipv4_header20_ok(const uint8_t* hdr) {
+[[gnu::always_inline]] inline bool ipv4_header20_ok(const uint8_t* hdr) {
   return detail::sum_is_ffff(detail::sum_native_words<20>(hdr, 0));
 }
 
@@ -370,7 +370,7 @@ inline bool tcp_checksum_ok(uint32_t src_ip, uint32_t dst_ip, std::span<const ui
 // ACK, FIN, RST) in three loads, a 32- or 40-byte one (a SYN and its options,
 // a timestamped ACK) in four or five; the rest through a call, which keeps
 // the inlined receive parser small.
-inline bool tcp_checksum_ok_at(const uint8_t* ip, const uint8_t* segment, size_t len) {
+[[gnu::always_inline]] inline bool tcp_checksum_ok_at(const uint8_t* ip, const uint8_t* segment, size_t len) {
   if (len > 0xFFFF) return false;
   const uint64_t ph = detail::pseudo_native_at(ip + 12, static_cast<uint16_t>(len));
   uint64_t s;
