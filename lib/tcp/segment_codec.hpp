@@ -2,6 +2,8 @@
 // SegmentIn from a parsed frame, and a frame from a SegmentOut: the glue the
 // data plane and the simulation share between lib/wire and the TCP core.
 #include <array>
+#include <bit>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -56,6 +58,30 @@ inline size_t frame_from_segment(std::span<uint8_t> out, const SegmentOut& seg, 
 size_t frame_len_for(const SegmentOut& seg);
 
 namespace detail {
+// FourTuple's {local_ip, remote_ip} (bytes 0-7) from the frame's source and
+// destination addresses (n = 8), or {local_port, remote_port} (bytes 8-11)
+// from its source and destination ports (n = 4): one load, one byte swap,
+// one store. The swap of the whole word reverses the pair as well as each
+// field's bytes: destination (local) first, in host order. (On a big-endian
+// host the fields are in order already: the halves only trade places.) The
+// tuple hash (tuple_hash.hpp) reads the same two words back.
+inline void store_tuple_words(FourTuple& t, const uint8_t* src, size_t n, size_t at) {
+  static_assert(offsetof(FourTuple, local_ip) == 0 && offsetof(FourTuple, remote_ip) == 4 &&
+                offsetof(FourTuple, local_port) == 8 && offsetof(FourTuple, remote_port) == 10);
+  auto* dst = reinterpret_cast<unsigned char*>(&t) + at;
+  if (n == 8) {
+    uint64_t w;
+    std::memcpy(&w, src, 8);
+    w = std::endian::native == std::endian::little ? __builtin_bswap64(w) : std::rotl(w, 32);
+    std::memcpy(dst, &w, 8);
+  } else {
+    uint32_t w;
+    std::memcpy(&w, src, 4);
+    w = std::endian::native == std::endian::little ? __builtin_bswap32(w) : std::rotl(w, 16);
+    std::memcpy(dst, &w, 4);
+  }
+}
+
 // The 16 address bytes in a frame, read as an Ipv6Addr in place (a struct of
 // one byte array: size 16, alignment 1, every access a byte access).
 inline const wire::Ipv6Addr* as_ipv6(const uint8_t* p) {
@@ -75,11 +101,9 @@ inline const wire::Ipv6Addr* as_ipv6(const uint8_t* p) {
     out.tuple.local_ip = out.tuple.remote_ip = 0;  // Stack::on_segment's, from its address tables
   } else {
     out.local6 = out.remote6 = nullptr;
-    out.tuple.local_ip = view.dst_ip();
-    out.tuple.remote_ip = view.src_ip();
+    detail::store_tuple_words(out.tuple, view.addr_bytes(), 8, 0);
   }
-  out.tuple.local_port = view.dst_port();
-  out.tuple.remote_port = view.src_port();
+  detail::store_tuple_words(out.tuple, view.port_bytes(), 4, 8);
   out.seq = Seq{view.seq()};
   out.ack = Seq{view.ack()};
   out.flags = view.flags();

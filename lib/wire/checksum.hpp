@@ -255,6 +255,26 @@ inline uint16_t fold_native(uint64_t acc) {
   return static_cast<uint16_t>((s + std::rotr(s, 16)) >> 16);
 }
 
+// fold_native(acc) == 0xFFFF, without folding: what a verification asks of
+// a sum that includes its stored checksum. The folded sum is acc modulo
+// 0xFFFF (2^16, 2^32 and 2^64 are all 1 modulo 0xFFFF; the native byte
+// order only rotates each word, a multiple of 0xFFFF stays one), in 1..0xFFFF
+// for acc != 0, and 0 only for acc == 0. So: acc != 0 and 0xFFFF divides
+// acc. Tested by one multiply (Hacker's Delight 10-17, as GCC compiles
+// x % d == 0): y = acc - 0xFFFF (mod 2^64) times the inverse of 0xFFFF
+// (mod 2^64) is y / 0xFFFF, at most kQ = (2^64 - 1) / 0xFFFF, exactly
+// when 0xFFFF divides y. For acc >= 0xFFFF, y divides as acc does and
+// y / 0xFFFF < kQ; for acc < 0xFFFF, y = acc + 1 - 0xFFFF + (2^64 - 1)
+// divides only for acc == 0xFFFE, where y / 0xFFFF == kQ: the strict
+// compare leaves it out, and acc == 0 too. Five instructions where the fold
+// and its compare take eleven.
+inline bool sum_is_ffff(uint64_t acc) {
+  constexpr uint64_t kInv = 0xFFFEFFFEFFFEFFFFull;  // 0xFFFF * kInv == 1 (mod 2^64)
+  constexpr uint64_t kQ = 0x0001000100010001ull;    // (2^64 - 1) / 0xFFFF
+  static_assert(uint64_t{0xFFFF} * kInv == 1 && kQ * 0xFFFF == ~uint64_t{0});
+  return (acc - 0xFFFF) * kInv < kQ;
+}
+
 // The IPv4 TCP pseudo-header (RFC 9293 §3.1) as pseudo_native() gives it,
 // from the 8 address bytes of an IPv4 header (source then destination, at
 // offset 12) as they lie in the frame: one load, no byte swaps.
@@ -269,8 +289,8 @@ inline uint64_t pseudo_native_at(const uint8_t* addrs8, uint16_t tcp_len) {
 
 // A 20-byte IPv4 header (no options) whose checksum verifies: its ten words
 // summed with three 64/32-bit loads (the common case of parse_tcp_frame).
-inline bool ipv4_header20_ok(const uint8_t* hdr) {
-  return detail::fold_native(detail::sum_native_words<20>(hdr, 0)) == 0xFFFF;
+[[gnu::always_inline]] inline bool ipv4_header20_ok(const uint8_t* hdr) {
+  return detail::sum_is_ffff(detail::sum_native_words<20>(hdr, 0));
 }
 
 // One's-complement sum of `data` added to `sum` (RFC 1071 §4.1). An odd
@@ -342,7 +362,7 @@ inline uint16_t tcp_checksum(uint32_t src_ip, uint32_t dst_ip, std::span<const u
 inline bool tcp_checksum_ok(uint32_t src_ip, uint32_t dst_ip, std::span<const uint8_t> segment) {
   if (segment.size() > 0xFFFF) return false;
   const uint64_t ph = detail::pseudo_native(src_ip, dst_ip, 6, static_cast<uint16_t>(segment.size()));
-  return detail::fold_native(detail::sum_native(segment.data(), segment.size(), ph)) == 0xFFFF;
+  return detail::sum_is_ffff(detail::sum_native(segment.data(), segment.size(), ph));
 }
 
 // The same check for the segment of an IPv4 header `ip` (no options
@@ -350,7 +370,7 @@ inline bool tcp_checksum_ok(uint32_t src_ip, uint32_t dst_ip, std::span<const ui
 // ACK, FIN, RST) in three loads, a 32- or 40-byte one (a SYN and its options,
 // a timestamped ACK) in four or five; the rest through a call, which keeps
 // the inlined receive parser small.
-inline bool tcp_checksum_ok_at(const uint8_t* ip, const uint8_t* segment, size_t len) {
+[[gnu::always_inline]] inline bool tcp_checksum_ok_at(const uint8_t* ip, const uint8_t* segment, size_t len) {
   if (len > 0xFFFF) return false;
   const uint64_t ph = detail::pseudo_native_at(ip + 12, static_cast<uint16_t>(len));
   uint64_t s;
@@ -365,7 +385,7 @@ inline bool tcp_checksum_ok_at(const uint8_t* ip, const uint8_t* segment, size_t
   } else {
     s = detail::sum_native_call(segment, len, ph);
   }
-  return detail::fold_native(s) == 0xFFFF;
+  return detail::sum_is_ffff(s);
 }
 
 // Stores the checksum of the segment (checksum field zero, as a builder

@@ -32,7 +32,7 @@ inline uint64_t pseudo6_native(const uint8_t* src, const uint8_t* dst, uint8_t n
 inline bool l4_checksum6_ok(const uint8_t* src, const uint8_t* dst, uint8_t next_header,
                             std::span<const uint8_t> data) {
   const uint64_t ph = detail::pseudo6_native(src, dst, next_header, static_cast<uint32_t>(data.size()));
-  return detail::fold_native(detail::sum_native(data.data(), data.size(), ph)) == 0xFFFF;
+  return detail::sum_is_ffff(detail::sum_native(data.data(), data.size(), ph));
 }
 
 // The checksum of `data` whose checksum field is zero (as a builder leaves it).

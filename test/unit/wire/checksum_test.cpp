@@ -195,6 +195,34 @@ TEST_CASE("TCP checksums at every short segment length (the 20-byte and overlapp
   }
 }
 
+TEST_CASE("sum_is_ffff is fold_native(acc) == 0xFFFF without the fold", "[wire]") {
+  using detail::fold_native;
+  using detail::sum_is_ffff;
+  const uint64_t m = 0xFFFF;
+  // The edges of the divisibility test: 0, the value just below 0xFFFF, the
+  // multiples of 0xFFFF around 0 and 2^64 - 1, and their neighbours.
+  std::vector<uint64_t> v = {0, 1, m - 1, m, m + 1, 2 * m, ~uint64_t{0}, ~uint64_t{0} - 1, ~uint64_t{0} - m,
+                             ~uint64_t{0} - m + 1, ~uint64_t{0} - m - 1, 0xFFFFFFFFull, 0x100000000ull,
+                             0xFFFF0000FFFF0000ull, 0x0001000100010001ull, 0xFFFEFFFEFFFEFFFFull};
+  for (uint64_t k = 0; k < 70000; ++k) {
+    v.push_back(k);
+    v.push_back(~uint64_t{0} - k);
+    v.push_back(k * m);
+    v.push_back(k * m + 1);
+    v.push_back(k * m - 1);
+  }
+  std::mt19937_64 rng(1624);
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t r = rng();
+    v.push_back(r);
+    v.push_back(r - r % m);  // a multiple of 0xFFFF
+  }
+  for (const uint64_t acc : v) {
+    INFO(acc);
+    REQUIRE(sum_is_ffff(acc) == (fold_native(acc) == 0xFFFF));
+  }
+}
+
 TEST_CASE("checksum_update16/32 are RFC 1624 eqn 3 on corner values", "[wire]") {
   // RFC 1624 section 4 example: HC=0xDD2F, m=0x5555 -> m'=0x3285 gives 0x0000.
   CHECK(checksum_update16(0xDD2F, 0x5555, 0x3285) == 0x0000);
