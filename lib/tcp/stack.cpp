@@ -356,7 +356,10 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   deferred_ = true;
   // The application learns of every connection it was told about: accepted
   // passive ones and all active ones.
-  if ((c.flags & cflag::kAccepted) || !passive) app_of(c)->on_closed(*this, id_of(c), why);
+  if ((c.flags & cflag::kAccepted) || !passive) {
+    App* const a = app_of(c);
+    if (!(a->quiet() & App::kQuietClosed)) a->on_closed(*this, id_of(c), why);
+  }
 }
 
 void Stack::reap() {
@@ -388,7 +391,7 @@ void Stack::drain_accept_queues() {
   if (queued_accepts_ == 0) return;
   const uint32_t cap = std::max<uint32_t>(cfg_.accept_queue, 1);
   for (auto& l : listeners_) {
-    while (l.aq_len > 0 && l.app != nullptr && l.app->accepting()) {
+    while (l.aq_len > 0 && l.app != nullptr && app_accepting(*l.app)) {
       const uint32_t i = l.aq[l.aq_head];
       l.aq_head = (l.aq_head + 1) % cap;
       --l.aq_len;

@@ -328,6 +328,8 @@ class Stack {
   ConnHot* lookup(ConnId id);
   const ConnHot* lookup(ConnId id) const;
   App* app_of(const ConnHot& c);
+  // App::accepting(), not asked of an application that is always accepting (App::quiet).
+  static bool app_accepting(const App& a) { return (a.quiet() & App::kAlwaysAccepting) || a.accepting(); }
   [[gnu::always_inline]] inline void established(ConnHot& c, Instant now);
   void drain_accept_queues();
   // send/close from inside a callback: transmit once the segment being
