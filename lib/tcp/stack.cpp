@@ -371,8 +371,11 @@ void Stack::free_slot(uint32_t i) {
   ConnHot& c = hot_[i];
   tw_.erase_conn(c.tuple, i);
   release6(c.tuple);
+  // Every slot freed here was finished first: finish() cancelled both
+  // timers, and set_timer() refuses a CLOSED connection, so the
+  // application's stays unarmed. The record's is looked at again.
   wheel_.cancel_rec(i);
-  wheel_.cancel(app_timer_id(i));
+  assert(!wheel_.armed(app_timer_id(i)));
   give_back_ext(c);
   conn_pool_.release(i);
 }
