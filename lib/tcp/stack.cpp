@@ -351,7 +351,7 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   set_state(c, State::kClosed);
   c.rtx_at = c.state_at = Deadline{};
   wheel_.cancel_rec(idx_of(c));
-  wheel_.cancel(app_timer_id(idx_of(c)));
+  if (app_timers_used_) wheel_.cancel(app_timer_id(idx_of(c)));
   reap_.push(idx_of(c));
   deferred_ = true;
   // The application learns of every connection it was told about: accepted

@@ -669,6 +669,9 @@ class Stack {
   // each use; before that every word is still zero and none is touched.
   ZeroArray<uint64_t> user_;
   bool user_used_ = false;
+  // Whether set_timer() was ever called: until then no connection's
+  // application timer can be armed, and finish() need not look at it.
+  bool app_timers_used_ = false;
   uint32_t slots_ready_ = 0;
   static constexpr uint32_t kNoExt = ConnHot::kNoExt;
   IndexPool ext_pool_;
