@@ -40,6 +40,23 @@ class App {
   virtual void on_timer(Stack& /*stack*/, ConnId /*id*/) {}
   // Worker timer `timer` (Stack::set_worker_timer, armed by this application) expired.
   virtual void on_worker_timer(Stack& /*stack*/, uint32_t /*timer*/) {}
+
+  // Callbacks the stack need not make (each costs an indirect call per
+  // connection): an application whose on_writable() or on_closed() does
+  // nothing, or whose accepting() is always true, says so once (set_quiet,
+  // from its constructor; only a final class can promise it for good) and
+  // the stack skips those calls. Nothing else changes: the skipped calls
+  // would have done nothing.
+  static constexpr uint8_t kQuietWritable = 1 << 0;   // on_writable() does nothing
+  static constexpr uint8_t kQuietClosed = 1 << 1;     // on_closed() does nothing
+  static constexpr uint8_t kAlwaysAccepting = 1 << 2; // accepting() is always true
+  uint8_t quiet() const { return quiet_; }
+
+ protected:
+  void set_quiet(uint8_t q) { quiet_ = q; }
+
+ private:
+  uint8_t quiet_ = 0;
 };
 
 }  // namespace synmill::tcp

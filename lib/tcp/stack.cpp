@@ -351,12 +351,15 @@ void Stack::finish(ConnHot& c, CloseReason why) {
   set_state(c, State::kClosed);
   c.rtx_at = c.state_at = Deadline{};
   wheel_.cancel_rec(idx_of(c));
-  wheel_.cancel(app_timer_id(idx_of(c)));
+  if (app_timers_used_) wheel_.cancel(app_timer_id(idx_of(c)));
   reap_.push(idx_of(c));
   deferred_ = true;
   // The application learns of every connection it was told about: accepted
   // passive ones and all active ones.
-  if ((c.flags & cflag::kAccepted) || !passive) app_of(c)->on_closed(*this, id_of(c), why);
+  if ((c.flags & cflag::kAccepted) || !passive) {
+    App* const a = app_of(c);
+    if (!(a->quiet() & App::kQuietClosed)) a->on_closed(*this, id_of(c), why);
+  }
 }
 
 void Stack::reap() {
@@ -368,8 +371,11 @@ void Stack::free_slot(uint32_t i) {
   ConnHot& c = hot_[i];
   tw_.erase_conn(c.tuple, i);
   release6(c.tuple);
+  // Every slot freed here was finished first: finish() cancelled both
+  // timers, and set_timer() refuses a CLOSED connection, so the
+  // application's stays unarmed. The record's is looked at again.
   wheel_.cancel_rec(i);
-  wheel_.cancel(app_timer_id(i));
+  assert(!wheel_.armed(app_timer_id(i)));
   give_back_ext(c);
   conn_pool_.release(i);
 }
@@ -388,7 +394,7 @@ void Stack::drain_accept_queues() {
   if (queued_accepts_ == 0) return;
   const uint32_t cap = std::max<uint32_t>(cfg_.accept_queue, 1);
   for (auto& l : listeners_) {
-    while (l.aq_len > 0 && l.app != nullptr && l.app->accepting()) {
+    while (l.aq_len > 0 && l.app != nullptr && app_accepting(*l.app)) {
       const uint32_t i = l.aq[l.aq_head];
       l.aq_head = (l.aq_head + 1) % cap;
       --l.aq_len;

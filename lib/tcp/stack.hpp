@@ -328,6 +328,8 @@ class Stack {
   ConnHot* lookup(ConnId id);
   const ConnHot* lookup(ConnId id) const;
   App* app_of(const ConnHot& c);
+  // App::accepting(), not asked of an application that is always accepting (App::quiet).
+  static bool app_accepting(const App& a) { return (a.quiet() & App::kAlwaysAccepting) || a.accepting(); }
   [[gnu::always_inline]] inline void established(ConnHot& c, Instant now);
   void drain_accept_queues();
   // send/close from inside a callback: transmit once the segment being
@@ -667,6 +669,9 @@ class Stack {
   // each use; before that every word is still zero and none is touched.
   ZeroArray<uint64_t> user_;
   bool user_used_ = false;
+  // Whether set_timer() was ever called: until then no connection's
+  // application timer can be armed, and finish() need not look at it.
+  bool app_timers_used_ = false;
   uint32_t slots_ready_ = 0;
   static constexpr uint32_t kNoExt = ConnHot::kNoExt;
   IndexPool ext_pool_;

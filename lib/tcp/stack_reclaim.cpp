@@ -103,8 +103,11 @@ void Stack::list_remove(uint32_t i) {
     set_list_prev<kOrphans>(hot[next], prev);
   else
     l.tail = prev;
-  set_list_prev<kOrphans>(k, kNone);
-  set_list_next<kOrphans>(k, kNone);
+  // k's own links stay as they were: membership is the flag (cflag::kOrphan
+  // for a record that is not CLOSED, xflag::kSquat), never the links, which
+  // are read only while on the list and written afresh by list_push (and by
+  // alloc_conn, for an orphan's record: its links overlay ESTABLISHED's
+  // tick counts).
   --l.size;
 }
 

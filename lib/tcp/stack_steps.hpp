@@ -27,7 +27,7 @@ inline bool Stack::complete_handshake(ConnHot& c, const SegmentIn& seg, Instant 
   }
   if (c.listener != kNoListener) {
     const Listener& l = listeners_[c.listener];
-    const bool queue_needed = l.aq_len > 0 || !l.app->accepting();
+    const bool queue_needed = l.aq_len > 0 || !app_accepting(*l.app);
     if (queue_needed && l.aq_len >= std::max<uint32_t>(cfg_.accept_queue, 1)) {
       ++ctr_.drop.accept_queue_full;  // the peer retransmits; so do we (SYN-ACK)
       return false;
@@ -102,8 +102,11 @@ inline uint32_t Stack::ack_new_data(ConnHot& c, Seq ack, Instant now) {
 inline bool Stack::after_data_acked(ConnHot& c) {
   if (!(c.flags & cflag::kAccepted)) return true;
   if (!(c.flags & cflag::kFinQueued)) {
-    app_of(c)->on_writable(*this, id_of(c));
-    if (c.state == State::kClosed) return false;
+    App* const a = app_of(c);
+    if (!(a->quiet() & App::kQuietWritable)) {
+      a->on_writable(*this, id_of(c));
+      if (c.state == State::kClosed) return false;
+    }
   }
   if (rcv_held(c) > 0) {
     deliver(c);
@@ -338,7 +341,7 @@ inline void Stack::established(ConnHot& c, Instant now) {
   }
   Listener& l = listeners_[c.listener];
   --l.half_open;
-  if (l.aq_len == 0 && l.app->accepting()) {
+  if (l.aq_len == 0 && app_accepting(*l.app)) {
     c.flags |= cflag::kAccepted;
     l.app->on_open(*this, id_of(c));
     return;

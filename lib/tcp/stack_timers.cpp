@@ -254,6 +254,7 @@ void Stack::on_wheel(uint32_t id, Instant now) {
 bool Stack::set_timer(ConnId id, Duration after) {
   const ConnHot* c = lookup(id);
   if (c == nullptr || c->state == State::kClosed || (c->flags & cflag::kOrphan)) return false;
+  app_timers_used_ = true;
   wheel_.arm(app_timer_id(id.idx), now_ + after);
   return true;
 }

@@ -7,6 +7,7 @@ namespace synmill::tcp {
 
 class EchoApp final : public App {
  public:
+  EchoApp() { set_quiet(kQuietWritable | kQuietClosed | kAlwaysAccepting); }  // the callbacks below that do nothing (App::quiet)
   void on_open(Stack&, ConnId) override {}
   uint32_t on_data(Stack& stack, ConnId id, std::span<const uint8_t> data) override;
   void on_peer_close(Stack& stack, ConnId id) override;

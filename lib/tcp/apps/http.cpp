@@ -233,6 +233,7 @@ bool whole_head(std::span<const uint8_t> data, uint32_t i, uint32_t& end, bool& 
 HttpApp::HttpApp(std::string body, OneRequest one) : body_(std::move(body)), one_request_(one == OneRequest::kYes) {
   const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
                            std::to_string(body_.size()) + "\r\nConnection: ";
+  set_quiet(kQuietWritable | kQuietClosed | kAlwaysAccepting);
   keep_alive_response_ = head + "keep-alive\r\n\r\n" + body_;
   close_response_ = head + "close\r\n\r\n" + body_;
 }

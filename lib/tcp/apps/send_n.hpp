@@ -9,7 +9,8 @@ namespace synmill::tcp {
 
 class SendNApp final : public App {
  public:
-  explicit SendNApp(uint64_t n) : n_(n) {}
+  // on_closed() does nothing and accepting() is always true (App::quiet).
+  explicit SendNApp(uint64_t n) : n_(n) { set_quiet(kQuietClosed | kAlwaysAccepting); }
   static uint8_t pattern_byte(uint64_t i) { return static_cast<uint8_t>((i * 7 + (i >> 8)) & 0xff); }
 
   void on_open(Stack& stack, ConnId id) override;
