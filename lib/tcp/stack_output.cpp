@@ -174,10 +174,15 @@ void Stack::output(ConnHot& c, Instant now) {
   // idle): no ACK owed, no FIN to send, no recovery, and every queued byte
   // is at or below SND.NXT (then SND.NXT == SND.MAX: without a FIN only
   // data lies beyond SND.NXT), so the loop below would send nothing and the
-  // persist check needs unsent data.
+  // persist check needs unsent data. Apart from output_now(), so that such
+  // calls return without its register saves.
   if (!(c.flags & (cflag::kAckNow | cflag::kFinQueued | cflag::kRecovery)) &&
       sendq_size(c) <= static_cast<uint32_t>(c.snd_nxt - c.snd_una))
     return;
+  output_now(c, now);
+}
+
+void Stack::output_now(ConnHot& c, Instant now) {
   const bool can_send = c.state == State::kEstablished || c.state == State::kCloseWait ||
                         c.state == State::kFinWait1 || c.state == State::kClosing ||
                         c.state == State::kLastAck;
