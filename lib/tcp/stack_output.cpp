@@ -243,9 +243,10 @@ void Stack::output_now(ConnHot& c, Instant now) {
       const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
       const uint32_t queued = q.size();
       const uint32_t unsent = sent < queued ? queued - sent : 0;
-      const uint32_t cwnd_room = c.cwnd > sent ? c.cwnd - sent : 0;
-      const uint32_t wnd_room = c.snd_wnd > sent ? c.snd_wnd - sent : 0;
-      if (unsent <= mss_e && unsent <= cwnd_room && unsent <= wnd_room) {
+      // unsent within both windows' room past SND.NXT (cwnd - sent,
+      // SND.WND - sent; none when sent exceeds them): with unsent > 0, sent
+      // + unsent is the queue's end, which must lie within both windows.
+      if (unsent == 0 || (unsent <= mss_e && queued <= std::min(c.cwnd, c.snd_wnd))) {
         const bool fin_due = (c.flags & (cflag::kFinQueued | cflag::kFinSent)) == cflag::kFinQueued;
         if (unsent > 0 || fin_due) send_one(sent, unsent, unsent, fin_due, nullptr);
         simple = true;
