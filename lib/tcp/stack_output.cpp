@@ -187,7 +187,10 @@ void Stack::output_now(ConnHot& c, Instant now) {
                         c.state == State::kFinWait1 || c.state == State::kClosing ||
                         c.state == State::kLastAck;
   if (can_send) {
-    const SendQueue& q = sendq_of(c);
+    // The extension does not change while output_now() runs (nothing here
+    // takes or gives one back): the queue and the RTT marks are read from it.
+    ConnExt* const x = ext(c);
+    const SendQueue& q = x != nullptr ? x->sendq : empty_sendq_;
     const uint32_t mss_e = mss_eff(c);
     // One segment from SND.NXT: `len` bytes of the queue from `sent` on (PSH
     // when they are all that is unsent), the FIN when due, SACK blocks from
@@ -216,7 +219,6 @@ void Stack::output_now(ConnHot& c, Instant now) {
       if (fin_due) c.flags |= cflag::kFinSent;
       if (c.snd_nxt > c.snd_max) {
         // (A FIN alone may go without an extension: then it is not timed.)
-        ConnExt* x = ext(c);
         if (new_data && !(c.flags & cflag::kRttTiming) && x != nullptr) {
           c.flags |= cflag::kRttTiming;
           x->rtt_seq = out.seq;
