@@ -183,10 +183,12 @@ void Stack::output(ConnHot& c, Instant now) {
 }
 
 void Stack::output_now(ConnHot& c, Instant now) {
-  const bool can_send = c.state == State::kEstablished || c.state == State::kCloseWait ||
-                        c.state == State::kFinWait1 || c.state == State::kClosing ||
-                        c.state == State::kLastAck;
-  if (can_send) {
+  // The states that send data or a FIN, as one bit test.
+  constexpr auto bit = [](State s) { return uint32_t{1} << static_cast<uint32_t>(s); };
+  constexpr uint32_t kCanSend = bit(State::kEstablished) | bit(State::kCloseWait) | bit(State::kFinWait1) |
+                                bit(State::kClosing) | bit(State::kLastAck);
+  static_assert(kNumStates <= 32);
+  if ((kCanSend >> static_cast<uint32_t>(c.state)) & 1u) {
     // The extension does not change while output_now() runs (nothing here
     // takes or gives one back): the queue and the RTT marks are read from it.
     ConnExt* const x = ext(c);
