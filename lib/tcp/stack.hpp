@@ -401,7 +401,8 @@ class Stack {
   void negotiate(ConnHot& c, const wire::TcpOptions& syn_opts);
 
   // stack_output.cpp
-  void output(ConnHot& c, Instant now);       // data/FIN the windows allow, then an owed ACK
+  [[gnu::noinline]] void output(ConnHot& c, Instant now);  // data/FIN the windows allow, then an owed ACK
+  [[gnu::noinline]] void output_now(ConnHot& c, Instant now);  // output() once it may have something to send
   void send_syn(ConnHot& c, bool with_ack, Instant now);
   void send_ack(ConnHot& c, Instant now);
   void send_rst(ConnHot& c, Instant now);

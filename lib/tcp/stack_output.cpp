@@ -174,15 +174,25 @@ void Stack::output(ConnHot& c, Instant now) {
   // idle): no ACK owed, no FIN to send, no recovery, and every queued byte
   // is at or below SND.NXT (then SND.NXT == SND.MAX: without a FIN only
   // data lies beyond SND.NXT), so the loop below would send nothing and the
-  // persist check needs unsent data.
+  // persist check needs unsent data. Apart from output_now(), so that such
+  // calls return without its register saves.
   if (!(c.flags & (cflag::kAckNow | cflag::kFinQueued | cflag::kRecovery)) &&
       sendq_size(c) <= static_cast<uint32_t>(c.snd_nxt - c.snd_una))
     return;
-  const bool can_send = c.state == State::kEstablished || c.state == State::kCloseWait ||
-                        c.state == State::kFinWait1 || c.state == State::kClosing ||
-                        c.state == State::kLastAck;
-  if (can_send) {
-    const SendQueue& q = sendq_of(c);
+  output_now(c, now);
+}
+
+void Stack::output_now(ConnHot& c, Instant now) {
+  // The states that send data or a FIN, as one bit test.
+  constexpr auto bit = [](State s) { return uint32_t{1} << static_cast<uint32_t>(s); };
+  constexpr uint32_t kCanSend = bit(State::kEstablished) | bit(State::kCloseWait) | bit(State::kFinWait1) |
+                                bit(State::kClosing) | bit(State::kLastAck);
+  static_assert(kNumStates <= 32);
+  if ((kCanSend >> static_cast<uint32_t>(c.state)) & 1u) {
+    // The extension does not change while output_now() runs (nothing here
+    // takes or gives one back): the queue and the RTT marks are read from it.
+    ConnExt* const x = ext(c);
+    const SendQueue& q = x != nullptr ? x->sendq : empty_sendq_;
     const uint32_t mss_e = mss_eff(c);
     // One segment from SND.NXT: `len` bytes of the queue from `sent` on (PSH
     // when they are all that is unsent), the FIN when due, SACK blocks from
@@ -211,7 +221,6 @@ void Stack::output(ConnHot& c, Instant now) {
       if (fin_due) c.flags |= cflag::kFinSent;
       if (c.snd_nxt > c.snd_max) {
         // (A FIN alone may go without an extension: then it is not timed.)
-        ConnExt* x = ext(c);
         if (new_data && !(c.flags & cflag::kRttTiming) && x != nullptr) {
           c.flags |= cflag::kRttTiming;
           x->rtt_seq = out.seq;
@@ -238,9 +247,10 @@ void Stack::output(ConnHot& c, Instant now) {
       const uint32_t sent = static_cast<uint32_t>(c.snd_nxt - c.snd_una);
       const uint32_t queued = q.size();
       const uint32_t unsent = sent < queued ? queued - sent : 0;
-      const uint32_t cwnd_room = c.cwnd > sent ? c.cwnd - sent : 0;
-      const uint32_t wnd_room = c.snd_wnd > sent ? c.snd_wnd - sent : 0;
-      if (unsent <= mss_e && unsent <= cwnd_room && unsent <= wnd_room) {
+      // unsent within both windows' room past SND.NXT (cwnd - sent,
+      // SND.WND - sent; none when sent exceeds them): with unsent > 0, sent
+      // + unsent is the queue's end, which must lie within both windows.
+      if (unsent == 0 || (unsent <= mss_e && queued <= std::min(c.cwnd, c.snd_wnd))) {
         const bool fin_due = (c.flags & (cflag::kFinQueued | cflag::kFinSent)) == cflag::kFinQueued;
         if (unsent > 0 || fin_due) send_one(sent, unsent, unsent, fin_due, nullptr);
         simple = true;
